@@ -1,0 +1,66 @@
+using System.Numerics.Tensors;
+
+namespace Shikaku.Kernels;
+
+/// <summary>
+/// Elementwise operations on spans, built on <see cref="TensorPrimitives"/>. Used by every kernel's
+/// epilogue (bias + activation) and by the layers above.
+/// </summary>
+public static class ElementwiseOps
+{
+    /// <summary>Applies <paramref name="activation"/> in place.</summary>
+    public static void Activate(Span<float> x, Activation activation)
+    {
+        switch (activation.Kind)
+        {
+            case ActivationKind.Linear:
+                break;
+            case ActivationKind.Relu:
+                TensorPrimitives.Max(x, 0f, x);
+                break;
+            case ActivationKind.Relu6:
+                TensorPrimitives.Clamp(x, 0f, 6f, x);
+                break;
+            case ActivationKind.LeakyRelu:
+                // For 0 <= alpha <= 1, leaky relu is max(x, alpha * x).
+                if (activation.Alpha is >= 0f and <= 1f)
+                {
+                    for (int i = 0; i < x.Length; i++) x[i] = MathF.Max(x[i], activation.Alpha * x[i]);
+                }
+                else
+                {
+                    for (int i = 0; i < x.Length; i++) x[i] = x[i] > 0 ? x[i] : activation.Alpha * x[i];
+                }
+                break;
+            case ActivationKind.Sigmoid:
+                TensorPrimitives.Sigmoid(x, x);
+                break;
+            case ActivationKind.Tanh:
+                TensorPrimitives.Tanh(x, x);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(activation), activation.Kind, "Unknown activation.");
+        }
+    }
+
+    /// <summary>x[r, :] += bias for each row of a row-major block, then the activation.</summary>
+    public static void BiasActivate(Span<float> rows, int rowCount, int width, int stride, ReadOnlySpan<float> bias, Activation activation)
+    {
+        for (int r = 0; r < rowCount; r++)
+        {
+            var row = rows.Slice(r * stride, width);
+            if (!bias.IsEmpty) TensorPrimitives.Add(row, bias[..width], row);
+            Activate(row, activation);
+        }
+    }
+
+    /// <summary>Row-wise softmax of a [rows, width] matrix, numerically stable (max subtracted).</summary>
+    public static void Softmax(ReadOnlySpan<float> x, Span<float> y, int width)
+    {
+        if (width <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"Softmax width must be positive, got {width}.");
+        if (x.Length % width != 0) throw new ArgumentException($"Softmax input of {x.Length} values is not a whole number of rows of {width}.", nameof(x));
+        if (y.Length < x.Length) throw new ArgumentException("Softmax output is shorter than its input.", nameof(y));
+        for (int r = 0; r < x.Length; r += width)
+            TensorPrimitives.SoftMax(x.Slice(r, width), y.Slice(r, width));
+    }
+}
