@@ -8,6 +8,7 @@ internal static class Program
     private static int Main(string[] args)
     {
         Console.WriteLine($"simd={Engine.Simd} threads={Engine.Threads}");
+        if (args.Length > 0 && args[0] == "kernel") { KernelOnly(); return 0; }
         Console.WriteLine($"peak={FmaPeak.MeasureGflops(Engine.Threads):F1} GFLOPS");
         foreach (int n in new[] { 256, 512, 1024, 2048 })
         {
@@ -26,5 +27,22 @@ internal static class Program
             Console.WriteLine($"sgemm {n}: {2.0 * n * n * n / best / 1e9:F1} GFLOPS");
         }
         return 0;
+    }
+
+    private static unsafe void KernelOnly()
+    {
+        int kc = 256;
+        float* a = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(12 * kc * 4 * 16), 64);
+        float* b = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(32 * kc * 4), 64);
+        float* c = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(12 * 32 * 4, 64);
+        for (int i = 0; i < 12 * kc * 16; i++) a[i] = 0.001f;
+        for (int i = 0; i < 32 * kc; i++) b[i] = 0.001f;
+        for (int rep = 0; rep < 5; rep++)
+        {
+            var sw = Stopwatch.StartNew();
+            long iters = 100000;
+            for (long r = 0; r < iters; r++) Shikaku.Kernels.Gemm.MicroKernelAvx512.Run(kc, a + (r & 15) * 12 * kc, b, c, 32, 1, 0);
+            Console.WriteLine($"kernel: {2.0 * 12 * 32 * kc * iters / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOPS");
+        }
     }
 }

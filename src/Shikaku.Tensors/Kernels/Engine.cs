@@ -20,12 +20,12 @@ public enum SimdLevel
 /// Process-wide engine settings: how many threads kernels use and which instruction set they may use.
 /// The instruction set is detected at start-up; it can be lowered (never raised past what the CPU has)
 /// with <see cref="MaxSimd"/> or the environment variable <c>SHIKAKU_SIMD</c> (scalar, vector128, avx2, avx512),
-/// which is how the tests exercise the fallback paths.
+/// which is how the tests exercise the fallback paths. <c>SHIKAKU_THREADS</c> sets the thread count.
 /// </summary>
 /// <example><code>Engine.Threads = 1; Engine.MaxSimd = SimdLevel.Vector128;</code></example>
 public static class Engine
 {
-    private static int _threads = Environment.ProcessorCount;
+    private static int _threads = ThreadsFromEnvironment() ?? Environment.ProcessorCount;
     private static SimdLevel _max = FromEnvironment() ?? SimdLevel.Avx512;
 
     /// <summary>The best level this CPU supports.</summary>
@@ -59,6 +59,14 @@ public static class Engine
         if (Avx2.IsSupported && Fma.IsSupported) return SimdLevel.Avx2;
         if (Vector128.IsHardwareAccelerated) return SimdLevel.Vector128;
         return SimdLevel.Scalar;
+    }
+
+    private static int? ThreadsFromEnvironment()
+    {
+        string? value = Environment.GetEnvironmentVariable("SHIKAKU_THREADS");
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        if (int.TryParse(value, out int n) && n >= 1) return n;
+        throw new InvalidOperationException($"SHIKAKU_THREADS='{value}' is not a positive whole number.");
     }
 
     private static SimdLevel? FromEnvironment()

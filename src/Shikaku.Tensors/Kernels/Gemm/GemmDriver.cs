@@ -90,13 +90,16 @@ internal static unsafe class GemmDriver
         int mr = TK.MR, nr = TK.NR, k = job.K;
         var a = (TA)job.A;
         var pool = ArrayPool<float>.Shared;
-        float[] packA = pool.Rent(MC * KC);
-        float[] packB = pool.Rent(KC * NC);
+        // 16 spare floats let both panels start on a 64-byte boundary: a 512-bit load that
+        // straddles two cache lines costs two.
+        float[] packA = pool.Rent(MC * KC + 16);
+        float[] packB = pool.Rent(KC * NC + 16);
         float* tile = stackalloc float[mr * nr];
         try
         {
-            fixed (float* pa = packA, pb = packB)
+            fixed (float* pa0 = packA, pb0 = packB)
             {
+                float* pa = Align64(pa0), pb = Align64(pb0);
                 for (int jc = c0; jc < c1; jc += NC)
                 {
                     int nc = Math.Min(NC, c1 - jc);
@@ -166,6 +169,8 @@ internal static unsafe class GemmDriver
             else System.Numerics.Tensors.TensorPrimitives.Multiply(r, beta, r);
         }
     }
+
+    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     private static int DivUp(int a, int b) => (a + b - 1) / b;
     private static int RoundUp(int a, int b) => DivUp(a, b) * b;

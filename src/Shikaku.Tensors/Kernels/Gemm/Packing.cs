@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Shikaku.Kernels.Gemm;
 
@@ -18,6 +19,7 @@ internal readonly unsafe struct DenseA(float* a, int lda, bool transposed) : IPa
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int i0, int mc, int p0, int kc, int mr, float* dest)
     {
+        float** rowPtrs = stackalloc float*[mr];
         for (int ir = 0; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
@@ -34,15 +36,56 @@ internal readonly unsafe struct DenseA(float* a, int lda, bool transposed) : IPa
             }
             else
             {
-                for (int i = 0; i < rows; i++)
-                {
-                    float* src = a + (long)(i0 + ir + i) * lda + p0;
-                    for (int p = 0; p < kc; p++) dest[p * mr + i] = src[p];
-                }
-                for (int i = rows; i < mr; i++)
-                    for (int p = 0; p < kc; p++) dest[p * mr + i] = 0f;
+                for (int i = 0; i < mr; i++)
+                    rowPtrs[i] = i < rows ? a + (long)(i0 + ir + i) * lda + p0 : PackRows.Zeros;
+                PackRows.Interleave(rowPtrs, mr, kc, dest);
             }
             dest += kc * mr;
+        }
+    }
+}
+
+/// <summary>
+/// Interleaves MR row-major rows into one micro-panel: dest[p*mr + i] = rows[i][p]. Four rows by
+/// four columns at a time go through a 4x4 register transpose, so reads and writes are whole vectors.
+/// </summary>
+internal static unsafe class PackRows
+{
+    /// <summary>A pinned row of zeros, at least <see cref="GemmDriver.KC"/> long, for padding rows.</summary>
+    public static readonly float* Zeros = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(4096 * sizeof(float), 64);
+
+    static PackRows() => new Span<float>(Zeros, 4096).Clear();
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Interleave(float** rows, int mr, int kc, float* dest)
+    {
+        int p = 0;
+        if (Sse.IsSupported && (mr & 3) == 0 && Engine.Simd > SimdLevel.Scalar)
+        {
+            for (; p + 4 <= kc; p += 4)
+            {
+                float* d = dest + p * mr;
+                for (int g = 0; g < mr; g += 4)
+                {
+                    var r0 = Sse.LoadVector128(rows[g] + p);
+                    var r1 = Sse.LoadVector128(rows[g + 1] + p);
+                    var r2 = Sse.LoadVector128(rows[g + 2] + p);
+                    var r3 = Sse.LoadVector128(rows[g + 3] + p);
+                    var t0 = Sse.UnpackLow(r0, r1);   // a0 b0 a1 b1
+                    var t1 = Sse.UnpackLow(r2, r3);   // c0 d0 c1 d1
+                    var t2 = Sse.UnpackHigh(r0, r1);  // a2 b2 a3 b3
+                    var t3 = Sse.UnpackHigh(r2, r3);  // c2 d2 c3 d3
+                    Sse.Store(d + g, Sse.MoveLowToHigh(t0, t1));
+                    Sse.Store(d + mr + g, Sse.MoveHighToLow(t1, t0));
+                    Sse.Store(d + 2 * mr + g, Sse.MoveLowToHigh(t2, t3));
+                    Sse.Store(d + 3 * mr + g, Sse.MoveHighToLow(t3, t2));
+                }
+            }
+        }
+        for (; p < kc; p++)
+        {
+            float* d = dest + p * mr;
+            for (int i = 0; i < mr; i++) d[i] = rows[i][p];
         }
     }
 }
