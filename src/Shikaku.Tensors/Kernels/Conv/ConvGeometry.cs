@@ -1,0 +1,146 @@
+using System.Globalization;
+
+namespace Shikaku.Kernels;
+
+/// <summary>How a convolution or pooling window treats the border.</summary>
+public enum PaddingKind
+{
+    /// <summary>No padding: windows lie fully inside the input (Keras 'valid').</summary>
+    Valid,
+    /// <summary>Output size = ceil(input / stride); the padding is split, the extra pixel going bottom/right (TF/Keras 'same').</summary>
+    Same,
+    /// <summary>Given numbers of zero rows/columns on each side.</summary>
+    Explicit,
+}
+
+/// <summary>Border handling for a sliding window; the explicit amounts are used only with <see cref="PaddingKind.Explicit"/>.</summary>
+/// <example><code>Padding.Same; Padding.Explicit(1); Padding.Parse("1,2")</code></example>
+public readonly record struct Padding(PaddingKind Kind, int Top = 0, int Bottom = 0, int Left = 0, int Right = 0)
+{
+    /// <summary>No padding.</summary>
+    public static Padding Valid => new(PaddingKind.Valid);
+
+    /// <summary>TF/Keras 'same' padding.</summary>
+    public static Padding Same => new(PaddingKind.Same);
+
+    /// <summary>The same amount on all four sides.</summary>
+    public static Padding Explicit(int all) => Explicit(all, all, all, all);
+
+    /// <summary>Top/bottom and left/right amounts.</summary>
+    public static Padding Explicit(int vertical, int horizontal) => Explicit(vertical, vertical, horizontal, horizontal);
+
+    /// <summary>Each side separately.</summary>
+    public static Padding Explicit(int top, int bottom, int left, int right)
+    {
+        if (top < 0 || bottom < 0 || left < 0 || right < 0)
+            throw new ArgumentException($"Padding must not be negative, got top={top} bottom={bottom} left={left} right={right}.");
+        return new Padding(PaddingKind.Explicit, top, bottom, left, right);
+    }
+
+    /// <summary>Parses "valid", "same", "N" (all sides), "V,H" or "T,B,L,R".</summary>
+    public static Padding Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string t = text.Trim().ToLowerInvariant();
+        if (t == "valid") return Valid;
+        if (t == "same") return Same;
+        string[] parts = t.Split(',', StringSplitOptions.TrimEntries);
+        var n = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out n[i]) || n[i] < 0)
+                throw new FormatException($"Padding '{text}' is not valid: use 'valid', 'same', N, 'V,H' or 'T,B,L,R' with whole numbers >= 0.");
+        return parts.Length switch
+        {
+            1 => Explicit(n[0]),
+            2 => Explicit(n[0], n[1]),
+            4 => Explicit(n[0], n[1], n[2], n[3]),
+            _ => throw new FormatException($"Padding '{text}' has {parts.Length} numbers: give 1 (all sides), 2 (vertical,horizontal) or 4 (top,bottom,left,right)."),
+        };
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Kind switch
+    {
+        PaddingKind.Valid => "valid",
+        PaddingKind.Same => "same",
+        _ => $"{Top},{Bottom},{Left},{Right}",
+    };
+}
+
+/// <summary>
+/// Where every window of a 2-D sliding-window operation lies: output size and the padding actually
+/// applied. Convolution, pooling and the explanation traces all take their windows from here.
+/// </summary>
+public readonly record struct ConvGeometry
+{
+    /// <summary>Input height and width.</summary>
+    public int InH { get; }
+    /// <inheritdoc cref="InH"/>
+    public int InW { get; }
+    /// <summary>Window height and width (before dilation).</summary>
+    public int KH { get; }
+    /// <inheritdoc cref="KH"/>
+    public int KW { get; }
+    /// <summary>Step between windows.</summary>
+    public int StrideH { get; }
+    /// <inheritdoc cref="StrideH"/>
+    public int StrideW { get; }
+    /// <summary>Spacing between taps of a window (1 = adjacent).</summary>
+    public int DilationH { get; }
+    /// <inheritdoc cref="DilationH"/>
+    public int DilationW { get; }
+    /// <summary>Zero rows above / columns left of the input.</summary>
+    public int PadTop { get; }
+    /// <inheritdoc cref="PadTop"/>
+    public int PadLeft { get; }
+    /// <summary>Zero rows below / columns right of the input.</summary>
+    public int PadBottom { get; }
+    /// <inheritdoc cref="PadBottom"/>
+    public int PadRight { get; }
+    /// <summary>Output height and width.</summary>
+    public int OutH { get; }
+    /// <inheritdoc cref="OutH"/>
+    public int OutW { get; }
+
+    /// <summary>Resolves the geometry; throws with the offending values when no window fits.</summary>
+    public ConvGeometry(int inH, int inW, int kh, int kw, int strideH, int strideW, int dilationH, int dilationW, Padding padding)
+    {
+        if (inH < 1 || inW < 1) throw new ArgumentException($"Input is {inH}x{inW}; height and width must be at least 1.");
+        if (kh < 1 || kw < 1) throw new ArgumentException($"Window is {kh}x{kw}; it must be at least 1x1.");
+        if (strideH < 1 || strideW < 1) throw new ArgumentException($"Stride {strideH}x{strideW} must be at least 1.");
+        if (dilationH < 1 || dilationW < 1) throw new ArgumentException($"Dilation {dilationH}x{dilationW} must be at least 1.");
+        (InH, InW, KH, KW, StrideH, StrideW, DilationH, DilationW) = (inH, inW, kh, kw, strideH, strideW, dilationH, dilationW);
+        int effH = (kh - 1) * dilationH + 1, effW = (kw - 1) * dilationW + 1;
+        switch (padding.Kind)
+        {
+            case PaddingKind.Same:
+                OutH = (inH + strideH - 1) / strideH;
+                OutW = (inW + strideW - 1) / strideW;
+                int padH = Math.Max(0, (OutH - 1) * strideH + effH - inH);
+                int padW = Math.Max(0, (OutW - 1) * strideW + effW - inW);
+                (PadTop, PadBottom, PadLeft, PadRight) = (padH / 2, padH - padH / 2, padW / 2, padW - padW / 2);
+                break;
+            case PaddingKind.Explicit:
+                (PadTop, PadBottom, PadLeft, PadRight) = (padding.Top, padding.Bottom, padding.Left, padding.Right);
+                OutH = Out(inH + PadTop + PadBottom, effH, strideH);
+                OutW = Out(inW + PadLeft + PadRight, effW, strideW);
+                break;
+            default:
+                OutH = Out(inH, effH, strideH);
+                OutW = Out(inW, effW, strideW);
+                break;
+        }
+        if (OutH < 1 || OutW < 1)
+            throw new ArgumentException(
+                $"A {kh}x{kw} window (dilation {dilationH}x{dilationW}, so {effH}x{effW}) does not fit a {inH}x{inW} input with padding {padding}: " +
+                "use a smaller window, 'same' padding or more padding.");
+    }
+
+    private static int Out(int padded, int eff, int stride) => padded < eff ? 0 : (padded - eff) / stride + 1;
+
+    /// <summary>Input row of tap <paramref name="kh"/> of the window at output row <paramref name="oh"/> (may lie in the padding).</summary>
+    public int InputRow(int oh, int kh) => oh * StrideH - PadTop + kh * DilationH;
+
+    /// <summary>Input column of tap <paramref name="kw"/> of the window at output column <paramref name="ow"/> (may lie in the padding).</summary>
+    public int InputCol(int ow, int kw) => ow * StrideW - PadLeft + kw * DilationW;
+}

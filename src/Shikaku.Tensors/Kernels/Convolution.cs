@@ -1,0 +1,155 @@
+using Shikaku.Kernels.Conv;
+using Shikaku.Kernels.Gemm;
+using Shikaku.Tensors;
+
+namespace Shikaku.Kernels;
+
+/// <summary>Stride, dilation, padding, groups and the fused activation of a 2-D convolution.</summary>
+/// <example><code>new ConvOptions { Stride = 2, Padding = Padding.Same, Activation = Activation.Relu }</code></example>
+public sealed record ConvOptions
+{
+    /// <summary>Vertical step between windows.</summary>
+    public int StrideH { get; init; } = 1;
+    /// <summary>Horizontal step between windows.</summary>
+    public int StrideW { get; init; } = 1;
+    /// <summary>Vertical spacing of taps (1 = adjacent).</summary>
+    public int DilationH { get; init; } = 1;
+    /// <summary>Horizontal spacing of taps.</summary>
+    public int DilationW { get; init; } = 1;
+    /// <summary>Border handling (default 'valid').</summary>
+    public Padding Padding { get; init; } = Padding.Valid;
+    /// <summary>Channel groups: input and output channels split into this many independent convolutions.</summary>
+    public int Groups { get; init; } = 1;
+    /// <summary>Applied to every output value after the bias.</summary>
+    public Activation Activation { get; init; } = Activation.Linear;
+
+    /// <summary>Sets both strides.</summary>
+    public int Stride
+    {
+        init => (StrideH, StrideW) = (value, value);
+    }
+
+    /// <summary>Sets both dilations.</summary>
+    public int Dilation
+    {
+        init => (DilationH, DilationW) = (value, value);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"stride {StrideH}x{StrideW}, dilation {DilationH}x{DilationW}, padding {Padding}, groups {Groups}, activation {Activation}";
+
+    /// <summary>Stride 1, no dilation, 'valid', one group, no activation.</summary>
+    public static ConvOptions Default { get; } = new();
+
+    /// <summary>The window geometry for an input of <paramref name="h"/> x <paramref name="w"/> and a <paramref name="kh"/> x <paramref name="kw"/> kernel.</summary>
+    public ConvGeometry Geometry(int h, int w, int kh, int kw) => new(h, w, kh, kw, StrideH, StrideW, DilationH, DilationW, Padding);
+}
+
+/// <summary>
+/// 2-D convolution on NHWC tensors with HWIO weights ([KH, KW, Cin/groups, Cout], as Keras and TF.js
+/// store them). General convolutions run as a GEMM whose left operand is read from the image while
+/// packing (no im2col buffer); 1x1 convolutions are a GEMM on the image itself; depthwise
+/// convolutions (groups = Cin) have their own vectorised kernel. Bias and activation are fused.
+/// Training, imported models and the classic image filters all call these functions.
+/// </summary>
+/// <example><code>
+/// using var y = Convolution.Conv2D(x, kernel, bias, new ConvOptions { Padding = Padding.Same, Activation = Activation.Relu });
+/// </code></example>
+public static class Convolution
+{
+    /// <summary>y = act(conv(x, kernel) + bias). x: [N, H, W, Cin]; kernel: [KH, KW, Cin/groups, Cout]; bias: [Cout] or null.</summary>
+    public static Tensor Conv2D(Tensor input, Tensor kernel, Tensor? bias = null, ConvOptions? options = null)
+    {
+        options ??= ConvOptions.Default;
+        var shape = OutputShape(input?.Shape ?? throw new ArgumentNullException(nameof(input)), kernel?.Shape ?? throw new ArgumentNullException(nameof(kernel)), options);
+        var output = Tensor.Uninitialized(shape);
+        try
+        {
+            Conv2D(input, kernel, bias, options, output);
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+        return output;
+    }
+
+    /// <summary>Depthwise convolution with Keras weights [KH, KW, C, multiplier]; output has C*multiplier channels.</summary>
+    public static Tensor DepthwiseConv2D(Tensor input, Tensor kernel, Tensor? bias = null, ConvOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(kernel);
+        options ??= ConvOptions.Default;
+        if (kernel.Rank != 4)
+            throw new ArgumentException($"Depthwise kernel must be [KH, KW, C, multiplier], got {kernel.Shape}.", nameof(kernel));
+        if (input.Rank != 4 || input.Shape[3] != kernel.Shape[2])
+            throw new ArgumentException($"Depthwise kernel {kernel.Shape} expects {kernel.Shape[2]} input channels; input is {input.Shape} (NHWC).", nameof(input));
+        // [KH, KW, C, M] and [KH, KW, 1, C*M] are the same bytes: a grouped convolution with groups = C.
+        using var grouped = kernel.Reshape(kernel.Shape[0], kernel.Shape[1], 1, kernel.Shape[2] * kernel.Shape[3]);
+        return Conv2D(input, grouped, bias, options with { Groups = input.Shape[3] });
+    }
+
+    /// <summary>The output shape [N, OH, OW, Cout], or a clear error naming the mismatch.</summary>
+    public static Shape OutputShape(Shape input, Shape kernel, ConvOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (input.Rank != 4)
+            throw new ArgumentException($"Convolution input must be NHWC [batch, height, width, channels], got {input}.");
+        if (kernel.Rank != 4)
+            throw new ArgumentException($"Convolution kernel must be [KH, KW, Cin/groups, Cout], got {kernel}.");
+        int c = input[3], groups = options.Groups, cout = kernel[3];
+        if (groups < 1 || c % groups != 0 || cout % groups != 0)
+            throw new ArgumentException($"Groups = {groups} must divide the input channels ({c}) and the output channels ({cout}).");
+        if (kernel[2] != c / groups)
+            throw new ArgumentException($"Kernel {kernel} expects {kernel[2]} channels per group, but the input {input} has {c} channels in {groups} group(s) ({c / groups} each).");
+        var g = options.Geometry(input[1], input[2], kernel[0], kernel[1]);
+        return new Shape(input[0], g.OutH, g.OutW, cout);
+    }
+
+    /// <summary>Writes the convolution into an existing tensor of the right shape.</summary>
+    public static unsafe void Conv2D(Tensor input, Tensor kernel, Tensor? bias, ConvOptions options, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(output);
+        var shape = OutputShape(input.Shape, kernel.Shape, options);
+        output.ExpectShape(shape, "convolution output");
+        int cout = kernel.Shape[3];
+        if (bias != null && (bias.Rank != 1 || bias.Shape[0] != cout))
+            throw new ArgumentException($"Bias must be [{cout}] (one value per output channel), got {bias.Shape}.", nameof(bias));
+        int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
+        var g = options.Geometry(h, w, kernel.Shape[0], kernel.Shape[1]);
+        fixed (float* x = input.Span, k = kernel.Span, y = output.Span, b = bias == null ? default : bias.Span)
+        {
+            Run(x, n, h, w, c, k, cout, bias == null ? null : b, g, options.Groups, options.Activation, y);
+        }
+    }
+
+    /// <summary>The raw kernel on pointers; shapes already checked.</summary>
+    internal static unsafe void Run(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
+        in ConvGeometry g, int groups, Activation activation, float* y)
+    {
+        int cg = c / groups, coutg = cout / groups;
+        if (groups == c && groups > 1)
+        {
+            DepthwiseKernel.Run(x, n, h, w, c, kernel, coutg, bias, g, activation, y);
+            return;
+        }
+        int m = n * g.OutH * g.OutW, k = g.KH * g.KW * cg;
+        bool pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1
+            && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0;
+        for (int group = 0; group < groups; group++)
+        {
+            // Group g reads input channels [g*cg, (g+1)*cg) and writes output columns [g*coutg, (g+1)*coutg):
+            // the same GEMM with offset pointers and full-width strides.
+            var epilogue = new GemmEpilogue(bias == null ? null : bias + group * coutg, activation);
+            float* b = kernel + group * coutg, yg = y + group * coutg;
+            if (pointwise)
+                GemmDriver.Run(new DenseA(x + group * cg, c, false), b, cout, false, yg, cout, m, coutg, k, 1f, 0f, epilogue);
+            else
+                GemmDriver.Run(new ImplicitIm2Col(x, h, w, c, g, cg, group * cg), b, cout, false, yg, cout, m, coutg, k, 1f, 0f, epilogue);
+        }
+    }
+}

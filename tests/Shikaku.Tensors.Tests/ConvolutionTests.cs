@@ -1,0 +1,181 @@
+using Shikaku.Kernels;
+using Shikaku.Tensors;
+
+namespace Shikaku.Tests;
+
+public class ConvolutionTests
+{
+    private static Padding RandomPadding(Random rng) => rng.Next(4) switch
+    {
+        0 => Padding.Valid,
+        1 => Padding.Same,
+        2 => Padding.Explicit(rng.Next(3)),
+        // Padding larger than the kernel: some windows see only zeros.
+        _ => Padding.Explicit(rng.Next(4), rng.Next(5), rng.Next(4), rng.Next(5)),
+    };
+
+    private static void Check(Random rng, int n, int h, int w, int c, int kh, int kw, int cout, ConvOptions o, string label)
+    {
+        int groups = o.Groups;
+        ConvGeometry g;
+        try
+        {
+            g = o.Geometry(h, w, kh, kw);
+        }
+        catch (ArgumentException)
+        {
+            return; // no window fits: covered by the error-message test
+        }
+        var x = Reference.Random(rng, n * h * w * c);
+        var k = Reference.Random(rng, kh * kw * (c / groups) * cout);
+        var bias = rng.Next(3) == 0 ? null : Reference.Random(rng, cout);
+        var expected = Reference.Conv2D(x, n, h, w, c, k, kh, kw, cout, bias, g, groups, o.Activation);
+        using var input = Tensor.FromArray(x, n, h, w, c);
+        using var kernel = Tensor.FromArray(k, kh, kw, c / groups, cout);
+        using var b = bias == null ? null : Tensor.FromArray(bias, cout);
+        using var y = Convolution.Conv2D(input, kernel, b, o);
+        Assert.Equal(new Shape(n, g.OutH, g.OutW, cout), y.Shape);
+        Reference.AssertClose(expected, y.Span, 2e-4f, label);
+    }
+
+    [Fact]
+    public void RandomConvolutionsMatchReferenceOnEverySimdLevel()
+    {
+        var rng = new Random(11);
+        SimdLevels.ForEach(level =>
+        {
+            for (int trial = 0; trial < 60; trial++)
+            {
+                int n = 1 + rng.Next(3), h = 1 + rng.Next(12), w = 1 + rng.Next(12);
+                int groups = rng.Next(4) == 0 ? 2 : 1;
+                int c = groups * (1 + rng.Next(trial % 10 == 0 ? 40 : 5));
+                int cout = groups * (1 + rng.Next(trial % 7 == 0 ? 40 : 6));
+                int kh = 1 + rng.Next(5), kw = 1 + rng.Next(5);
+                var o = new ConvOptions
+                {
+                    StrideH = 1 + rng.Next(3), StrideW = 1 + rng.Next(3),
+                    DilationH = 1 + rng.Next(2), DilationW = 1 + rng.Next(2),
+                    Padding = RandomPadding(rng), Groups = groups,
+                    Activation = rng.Next(3) == 0 ? Activation.Relu : Activation.Linear,
+                };
+                // Stride larger than the kernel happens often with these ranges (e.g. 1x1 kernel, stride 3).
+                Check(rng, n, h, w, c, kh, kw, cout, o, $"{level} #{trial} x=[{n},{h},{w},{c}] k=[{kh},{kw}] cout={cout} {o}");
+            }
+        });
+    }
+
+    [Fact]
+    public void LargeConvolutionCrossingGemmBlocksMatchesReference()
+    {
+        // K = 3*3*40 = 360 > KC and M = 2*20*20 = 800 > MC: several packing blocks per dimension.
+        var rng = new Random(5);
+        Check(rng, 2, 20, 20, 40, 3, 3, 70, new ConvOptions { Padding = Padding.Same }, "large same");
+        Check(rng, 1, 23, 17, 64, 1, 1, 96, ConvOptions.Default, "1x1 pointwise");
+        Check(rng, 1, 9, 9, 64, 1, 1, 32, new ConvOptions { Groups = 2 }, "1x1 grouped");
+    }
+
+    [Fact]
+    public void DepthwiseMatchesReferenceOnEverySimdLevel()
+    {
+        var rng = new Random(13);
+        SimdLevels.ForEach(level =>
+        {
+            for (int trial = 0; trial < 50; trial++)
+            {
+                int n = 1 + rng.Next(2), h = 1 + rng.Next(14), w = 1 + rng.Next(30);
+                int c = trial % 5 == 0 ? 32 + rng.Next(40) : 1 + rng.Next(6);
+                int multiplier = rng.Next(4) == 0 ? 2 : 1;
+                int kh = 1 + rng.Next(5), kw = 1 + rng.Next(5);
+                var o = new ConvOptions
+                {
+                    StrideH = 1 + rng.Next(2), StrideW = trial % 2 == 0 ? 1 : 1 + rng.Next(3),
+                    DilationH = 1 + rng.Next(2), DilationW = 1 + rng.Next(2),
+                    Padding = RandomPadding(rng), Groups = c,
+                    Activation = rng.Next(2) == 0 ? Activation.Relu6 : Activation.Linear,
+                };
+                Check(rng, n, h, w, c, kh, kw, c * multiplier, o, $"{level} depthwise #{trial} x=[{n},{h},{w},{c}] k=[{kh},{kw}] m={multiplier} {o}");
+            }
+        });
+    }
+
+    [Fact]
+    public void DepthwiseWithKerasKernelLayoutEqualsGroupedConvolution()
+    {
+        var rng = new Random(17);
+        using var x = Tensor.FromArray(Reference.Random(rng, 1 * 6 * 6 * 3), 1, 6, 6, 3);
+        using var k = Tensor.FromArray(Reference.Random(rng, 3 * 3 * 3 * 2), 3, 3, 3, 2);
+        using var a = Convolution.DepthwiseConv2D(x, k, null, new ConvOptions { Padding = Padding.Same });
+        using var k2 = k.Reshape(3, 3, 1, 6);
+        using var b = Convolution.Conv2D(x, k2, null, new ConvOptions { Padding = Padding.Same, Groups = 3 });
+        Assert.Equal(a.ToArray(), b.ToArray());
+    }
+
+    [Fact]
+    public void SamePaddingFollowsTensorFlow()
+    {
+        // TF: out = ceil(in / stride); pad total = max((out-1)*stride + k - in, 0), the extra pixel bottom/right.
+        var g = new ConvGeometry(7, 8, 3, 3, 2, 2, 1, 1, Padding.Same);
+        Assert.Equal((4, 4), (g.OutH, g.OutW));
+        Assert.Equal((1, 1, 0, 1), (g.PadTop, g.PadBottom, g.PadLeft, g.PadRight));
+        var g2 = new ConvGeometry(5, 5, 4, 4, 1, 1, 1, 1, Padding.Same);
+        Assert.Equal((1, 2), (g2.PadTop, g2.PadBottom));
+    }
+
+    [Fact]
+    public void MismatchedShapesGiveClearErrors()
+    {
+        using var x = Tensor.Zeros(1, 5, 5, 3);
+        using var k = Tensor.Zeros(3, 3, 2, 4);
+        var e1 = Assert.Throws<ArgumentException>(() => Convolution.Conv2D(x, k));
+        Assert.Contains("expects 2 channels per group", e1.Message);
+        using var big = Tensor.Zeros(7, 7, 3, 4);
+        var e2 = Assert.Throws<ArgumentException>(() => Convolution.Conv2D(x, big));
+        Assert.Contains("does not fit a 5x5 input", e2.Message);
+        using var k3 = Tensor.Zeros(3, 3, 3, 4);
+        using var bias = Tensor.Zeros(5);
+        var e3 = Assert.Throws<ArgumentException>(() => Convolution.Conv2D(x, k3, bias));
+        Assert.Contains("Bias must be [4]", e3.Message);
+        var e4 = Assert.Throws<ArgumentException>(() => Convolution.Conv2D(x, k3, null, new ConvOptions { Groups = 2 }));
+        Assert.Contains("must divide", e4.Message);
+        Assert.Throws<FormatException>(() => Padding.Parse("1,2,3"));
+    }
+}
+
+public class PoolingTests
+{
+    [Fact]
+    public void RandomPoolingMatchesReferenceOnEverySimdLevel()
+    {
+        var rng = new Random(19);
+        SimdLevels.ForEach(level =>
+        {
+            for (int trial = 0; trial < 60; trial++)
+            {
+                int n = 1 + rng.Next(3), h = 1 + rng.Next(11), w = 1 + rng.Next(11);
+                int c = trial % 6 == 0 ? 17 + rng.Next(40) : 1 + rng.Next(5);
+                int size = 1 + rng.Next(4);
+                var padding = rng.Next(3) switch { 0 => Padding.Valid, 1 => Padding.Same, _ => Padding.Explicit(rng.Next(size + 2)) };
+                var o = new PoolOptions(size, 1 + rng.Next(4), padding);
+                ConvGeometry g;
+                try { g = o.Geometry(h, w); } catch (ArgumentException) { continue; }
+                var x = Reference.Random(rng, n * h * w * c);
+                using var input = Tensor.FromArray(x, n, h, w, c);
+                foreach (bool max in new[] { true, false })
+                {
+                    using var y = max ? Pooling.MaxPool2D(input, o) : Pooling.AvgPool2D(input, o);
+                    Reference.AssertClose(Reference.Pool(x, n, h, w, c, g, max), y.Span, 1e-5f,
+                        $"{level} {(max ? "max" : "avg")} x=[{n},{h},{w},{c}] size={size} stride={o.StrideH} pad={padding}");
+                }
+            }
+        });
+    }
+
+    [Fact]
+    public void GlobalAveragePoolingAveragesEachChannel()
+    {
+        using var x = Tensor.FromArray([1, 10, 2, 20, 3, 30, 4, 40], 1, 2, 2, 2);
+        using var y = Pooling.GlobalAvgPool(x);
+        Assert.Equal(new Shape(1, 2), y.Shape);
+        Assert.Equal([2.5f, 25f], y.ToArray());
+    }
+}
