@@ -29,7 +29,7 @@ public class ConvolutionTests
         var x = Reference.Random(rng, n * h * w * c);
         var k = Reference.Random(rng, kh * kw * (c / groups) * cout);
         var bias = rng.Next(3) == 0 ? null : Reference.Random(rng, cout);
-        var expected = Reference.Conv2D(x, n, h, w, c, k, kh, kw, cout, bias, g, groups, o.Activation);
+        var expected = Reference.Conv2D(x, n, h, w, c, k, kh, kw, cout, bias, g, groups, o.Activation, o.Border);
         using var input = Tensor.FromArray(x, n, h, w, c);
         using var kernel = Tensor.FromArray(k, kh, kw, c / groups, cout);
         using var b = bias == null ? null : Tensor.FromArray(bias, cout);
@@ -92,6 +92,7 @@ public class ConvolutionTests
                     DilationH = 1 + rng.Next(2), DilationW = 1 + rng.Next(2),
                     Padding = RandomPadding(rng), Groups = c,
                     Activation = rng.Next(2) == 0 ? Activation.Relu6 : Activation.Linear,
+                    Border = (BorderMode)rng.Next(3),
                 };
                 Check(rng, n, h, w, c, kh, kw, c * multiplier, o, $"{level} depthwise #{trial} x=[{n},{h},{w},{c}] k=[{kh},{kw}] m={multiplier} {o}");
             }
@@ -108,6 +109,25 @@ public class ConvolutionTests
         using var k2 = k.Reshape(3, 3, 1, 6);
         using var b = Convolution.Conv2D(x, k2, null, new ConvOptions { Padding = Padding.Same, Groups = 3 });
         Assert.Equal(a.ToArray(), b.ToArray());
+    }
+
+    [Theory]
+    [InlineData(-1, 5, 1)]
+    [InlineData(-2, 5, 2)]
+    [InlineData(5, 5, 3)]
+    [InlineData(6, 5, 2)]
+    [InlineData(-7, 5, 1)]
+    [InlineData(3, 1, 0)]
+    public void Reflect101MirrorsWithoutRepeatingTheEdge(int i, int length, int expected)
+        => Assert.Equal(expected, Border.Map(i, length, BorderMode.Reflect101));
+
+    [Fact]
+    public void BorderModesOtherThanZeroAreRefusedForDenseConvolutions()
+    {
+        using var x = Tensor.Zeros(1, 5, 5, 2);
+        using var k = Tensor.Zeros(3, 3, 2, 4);
+        var e = Assert.Throws<NotSupportedException>(() => Convolution.Conv2D(x, k, null, new ConvOptions { Border = BorderMode.Replicate }));
+        Assert.Contains("depthwise", e.Message);
     }
 
     [Fact]

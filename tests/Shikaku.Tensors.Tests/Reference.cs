@@ -24,7 +24,7 @@ internal static class Reference
 
     /// <summary>Grouped NHWC convolution, HWIO weights, padding by bounds checks.</summary>
     public static float[] Conv2D(float[] x, int n, int h, int w, int c, float[] k, int kh, int kw, int cout, float[]? bias,
-        ConvGeometry g, int groups, Activation act)
+        ConvGeometry g, int groups, Activation act, BorderMode border = BorderMode.Zero)
     {
         int cg = c / groups, coutg = cout / groups;
         var y = new float[n * g.OutH * g.OutW * cout];
@@ -38,9 +38,9 @@ internal static class Reference
                         for (int i = 0; i < kh; i++)
                             for (int j = 0; j < kw; j++)
                             {
-                                int ih = oh * g.StrideH - g.PadTop + i * g.DilationH;
-                                int iw = ow * g.StrideW - g.PadLeft + j * g.DilationW;
-                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                                int ih = Border.Map(oh * g.StrideH - g.PadTop + i * g.DilationH, h, border);
+                                int iw = Border.Map(ow * g.StrideW - g.PadLeft + j * g.DilationW, w, border);
+                                if (ih < 0 || iw < 0) continue;
                                 for (int ci = 0; ci < cg; ci++)
                                     s += (double)x[((b * h + ih) * w + iw) * c + grp * cg + ci] * k[((i * kw + j) * cg + ci) * cout + co];
                             }

@@ -23,6 +23,9 @@ public sealed record ConvOptions
     /// <summary>Applied to every output value after the bias.</summary>
     public Activation Activation { get; init; } = Activation.Linear;
 
+    /// <summary>What windows see outside the image: zeros (default) or, for depthwise filters, mirrored or repeated edge pixels.</summary>
+    public BorderMode Border { get; init; } = BorderMode.Zero;
+
     /// <summary>Sets both strides.</summary>
     public int Stride
     {
@@ -37,7 +40,8 @@ public sealed record ConvOptions
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"stride {StrideH}x{StrideW}, dilation {DilationH}x{DilationW}, padding {Padding}, groups {Groups}, activation {Activation}";
+        $"stride {StrideH}x{StrideW}, dilation {DilationH}x{DilationW}, padding {Padding}, groups {Groups}, activation {Activation}" +
+        (Border == BorderMode.Zero ? "" : $", border {Border}");
 
     /// <summary>Stride 1, no dilation, 'valid', one group, no activation.</summary>
     public static ConvOptions Default { get; } = new();
@@ -123,20 +127,24 @@ public static class Convolution
         var g = options.Geometry(h, w, kernel.Shape[0], kernel.Shape[1]);
         fixed (float* x = input.Span, k = kernel.Span, y = output.Span, b = bias == null ? default : bias.Span)
         {
-            Run(x, n, h, w, c, k, cout, bias == null ? null : b, g, options.Groups, options.Activation, y);
+            Run(x, n, h, w, c, k, cout, bias == null ? null : b, g, options.Groups, options.Activation, options.Border, y);
         }
     }
 
     /// <summary>The raw kernel on pointers; shapes already checked.</summary>
     internal static unsafe void Run(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
-        in ConvGeometry g, int groups, Activation activation, float* y)
+        in ConvGeometry g, int groups, Activation activation, BorderMode border, float* y)
     {
         int cg = c / groups, coutg = cout / groups;
-        if (groups == c && groups > 1)
+        // Depthwise kernel: one window per channel. A single-channel input with many outputs (a first
+        // layer) is better served by the GEMM, unless it needs a border mode only the depthwise kernel has.
+        if (groups == c && (c > 1 || coutg == 1 || border != BorderMode.Zero))
         {
-            DepthwiseKernel.Run(x, n, h, w, c, kernel, coutg, bias, g, activation, y);
+            DepthwiseKernel.Run(x, n, h, w, c, kernel, coutg, bias, g, activation, border, y);
             return;
         }
+        if (border != BorderMode.Zero)
+            throw new NotSupportedException($"Border mode {border} is supported for depthwise convolutions (groups = channels = {c}); this one has groups = {groups}. Pad the input instead.");
         int m = n * g.OutH * g.OutW, k = g.KH * g.KW * cg;
         bool pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1
             && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0;

@@ -170,7 +170,7 @@ public sealed class Tensor : IDisposable
         for (int i = 0; i < index.Length; i++)
         {
             if ((uint)index[i] >= (uint)Shape[i])
-                throw new IndexOutOfRangeException($"Index {index[i]} is outside dimension {i} of shape {Shape}.");
+                throw new ArgumentOutOfRangeException(nameof(index), $"Index {index[i]} is outside dimension {i} of shape {Shape}.");
             flat = flat * Shape[i] + index[i];
         }
         return flat;

@@ -144,3 +144,37 @@ public readonly record struct ConvGeometry
     /// <summary>Input column of tap <paramref name="kw"/> of the window at output column <paramref name="ow"/> (may lie in the padding).</summary>
     public int InputCol(int ow, int kw) => ow * StrideW - PadLeft + kw * DilationW;
 }
+
+/// <summary>What a window sees outside the image.</summary>
+public enum BorderMode
+{
+    /// <summary>Zeros (what neural networks use).</summary>
+    Zero,
+    /// <summary>Mirror without repeating the edge pixel: gfedcb|abcdefgh|gfedcba (OpenCV's default for filters).</summary>
+    Reflect101,
+    /// <summary>Repeat the edge pixel: aaaaaa|abcdefgh|hhhhhhh.</summary>
+    Replicate,
+}
+
+/// <summary>Maps a coordinate outside the image to the one it reads under a <see cref="BorderMode"/>.</summary>
+public static class Border
+{
+    /// <summary>The index inside 0..length-1 that position <paramref name="i"/> reads, or -1 for a zero.</summary>
+    public static int Map(int i, int length, BorderMode mode)
+    {
+        if ((uint)i < (uint)length) return i;
+        switch (mode)
+        {
+            case BorderMode.Replicate:
+                return i < 0 ? 0 : length - 1;
+            case BorderMode.Reflect101:
+                if (length == 1) return 0;
+                int period = 2 * (length - 1);
+                int r = i % period;
+                if (r < 0) r += period;
+                return r < length ? r : period - r;
+            default:
+                return -1;
+        }
+    }
+}

@@ -14,19 +14,19 @@ namespace Shikaku.Kernels.Conv;
 internal static unsafe class DepthwiseKernel
 {
     public static void Run(float* x, int batch, int h, int w, int c, float* weights, int multiplier, float* bias,
-        in ConvGeometry g, Activation activation, float* y)
+        in ConvGeometry g, Activation activation, BorderMode border, float* y)
     {
         switch (Engine.Simd)
         {
-            case SimdLevel.Avx512: Run<V512>(x, batch, h, w, c, weights, multiplier, bias, g, activation, y); break;
-            case SimdLevel.Avx2: Run<V256>(x, batch, h, w, c, weights, multiplier, bias, g, activation, y); break;
-            case SimdLevel.Vector128: Run<V128>(x, batch, h, w, c, weights, multiplier, bias, g, activation, y); break;
-            default: Run<V1>(x, batch, h, w, c, weights, multiplier, bias, g, activation, y); break;
+            case SimdLevel.Avx512: Run<V512>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
+            case SimdLevel.Avx2: Run<V256>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
+            case SimdLevel.Vector128: Run<V128>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
+            default: Run<V1>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
         }
     }
 
     private static void Run<TV>(float* x, int batch, int h, int w, int c, float* weights, int multiplier, float* bias,
-        ConvGeometry g, Activation activation, float* y) where TV : struct, IFloatVector<TV>
+        ConvGeometry g, Activation activation, BorderMode border, float* y) where TV : struct, IFloatVector<TV>
     {
         int cout = c * multiplier;
         int rowLength = g.OutW * cout;
@@ -59,8 +59,8 @@ internal static unsafe class DepthwiseKernel
                             {
                                 int n = row / geometry.OutH, oh = row - n * geometry.OutH;
                                 float* yRow = y + (long)row * rowLength;
-                                if (rowPath) RowPath<TV>(x, n, oh, h, w, c, weights, bias, geometry, patterns0, stride, period, tapPointers, yRow);
-                                else PixelPath<TV>(x, n, oh, h, w, c, weights, multiplier, bias, geometry, yRow);
+                                if (rowPath) RowPath<TV>(x, n, oh, h, w, c, weights, bias, geometry, border, patterns0, stride, period, tapPointers, yRow);
+                                else PixelPath<TV>(x, n, oh, h, w, c, weights, multiplier, bias, geometry, border, yRow);
                                 ElementwiseOps.Activate(new Span<float>(yRow, rowLength), activation);
                             }
                         }
@@ -80,7 +80,7 @@ internal static unsafe class DepthwiseKernel
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowPath<TV>(float* x, int n, int oh, int h, int w, int c, float* weights, float* bias,
-        in ConvGeometry g, float* patterns, int stride, int period, nint* tapPointers, float* yRow)
+        in ConvGeometry g, BorderMode border, float* patterns, int stride, int period, nint* tapPointers, float* yRow)
         where TV : struct, IFloatVector<TV>
     {
         // Output columns whose whole window lies inside the image horizontally.
@@ -89,8 +89,8 @@ internal static unsafe class DepthwiseKernel
         int active = 0;
         for (int kh = 0; kh < g.KH; kh++)
         {
-            int ih = g.InputRow(oh, kh);
-            if (ih < 0 || ih >= h) continue;
+            int ih = Border.Map(g.InputRow(oh, kh), h, border);
+            if (ih < 0) continue;
             float* inRow = x + ((long)n * h + ih) * w * c;
             for (int kw = 0; kw < g.KW; kw++)
             {
@@ -113,22 +113,25 @@ internal static unsafe class DepthwiseKernel
             if (q >= period) q -= period;
         }
         // Border columns and the vector tail: one value at a time with bounds checks.
-        for (int k = 0; k < jLo; k++) yRow[k] = Single(x, n, oh, k / c, k % c, h, w, c, weights, bias, g);
-        for (int k = j; k < g.OutW * c; k++) yRow[k] = Single(x, n, oh, k / c, k % c, h, w, c, weights, bias, g);
+        for (int k = 0; k < jLo; k++) yRow[k] = Single(x, n, oh, k / c, k % c, h, w, c, weights, 1, bias, g, border);
+        for (int k = j; k < g.OutW * c; k++) yRow[k] = Single(x, n, oh, k / c, k % c, h, w, c, weights, 1, bias, g, border);
     }
 
-    private static float Single(float* x, int n, int oh, int ow, int ch, int h, int w, int c, float* weights, float* bias, in ConvGeometry g)
+    /// <summary>One output value, output channel <paramref name="co"/> (input channel co / multiplier), with every bounds check.</summary>
+    private static float Single(float* x, int n, int oh, int ow, int co, int h, int w, int c, float* weights, int multiplier, float* bias,
+        in ConvGeometry g, BorderMode border)
     {
-        float sum = bias == null ? 0f : bias[ch];
+        int ch = co / multiplier, cout = c * multiplier;
+        float sum = bias == null ? 0f : bias[co];
         for (int kh = 0; kh < g.KH; kh++)
         {
-            int ih = g.InputRow(oh, kh);
-            if (ih < 0 || ih >= h) continue;
+            int ih = Border.Map(g.InputRow(oh, kh), h, border);
+            if (ih < 0) continue;
             for (int kw = 0; kw < g.KW; kw++)
             {
-                int iw = g.InputCol(ow, kw);
-                if (iw < 0 || iw >= w) continue;
-                sum = MathF.FusedMultiplyAdd(x[(((long)n * h + ih) * w + iw) * c + ch], weights[(kh * g.KW + kw) * c + ch], sum);
+                int iw = Border.Map(g.InputCol(ow, kw), w, border);
+                if (iw < 0) continue;
+                sum = MathF.FusedMultiplyAdd(x[(((long)n * h + ih) * w + iw) * c + ch], weights[(kh * g.KW + kw) * cout + co], sum);
             }
         }
         return sum;
@@ -136,7 +139,7 @@ internal static unsafe class DepthwiseKernel
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PixelPath<TV>(float* x, int n, int oh, int h, int w, int c, float* weights, int multiplier, float* bias,
-        in ConvGeometry g, float* yRow) where TV : struct, IFloatVector<TV>
+        in ConvGeometry g, BorderMode border, float* yRow) where TV : struct, IFloatVector<TV>
     {
         int cout = c * multiplier;
         for (int ow = 0; ow < g.OutW; ow++)
@@ -145,47 +148,31 @@ internal static unsafe class DepthwiseKernel
             if (multiplier == 1)
             {
                 int ch = 0;
-                for (; ch + TV.Count <= c; ch += TV.Count) Channels<TV>(x, n, oh, ow, ch, h, w, c, weights, bias, g, yPixel);
-                for (; ch < c; ch++) Channels<V1>(x, n, oh, ow, ch, h, w, c, weights, bias, g, yPixel);
+                for (; ch + TV.Count <= c; ch += TV.Count) Channels<TV>(x, n, oh, ow, ch, h, w, c, weights, bias, g, border, yPixel);
+                for (; ch < c; ch++) Channels<V1>(x, n, oh, ow, ch, h, w, c, weights, bias, g, border, yPixel);
             }
             else
             {
-                for (int co = 0; co < cout; co++)
-                {
-                    int ch = co / multiplier;
-                    float sum = bias == null ? 0f : bias[co];
-                    for (int kh = 0; kh < g.KH; kh++)
-                    {
-                        int ih = g.InputRow(oh, kh);
-                        if (ih < 0 || ih >= h) continue;
-                        for (int kw = 0; kw < g.KW; kw++)
-                        {
-                            int iw = g.InputCol(ow, kw);
-                            if (iw < 0 || iw >= w) continue;
-                            sum = MathF.FusedMultiplyAdd(x[(((long)n * h + ih) * w + iw) * c + ch], weights[(kh * g.KW + kw) * cout + co], sum);
-                        }
-                    }
-                    yPixel[co] = sum;
-                }
+                for (int co = 0; co < cout; co++) yPixel[co] = Single(x, n, oh, ow, co, h, w, c, weights, multiplier, bias, g, border);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Channels<TV>(float* x, int n, int oh, int ow, int ch, int h, int w, int c, float* weights, float* bias,
-        in ConvGeometry g, float* yPixel) where TV : struct, IFloatVector<TV>
+        in ConvGeometry g, BorderMode border, float* yPixel) where TV : struct, IFloatVector<TV>
     {
         var acc = bias == null ? TV.Splat(0f) : TV.Load(bias + ch);
         for (int kh = 0; kh < g.KH; kh++)
         {
-            int ih = g.InputRow(oh, kh);
-            if (ih < 0 || ih >= h) continue;
+            int ih = Border.Map(g.InputRow(oh, kh), h, border);
+            if (ih < 0) continue;
             float* inRow = x + ((long)n * h + ih) * w * c + ch;
             float* wRow = weights + kh * g.KW * c + ch;
             for (int kw = 0; kw < g.KW; kw++)
             {
-                int iw = g.InputCol(ow, kw);
-                if (iw < 0 || iw >= w) continue;
+                int iw = Border.Map(g.InputCol(ow, kw), w, border);
+                if (iw < 0) continue;
                 acc = TV.Fma(TV.Load(inRow + (long)iw * c), TV.Load(wRow + kw * c), acc);
             }
         }
