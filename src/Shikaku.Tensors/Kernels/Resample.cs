@@ -1,0 +1,129 @@
+using Shikaku.Tensors;
+
+namespace Shikaku.Kernels;
+
+/// <summary>How <see cref="Resample.Resize"/> computes a new pixel.</summary>
+public enum ResizeMode
+{
+    /// <summary>Bilinear interpolation with half-pixel centres (OpenCV INTER_LINEAR, TF half_pixel_centers).</summary>
+    Bilinear,
+    /// <summary>The mean over the source area each output pixel covers (OpenCV INTER_AREA); the right choice for shrinking.</summary>
+    Area,
+    /// <summary>The nearest source pixel.</summary>
+    Nearest,
+}
+
+/// <summary>Geometric operations on NHWC image tensors: resize, crop, pad.</summary>
+public static class Resample
+{
+    /// <summary>Resizes every image of [N, H, W, C] to [N, height, width, C].</summary>
+    public static Tensor Resize(Tensor input, int height, int width, ResizeMode mode = ResizeMode.Bilinear)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 4) throw new ArgumentException($"Resize needs NHWC input, got {input.Shape}.", nameof(input));
+        if (height < 1 || width < 1) throw new ArgumentException($"Target size {width}x{height} must be at least 1x1.");
+        int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
+        var output = Tensor.Zeros(n, height, width, c);
+        var x = input.Span;
+        var y = output.Span;
+        if (mode == ResizeMode.Area && (height > h || width > w)) mode = ResizeMode.Bilinear; // area only shrinks
+        var rows = Weights(h, height, mode);
+        var cols = Weights(w, width, mode);
+        var tmp = new float[w * c];
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < height; oy++)
+            {
+                Array.Clear(tmp);
+                foreach (var (sy, wy) in rows[oy])
+                {
+                    var src = x.Slice(((b * h) + sy) * w * c, w * c);
+                    for (int i = 0; i < tmp.Length; i++) tmp[i] += wy * src[i];
+                }
+                var dst = y.Slice(((b * height) + oy) * width * c, width * c);
+                for (int ox = 0; ox < width; ox++)
+                    foreach (var (sx, wx) in cols[ox])
+                        for (int ch = 0; ch < c; ch++) dst[ox * c + ch] += wx * tmp[sx * c + ch];
+            }
+        return output;
+    }
+
+    /// <summary>For each output index, the source indices and weights that make it (separable in x and y).</summary>
+    private static List<(int Index, float Weight)>[] Weights(int inSize, int outSize, ResizeMode mode)
+    {
+        var result = new List<(int, float)>[outSize];
+        double scale = (double)inSize / outSize;
+        for (int o = 0; o < outSize; o++)
+        {
+            var list = result[o] = [];
+            switch (mode)
+            {
+                case ResizeMode.Nearest:
+                    list.Add((Math.Min(inSize - 1, (int)Math.Floor(o * scale)), 1f));
+                    break;
+                case ResizeMode.Area:
+                {
+                    double start = o * scale, end = (o + 1) * scale;
+                    for (int i = (int)Math.Floor(start); i < Math.Min(inSize, (int)Math.Ceiling(end)); i++)
+                    {
+                        double overlap = Math.Min(end, i + 1) - Math.Max(start, i);
+                        if (overlap > 1e-9) list.Add((i, (float)(overlap / scale)));
+                    }
+                    break;
+                }
+                default:
+                {
+                    double src = (o + 0.5) * scale - 0.5;
+                    if (src < 0) src = 0;
+                    int i0 = Math.Min(inSize - 1, (int)Math.Floor(src));
+                    int i1 = Math.Min(inSize - 1, i0 + 1);
+                    float f = (float)(src - i0);
+                    if (i1 == i0 || f == 0f) list.Add((i0, 1f));
+                    else { list.Add((i0, 1f - f)); list.Add((i1, f)); }
+                    break;
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The region rows y..y+height-1, columns x..x+width-1 of every image.</summary>
+    public static Tensor Crop(Tensor input, int x, int y, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 4) throw new ArgumentException($"Crop needs NHWC input, got {input.Shape}.", nameof(input));
+        int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
+        if (width < 1 || height < 1 || x < 0 || y < 0 || x + width > w || y + height > h)
+            throw new ArgumentException($"Crop {width}x{height} at ({x}, {y}) is outside the {w}x{h} image.");
+        var output = Tensor.Uninitialized(new Shape(n, height, width, c));
+        for (int b = 0; b < n; b++)
+            for (int r = 0; r < height; r++)
+                input.Span.Slice(((b * h + y + r) * w + x) * c, width * c).CopyTo(output.Span.Slice(((b * height) + r) * width * c, width * c));
+        return output;
+    }
+
+    /// <summary>Adds borders (zeros, or mirrored/repeated edge pixels) around every image.</summary>
+    public static Tensor Pad(Tensor input, int top, int bottom, int left, int right, BorderMode mode = BorderMode.Zero)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 4) throw new ArgumentException($"Pad needs NHWC input, got {input.Shape}.", nameof(input));
+        if (top < 0 || bottom < 0 || left < 0 || right < 0) throw new ArgumentException("Padding must not be negative.");
+        int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
+        int oh = h + top + bottom, ow = w + left + right;
+        var output = Tensor.Zeros(n, oh, ow, c);
+        var x = input.Span;
+        var y = output.Span;
+        for (int b = 0; b < n; b++)
+            for (int r = 0; r < oh; r++)
+            {
+                int sr = Border.Map(r - top, h, mode);
+                if (sr < 0) continue;
+                for (int col = 0; col < ow; col++)
+                {
+                    int sc = Border.Map(col - left, w, mode);
+                    if (sc < 0) continue;
+                    x.Slice(((b * h + sr) * w + sc) * c, c).CopyTo(y.Slice(((b * oh + r) * ow + col) * c, c));
+                }
+            }
+        return output;
+    }
+}
