@@ -32,6 +32,9 @@ public sealed class Image
     /// <summary>The EXIF block of the file this came from (orientation reset to normal), kept only on request.</summary>
     public byte[]? Exif { get; init; }
 
+    /// <summary>The same pixels carrying <paramref name="exif"/> (used to keep a source's metadata on request).</summary>
+    public Image WithExif(byte[]? exif) => exif == Exif ? this : new Image(Width, Height, Channels, Pixels) { Exif = exif };
+
     /// <summary>[1, H, W, C] floats: 0..255, or 0..1 when <paramref name="unitRange"/>.</summary>
     public Tensor ToTensor(bool unitRange = false)
     {

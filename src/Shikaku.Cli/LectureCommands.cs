@@ -1,0 +1,134 @@
+using System.Globalization;
+using Shikaku.Explain;
+using Shikaku.Kernels;
+using Spectre.Console;
+using Padding = Shikaku.Kernels.Padding;
+
+namespace Shikaku.Cli;
+
+/// <summary>conv1d, conv2d and matrix pooling: the lecture's worked examples, with explanations.</summary>
+internal static class LectureCommands
+{
+    public static int Conv1D(CliArgs args, IAnsiConsole console)
+    {
+        var data = Vector(args.Require("--data", "\"0 1 0 1 0 0 1 1 1 0\""), "data");
+        var kernel = Vector(args.Require("--kernel", "\"1 0 1\""), "kernel");
+        var options = ConvOptionsFrom(args);
+        bool explain = args.Flag("--explain");
+        args.RejectUnknown("conv1d");
+        var trace = SlidingWindowTrace.Convolve1D(data, kernel, options);
+        if (explain) ExplainRenderer.Write(console, trace);
+        console.WriteLine(MatrixText.Format(trace.Output));
+        return 0;
+    }
+
+    public static int Conv2D(CliArgs args, IAnsiConsole console)
+    {
+        var input = MatrixText.Parse(args.Require("--matrix", "\"0 1 1; 1 0 1; 1 1 0\""), "matrix");
+        var kernel = MatrixText.Parse(args.Require("--kernel", "\"1 0; 0 1\""), "kernel");
+        var options = ConvOptionsFrom(args);
+        bool explain = args.Flag("--explain");
+        args.RejectUnknown("conv2d");
+        var trace = SlidingWindowTrace.Convolve(input, kernel, options);
+        if (explain) ExplainRenderer.Write(console, trace);
+        WriteMatrix(console, trace.Output);
+        return 0;
+    }
+
+    public static int PoolMatrix(CliArgs args, IAnsiConsole console)
+    {
+        var input = MatrixText.Parse(args.Require("--matrix", "\"4 8; 7 1\""), "matrix");
+        int size = args.Int("--size", 2, 1);
+        int? stride = args.Get("--stride") == null ? null : args.Int("--stride", size, 1);
+        var padding = Padding.Parse(args.Get("--padding") ?? "valid");
+        bool max = Mode(args);
+        bool explain = args.Flag("--explain");
+        args.RejectUnknown("pool");
+        var trace = SlidingWindowTrace.Pool(input, new PoolOptions(size, stride, padding), max);
+        if (explain) ExplainRenderer.Write(console, trace);
+        WriteMatrix(console, trace.Output);
+        return 0;
+    }
+
+    internal static bool Mode(CliArgs args) => (args.Get("--mode") ?? "max").ToLowerInvariant() switch
+    {
+        "max" => true,
+        "avg" or "average" or "mean" => false,
+        var m => throw new UsageException($"--mode '{m}' is not max or avg."),
+    };
+
+    private static void WriteMatrix(IAnsiConsole console, float[,] m)
+    {
+        for (int r = 0; r < m.GetLength(0); r++)
+            console.WriteLine(string.Join(' ', Enumerable.Range(0, m.GetLength(1)).Select(c => MatrixText.FormatValue(m[r, c]))));
+    }
+
+    private static float[] Vector(string text, string what)
+    {
+        var m = MatrixText.Parse(text, what);
+        if (m.GetLength(0) != 1) throw new FormatException($"The {what} of conv1d is one row of numbers; got {m.GetLength(0)} rows (remove the ';').");
+        return Enumerable.Range(0, m.GetLength(1)).Select(i => m[0, i]).ToArray();
+    }
+
+    private static ConvOptions ConvOptionsFrom(CliArgs args) => new()
+    {
+        Stride = args.Int("--stride", 1, 1, 1000),
+        Dilation = args.Int("--dilation", 1, 1, 1000),
+        Padding = Padding.Parse(args.Get("--padding") ?? "valid"),
+    };
+}
+
+/// <summary>Writes a trace as readable tables: for each window the patch, the kernel, the products and the result.</summary>
+internal static class ExplainRenderer
+{
+    public static void Write(IAnsiConsole console, SlidingWindowTrace trace)
+    {
+        var g = trace.Geometry;
+        console.MarkupLineInterpolated($"[bold]{trace.Operation}[/] of a {g.InH}x{g.InW} input with a {g.KH}x{g.KW} window: stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW}, padding top {g.PadTop} bottom {g.PadBottom} left {g.PadLeft} right {g.PadRight} -> {g.OutH}x{g.OutW} output");
+        console.WriteLine("(values under the window that lie in the padding are shown as 0*)");
+        foreach (var s in trace.Steps)
+        {
+            var table = new Table().Border(TableBorder.Rounded)
+                .Title(Markup.Escape($"output[{s.OutRow},{s.OutCol}]: window from input row {s.InRow}, column {s.InCol}"));
+            table.AddColumn("patch");
+            if (trace.Kernel != null) table.AddColumn("kernel").AddColumn("products");
+            table.AddColumn("result");
+            string result = trace.Kernel != null
+                ? $"sum = {string.Join(" + ", s.Products!.Cast<float>().Select(Format))}\n    = {Format(s.Value)}"
+                : $"{trace.Operation.Split(' ')[0]}({string.Join(", ", Flat(s.Patch, s.Padded, real: true))}) = {Format(s.Value)}";
+            var cells = new List<Text> { new(Block(s.Patch, s.Padded)) };
+            if (trace.Kernel != null)
+            {
+                cells.Add(new Text(Block(trace.Kernel, null)));
+                cells.Add(new Text(Block(s.Products!, null)));
+            }
+            cells.Add(new Text(result));
+            table.AddRow(cells);
+            console.Write(table);
+        }
+        console.MarkupLine("[bold]output[/]");
+    }
+
+    private static IEnumerable<string> Flat(float[,] m, bool[,] padded, bool real)
+    {
+        for (int r = 0; r < m.GetLength(0); r++)
+            for (int c = 0; c < m.GetLength(1); c++)
+                if (!real || !padded[r, c]) yield return Format(m[r, c]);
+    }
+
+    private static string Block(float[,] m, bool[,]? padded)
+    {
+        var cells = new string[m.GetLength(0), m.GetLength(1)];
+        int width = 1;
+        for (int r = 0; r < m.GetLength(0); r++)
+            for (int c = 0; c < m.GetLength(1); c++)
+            {
+                cells[r, c] = Format(m[r, c]) + (padded != null && padded[r, c] ? "*" : "");
+                width = Math.Max(width, cells[r, c].Length);
+            }
+        return string.Join('\n', Enumerable.Range(0, m.GetLength(0)).Select(r =>
+            string.Join(' ', Enumerable.Range(0, m.GetLength(1)).Select(c => cells[r, c].PadLeft(width)))));
+    }
+
+    private static string Format(float v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+}

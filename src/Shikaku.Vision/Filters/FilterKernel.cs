@@ -1,0 +1,133 @@
+using System.Globalization;
+using Shikaku.Explain;
+
+namespace Shikaku.Vision.Filters;
+
+/// <summary>
+/// A classic image filter: a 2-D kernel applied to every channel, optionally as two 1-D passes
+/// (separable), and how its signed result becomes a displayable image.
+/// </summary>
+public sealed record FilterKernel
+{
+    /// <summary>Name as written on the command line, e.g. "gaussian:2".</summary>
+    public required string Name { get; init; }
+    /// <summary>The full 2-D kernel (rows x columns).</summary>
+    public required float[,] Kernel { get; init; }
+    /// <summary>When set, Kernel = Column x Row and the filter runs as a vertical and a horizontal pass.</summary>
+    public float[]? Column { get; init; }
+    /// <inheritdoc cref="Column"/>
+    public float[]? Row { get; init; }
+    /// <summary>Edge filters give signed values: shown as their magnitude.</summary>
+    public bool Absolute { get; init; }
+    /// <summary>Added before display (emboss shows flat areas as mid-grey).</summary>
+    public float Offset { get; init; }
+    /// <summary>When set, the result is sqrt(a² + b²) of this kernel and <see cref="Partner"/> (gradient magnitude).</summary>
+    public FilterKernel? Partner { get; init; }
+
+    /// <summary>The names <see cref="Parse"/> understands, with an example each.</summary>
+    public static IReadOnlyList<(string Spec, string Description)> Catalogue { get; } =
+    [
+        ("box:N", "mean of an NxN neighbourhood (box:3)"),
+        ("gaussian:SIGMA", "Gaussian blur; the size follows from sigma (gaussian:2)"),
+        ("gaussian:SIGMA:SIZE", "Gaussian blur with an odd size; sigma 0 derives it from the size like OpenCV (gaussian:0:5)"),
+        ("sharpen", "boost detail: 5 at the centre, -1 at the four neighbours"),
+        ("sobel-x / sobel-y", "horizontal / vertical Sobel gradient"),
+        ("sobel", "Sobel gradient magnitude (edges)"),
+        ("prewitt-x / prewitt-y / prewitt", "Prewitt gradients and magnitude"),
+        ("laplacian", "second derivative, 4-neighbour"),
+        ("emboss", "relief effect"),
+        ("\"1 0 -1; 2 0 -2; 1 0 -1\"", "any kernel as text: rows separated by ';'"),
+    ];
+
+    /// <summary>Parses a filter name or a kernel written as text.</summary>
+    public static FilterKernel Parse(string spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        string s = spec.Trim().ToLowerInvariant();
+        string[] parts = s.Split(':');
+        switch (parts[0])
+        {
+            case "box":
+            {
+                int n = parts.Length > 1 ? Int(parts[1], spec, "size") : 3;
+                if (n < 1) throw Bad(spec, "the box size must be at least 1");
+                var ones = Enumerable.Repeat(1f / n, n).ToArray();
+                return Separable($"box:{n}", ones, ones);
+            }
+            case "gaussian":
+            {
+                float sigma = parts.Length > 1 ? Float(parts[1], spec, "sigma") : 1f;
+                int size = parts.Length > 2 ? Int(parts[2], spec, "size") : 0;
+                if (sigma < 0 || (sigma == 0 && size == 0)) throw Bad(spec, "give a positive sigma, or sigma 0 with a size (gaussian:0:5)");
+                if (size == 0) size = Math.Max(3, (int)Math.Round(sigma * 8 + 1) | 1); // OpenCV's rule for float images
+                if (size % 2 == 0 || size < 1) throw Bad(spec, $"the size {size} must be odd");
+                if (sigma == 0) sigma = 0.3f * ((size - 1) * 0.5f - 1) + 0.8f; // OpenCV's rule
+                var g = Gaussian1D(size, sigma);
+                return Separable($"gaussian:{sigma.ToString("0.###", CultureInfo.InvariantCulture)}:{size}", g, g);
+            }
+            case "sharpen":
+                return Dense("sharpen", "0 -1 0; -1 5 -1; 0 -1 0");
+            case "sobel-x":
+                return Separable("sobel-x", [1, 2, 1], [-1, 0, 1]) with { Absolute = true };
+            case "sobel-y":
+                return Separable("sobel-y", [-1, 0, 1], [1, 2, 1]) with { Absolute = true };
+            case "sobel":
+                return Parse("sobel-x") with { Name = "sobel", Partner = Parse("sobel-y") };
+            case "prewitt-x":
+                return Separable("prewitt-x", [1, 1, 1], [-1, 0, 1]) with { Absolute = true };
+            case "prewitt-y":
+                return Separable("prewitt-y", [-1, 0, 1], [1, 1, 1]) with { Absolute = true };
+            case "prewitt":
+                return Parse("prewitt-x") with { Name = "prewitt", Partner = Parse("prewitt-y") };
+            case "laplacian":
+                return Dense("laplacian", "0 1 0; 1 -4 1; 0 1 0") with { Absolute = true };
+            case "emboss":
+                return Dense("emboss", "-2 -1 0; -1 1 1; 0 1 2");
+        }
+        if (char.IsDigit(s[0]) || s[0] is '-' or '+' or '.')
+        {
+            float[,] k;
+            try
+            {
+                k = MatrixText.Parse(spec, "kernel");
+            }
+            catch (FormatException e)
+            {
+                throw new FormatException($"Kernel \"{spec}\": {e.Message}", e);
+            }
+            return new FilterKernel { Name = "custom", Kernel = k };
+        }
+        throw Bad(spec, "unknown filter; use one of: " + string.Join(", ", Catalogue.Select(c => c.Spec)));
+    }
+
+    private static FilterKernel Dense(string name, string text) => new() { Name = name, Kernel = MatrixText.Parse(text) };
+
+    private static FilterKernel Separable(string name, float[] column, float[] row)
+    {
+        var k = new float[column.Length, row.Length];
+        for (int i = 0; i < column.Length; i++)
+            for (int j = 0; j < row.Length; j++) k[i, j] = column[i] * row[j];
+        return new FilterKernel { Name = name, Kernel = k, Column = column, Row = row };
+    }
+
+    /// <summary>Normalised Gaussian weights, as OpenCV's getGaussianKernel computes them.</summary>
+    public static float[] Gaussian1D(int size, float sigma)
+    {
+        var g = new double[size];
+        double sum = 0, s2 = 2.0 * sigma * sigma;
+        for (int i = 0; i < size; i++)
+        {
+            double x = i - (size - 1) / 2.0;
+            sum += g[i] = Math.Exp(-x * x / s2);
+        }
+        return g.Select(v => (float)(v / sum)).ToArray();
+    }
+
+    private static int Int(string text, string spec, string what) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw Bad(spec, $"the {what} '{text}' is not a whole number");
+
+    private static float Float(string text, string spec, string what) =>
+        float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v) ? v : throw Bad(spec, $"the {what} '{text}' is not a number");
+
+    private static FormatException Bad(string spec, string why) => new($"Filter '{spec}': {why}.");
+}
