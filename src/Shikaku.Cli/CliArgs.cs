@@ -7,7 +7,7 @@ public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
 /// Parsed arguments of one command: positionals, "--name value" options and "--flag" switches.
-/// Every option a command reads is recorded so that <see cref="RejectUnknown"/> can name typos.
+/// Every option a command reads is recorded so that <see cref="RejectUnknown(string)"/> can name options a command does not use.
 /// </summary>
 public sealed class CliArgs
 {
@@ -105,7 +105,16 @@ public sealed class CliArgs
         return n;
     }
 
-    /// <summary>Fails on options the command never read (typos), naming them.</summary>
+    /// <summary>Fails on options outside <paramref name="known"/> (typos), naming them.</summary>
+    public void RejectUnknown(string command, IEnumerable<string> known)
+    {
+        var allowed = new HashSet<string>(known) { "--help", "--overwrite" };
+        var unknown = _options.Keys.Where(k => !allowed.Contains(k)).ToList();
+        if (unknown.Count > 0)
+            throw new UsageException($"'{command}' does not know {string.Join(", ", unknown)}; see ./shikaku {command} --help.");
+    }
+
+    /// <summary>Fails on options the command never read (given but meaningless here), naming them.</summary>
     public void RejectUnknown(string command)
     {
         var unknown = _options.Keys.Where(k => !_used.Contains(k)).ToList();

@@ -8,31 +8,31 @@ namespace Shikaku.Cli;
 public static class Program
 {
     /// <summary>A command: its name, one-line summary, an example and the code that runs it.</summary>
-    internal sealed record Command(string Name, string Summary, string Example, string Usage, Func<CliArgs, IAnsiConsole, int> Run, string[]? Flags = null);
+    internal sealed record Command(string Name, string Summary, string Example, string Usage, Func<CliArgs, IAnsiConsole, int> Run, string[] Options, string[]? Flags = null);
 
     internal static readonly Command[] Commands =
     [
         new("demo", "Run the lecture's examples and write an HTML page of filters and pooling on a real photo",
-            "./shikaku demo", "demo [--out DIR] [--photo IMAGE]", DemoCommand.Run),
+            "./shikaku demo", "demo [--out DIR] [--photo IMAGE]", DemoCommand.Run, ["--out", "--photo"]),
         new("conv1d", "1-D convolution of a sequence with a kernel (the lecture's first example)",
             "./shikaku conv1d --data \"0 1 0 1 0 0 1 1 1 0\" --kernel \"1 0 1\" --explain",
             "conv1d --data \"V V V...\" --kernel \"V V V\" [--stride N] [--padding valid|same|N|L,R] [--dilation N] [--explain]",
-            LectureCommands.Conv1D, ["--explain"]),
+            LectureCommands.Conv1D, ["--data", "--kernel", "--stride", "--padding", "--dilation"], ["--explain"]),
         new("conv2d", "2-D convolution of a matrix with a kernel; --explain shows every window",
             "./shikaku conv2d --matrix \"0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1\" --kernel \"1 0 1; 1 1 1; 0 0 1\" --explain",
             "conv2d --matrix \"ROW; ROW; ...\" --kernel \"ROW; ...\" [--stride N] [--padding valid|same|N|V,H|T,B,L,R] [--dilation N] [--explain]",
-            LectureCommands.Conv2D, ["--explain"]),
+            LectureCommands.Conv2D, ["--matrix", "--kernel", "--stride", "--padding", "--dilation"], ["--explain"]),
         new("pool", "Max or average pooling of a matrix (--matrix) or of a photo (IMAGE -o OUT)",
             "./shikaku pool --matrix \"4 8; 7 1\" --size 2 --explain   |   ./shikaku pool photo.jpg --size 4 --mode max -o small.png",
             "pool (--matrix \"ROW; ...\" | IMAGE -o OUT [--overwrite]) --size N [--stride N] [--mode max|avg] [--padding valid|same|N] [--explain]",
-            PoolCommand.Run, ["--explain", "--keep-metadata"]),
+            PoolCommand.Run, ["--matrix", "--size", "--stride", "--mode", "--padding", "--out", "--quality", "--max-pixels"], ["--explain", "--keep-metadata"]),
         new("filter", "Apply a classic filter (blur, sharpen, edges, custom kernel) to a photo",
             "./shikaku filter photo.jpg --kernel gaussian:2 -o out.png",
             "filter IMAGE --kernel SPEC -o OUT [--overwrite] [--keep-metadata] [--quality 1-100] [--max-pixels N]\n  SPEC: " +
             string.Join("\n        ", Vision.Filters.FilterKernel.Catalogue.Select(c => $"{c.Spec,-34} {c.Description}")),
-            FilterCommand.Run, ["--keep-metadata"]),
+            FilterCommand.Run, ["--kernel", "--out", "--quality", "--max-pixels"], ["--keep-metadata"]),
         new("info", "Show the CPU features and threads the engine uses",
-            "./shikaku info", "info", InfoCommand.Run),
+            "./shikaku info", "info", InfoCommand.Run, []),
     ];
 
     /// <summary>Entry point: runs a command, turns every expected failure into one clear line.</summary>
@@ -63,6 +63,7 @@ public static class Program
         try
         {
             var parsed = new CliArgs(args.Skip(1), command.Flags ?? []);
+            parsed.RejectUnknown(command.Name, command.Options.Concat(command.Flags ?? []));
             if (parsed.Flag("--help")) return Help(console, command.Name);
             return command.Run(parsed, console);
         }

@@ -61,8 +61,17 @@ public sealed record FilterKernel
                 if (sigma < 0 || (sigma == 0 && size == 0)) throw Bad(spec, "give a positive sigma, or sigma 0 with a size (gaussian:0:5)");
                 if (size == 0) size = Math.Max(3, (int)Math.Round(sigma * 8 + 1) | 1); // OpenCV's rule for float images
                 if (size % 2 == 0 || size < 1) throw Bad(spec, $"the size {size} must be odd");
-                if (sigma == 0) sigma = 0.3f * ((size - 1) * 0.5f - 1) + 0.8f; // OpenCV's rule
-                var g = Gaussian1D(size, sigma);
+                float[] g;
+                if (sigma == 0 && size <= 7)
+                {
+                    g = SmallGaussian[size / 2]; // OpenCV uses these fixed binomial kernels when sigma is derived
+                    sigma = 0.3f * ((size - 1) * 0.5f - 1) + 0.8f;
+                }
+                else
+                {
+                    if (sigma == 0) sigma = 0.3f * ((size - 1) * 0.5f - 1) + 0.8f; // OpenCV's rule
+                    g = Gaussian1D(size, sigma);
+                }
                 return Separable($"gaussian:{sigma.ToString("0.###", CultureInfo.InvariantCulture)}:{size}", g, g);
             }
             case "sharpen":
@@ -109,6 +118,14 @@ public sealed record FilterKernel
             for (int j = 0; j < row.Length; j++) k[i, j] = column[i] * row[j];
         return new FilterKernel { Name = name, Kernel = k, Column = column, Row = row };
     }
+
+    private static readonly float[][] SmallGaussian =
+    [
+        [1f],
+        [0.25f, 0.5f, 0.25f],
+        [0.0625f, 0.25f, 0.375f, 0.25f, 0.0625f],
+        [0.03125f, 0.109375f, 0.21875f, 0.28125f, 0.21875f, 0.109375f, 0.03125f],
+    ];
 
     /// <summary>Normalised Gaussian weights, as OpenCV's getGaussianKernel computes them.</summary>
     public static float[] Gaussian1D(int size, float sigma)

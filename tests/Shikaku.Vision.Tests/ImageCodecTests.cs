@@ -1,0 +1,168 @@
+using System.Buffers.Binary;
+using Shikaku.Vision.Imaging;
+
+namespace Shikaku.Vision.Tests;
+
+public class ImageCodecTests
+{
+    [Theory]
+    [InlineData("png")]
+    [InlineData("bmp")]
+    [InlineData("tif")]
+    [InlineData("webp")]
+    public void LosslessFormatsRoundTripExactly(string ext)
+    {
+        var photo = TestImages.SmallPhoto();
+        string path = Path.Combine(TestImages.TempDir(), "x." + ext);
+        ImageCodec.Save(photo, path, new ImageSaveOptions { Quality = 100 });
+        var back = ImageCodec.Load(path);
+        Assert.Equal((photo.Width, photo.Height, photo.Channels), (back.Width, back.Height, back.Channels));
+        Assert.Equal(photo.Pixels, back.Pixels);
+    }
+
+    [Fact]
+    public void GrayImagesStayGrayInPngTiffAndGif()
+    {
+        var gray = TestImages.SmallPhoto().ToGray();
+        foreach (string ext in new[] { "png", "tif", "gif" })
+        {
+            string path = Path.Combine(TestImages.TempDir(), "g." + ext);
+            ImageCodec.Save(gray, path);
+            var back = ImageCodec.Load(path);
+            Assert.Equal(gray.Pixels, back.ToGray().Pixels);
+        }
+    }
+
+    [Fact]
+    public void JpegAndGifAreCloseToTheOriginal()
+    {
+        var photo = TestImages.SmallPhoto();
+        foreach (var (ext, tolerance) in new[] { ("jpg", 6.0), ("gif", 12.0) })
+        {
+            string path = Path.Combine(TestImages.TempDir(), "x." + ext);
+            ImageCodec.Save(photo, path);
+            var back = ImageCodec.Load(path);
+            double meanError = photo.Pixels.Zip(back.Pixels, (a, b) => Math.Abs(a - b)).Average();
+            Assert.True(meanError < tolerance, $"{ext}: mean absolute error {meanError:F2} >= {tolerance}");
+        }
+    }
+
+    [Fact]
+    public void DemoPhotoIsDecodedAtItsFullSize()
+    {
+        var img = ImageCodec.Load(TestImages.Sample(1));
+        Assert.Equal((1920, 1280, 3), (img.Width, img.Height, img.Channels));
+        Assert.Null(img.Exif); // not kept unless asked
+    }
+
+    [Fact]
+    public void GpsMetadataIsDroppedUnlessAskedToKeepIt()
+    {
+        string source = TestImages.Sample(1);
+        Assert.True(ContainsAscii(File.ReadAllBytes(source), "Exif"), "the demo photo should carry EXIF");
+        string dir = TestImages.TempDir();
+        string plain = Path.Combine(dir, "plain.jpg"), kept = Path.Combine(dir, "kept.jpg");
+        ImageCodec.Save(ImageCodec.Load(source), plain);
+        Assert.False(ContainsAscii(File.ReadAllBytes(plain), "Exif"));
+        var withExif = ImageCodec.Load(source, new ImageLoadOptions { KeepMetadata = true });
+        Assert.NotNull(withExif.Exif);
+        ImageCodec.Save(withExif, kept, new ImageSaveOptions { KeepMetadata = true });
+        var reread = ImageCodec.Load(kept, new ImageLoadOptions { KeepMetadata = true });
+        Assert.Equal(withExif.Exif, reread.Exif);
+        Assert.Equal((1920, 1280), (reread.Width, reread.Height));
+    }
+
+    [Theory]
+    [InlineData(1, 4, 3, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 })]
+    [InlineData(6, 3, 4, new byte[] { 9, 5, 1, 10, 6, 2, 11, 7, 3, 12, 8, 4 })]
+    [InlineData(3, 4, 3, new byte[] { 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1 })]
+    [InlineData(8, 3, 4, new byte[] { 4, 8, 12, 3, 7, 11, 2, 6, 10, 1, 5, 9 })]
+    [InlineData(2, 4, 3, new byte[] { 4, 3, 2, 1, 8, 7, 6, 5, 12, 11, 10, 9 })]
+    public void ExifOrientationIsApplied(int orientation, int w, int h, byte[] expected)
+    {
+        // A JPEG of 4x3 flat 8x8 blocks (block k has grey level 20k) stored with an orientation tag, as a camera writes it.
+        var px = new byte[32 * 24];
+        for (int y = 0; y < 24; y++)
+            for (int x = 0; x < 32; x++) px[y * 32 + x] = (byte)(20 * (y / 8 * 4 + x / 8 + 1));
+        var stored = new Image(32, 24, 1, px) { Exif = OrientationExif(orientation) };
+        byte[] jpeg = ImageCodec.Encode(stored, ImageFormat.Jpeg, new ImageSaveOptions { KeepMetadata = true, Quality = 100 });
+        var upright = ImageCodec.Decode(jpeg, "camera.jpg");
+        Assert.Equal((8 * w, 8 * h), (upright.Width, upright.Height));
+        for (int by = 0; by < h; by++)
+            for (int bx = 0; bx < w; bx++)
+            {
+                int centre = upright.Pixels[(by * 8 + 4) * upright.Width + bx * 8 + 4];
+                Assert.InRange(centre, 20 * expected[by * w + bx] - 3, 20 * expected[by * w + bx] + 3);
+            }
+    }
+
+    /// <summary>A little-endian TIFF block with one IFD entry: Orientation (0x0112, SHORT) = value.</summary>
+    private static byte[] OrientationExif(int value)
+    {
+        var b = new byte[26];
+        b[0] = b[1] = (byte)'I';
+        b[2] = 42;
+        b[4] = 8;
+        b[8] = 1;
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(10), 0x0112);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(12), 3);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(14), 1);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(18), (ushort)value);
+        return b;
+    }
+
+    [Fact]
+    public void TruncatedAndCorruptFilesGiveClearErrors()
+    {
+        byte[] jpeg = File.ReadAllBytes(TestImages.Sample(2));
+        var truncated = Assert.Throws<ImageException>(() => ImageCodec.Decode(jpeg[..(jpeg.Length / 2)], "half.jpg"));
+        Assert.Contains("truncated", truncated.Message);
+        var garbage = Assert.Throws<ImageException>(() => ImageCodec.Decode("this is not an image"u8.ToArray(), "notes.png"));
+        Assert.Contains("not a supported image", garbage.Message);
+        var empty = Assert.Throws<ImageException>(() => ImageCodec.Decode([], "empty.png"));
+        Assert.Contains("empty", empty.Message);
+        var tiff = Assert.Throws<ImageException>(() => ImageCodec.Decode([(byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0, 1], "bad.tif"));
+        Assert.StartsWith("bad.tif", tiff.Message);
+    }
+
+    [Fact]
+    public void DecompressionBombIsRefusedFromTheHeaderAlone()
+    {
+        // A valid PNG header that claims 100000 x 100000 pixels (10 gigapixels) and holds almost no data.
+        byte[] png = ImageCodec.Encode(new Image(1, 1, 1, [0]), ImageFormat.Png);
+        BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(16), 100_000);
+        BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(20), 100_000);
+        FixIhdrCrc(png);
+        var e = Assert.Throws<ImageException>(() => ImageCodec.Decode(png, "bomb.png"));
+        Assert.Contains("over the limit of 100 megapixels", e.Message);
+        var small = Assert.Throws<ImageException>(() => ImageCodec.Load(TestImages.Sample(1), new ImageLoadOptions { MaxPixels = 1_000_000 }));
+        Assert.Contains("--max-pixels", small.Message);
+    }
+
+    [Fact]
+    public void AnExistingOutputIsNeverReplacedWithoutOverwrite()
+    {
+        string path = Path.Combine(TestImages.TempDir(), "keep.png");
+        File.WriteAllText(path, "precious");
+        var img = new Image(2, 2, 1, [0, 1, 2, 3]);
+        var e = Assert.Throws<ImageException>(() => ImageCodec.Save(img, path));
+        Assert.Contains("--overwrite", e.Message);
+        Assert.Equal("precious", File.ReadAllText(path));
+        ImageCodec.Save(img, path, new ImageSaveOptions { Overwrite = true });
+        Assert.Equal(img.Pixels, ImageCodec.Load(path).Pixels);
+        Assert.Throws<ImageException>(() => ImageCodec.Save(img, Path.Combine(TestImages.TempDir(), "x.xyz")));
+    }
+
+    private static bool ContainsAscii(byte[] data, string text) => data.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(text)) >= 0;
+
+    private static void FixIhdrCrc(byte[] png)
+    {
+        uint c = 0xFFFFFFFFu;
+        for (int i = 12; i < 29; i++)
+        {
+            c ^= png[i];
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        }
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), c ^ 0xFFFFFFFFu);
+    }
+}
