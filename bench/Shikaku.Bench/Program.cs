@@ -1,48 +1,111 @@
 using System.Diagnostics;
+using System.Globalization;
+using Shikaku.Assets;
 using Shikaku.Kernels;
+using Shikaku.Tensors;
+using Shikaku.Vision.Filters;
+using Shikaku.Vision.Imaging;
 
 namespace Shikaku.Bench;
 
+/// <summary>
+/// Shikaku's side of the side-by-side benchmarks. Prints one JSON object per measurement
+/// (suite, case, impl, value, unit); bench/run.sh runs the references with the same cases and
+/// bench/report.py turns all of it into docs/BENCHMARKS.md.
+/// Usage: Shikaku.Bench [peak|sgemm|conv|filters|all]
+/// </summary>
 internal static class Program
 {
     private static int Main(string[] args)
     {
-        Console.WriteLine($"simd={Engine.Simd} threads={Engine.Threads}");
-        if (args.Length > 0 && args[0] == "kernel") { KernelOnly(); return 0; }
-        Console.WriteLine($"peak={FmaPeak.MeasureGflops(Engine.Threads):F1} GFLOPS");
-        foreach (int n in new[] { 256, 512, 1024, 2048 })
+        string suite = args.Length > 0 ? args[0] : "all";
+        if (suite == "photo-path")
         {
-            var rng = new Random(1);
-            var a = new float[n * n]; var b = new float[n * n]; var c = new float[n * n];
-            for (int i = 0; i < a.Length; i++) { a[i] = rng.NextSingle(); b[i] = rng.NextSingle(); }
-            Sgemm.Multiply(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
-            double best = double.MaxValue;
-            int reps = Math.Max(3, (int)(2e9 / (2.0 * n * n * n)));
-            for (int r = 0; r < reps; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                Sgemm.Multiply(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
-                best = Math.Min(best, sw.Elapsed.TotalSeconds);
-            }
-            Console.WriteLine($"sgemm {n}: {2.0 * n * n * n / best / 1e9:F1} GFLOPS");
+            Console.WriteLine(AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample1.jpg"]);
+            return 0;
         }
+        Console.Error.WriteLine($"# shikaku bench: simd={Engine.Simd} threads={Engine.Threads}");
+        if (suite is "peak" or "all") Emit("peak", "fma", FmaPeak.MeasureGflops(Engine.Threads), "GFLOPS");
+        if (suite is "sgemm" or "all") SgemmSuite();
+        if (suite is "conv" or "all") ConvSuite();
+        if (suite is "filters" or "all") FilterSuite();
         return 0;
     }
 
-    private static unsafe void KernelOnly()
+    private static void Emit(string suite, string name, double value, string unit) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"suite\":\"{suite}\",\"case\":\"{name}\",\"impl\":\"shikaku\",\"value\":{value:0.###},\"unit\":\"{unit}\"}}"));
+
+    /// <summary>Best wall time of <paramref name="action"/> in seconds, after a warm-up, over about a second of runs.</summary>
+    private static double BestSeconds(Action action, int minReps = 5, double budgetSeconds = 1.5)
     {
-        int kc = 256;
-        float* a = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(12 * kc * 4 * 16), 64);
-        float* b = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(32 * kc * 4), 64);
-        float* c = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(12 * 32 * 4, 64);
-        for (int i = 0; i < 12 * kc * 16; i++) a[i] = 0.001f;
-        for (int i = 0; i < 32 * kc; i++) b[i] = 0.001f;
-        for (int rep = 0; rep < 5; rep++)
+        action();
+        action();
+        double best = double.MaxValue;
+        var total = Stopwatch.StartNew();
+        for (int r = 0; r < minReps || total.Elapsed.TotalSeconds < budgetSeconds; r++)
         {
             var sw = Stopwatch.StartNew();
-            long iters = 100000;
-            for (long r = 0; r < iters; r++) Shikaku.Kernels.Gemm.MicroKernelAvx512.Run(kc, a + (r & 15) * 12 * kc, b, c, 32, 1, 0);
-            Console.WriteLine($"kernel: {2.0 * 12 * 32 * kc * iters / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOPS");
+            action();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            if (r > 1000) break;
+        }
+        return best;
+    }
+
+    private static void SgemmSuite()
+    {
+        foreach (int n in new[] { 256, 512, 1024, 2048 })
+        {
+            var rng = new Random(1);
+            var a = new float[n * n];
+            var b = new float[n * n];
+            var c = new float[n * n];
+            for (int i = 0; i < a.Length; i++) { a[i] = rng.NextSingle(); b[i] = rng.NextSingle(); }
+            double t = BestSeconds(() => Sgemm.Multiply(false, false, n, n, n, 1, a, n, b, n, 0, c, n));
+            Emit("sgemm", n.ToString(CultureInfo.InvariantCulture), 2.0 * n * n * n / t / 1e9, "GFLOPS");
+        }
+    }
+
+    private static void ConvSuite()
+    {
+        // The lecture CNN's convolutions at batch 128, and a MobileNet-style depthwise layer.
+        Conv("conv1 128x28x28x1->26x26x32", 128, 28, 28, 1, 3, 32, depthwise: false);
+        Conv("conv2 128x26x26x32->24x24x64", 128, 26, 26, 32, 3, 64, depthwise: false);
+        Conv("depthwise 1x112x112x32 3x3 same", 1, 112, 112, 32, 3, 32, depthwise: true);
+    }
+
+    private static void Conv(string name, int n, int h, int w, int c, int k, int cout, bool depthwise)
+    {
+        var rng = new Random(2);
+        using var x = Tensor.Uninitialized(new Shape(n, h, w, c));
+        foreach (ref float v in x.Span) v = rng.NextSingle();
+        using var kernel = depthwise ? Tensor.Uninitialized(new Shape(k, k, c, 1)) : Tensor.Uninitialized(new Shape(k, k, c, cout));
+        foreach (ref float v in kernel.Span) v = rng.NextSingle() - 0.5f;
+        using var bias = Tensor.Zeros(cout);
+        var options = new ConvOptions { Activation = Activation.Relu, Padding = depthwise ? Padding.Same : Padding.Valid };
+        var shape = depthwise ? new Shape(n, h, w, c) : Convolution.OutputShape(x.Shape, kernel.Shape, options);
+        using var y = Tensor.Uninitialized(shape);
+        var dwOptions = options with { Groups = c };
+        using var dwKernel = depthwise ? kernel.Reshape(k, k, 1, c) : null;
+        double t = BestSeconds(() =>
+        {
+            if (depthwise) Convolution.Conv2D(x, dwKernel!, bias, dwOptions, y);
+            else Convolution.Conv2D(x, kernel, bias, options, y);
+        });
+        double flops = 2.0 * shape[0] * shape[1] * shape[2] * cout * k * k * (depthwise ? 1 : c);
+        Emit("conv", name, flops / t / 1e9, "GFLOPS");
+    }
+
+    private static void FilterSuite()
+    {
+        string photo = AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample1.jpg"];
+        using var image = ImageCodec.Load(photo).ToTensor();
+        foreach (var (name, spec) in new[] { ("gaussian 5x5", "gaussian:0:5"), ("box 3x3", "box:3"), ("sobel x 3x3", "sobel-x") })
+        {
+            var filter = FilterKernel.Parse(spec);
+            double t = BestSeconds(() => ImageFilters.Apply(image, filter).Dispose());
+            Emit("filters", name, t * 1e3, "ms");
         }
     }
 }

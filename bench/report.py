@@ -1,0 +1,78 @@
+"""Turns bench/run.sh's JSON lines into docs/BENCHMARKS.md: machine, command, ratios."""
+import collections
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    except Exception:  # noqa: BLE001 - a missing tool only leaves a blank in the report
+        return ""
+
+
+results_path, threads = sys.argv[1], sys.argv[2]
+rows = [json.loads(line) for line in open(results_path) if line.startswith("{")]
+data = collections.defaultdict(dict)
+for r in rows:
+    data[(r["suite"], r["case"])][r["impl"]] = r["value"]
+cases = collections.OrderedDict()
+for r in rows:
+    cases.setdefault(r["suite"], [])
+    if r["case"] not in cases[r["suite"]]:
+        cases[r["suite"]].append(r["case"])
+
+cpu = sh("lscpu | sed -n 's/^Model name: *//p'")
+versions = sh("/usr/bin/python3 -c 'import numpy, torch, cv2; print(\"numpy\", numpy.__version__, \"| torch\", torch.__version__, \"| opencv\", cv2.__version__)'")
+openblas = sh("dpkg-query -W -f='${Version}' libopenblas0-pthread")
+dotnet = sh("dotnet --version")
+peak = data[("peak", "fma")].get("shikaku", float("nan"))
+
+out = []
+w = out.append
+w("# Benchmarks\n")
+w("Shikaku against the reference tools, measured side by side in one run on the same machine with the")
+w("same number of threads. Speeds are best-of-N after warm-up. **Ratios are what to read**: absolute")
+w("numbers depend on the machine; ratios were all taken in the same run.\n")
+w("Reproduce (needs Debian's python3-numpy, python3-torch, python3-opencv, libopenblas0-pthread):\n")
+w("```\nbench/run.sh            # THREADS=2 by default\n```\n")
+w(f"- Run: {datetime.date.today().isoformat()}, {threads} thread(s)")
+w(f"- CPU: {cpu} ({os.cpu_count()} logical cores), {platform.system()} {platform.release()}")
+w(f"- .NET SDK {dotnet}; references: {versions} | OpenBLAS {openblas} (Debian libopenblas0-pthread)")
+w(f"- Measured FMA peak (bench/Shikaku.Bench/FmaPeak.cs, {threads} threads): **{peak:.0f} GFLOPS**\n")
+
+w("## SGEMM (square, float32)\n")
+w("OpenBLAS 0.3.21 does not recognise this CPU and falls back to a generic SSE3 kernel ('autodetect');")
+w("the fair reference is its best AVX-512 kernel, forced with `OPENBLAS_CORETYPE` (the better of SkylakeX")
+w("and Cooperlake is used for the ratio).\n")
+w("| n | Shikaku GFLOPS | % of FMA peak | OpenBLAS best GFLOPS | **Shikaku / OpenBLAS** | OpenBLAS autodetect GFLOPS |")
+w("|---|---|---|---|---|---|")
+for case in cases.get("sgemm", []):
+    d = data[("sgemm", case)]
+    ours = d.get("shikaku", float("nan"))
+    best = max(d.get("numpy-openblas-skylakex", 0), d.get("numpy-openblas-cooperlake", 0)) or float("nan")
+    w(f"| {case} | {ours:.0f} | {100 * ours / peak:.0f} % | {best:.0f} | **{ours / best:.2f}x** | {d.get('numpy-openblas-autodetect', float('nan')):.0f} |")
+
+w("\n## Conv2D forward (+ bias + ReLU)\n")
+w("PyTorch is timed in NCHW and channels_last; the faster is used. Higher ratio = Shikaku faster.\n")
+w("| layer | Shikaku GFLOPS | PyTorch GFLOPS | **Shikaku speed / PyTorch speed** |")
+w("|---|---|---|---|")
+for case in cases.get("conv", []):
+    d = data[("conv", case)]
+    ours, ref = d.get("shikaku", float("nan")), d.get("pytorch", float("nan"))
+    w(f"| {case} | {ours:.1f} | {ref:.1f} | **{ours / ref:.2f}x** |")
+
+w("\n## Image filters on a real 1920x1280 RGB photo (float32, reflect-101 border)\n")
+w("Time ratio: below 1 = Shikaku faster. OpenCV's 8-bit path is shown for information (different arithmetic).\n")
+w("| filter | **Shikaku time / OpenCV time** | Shikaku ms | OpenCV float32 ms | OpenCV uint8 ms |")
+w("|---|---|---|---|---|")
+for case in cases.get("filters", []):
+    d = data[("filters", case)]
+    ours, ref = d.get("shikaku", float("nan")), d.get("opencv", float("nan"))
+    w(f"| {case} | **{ours / ref:.2f}x** | {ours:.2f} | {ref:.2f} | {d.get('opencv-uint8', float('nan')):.2f} |")
+w("")
+print("\n".join(out))

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs Shikaku's benchmarks and the reference tools side by side, on the same machine in one run,
+# with the same thread count, and writes docs/BENCHMARKS.md.
+#   bench/run.sh            all suites, 2 threads
+#   THREADS=1 bench/run.sh  single-threaded
+# Needs (Debian): python3-numpy python3-torch python3-opencv libopenblas0-pthread; npm for the photo.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+threads="${THREADS:-2}"
+py=/usr/bin/python3
+out="$root/out/bench"
+mkdir -p "$out"
+results="$out/results.jsonl"
+: > "$results"
+
+missing=()
+for module in numpy torch cv2; do
+  "$py" -c "import $module" 2>/dev/null || missing+=("$module")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "error: Debian's python3 lacks: ${missing[*]}." >&2
+  echo "install them with: apt-get install -y python3-numpy python3-torch python3-opencv libopenblas0-pthread" >&2
+  exit 1
+fi
+
+echo "Building the benchmark (Release)..." >&2
+dotnet build "$root/bench/Shikaku.Bench/Shikaku.Bench.csproj" -c Release -nologo -v q >/dev/null
+bench="dotnet $root/bench/Shikaku.Bench/bin/Release/net10.0/Shikaku.Bench.dll"
+export SHIKAKU_THREADS="$threads" OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
+
+photo="$($bench photo-path 2>/dev/null | tail -1)"
+cd "$root/bench/reference"
+run() { echo "+ $*" >&2; "$@" | tee -a "$results"; }
+
+run $bench peak
+run $bench sgemm
+# OpenBLAS 0.3.21 picks its kernel from the CPU model; on CPUs newer than it knows it falls back to
+# a generic SSE3 kernel. Measure both what it picks and its best AVX-512 kernel forced by name.
+run "$py" numpy_sgemm.py numpy-openblas-autodetect
+OPENBLAS_CORETYPE=SkylakeX run "$py" numpy_sgemm.py numpy-openblas-skylakex
+OPENBLAS_CORETYPE=Cooperlake run "$py" numpy_sgemm.py numpy-openblas-cooperlake
+run $bench conv
+run "$py" torch_conv.py "$threads"
+run $bench filters
+run "$py" opencv_filters.py "$photo" "$threads"
+
+cd "$root"
+"$py" bench/report.py "$results" "$threads" > docs/BENCHMARKS.md
+echo "Wrote docs/BENCHMARKS.md" >&2
