@@ -59,6 +59,7 @@ internal static class DemoCommand
         html.Append(CultureInfo.InvariantCulture, $"<h2>Convolution beyond AI: classic filters on a real photo</h2>\n<p>{Esc(Path.GetFileName(photo))} from the face-api.js demo set (MIT), " +
             $"{image.Width}x{image.Height}, shown at {shown.Width}x{shown.Height}. Written without EXIF/GPS metadata. Each filter is the shared depthwise convolution, same kernel on R, G and B, mirrored border.</p>\n<div class=\"grid\">\n");
         html.Append(Figure("original", "", shown));
+        var sheet = new List<(string, Image)>();
         string[] filters = ["box:5", "gaussian:2", "sharpen", "sobel-x", "sobel-y", "sobel", "prewitt", "laplacian", "emboss", "1 0 -1; 2 0 -2; 1 0 -1"];
         foreach (string spec in filters)
         {
@@ -67,6 +68,7 @@ internal static class DemoCommand
             var result = ImageFilters.Apply(shown, f);
             console.WriteLine($"  {spec,-24} {sw.Elapsed.TotalMilliseconds,7:0.0} ms");
             html.Append(Figure(spec, $"./shikaku filter photo.jpg --kernel \"{spec}\" -o out.png<br>kernel {MatrixText.Format(Round(f.Kernel))}", result));
+            if (spec is "gaussian:2" or "sharpen" or "sobel" or "laplacian" or "emboss") sheet.Add((spec, result));
         }
         foreach (bool max in new[] { true, false })
         {
@@ -74,10 +76,13 @@ internal static class DemoCommand
             string mode = max ? "max" : "avg";
             console.WriteLine($"  pool {mode} 8x8           {shown.Width}x{shown.Height} -> {pooled.Width}x{pooled.Height}");
             html.Append(Figure($"{mode} pooling 8x8", $"./shikaku pool photo.jpg --size 8 --mode {mode} -o small.png<br>{pooled.Width}x{pooled.Height}, shown enlarged", pooled, pixelated: true));
+            if (max) sheet.Add(("max pool 8x8", pooled.Resize(shown.Width, shown.Height, ResizeMode.Nearest)));
         }
         html.Append("</div>\n</body></html>\n");
 
         Directory.CreateDirectory(outDir);
+        string sheetPath = Path.Combine(outDir, "filters.jpg");
+        ImageCodec.Save(ContactSheet(sheet.Select(x => x.Item2).ToList(), columns: 3, width: 320), sheetPath, new ImageSaveOptions { Overwrite = true, Quality = 85 });
         string temp = page + ".tmp";
         File.WriteAllText(temp, html.ToString());
         File.Move(temp, page, overwrite: true);
@@ -89,6 +94,22 @@ internal static class DemoCommand
     {
         var files = AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos, line => console.WriteLine(line));
         return files["package/demo/sample1.jpg"];
+    }
+
+    /// <summary>Thumbnails side by side in a grid, 4 px apart on white (the README's picture).</summary>
+    private static Image ContactSheet(IReadOnlyList<Image> images, int columns, int width)
+    {
+        var thumbs = images.Select(i => i.ToRgb().Resize(width, (int)Math.Round(i.Height * (double)width / i.Width), ResizeMode.Area)).ToList();
+        int cellH = thumbs.Max(t => t.Height), rows = (thumbs.Count + columns - 1) / columns, gap = 4;
+        int sheetW = columns * width + (columns - 1) * gap, sheetH = rows * cellH + (rows - 1) * gap;
+        var px = Enumerable.Repeat((byte)255, sheetW * sheetH * 3).ToArray();
+        for (int k = 0; k < thumbs.Count; k++)
+        {
+            int x0 = k % columns * (width + gap), y0 = k / columns * (cellH + gap);
+            for (int y = 0; y < thumbs[k].Height; y++)
+                Buffer.BlockCopy(thumbs[k].Pixels, y * width * 3, px, ((y0 + y) * sheetW + x0) * 3, width * 3);
+        }
+        return new Image(sheetW, sheetH, 3, px);
     }
 
     private static float[,] Round(float[,] k)
