@@ -112,9 +112,11 @@ internal static unsafe class DepthwiseKernel
             q += TV.Count;
             if (q >= period) q -= period;
         }
-        // Border columns and the vector tail: one value at a time with bounds checks.
-        for (int k = 0; k < jLo; k++) yRow[k] = Single(x, n, oh, k / c, k % c, h, w, c, weights, 1, bias, g, border);
-        for (int k = j; k < g.OutW * c; k++) yRow[k] = Single(x, n, oh, k / c, k % c, h, w, c, weights, 1, bias, g, border);
+        // The vector tail inside the interior: one value at a time.
+        for (; j < jHi; j++) yRow[j] = Single(x, n, oh, j / c, j % c, h, w, c, weights, 1, bias, g, border);
+        // Border columns: per pixel, vectors along the channels, with border handling.
+        for (int ow = 0; ow < owLo; ow++) Pixel<TV>(x, n, oh, ow, h, w, c, weights, bias, g, border, yRow + (long)ow * c);
+        for (int ow = owHi; ow < g.OutW; ow++) Pixel<TV>(x, n, oh, ow, h, w, c, weights, bias, g, border, yRow + (long)ow * c);
     }
 
     /// <summary>One output value, output channel <paramref name="co"/> (input channel co / multiplier), with every bounds check.</summary>
@@ -147,15 +149,22 @@ internal static unsafe class DepthwiseKernel
             float* yPixel = yRow + (long)ow * cout;
             if (multiplier == 1)
             {
-                int ch = 0;
-                for (; ch + TV.Count <= c; ch += TV.Count) Channels<TV>(x, n, oh, ow, ch, h, w, c, weights, bias, g, border, yPixel);
-                for (; ch < c; ch++) Channels<V1>(x, n, oh, ow, ch, h, w, c, weights, bias, g, border, yPixel);
+                Pixel<TV>(x, n, oh, ow, h, w, c, weights, bias, g, border, yPixel);
             }
             else
             {
                 for (int co = 0; co < cout; co++) yPixel[co] = Single(x, n, oh, ow, co, h, w, c, weights, multiplier, bias, g, border);
             }
         }
+    }
+
+    /// <summary>All channels of one output pixel (multiplier 1).</summary>
+    private static void Pixel<TV>(float* x, int n, int oh, int ow, int h, int w, int c, float* weights, float* bias,
+        in ConvGeometry g, BorderMode border, float* yPixel) where TV : struct, IFloatVector<TV>
+    {
+        int ch = 0;
+        for (; ch + TV.Count <= c; ch += TV.Count) Channels<TV>(x, n, oh, ow, ch, h, w, c, weights, bias, g, border, yPixel);
+        for (; ch < c; ch++) Channels<V1>(x, n, oh, ow, ch, h, w, c, weights, bias, g, border, yPixel);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -95,6 +95,10 @@ internal static unsafe class GemmDriver
         float[] packA = pool.Rent(MC * KC + 16);
         float[] packB = pool.Rent(KC * NC + 16);
         float* tile = stackalloc float[mr * nr];
+        var fusedOp = FusedTail.For(job.Epilogue.Activation);
+        bool fused = fusedOp != null;
+        var op = fusedOp ?? FusedTail.Op.None;
+        float slope = job.Epilogue.Activation.Alpha;
         try
         {
             fixed (float* pa0 = packA, pb0 = packB)
@@ -104,10 +108,13 @@ internal static unsafe class GemmDriver
                 {
                     int nc = Math.Min(NC, c1 - jc);
                     if (k == 0) ScaleBlock(job.C, job.Ldc, r0, r1 - r0, jc, nc, job.Beta);
-                    for (int pc = 0; pc < k; pc += KC)
+                    // Equal depth blocks: K = 288 runs as 2 x 144, not 256 + a wasteful 32.
+                    int kBlocks = DivUp(k, KC), kStep = DivUp(k, Math.Max(1, kBlocks));
+                    for (int pc = 0; pc < k; pc += kStep)
                     {
-                        int kc = Math.Min(KC, k - pc);
+                        int kc = Math.Min(kStep, k - pc);
                         float beta = pc == 0 ? job.Beta : 1f;
+                        bool last = pc + kc >= k;
                         PackB.Pack(job.B, job.Ldb, job.TransB, pc, kc, jc, nc, nr, pb);
                         for (int ic = r0; ic < r1; ic += MC)
                         {
@@ -117,6 +124,8 @@ internal static unsafe class GemmDriver
                             {
                                 int ncols = Math.Min(nr, nc - jr);
                                 float* bPanel = pb + jr * kc;
+                                // Bias and a piecewise-linear activation are applied in registers on the last depth block.
+                                var tail = last && fused ? new FusedTail(job.Epilogue.Bias == null ? null : job.Epilogue.Bias + jc + jr, op, slope) : FusedTail.Nothing;
                                 for (int ir = 0; ir < mc; ir += mr)
                                 {
                                     int nrows = Math.Min(mr, mc - ir);
@@ -124,22 +133,23 @@ internal static unsafe class GemmDriver
                                     float* cTile = job.C + (long)(ic + ir) * job.Ldc + jc + jr;
                                     if (nrows == mr && ncols == nr)
                                     {
-                                        TK.Run(kc, aPanel, bPanel, cTile, job.Ldc, job.Alpha, beta);
+                                        TK.Run(kc, aPanel, bPanel, cTile, job.Ldc, job.Alpha, beta, tail);
                                     }
                                     else
                                     {
                                         // Edge tile: compute the full tile aside, keep the valid part.
-                                        TK.Run(kc, aPanel, bPanel, tile, nr, job.Alpha, 0f);
+                                        TK.Run(kc, aPanel, bPanel, tile, nr, job.Alpha, 0f, FusedTail.Nothing);
                                         for (int i = 0; i < nrows; i++)
                                             for (int j = 0; j < ncols; j++)
                                             {
                                                 float* cij = cTile + (long)i * job.Ldc + j;
-                                                *cij = beta == 0f ? tile[i * nr + j] : tile[i * nr + j] + beta * *cij;
+                                                float v = beta == 0f ? tile[i * nr + j] : tile[i * nr + j] + beta * *cij;
+                                                *cij = tail.IsNone ? v : tail.Apply(v, j);
                                             }
                                     }
                                 }
                             }
-                            if (pc + kc >= k && !job.Epilogue.IsNone) ApplyEpilogue(job, ic, mc, jc, nc);
+                            if (last && !fused && !job.Epilogue.IsNone) ApplyEpilogue(job, ic, mc, jc, nc);
                         }
                     }
                     if (k == 0 && !job.Epilogue.IsNone) ApplyEpilogue(job, r0, r1 - r0, jc, nc);

@@ -14,7 +14,7 @@ internal unsafe struct MicroKernelAvx2 : IMicroKernel
     public static int NR => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, in FusedTail tail)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -32,16 +32,16 @@ internal unsafe struct MicroKernelAvx2 : IMicroKernel
             a += 6;
             b += 16;
         }
-        Store(c + 0 * ldc, c00, c01, alpha, beta);
-        Store(c + 1 * ldc, c10, c11, alpha, beta);
-        Store(c + 2 * ldc, c20, c21, alpha, beta);
-        Store(c + 3 * ldc, c30, c31, alpha, beta);
-        Store(c + 4 * ldc, c40, c41, alpha, beta);
-        Store(c + 5 * ldc, c50, c51, alpha, beta);
+        Store(c + 0 * ldc, c00, c01, alpha, beta, tail);
+        Store(c + 1 * ldc, c10, c11, alpha, beta, tail);
+        Store(c + 2 * ldc, c20, c21, alpha, beta, tail);
+        Store(c + 3 * ldc, c30, c31, alpha, beta, tail);
+        Store(c + 4 * ldc, c40, c41, alpha, beta, tail);
+        Store(c + 5 * ldc, c50, c51, alpha, beta, tail);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* row, Vector256<float> v0, Vector256<float> v1, float alpha, float beta)
+    private static void Store(float* row, Vector256<float> v0, Vector256<float> v1, float alpha, float beta, in FusedTail tail)
     {
         if (alpha != 1f)
         {
@@ -52,6 +52,11 @@ internal unsafe struct MicroKernelAvx2 : IMicroKernel
         {
             v0 = Fma.MultiplyAdd(Avx.LoadVector256(row), Vector256.Create(beta), v0);
             v1 = Fma.MultiplyAdd(Avx.LoadVector256(row + 8), Vector256.Create(beta), v1);
+        }
+        if (!tail.IsNone)
+        {
+            v0 = tail.Apply(v0, 0);
+            v1 = tail.Apply(v1, 8);
         }
         Avx.Store(row, v0);
         Avx.Store(row + 8, v1);

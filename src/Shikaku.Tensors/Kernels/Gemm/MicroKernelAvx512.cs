@@ -14,7 +14,7 @@ internal unsafe struct MicroKernelAvx512 : IMicroKernel
     public static int NR => 32;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, in FusedTail tail)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
@@ -40,22 +40,22 @@ internal unsafe struct MicroKernelAvx512 : IMicroKernel
             a += 12;
             b += 32;
         }
-        Store(c + 0 * ldc, c00, c01, alpha, beta);
-        Store(c + 1 * ldc, c10, c11, alpha, beta);
-        Store(c + 2 * ldc, c20, c21, alpha, beta);
-        Store(c + 3 * ldc, c30, c31, alpha, beta);
-        Store(c + 4 * ldc, c40, c41, alpha, beta);
-        Store(c + 5 * ldc, c50, c51, alpha, beta);
-        Store(c + 6 * ldc, c60, c61, alpha, beta);
-        Store(c + 7 * ldc, c70, c71, alpha, beta);
-        Store(c + 8 * ldc, c80, c81, alpha, beta);
-        Store(c + 9 * ldc, c90, c91, alpha, beta);
-        Store(c + 10 * ldc, ca0, ca1, alpha, beta);
-        Store(c + 11 * ldc, cb0, cb1, alpha, beta);
+        Store(c + 0 * ldc, c00, c01, alpha, beta, tail);
+        Store(c + 1 * ldc, c10, c11, alpha, beta, tail);
+        Store(c + 2 * ldc, c20, c21, alpha, beta, tail);
+        Store(c + 3 * ldc, c30, c31, alpha, beta, tail);
+        Store(c + 4 * ldc, c40, c41, alpha, beta, tail);
+        Store(c + 5 * ldc, c50, c51, alpha, beta, tail);
+        Store(c + 6 * ldc, c60, c61, alpha, beta, tail);
+        Store(c + 7 * ldc, c70, c71, alpha, beta, tail);
+        Store(c + 8 * ldc, c80, c81, alpha, beta, tail);
+        Store(c + 9 * ldc, c90, c91, alpha, beta, tail);
+        Store(c + 10 * ldc, ca0, ca1, alpha, beta, tail);
+        Store(c + 11 * ldc, cb0, cb1, alpha, beta, tail);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* row, Vector512<float> v0, Vector512<float> v1, float alpha, float beta)
+    private static void Store(float* row, Vector512<float> v0, Vector512<float> v1, float alpha, float beta, in FusedTail tail)
     {
         if (alpha != 1f)
         {
@@ -66,6 +66,11 @@ internal unsafe struct MicroKernelAvx512 : IMicroKernel
         {
             v0 = Vector512.FusedMultiplyAdd(Vector512.Load(row), Vector512.Create(beta), v0);
             v1 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 16), Vector512.Create(beta), v1);
+        }
+        if (!tail.IsNone)
+        {
+            v0 = tail.Apply(v0, 0);
+            v1 = tail.Apply(v1, 16);
         }
         Vector512.Store(v0, row);
         Vector512.Store(v1, row + 16);

@@ -6,7 +6,7 @@ internal unsafe struct MicroKernelScalar : IMicroKernel
     public static int MR => 4;
     public static int NR => 4;
 
-    public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, in FusedTail tail)
     {
         float* acc = stackalloc float[16];
         for (int i = 0; i < 16; i++) acc[i] = 0f;
@@ -24,7 +24,8 @@ internal unsafe struct MicroKernelScalar : IMicroKernel
             for (int j = 0; j < 4; j++)
             {
                 float* cij = c + i * ldc + j;
-                *cij = beta == 0f ? alpha * acc[i * 4 + j] : alpha * acc[i * 4 + j] + beta * *cij;
+                float v = beta == 0f ? alpha * acc[i * 4 + j] : alpha * acc[i * 4 + j] + beta * *cij;
+                *cij = tail.IsNone ? v : tail.Apply(v, j);
             }
     }
 }

@@ -60,12 +60,13 @@ internal static unsafe class PackRows
     public static void Interleave(float** rows, int mr, int kc, float* dest)
     {
         int p = 0;
-        if (Sse.IsSupported && (mr & 3) == 0 && Engine.Simd > SimdLevel.Scalar)
+        int full = mr & ~3; // rows handled four at a time; the rest (mr = 6 on AVX2) one by one
+        if (Sse.IsSupported && full > 0 && Engine.Simd > SimdLevel.Scalar)
         {
             for (; p + 4 <= kc; p += 4)
             {
                 float* d = dest + p * mr;
-                for (int g = 0; g < mr; g += 4)
+                for (int g = 0; g < full; g += 4)
                 {
                     var r0 = Sse.LoadVector128(rows[g] + p);
                     var r1 = Sse.LoadVector128(rows[g + 1] + p);
@@ -79,6 +80,14 @@ internal static unsafe class PackRows
                     Sse.Store(d + mr + g, Sse.MoveHighToLow(t1, t0));
                     Sse.Store(d + 2 * mr + g, Sse.MoveLowToHigh(t2, t3));
                     Sse.Store(d + 3 * mr + g, Sse.MoveHighToLow(t3, t2));
+                }
+                for (int i = full; i < mr; i++)
+                {
+                    float* r = rows[i] + p;
+                    d[i] = r[0];
+                    d[mr + i] = r[1];
+                    d[2 * mr + i] = r[2];
+                    d[3 * mr + i] = r[3];
                 }
             }
         }
