@@ -19,6 +19,14 @@ internal static class Program
     private static int Main(string[] args)
     {
         string suite = args.Length > 0 ? args[0] : "all";
+        if (suite == "gemm-shape")
+        {
+            int m = int.Parse(args[1], CultureInfo.InvariantCulture), n = int.Parse(args[2], CultureInfo.InvariantCulture), k = int.Parse(args[3], CultureInfo.InvariantCulture);
+            var a = new float[m * k]; var b = new float[k * n]; var c = new float[m * n];
+            double t = BestSeconds(() => Sgemm.Multiply(false, false, m, n, k, 1, a, k, b, n, 0, c, n));
+            Emit("gemm-shape", $"{m}x{n}x{k}", 2.0 * m * n * k / t / 1e9, "GFLOPS");
+            return 0;
+        }
         if (suite == "photo-path")
         {
             Console.WriteLine(AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample1.jpg"]);

@@ -61,6 +61,12 @@ public static class ElementwiseOps
         if (x.Length % width != 0) throw new ArgumentException($"Softmax input of {x.Length} values is not a whole number of rows of {width}.", nameof(x));
         if (y.Length < x.Length) throw new ArgumentException("Softmax output is shorter than its input.", nameof(y));
         for (int r = 0; r < x.Length; r += width)
-            TensorPrimitives.SoftMax(x.Slice(r, width), y.Slice(r, width));
+        {
+            // exp(x - max) / sum: TensorPrimitives.SoftMax alone overflows to NaN for logits near 100.
+            var row = y.Slice(r, width);
+            TensorPrimitives.Subtract(x.Slice(r, width), TensorPrimitives.Max(x.Slice(r, width)), row);
+            TensorPrimitives.Exp(row, row);
+            TensorPrimitives.Divide(row, TensorPrimitives.Sum(row), row);
+        }
     }
 }
