@@ -108,37 +108,37 @@ internal static unsafe class PackB
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(float* b, int ldb, bool transposed, int p0, int kc, int j0, int nc, int nr, float* dest)
     {
+        if (!transposed)
+        {
+            // Row by row: each source row is read once, contiguously (rows of a wide B are pages apart,
+            // so walking down a column panel would touch a new page on every row).
+            int full = nc / nr * nr;
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = b + (long)(p0 + p) * ldb + j0;
+                float* d = dest + p * nr;
+                for (int jr = 0; jr < full; jr += nr)
+                    Unsafe.CopyBlockUnaligned(d + (long)jr * kc, src + jr, (uint)(nr * sizeof(float)));
+                if (full < nc)
+                {
+                    float* dp = d + (long)full * kc;
+                    int j = 0;
+                    for (; j < nc - full; j++) dp[j] = src[full + j];
+                    for (; j < nr; j++) dp[j] = 0f;
+                }
+            }
+            return;
+        }
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
-            if (!transposed)
+            for (int j = 0; j < cols; j++)
             {
-                for (int p = 0; p < kc; p++)
-                {
-                    float* src = b + (long)(p0 + p) * ldb + j0 + jr;
-                    float* d = dest + p * nr;
-                    if (cols == nr)
-                    {
-                        Unsafe.CopyBlockUnaligned(d, src, (uint)(nr * sizeof(float)));
-                    }
-                    else
-                    {
-                        int j = 0;
-                        for (; j < cols; j++) d[j] = src[j];
-                        for (; j < nr; j++) d[j] = 0f;
-                    }
-                }
+                float* src = b + (long)(j0 + jr + j) * ldb + p0;
+                for (int p = 0; p < kc; p++) dest[p * nr + j] = src[p];
             }
-            else
-            {
-                for (int j = 0; j < cols; j++)
-                {
-                    float* src = b + (long)(j0 + jr + j) * ldb + p0;
-                    for (int p = 0; p < kc; p++) dest[p * nr + j] = src[p];
-                }
-                for (int j = cols; j < nr; j++)
-                    for (int p = 0; p < kc; p++) dest[p * nr + j] = 0f;
-            }
+            for (int j = cols; j < nr; j++)
+                for (int p = 0; p < kc; p++) dest[p * nr + j] = 0f;
             dest += kc * nr;
         }
     }
