@@ -1,4 +1,5 @@
 using Shikaku.Assets;
+using Shikaku.NN;
 using Shikaku.Tensors;
 
 namespace Shikaku.Datasets;
@@ -7,7 +8,7 @@ namespace Shikaku.Datasets;
 /// Labelled grayscale images in memory: pixels [N, H, W, 1] as bytes and labels 0..classes-1.
 /// <see cref="Batch"/> turns a slice into float tensors scaled to 0..1.
 /// </summary>
-public sealed class ImageDataset
+public sealed class ImageDataset : ILabelledData
 {
     /// <summary>Checks that images and labels agree.</summary>
     public ImageDataset(string name, byte[] pixels, int count, int height, int width, byte[] labels, string[] classNames)
@@ -39,6 +40,9 @@ public sealed class ImageDataset
     /// <summary>Names of the classes.</summary>
     public string[] ClassNames { get; }
 
+    /// <inheritdoc/>
+    public Shape ExampleShape => new(Height, Width, 1);
+
     /// <summary>The first <paramref name="count"/> images (for quick runs and tests).</summary>
     public ImageDataset Take(int count)
     {
@@ -48,7 +52,7 @@ public sealed class ImageDataset
     }
 
     /// <summary>Images at <paramref name="indices"/> as [n, H, W, 1] floats in 0..1, and their labels.</summary>
-    public (Tensor Images, int[] Labels) Batch(ReadOnlySpan<int> indices)
+    public (Tensor Inputs, int[] Labels) Batch(ReadOnlySpan<int> indices)
     {
         int size = Height * Width;
         var x = Tensor.Uninitialized(new Shape(indices.Length, Height, Width, 1));

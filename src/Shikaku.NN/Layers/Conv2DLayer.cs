@@ -1,0 +1,61 @@
+using System.Text.Json.Nodes;
+using Shikaku.Kernels;
+using Shikaku.Tensors;
+
+namespace Shikaku.NN.Layers;
+
+/// <summary>2-D convolution layer (Keras Conv2D): HWIO kernel, bias, fused activation.</summary>
+/// <example><code>new Conv2D(32, 3, activation: "relu")</code></example>
+public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string padding = "valid", string activation = "linear", int dilation = 1) : Layer
+{
+    private Parameter? _kernel, _bias;
+    private Tensor? _input, _output;
+
+    /// <summary>Number of output channels.</summary>
+    public int Filters { get; } = filters > 0 ? filters : throw new ArgumentOutOfRangeException(nameof(filters), $"Conv2D needs at least 1 filter, got {filters}.");
+    /// <summary>Square kernel size.</summary>
+    public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentOutOfRangeException(nameof(kernelSize), $"Kernel size must be positive, got {kernelSize}.");
+    /// <summary>The kernel options (stride, padding, dilation, activation).</summary>
+    public ConvOptions Options { get; } = new() { Stride = strides, Dilation = dilation, Padding = Padding.Parse(padding), Activation = Kernels.Activation.Parse(activation) };
+
+    /// <inheritdoc/>
+    public override string TypeName => "Conv2D";
+    /// <inheritdoc/>
+    public override IReadOnlyList<Parameter> Parameters => _kernel == null ? [] : [_kernel, _bias!];
+
+    /// <inheritdoc/>
+    protected override Shape BuildCore(Shape inputShape, Random rng)
+    {
+        if (inputShape.Rank != 3) throw new ArgumentException($"Conv2D expects images (height, width, channels), got {inputShape}.");
+        int c = inputShape[2];
+        _kernel = new Parameter("kernel", Tensor.Uninitialized(new Shape(KernelSize, KernelSize, c, Filters)));
+        GlorotUniform(_kernel.Value, KernelSize * KernelSize * c, KernelSize * KernelSize * Filters, rng);
+        _bias = new Parameter("bias", Tensor.Zeros(Filters));
+        var out4 = Convolution.OutputShape(new Shape(1, inputShape[0], inputShape[1], c), _kernel.Value.Shape, Options);
+        return new Shape(out4[1], out4[2], out4[3]);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        CheckInput(input);
+        _input = input;
+        _output = Convolution.Conv2D(input, _kernel!.Value, _bias!.Value, Options);
+        return _output;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
+    {
+        Kernels.Backward.Activation(_output!.Span, outputGrad.Span, Options.Activation);
+        return Kernels.Backward.Conv2D(_input!, _kernel!.Value, outputGrad, Options with { Activation = Kernels.Activation.Linear },
+            _kernel.Grad, _bias!.Grad, needInputGrad);
+    }
+
+    /// <inheritdoc/>
+    public override JsonObject Config() => new()
+    {
+        ["filters"] = Filters, ["kernel_size"] = KernelSize, ["strides"] = Options.StrideH,
+        ["padding"] = Options.Padding.ToString(), ["dilation_rate"] = Options.DilationH, ["activation"] = Options.Activation.ToString(),
+    };
+}

@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using Shikaku.Tensors;
+
+namespace Shikaku.NN.Layers;
+
+/// <summary>
+/// A layer as in Keras: built once for an input shape (weights created then), then
+/// <see cref="Forward"/> on batches and, in training, <see cref="Backward"/> with the gradient of
+/// the loss with respect to its output. A layer keeps references to what its backward pass needs
+/// until the next forward call; the model owns and disposes the tensors.
+/// </summary>
+public abstract class Layer
+{
+    private static int _counter;
+
+    /// <summary>Unique name in a model, e.g. "conv2d_1".</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Shape of one input example (no batch dimension); set by <see cref="Build"/>.</summary>
+    public Shape InputShape { get; private set; }
+
+    /// <summary>Shape of one output example.</summary>
+    public Shape OutputShape { get; private set; }
+
+    /// <summary>True once weights exist.</summary>
+    public bool IsBuilt { get; private set; }
+
+    /// <summary>Keras class name ("Conv2D", "Dense", ...).</summary>
+    public abstract string TypeName { get; }
+
+    /// <summary>The trainable parameters (empty for pooling, dropout, flatten).</summary>
+    public virtual IReadOnlyList<Parameter> Parameters => [];
+
+    /// <summary>Total number of trainable values.</summary>
+    public long ParameterCount => Parameters.Sum(p => (long)p.Value.Length);
+
+    /// <summary>Creates weights for <paramref name="inputShape"/>, drawing initial values from <paramref name="rng"/>.</summary>
+    public void Build(Shape inputShape, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        if (string.IsNullOrEmpty(Name)) Name = $"{TypeName.ToLowerInvariant()}_{Interlocked.Increment(ref _counter)}";
+        InputShape = inputShape;
+        OutputShape = BuildCore(inputShape, rng);
+        IsBuilt = true;
+    }
+
+    /// <summary>Checks the input shape, creates parameters, returns the output shape.</summary>
+    protected abstract Shape BuildCore(Shape inputShape, Random rng);
+
+    /// <summary>Computes the output for a batch [N, ...InputShape]. <paramref name="training"/> switches dropout and the like on.</summary>
+    public abstract Tensor Forward(Tensor input, bool training);
+
+    /// <summary>
+    /// Adds this layer's parameter gradients and returns d loss / d input (null when
+    /// <paramref name="needInputGrad"/> is false, as for the first layer).
+    /// </summary>
+    public abstract Tensor? Backward(Tensor outputGrad, bool needInputGrad);
+
+    /// <summary>The layer's settings, as Keras writes them in model JSON.</summary>
+    public abstract JsonObject Config();
+
+    /// <summary>Throws a clear error when a batch does not match the built input shape.</summary>
+    protected void CheckInput(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (!IsBuilt) throw new InvalidOperationException($"Layer {Name} is used before it is built.");
+        var expected = new Shape(InputShape.ToArray().Prepend(input.Shape[0]).ToArray());
+        if (input.Shape != expected)
+            throw new ArgumentException($"Layer {Name} ({TypeName}) expects input (batch, {string.Join(", ", InputShape)}), got {input.Shape}.");
+    }
+
+    /// <summary>Keras's default initialiser: uniform in ±sqrt(6 / (fan_in + fan_out)).</summary>
+    protected static void GlorotUniform(Tensor t, int fanIn, int fanOut, Random rng)
+    {
+        float limit = MathF.Sqrt(6f / (fanIn + fanOut));
+        var s = t.Span;
+        for (int i = 0; i < s.Length; i++) s[i] = (rng.NextSingle() * 2f - 1f) * limit;
+    }
+}

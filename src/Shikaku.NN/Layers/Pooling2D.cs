@@ -1,0 +1,128 @@
+using System.Text.Json.Nodes;
+using Shikaku.Kernels;
+using Shikaku.Tensors;
+
+namespace Shikaku.NN.Layers;
+
+/// <summary>Max pooling (Keras MaxPooling2D); the stride defaults to the pool size.</summary>
+/// <example><code>new MaxPooling2D(2)</code></example>
+public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string padding = "valid") : Layer
+{
+    private Tensor? _input;
+
+    /// <summary>Window, stride and padding.</summary>
+    public PoolOptions Options { get; } = new(poolSize, strides, Padding.Parse(padding));
+
+    /// <inheritdoc/>
+    public override string TypeName => "MaxPooling2D";
+
+    /// <inheritdoc/>
+    protected override Shape BuildCore(Shape inputShape, Random rng)
+    {
+        if (inputShape.Rank != 3) throw new ArgumentException($"MaxPooling2D expects images (height, width, channels), got {inputShape}.");
+        var g = Options.Geometry(inputShape[0], inputShape[1]);
+        return new Shape(g.OutH, g.OutW, inputShape[2]);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        CheckInput(input);
+        _input = input;
+        return Pooling.MaxPool2D(input, Options);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
+        needInputGrad ? Kernels.Backward.MaxPool2D(_input!, outputGrad, Options) : null;
+
+    /// <inheritdoc/>
+    public override JsonObject Config() => new() { ["pool_size"] = Options.SizeH, ["strides"] = Options.StrideH, ["padding"] = Options.Padding.ToString() };
+}
+
+/// <summary>Flattens each example to a vector (a view, no copy).</summary>
+public sealed class Flatten : Layer
+{
+    /// <inheritdoc/>
+    public override string TypeName => "Flatten";
+
+    /// <inheritdoc/>
+    protected override Shape BuildCore(Shape inputShape, Random rng) => new(inputShape.Length);
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        CheckInput(input);
+        return input.Reshape(input.Shape[0], -1);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
+        needInputGrad ? outputGrad.Reshape(new[] { outputGrad.Shape[0] }.Concat(InputShape).ToArray()) : null;
+
+    /// <inheritdoc/>
+    public override JsonObject Config() => [];
+}
+
+/// <summary>
+/// Dropout (Keras): in training, zeroes each value with probability <c>rate</c> and scales the rest by
+/// 1/(1-rate) (inverted dropout), so inference is the identity.
+/// </summary>
+public sealed class Dropout : Layer
+{
+    private byte[] _mask = [];
+    private Random _rng = new(0);
+
+    /// <summary>Drops a fraction <paramref name="rate"/> (0 &lt;= rate &lt; 1) of the values while training.</summary>
+    public Dropout(double rate)
+    {
+        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), $"Dropout rate must be in [0, 1), got {rate}.");
+        Rate = rate;
+    }
+
+    /// <summary>Fraction dropped.</summary>
+    public double Rate { get; }
+
+    /// <summary>For tests: a fixed mask (1 = keep) used instead of random draws.</summary>
+    internal byte[]? FixedMask { get; set; }
+
+    /// <inheritdoc/>
+    public override string TypeName => "Dropout";
+
+    /// <inheritdoc/>
+    protected override Shape BuildCore(Shape inputShape, Random rng)
+    {
+        _rng = new Random(rng.Next());
+        return inputShape;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        CheckInput(input);
+        var y = input.Clone();
+        if (!training || Rate == 0) return y;
+        if (_mask.Length != y.Length) _mask = new byte[y.Length];
+        if (FixedMask != null) FixedMask.CopyTo(_mask, 0);
+        else for (int i = 0; i < _mask.Length; i++) _mask[i] = _rng.NextDouble() >= Rate ? (byte)1 : (byte)0;
+        float scale = (float)(1.0 / (1.0 - Rate));
+        var s = y.Span;
+        for (int i = 0; i < s.Length; i++) s[i] = _mask[i] != 0 ? s[i] * scale : 0f;
+        return y;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
+    {
+        if (!needInputGrad) return null;
+        var dx = outputGrad.Clone();
+        if (Rate == 0) return dx;
+        float scale = (float)(1.0 / (1.0 - Rate));
+        var s = dx.Span;
+        for (int i = 0; i < s.Length; i++) s[i] = _mask[i] != 0 ? s[i] * scale : 0f;
+        return dx;
+    }
+
+    /// <inheritdoc/>
+    public override JsonObject Config() => new() { ["rate"] = Rate };
+}

@@ -1,0 +1,125 @@
+using Shikaku.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Shikaku.NN;
+
+/// <summary>Updates parameters from their gradients after each batch.</summary>
+public abstract class Optimizer
+{
+    /// <summary>Step size.</summary>
+    public float LearningRate { get; set; }
+
+    /// <summary>Applies one update to every parameter (gradients are means over the batch).</summary>
+    public abstract void Step(IReadOnlyList<Parameter> parameters);
+
+    /// <summary>Keras name and settings, for the run record.</summary>
+    public abstract string Describe();
+}
+
+/// <summary>Adam (Kingma and Ba), with Keras's defaults: lr 0.001, beta1 0.9, beta2 0.999, epsilon 1e-7.</summary>
+public sealed class Adam : Optimizer
+{
+    private readonly float beta1, beta2, epsilon;
+
+    /// <summary>Adam with the given settings.</summary>
+    public Adam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
+    {
+        LearningRate = learningRate;
+        (this.beta1, this.beta2, this.epsilon) = (beta1, beta2, epsilon);
+    }
+
+    private readonly Dictionary<Parameter, (Tensor M, Tensor V)> _moments = [];
+    private int _t;
+
+    /// <inheritdoc/>
+    public override void Step(IReadOnlyList<Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        _t++;
+        // Keras folds the bias corrections into the step size.
+        float lr = LearningRate * MathF.Sqrt(1f - MathF.Pow(beta2, _t)) / (1f - MathF.Pow(beta1, _t));
+        foreach (var p in parameters)
+        {
+            if (!_moments.TryGetValue(p, out var mv))
+                _moments[p] = mv = (Tensor.Zeros(p.Value.Shape), Tensor.Zeros(p.Value.Shape));
+            Update(p.Value.Span, p.Grad.Span, mv.M.Span, mv.V.Span, lr);
+        }
+    }
+
+    private void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float lr)
+    {
+        const int chunk = 4096;
+        Span<float> tmp = stackalloc float[chunk];
+        for (int i = 0; i < w.Length; i += chunk)
+        {
+            int len = Math.Min(chunk, w.Length - i);
+            var gi = g.Slice(i, len);
+            var mi = m.Slice(i, len);
+            var vi = v.Slice(i, len);
+            var t = tmp[..len];
+            // m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g²;  w -= lr m / (sqrt(v) + eps)
+            TensorPrimitives.Multiply(mi, beta1, mi);
+            TensorPrimitives.MultiplyAdd(gi, 1f - beta1, mi, mi);
+            TensorPrimitives.Multiply(gi, gi, t);
+            TensorPrimitives.Multiply(vi, beta2, vi);
+            TensorPrimitives.MultiplyAdd(t, 1f - beta2, vi, vi);
+            TensorPrimitives.Sqrt(vi, t);
+            TensorPrimitives.Add(t, epsilon, t);
+            TensorPrimitives.Divide(mi, t, t);
+            TensorPrimitives.MultiplyAdd(t, -lr, w.Slice(i, len), w.Slice(i, len));
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"Adam(learning_rate={LearningRate}, beta_1={beta1}, beta_2={beta2}, epsilon={epsilon})";
+
+}
+
+/// <summary>Stochastic gradient descent with optional (Nesterov) momentum.</summary>
+public sealed class Sgd : Optimizer
+{
+    private readonly float momentum;
+    private readonly bool nesterov;
+
+    /// <summary>SGD with the given settings.</summary>
+    public Sgd(float learningRate = 0.01f, float momentum = 0f, bool nesterov = false)
+    {
+        LearningRate = learningRate;
+        (this.momentum, this.nesterov) = (momentum, nesterov);
+    }
+
+    private readonly Dictionary<Parameter, Tensor> _velocity = [];
+
+    /// <inheritdoc/>
+    public override void Step(IReadOnlyList<Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        foreach (var p in parameters)
+        {
+            var w = p.Value.Span;
+            var g = p.Grad.Span;
+            if (momentum == 0f)
+            {
+                TensorPrimitives.MultiplyAdd(g, -LearningRate, w, w);
+                continue;
+            }
+            if (!_velocity.TryGetValue(p, out var vel)) _velocity[p] = vel = Tensor.Zeros(p.Value.Shape);
+            var v = vel.Span;
+            // v = momentum v - lr g;  w += v (or, Nesterov, w += momentum v - lr g)
+            TensorPrimitives.Multiply(v, momentum, v);
+            TensorPrimitives.MultiplyAdd(g, -LearningRate, v, v);
+            if (nesterov)
+            {
+                TensorPrimitives.MultiplyAdd(v, momentum, w, w);
+                TensorPrimitives.MultiplyAdd(g, -LearningRate, w, w);
+            }
+            else
+            {
+                TensorPrimitives.Add(w, v, w);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"SGD(learning_rate={LearningRate}, momentum={momentum}, nesterov={nesterov.ToString().ToLowerInvariant()})";
+}

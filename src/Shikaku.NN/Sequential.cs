@@ -1,0 +1,376 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Shikaku.NN.Layers;
+using Shikaku.Tensors;
+
+namespace Shikaku.NN;
+
+/// <summary>Result of <see cref="Sequential.Evaluate"/>.</summary>
+public sealed record Evaluation(double Loss, double Accuracy, int[,] Confusion);
+
+/// <summary>
+/// A stack of layers, as Keras's Sequential: build from the first input, <see cref="Compile"/>,
+/// <see cref="Fit"/>, <see cref="Evaluate"/>, <see cref="Predict(ILabelledData, int)"/>, <see cref="Save"/> / <see cref="Load"/>.
+/// The loss is sparse categorical cross-entropy; with a softmax output it is computed from the
+/// logits in one stable step (gradient p - onehot).
+/// </summary>
+/// <example><code>
+/// var model = new Sequential(new Shape(28, 28, 1),
+///     new Conv2D(32, 3, activation: "relu"), new Conv2D(64, 3, activation: "relu"),
+///     new MaxPooling2D(2), new Dropout(0.25), new Flatten(),
+///     new Dense(128, activation: "relu"), new Dropout(0.5), new Dense(10, activation: "softmax"));
+/// model.Compile(new Adam());
+/// var history = model.Fit(train, epochs: 10, batchSize: 128, validation: test);
+/// </code></example>
+public sealed class Sequential
+{
+    private readonly List<Layer> _layers = [];
+
+    /// <summary>A model for inputs of <paramref name="inputShape"/> (one example, no batch dimension).</summary>
+    public Sequential(Shape inputShape, params Layer[] layers) : this(inputShape, 0, layers) { }
+
+    /// <summary>As above, with the seed that draws the initial weights and dropout masks.</summary>
+    public Sequential(Shape inputShape, int seed, params Layer[] layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        InputShape = inputShape;
+        Seed = seed;
+        var rng = new Random(seed);
+        var shape = inputShape;
+        var names = new HashSet<string>();
+        int index = 0;
+        foreach (var layer in layers)
+        {
+            if (string.IsNullOrEmpty(layer.Name)) layer.Name = $"{layer.TypeName.ToLowerInvariant()}_{index}";
+            if (!names.Add(layer.Name)) throw new ArgumentException($"Two layers are named '{layer.Name}'.");
+            try
+            {
+                layer.Build(shape, rng);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"Layer {index} ({layer.TypeName}) cannot take input {shape}: {e.Message}", e);
+            }
+            shape = layer.OutputShape;
+            _layers.Add(layer);
+            index++;
+        }
+        if (_layers.Count == 0) throw new ArgumentException("A model needs at least one layer.");
+    }
+
+    /// <summary>Shape of one input example.</summary>
+    public Shape InputShape { get; }
+    /// <summary>Shape of one output.</summary>
+    public Shape OutputShape => _layers[^1].OutputShape;
+    /// <summary>Seed for weights and dropout.</summary>
+    public int Seed { get; }
+    /// <summary>The layers in order.</summary>
+    public IReadOnlyList<Layer> Layers => _layers;
+    /// <summary>Set by <see cref="Compile"/>.</summary>
+    public Optimizer? Optimizer { get; private set; }
+    /// <summary>All trainable parameters.</summary>
+    public IReadOnlyList<Parameter> Parameters => _layers.SelectMany(l => l.Parameters).ToList();
+    /// <summary>Total trainable values.</summary>
+    public long ParameterCount => _layers.Sum(l => l.ParameterCount);
+
+    /// <summary>Chooses the optimizer (the loss is sparse categorical cross-entropy; the metric accuracy).</summary>
+    public void Compile(Optimizer optimizer)
+    {
+        Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+        if (_layers[^1] is Dense { IsSoftmax: true } last) last.GradientIsForLogits = true;
+    }
+
+    /// <summary>Keras-style table: layer (type), output shape, parameter count, totals.</summary>
+    public string Summary()
+    {
+        var sb = new StringBuilder();
+        string line = new('─', 72);
+        sb.AppendLine("Model: \"sequential\"").AppendLine(line);
+        sb.AppendLine($"{"Layer (type)",-32}{"Output Shape",-26}{"Param #",14}").AppendLine(line);
+        foreach (var l in _layers)
+            sb.AppendLine($"{$"{l.Name} ({l.TypeName})",-32}{"(None, " + string.Join(", ", l.OutputShape) + ")",-26}{l.ParameterCount.ToString("N0", CultureInfo.InvariantCulture),14}");
+        sb.AppendLine(line);
+        sb.AppendLine($" Total params: {ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
+        sb.AppendLine($" Trainable params: {ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
+        sb.AppendLine(" Non-trainable params: 0");
+        return sb.ToString();
+    }
+
+    /// <summary>Class probabilities (or outputs) for every example, in batches.</summary>
+    public Tensor Predict(ILabelledData data, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckData(data);
+        var result = Tensor.Uninitialized(new Shape(new[] { data.Count }.Concat(OutputShape).ToArray()));
+        int width = OutputShape.Length;
+        var indices = Enumerable.Range(0, data.Count).ToArray();
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, data.Count - start);
+            var (x, _) = data.Batch(indices.AsSpan(start, n));
+            using var y = ForwardAll(x, training: false);
+            y.Span.CopyTo(result.Span.Slice(start * width, n * width));
+        }
+        return result;
+    }
+
+    /// <summary>Probabilities for a batch tensor [N, ...InputShape].</summary>
+    public Tensor Predict(Tensor batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        using var copy = batch.Clone();
+        return ForwardAll(copy, training: false, disposeInput: false);
+    }
+
+    /// <summary>Mean loss, accuracy and confusion matrix (rows: true class, columns: predicted).</summary>
+    public Evaluation Evaluate(ILabelledData data, int batchSize = 256)
+    {
+        using var probs = Predict(data, batchSize);
+        int classes = OutputShape.Length;
+        var confusion = new int[classes, classes];
+        double loss = 0;
+        int correct = 0;
+        var labels = AllLabels(data);
+        var p = probs.Span;
+        for (int i = 0; i < data.Count; i++)
+        {
+            var row = p.Slice(i * classes, classes);
+            int predicted = ArgMax(row);
+            confusion[labels[i], predicted]++;
+            if (predicted == labels[i]) correct++;
+            loss -= Math.Log(Math.Max(row[labels[i]], 1e-7f));
+        }
+        return new Evaluation(loss / data.Count, (double)correct / data.Count, confusion);
+    }
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> epochs of shuffled mini-batches; the same seed gives the
+    /// same history on the same machine. Stops early (after the current batch) when
+    /// <paramref name="cancel"/> is signalled or a callback asks.
+    /// </summary>
+    public History Fit(ILabelledData train, int epochs, int batchSize = 32, ILabelledData? validation = null,
+        IReadOnlyList<ICallback>? callbacks = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var optimizer = Optimizer ?? throw new InvalidOperationException("Call Compile(optimizer) before Fit.");
+        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), $"Epochs must be at least 1, got {epochs}.");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"Batch size must be at least 1, got {batchSize}.");
+        CheckData(train);
+        if (validation != null) CheckData(validation);
+        callbacks ??= [];
+        var history = new History();
+        var rng = new Random(Seed + 1);
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        int batches = (train.Count + batchSize - 1) / batchSize;
+        var parameters = Parameters;
+        for (int epoch = 1; epoch <= epochs && !cancel.IsCancellationRequested; epoch++)
+        {
+            foreach (var c in callbacks) c.OnEpochBegin(this, epoch);
+            var clock = Stopwatch.StartNew();
+            rng.Shuffle(order);
+            double lossSum = 0;
+            int correct = 0, seen = 0;
+            for (int b = 0; b < batches && !cancel.IsCancellationRequested; b++)
+            {
+                int start = b * batchSize, n = Math.Min(batchSize, train.Count - start);
+                var (x, labels) = train.Batch(order.AsSpan(start, n));
+                var (loss, hits) = TrainStep(x, labels, parameters, optimizer);
+                lossSum += loss * n;
+                correct += hits;
+                seen += n;
+                foreach (var c in callbacks) c.OnBatchEnd(epoch, b + 1, batches, lossSum / seen, (double)correct / seen);
+            }
+            if (seen == 0) break;
+            Evaluation? val = validation == null ? null : Evaluate(validation);
+            var logs = new EpochLogs(epoch, lossSum / seen, (double)correct / seen, val?.Loss, val?.Accuracy, clock.Elapsed.TotalSeconds, optimizer.LearningRate);
+            history.Epochs.Add(logs);
+            foreach (var c in callbacks) c.OnEpochEnd(this, logs);
+            if (callbacks.Any(c => c.StopTraining)) break;
+        }
+        return history;
+    }
+
+    /// <summary>Forward, loss, backward and one optimizer step on a batch; returns mean loss and correct count.</summary>
+    private (double Loss, int Correct) TrainStep(Tensor x, int[] labels, IReadOnlyList<Parameter> parameters, Optimizer optimizer)
+    {
+        var activations = new List<Tensor>(_layers.Count + 1) { x };
+        try
+        {
+            foreach (var layer in _layers) activations.Add(layer.Forward(activations[^1], training: true));
+            var probs = activations[^1];
+            int n = labels.Length, classes = OutputShape.Length;
+            using var grad = Tensor.Uninitialized(probs.Shape);
+            var p = probs.Span;
+            var g = grad.Span;
+            double loss = 0;
+            int correct = 0;
+            bool logits = _layers[^1] is Dense { GradientIsForLogits: true };
+            for (int i = 0; i < n; i++)
+            {
+                var row = p.Slice(i * classes, classes);
+                var grow = g.Slice(i * classes, classes);
+                int y = labels[i];
+                if ((uint)y >= (uint)classes) throw new ArgumentException($"Label {y} is outside 0..{classes - 1} (the model has {classes} outputs).");
+                loss -= Math.Log(Math.Max(row[y], 1e-7f));
+                if (ArgMax(row) == y) correct++;
+                if (logits)
+                {
+                    // d CE / d logits = (p - onehot) / n
+                    for (int j = 0; j < classes; j++) grow[j] = row[j] / n;
+                    grow[y] -= 1f / n;
+                }
+                else
+                {
+                    grow.Clear();
+                    grow[y] = -1f / (n * Math.Max(row[y], 1e-7f));
+                }
+            }
+            foreach (var prm in parameters) prm.Grad.Span.Clear();
+            Tensor? upstream = null;
+            for (int i = _layers.Count - 1; i >= 0; i--)
+            {
+                var next = _layers[i].Backward(upstream ?? grad, needInputGrad: i > 0);
+                upstream?.Dispose();
+                upstream = next;
+            }
+            upstream?.Dispose();
+            optimizer.Step(parameters);
+            return (loss / n, correct);
+        }
+        finally
+        {
+            foreach (var t in activations) t.Dispose();
+        }
+    }
+
+    private Tensor ForwardAll(Tensor x, bool training, bool disposeInput = true)
+    {
+        var current = x;
+        try
+        {
+            foreach (var layer in _layers)
+            {
+                var next = layer.Forward(current, training);
+                if (disposeInput || current != x) current.Dispose();
+                current = next;
+            }
+            return current;
+        }
+        catch
+        {
+            if (disposeInput || current != x) current.Dispose();
+            throw;
+        }
+    }
+
+    private void CheckData(ILabelledData data)
+    {
+        if (data.ExampleShape != InputShape)
+            throw new ArgumentException($"The data's examples have shape {data.ExampleShape} but the model expects {InputShape}.");
+    }
+
+    private static int[] AllLabels(ILabelledData data)
+    {
+        var labels = new int[data.Count];
+        var idx = Enumerable.Range(0, data.Count).ToArray();
+        for (int start = 0; start < data.Count; start += 4096)
+        {
+            int n = Math.Min(4096, data.Count - start);
+            var (x, l) = data.Batch(idx.AsSpan(start, n));
+            x.Dispose();
+            l.CopyTo(labels, start);
+        }
+        return labels;
+    }
+
+    internal static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    /// <summary>Writes model.json (architecture) and model.safetensors (weights) into <paramref name="folder"/>.</summary>
+    public void Save(string folder, bool overwrite = false)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        string json = Path.Combine(folder, "model.json"), weights = Path.Combine(folder, "model.safetensors");
+        if (!overwrite && (File.Exists(json) || File.Exists(weights)))
+            throw new IOException($"{folder} already holds a model; choose another folder or allow overwriting.");
+        Directory.CreateDirectory(folder);
+        var layers = new JsonArray();
+        foreach (var l in _layers)
+            layers.Add(new JsonObject { ["class_name"] = l.TypeName, ["name"] = l.Name, ["config"] = l.Config() });
+        var doc = new JsonObject
+        {
+            ["class_name"] = "Sequential",
+            ["input_shape"] = new JsonArray(InputShape.Select(d => (JsonNode)d).ToArray()),
+            ["seed"] = Seed,
+            ["layers"] = layers,
+        };
+        AtomicWrite(json, Encoding.UTF8.GetBytes(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
+        var tensors = _layers.SelectMany(l => l.Parameters.Select(p => ($"{l.Name}/{p.Name}", p.Value))).ToList();
+        AtomicWrite(weights, Safetensors.Encode(tensors));
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>, checking every tensor's name, shape and size.</summary>
+    public static Sequential Load(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        string json = Path.Combine(folder, "model.json"), weights = Path.Combine(folder, "model.safetensors");
+        if (!File.Exists(json)) throw new FileNotFoundException($"{folder} has no model.json; is it a run folder from 'shikaku train'?");
+        if (!File.Exists(weights)) throw new FileNotFoundException($"{folder} has model.json but no model.safetensors.");
+        JsonNode doc;
+        try
+        {
+            doc = JsonNode.Parse(File.ReadAllText(json)) ?? throw new InvalidDataException("empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{json} is not valid JSON: {e.Message}", e);
+        }
+        var shape = new Shape(doc["input_shape"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray());
+        var layers = doc["layers"]!.AsArray().Select(n => LayerFromJson(n!)).ToArray();
+        var model = new Sequential(shape, doc["seed"]?.GetValue<int>() ?? 0, layers);
+        var stored = Safetensors.Decode(File.ReadAllBytes(weights), weights);
+        foreach (var l in model._layers)
+            foreach (var p in l.Parameters)
+            {
+                string name = $"{l.Name}/{p.Name}";
+                if (!stored.TryGetValue(name, out var t))
+                    throw new InvalidDataException($"{weights} has no tensor '{name}'; the weights do not belong to this architecture.");
+                if (!t.Shape.SequenceEqual(p.Value.Shape))
+                    throw new InvalidDataException($"{weights}: '{name}' has shape ({string.Join(", ", t.Shape)}) but the architecture needs {p.Value.Shape}.");
+                t.Values.CopyTo(p.Value.Span);
+            }
+        return model;
+    }
+
+    private static Layer LayerFromJson(JsonNode node)
+    {
+        var c = node["config"]!;
+        string type = node["class_name"]!.GetValue<string>();
+        Layer layer = type switch
+        {
+            "Conv2D" => new Conv2D(c["filters"]!.GetValue<int>(), c["kernel_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(),
+                c["padding"]!.GetValue<string>(), c["activation"]!.GetValue<string>(), c["dilation_rate"]!.GetValue<int>()),
+            "Dense" => new Dense(c["units"]!.GetValue<int>(), c["activation"]!.GetValue<string>()),
+            "MaxPooling2D" => new MaxPooling2D(c["pool_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(), c["padding"]!.GetValue<string>()),
+            "Dropout" => new Dropout(c["rate"]!.GetValue<double>()),
+            "Flatten" => new Flatten(),
+            _ => throw new InvalidDataException($"Unknown layer type '{type}' in model.json."),
+        };
+        layer.Name = node["name"]!.GetValue<string>();
+        return layer;
+    }
+
+    private static void AtomicWrite(string path, byte[] bytes)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,130 @@
+using Shikaku.Kernels.Conv;
+using Shikaku.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Shikaku.Kernels;
+
+/// <summary>
+/// Gradients of the forward kernels, for training. Each takes the forward inputs and the gradient
+/// of the loss with respect to the forward output, and returns (or accumulates) the gradients of
+/// the inputs and weights. Derivations are in the comments; tests check them against finite
+/// differences.
+/// </summary>
+public static class Backward
+{
+    /// <summary>
+    /// Convolution (groups = 1): with P the patch matrix of x (M x K) and y = P W + b:
+    /// dW = Pᵀ dy, db = column sums of dy, dP = dy Wᵀ and dx = col2im(dP).
+    /// Gradients are added to <paramref name="weightGrad"/> and <paramref name="biasGrad"/>;
+    /// dx is returned unless <paramref name="needInputGrad"/> is false (a first layer).
+    /// </summary>
+    public static unsafe Tensor? Conv2D(Tensor input, Tensor kernel, Tensor outputGrad, ConvOptions options,
+        Tensor weightGrad, Tensor? biasGrad, bool needInputGrad = true)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(outputGrad);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(weightGrad);
+        if (options.Groups != 1) throw new NotSupportedException("Conv2D backward supports groups = 1; use DepthwiseConv2D for depthwise layers.");
+        var outShape = Convolution.OutputShape(input.Shape, kernel.Shape, options);
+        outputGrad.ExpectShape(outShape, "convolution output gradient");
+        weightGrad.ExpectShape(kernel.Shape, "convolution weight gradient");
+        int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
+        int cout = kernel.Shape[3];
+        var g = options.Geometry(h, w, kernel.Shape[0], kernel.Shape[1]);
+        int m = n * g.OutH * g.OutW, k = g.KH * g.KW * c;
+        using var cols = Tensor.Uninitialized(new Shape(m, k));
+        fixed (float* x = input.Span, p = cols.Span)
+            Im2Col.Gather(x, n, h, w, c, g, p);
+        // dW += Pᵀ dy  (K x Cout)
+        Sgemm.Multiply(true, false, k, cout, m, 1f, cols.Span, k, outputGrad.Span, cout, 1f, weightGrad.Span, cout);
+        if (biasGrad != null) AddColumnSums(outputGrad.Span, cout, biasGrad.Span);
+        if (!needInputGrad) return null;
+        // dP = dy Wᵀ  (M x K), then scatter back.
+        Sgemm.Multiply(false, true, m, k, cout, 1f, outputGrad.Span, cout, kernel.Span, cout, 0f, cols.Span, k);
+        var dx = Tensor.Uninitialized(input.Shape);
+        fixed (float* p = cols.Span, d = dx.Span)
+            Im2Col.Scatter(p, n, h, w, c, g, d);
+        return dx;
+    }
+
+    /// <summary>sums[j] += Σ_i x[i, j] for a row-major matrix of the given width.</summary>
+    public static void AddColumnSums(ReadOnlySpan<float> x, int width, Span<float> sums)
+    {
+        for (int r = 0; r < x.Length; r += width)
+            TensorPrimitives.Add(sums[..width], x.Slice(r, width), sums[..width]);
+    }
+
+    /// <summary>
+    /// Max pooling: each output gradient goes to the input position that held the maximum (the first
+    /// one in window order when several are equal, as TF and PyTorch do).
+    /// </summary>
+    public static unsafe Tensor MaxPool2D(Tensor input, Tensor outputGrad, PoolOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(outputGrad);
+        ArgumentNullException.ThrowIfNull(options);
+        int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
+        var g = options.Geometry(h, w);
+        outputGrad.ExpectShape(new Shape(n, g.OutH, g.OutW, c), "max-pool output gradient");
+        var dx = Tensor.Zeros(input.Shape);
+        fixed (float* xp = input.Span, dyp = outputGrad.Span, dxp = dx.Span)
+        {
+            float* x = xp, dy = dyp, grad = dxp;
+            // One image per task: windows of different images never share an input value.
+            Engine.ParallelFor(n, (first, last) =>
+            {
+                for (int b = first; b < last; b++)
+                    for (int oh = 0; oh < g.OutH; oh++)
+                        for (int ow = 0; ow < g.OutW; ow++)
+                            for (int ch = 0; ch < c; ch++)
+                            {
+                                long best = -1;
+                                float bestValue = float.NegativeInfinity;
+                                for (int i = 0; i < g.KH; i++)
+                                {
+                                    int ih = g.InputRow(oh, i);
+                                    if (ih < 0 || ih >= h) continue;
+                                    for (int j = 0; j < g.KW; j++)
+                                    {
+                                        int iw = g.InputCol(ow, j);
+                                        if (iw < 0 || iw >= w) continue;
+                                        long at = (((long)b * h + ih) * w + iw) * c + ch;
+                                        if (best < 0 || x[at] > bestValue) (best, bestValue) = (at, x[at]);
+                                    }
+                                }
+                                if (best >= 0) grad[best] += dy[(((long)b * g.OutH + oh) * g.OutW + ow) * c + ch];
+                            }
+            });
+        }
+        return dx;
+    }
+
+    /// <summary>grad *= f'(x), written through the activation's output y (ReLU: y &gt; 0; sigmoid: y(1-y); tanh: 1-y²).</summary>
+    public static void Activation(ReadOnlySpan<float> output, Span<float> grad, Activation activation)
+    {
+        switch (activation.Kind)
+        {
+            case ActivationKind.Linear:
+                break;
+            case ActivationKind.Relu:
+                for (int i = 0; i < grad.Length; i++) if (output[i] <= 0f) grad[i] = 0f;
+                break;
+            case ActivationKind.Relu6:
+                for (int i = 0; i < grad.Length; i++) if (output[i] <= 0f || output[i] >= 6f) grad[i] = 0f;
+                break;
+            case ActivationKind.LeakyRelu:
+                for (int i = 0; i < grad.Length; i++) if (output[i] <= 0f) grad[i] *= activation.Alpha;
+                break;
+            case ActivationKind.Sigmoid:
+                for (int i = 0; i < grad.Length; i++) grad[i] *= output[i] * (1f - output[i]);
+                break;
+            case ActivationKind.Tanh:
+                for (int i = 0; i < grad.Length; i++) grad[i] *= 1f - output[i] * output[i];
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(activation), activation.Kind, "Unknown activation.");
+        }
+    }
+}
