@@ -31,6 +31,12 @@ public static class Program
             "filter IMAGE --kernel SPEC -o OUT [--overwrite] [--keep-metadata] [--quality 1-100] [--max-pixels N]\n  SPEC: " +
             string.Join("\n        ", Vision.Filters.FilterKernel.Catalogue.Select(c => $"{c.Spec,-34} {c.Description}")),
             FilterCommand.Run, ["--kernel", "--out", "--quality", "--max-pixels"], ["--keep-metadata"]),
+        new("train", "Train a CNN on real MNIST or Fashion-MNIST (the lecture's Keras exercise)",
+            "./shikaku train --dataset mnist --model lecture-cnn --epochs 10 --batch-size 128 --out runs/mnist",
+            "train [--dataset mnist|fashion-mnist] [--model lecture-cnn|mlp] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--limit N] [--out DIR] [--overwrite]",
+            TrainCommands.Train, ["--dataset", "--model", "--epochs", "--batch-size", "--lr", "--seed", "--limit", "--out"]),
+        new("evaluate", "Test accuracy, loss and confusion matrix of a trained run",
+            "./shikaku evaluate runs/mnist", "evaluate RUN_FOLDER", TrainCommands.Evaluate, []),
         new("info", "Show the CPU features and threads the engine uses",
             "./shikaku info", "info", InfoCommand.Run, []),
     ];
@@ -73,7 +79,7 @@ public static class Program
             console.MarkupLineInterpolated($"usage: ./shikaku {command.Usage.Split('\n')[0]}");
             return 2;
         }
-        catch (Exception e) when (e is ImageException or AssetException or FormatException or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ImageException or AssetException or FormatException or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

@@ -1,0 +1,85 @@
+using Shikaku.Datasets;
+using Shikaku.NN.Layers;
+using Shikaku.Tensors;
+
+namespace Shikaku.NN.Tests;
+
+public class ModelTests
+{
+    internal static Sequential LectureCnn(int seed = 0) => new(new Shape(28, 28, 1), seed,
+        new Conv2D(32, 3, activation: "relu"),
+        new Conv2D(64, 3, activation: "relu"),
+        new MaxPooling2D(2),
+        new Dropout(0.25),
+        new Flatten(),
+        new Dense(128, "relu"),
+        new Dropout(0.5),
+        new Dense(10, "softmax"));
+
+    [Fact]
+    public void LectureCnnHasKerasParameterCountAndSummary()
+    {
+        var model = LectureCnn();
+        Assert.Equal(1_199_882, model.ParameterCount);
+        string summary = model.Summary();
+        Assert.Contains("Total params: 1,199,882", summary);
+        Assert.Contains("(None, 12, 12, 64)", summary);
+        Assert.Contains("(None, 9216)", summary);
+    }
+
+    [Fact]
+    public void ShortMnistRunLearnsAndSavedModelPredictsBitIdentically()
+    {
+        var (train, test) = KnownDatasets.Load("mnist");
+        var model = new Sequential(new Shape(28, 28, 1), 3,
+            new Conv2D(8, 3, activation: "relu"), new MaxPooling2D(2), new Flatten(), new Dense(32, "relu"), new Dense(10, "softmax"));
+        model.Compile(new Adam());
+        var history = model.Fit(train.Take(3000), epochs: 1, batchSize: 64, validation: test.Take(1000));
+        Assert.Single(history.Epochs);
+        Assert.True(history.Epochs[0].ValAccuracy > 0.8, $"validation accuracy {history.Epochs[0].ValAccuracy}");
+
+        string folder = Directory.CreateTempSubdirectory("shikaku-model").FullName;
+        model.Save(folder);
+        var loaded = Sequential.Load(folder);
+        using var a = model.Predict(test.Take(200));
+        using var b = loaded.Predict(test.Take(200));
+        Assert.Equal(a.ToArray(), b.ToArray());
+        Assert.Throws<IOException>(() => model.Save(folder));
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameHistory()
+    {
+        var (train, _) = KnownDatasets.Load("mnist");
+        History Run()
+        {
+            var m = new Sequential(new Shape(28, 28, 1), 5, new Flatten(), new Dense(16, "relu"), new Dropout(0.2), new Dense(10, "softmax"));
+            m.Compile(new Adam());
+            return m.Fit(train.Take(1000), epochs: 2, batchSize: 50);
+        }
+        Assert.Equal(Run().Epochs.Select(e => e.Loss), Run().Epochs.Select(e => e.Loss));
+    }
+
+    [Fact]
+    public void CorruptOrMismatchedWeightsAndShapesAreExplained()
+    {
+        string folder = Directory.CreateTempSubdirectory("shikaku-bad").FullName;
+        var model = new Sequential(new Shape(4), new Dense(3, "softmax"));
+        model.Save(folder);
+        string weights = Path.Combine(folder, "model.safetensors");
+        byte[] good = File.ReadAllBytes(weights);
+        File.WriteAllBytes(weights, good[..(good.Length - 8)]);
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => Sequential.Load(folder)).Message);
+        File.WriteAllBytes(weights, [1, 2, 3]);
+        Assert.Contains("too short", Assert.Throws<InvalidDataException>(() => Sequential.Load(folder)).Message);
+        // Weights of another architecture.
+        var other = new Sequential(new Shape(4), new Dense(5, "softmax"));
+        File.WriteAllBytes(weights, Safetensors.Encode(other.Layers.SelectMany(l => l.Parameters.Select(p => ($"{l.Name}/{p.Name}", p.Value))).ToList()));
+        Assert.Contains("needs (4, 3)", Assert.Throws<InvalidDataException>(() => Sequential.Load(folder)).Message);
+        // Data of the wrong shape.
+        using var x = Tensor.Zeros(2, 5);
+        var e = Assert.Throws<ArgumentException>(() => model.Evaluate(new TensorData(x, [0, 1])));
+        Assert.Contains("expects (4)", e.Message);
+        Assert.Throws<InvalidOperationException>(() => model.Fit(new TensorData(x, [0, 1]), 1));
+    }
+}
