@@ -22,9 +22,16 @@ internal static class Program
         if (suite == "gemm-shape")
         {
             int m = int.Parse(args[1], CultureInfo.InvariantCulture), n = int.Parse(args[2], CultureInfo.InvariantCulture), k = int.Parse(args[3], CultureInfo.InvariantCulture);
+            bool ta = args.Length > 4 && args[4].Contains('a', StringComparison.Ordinal), tb = args.Length > 4 && args[4].Contains('b', StringComparison.Ordinal);
             var a = new float[m * k]; var b = new float[k * n]; var c = new float[m * n];
-            double t = BestSeconds(() => Sgemm.Multiply(false, false, m, n, k, 1, a, k, b, n, 0, c, n));
+            double t = BestSeconds(() => Sgemm.Multiply(ta, tb, m, n, k, 1, a, ta ? m : k, b, tb ? k : n, 0, c, n));
             Emit("gemm-shape", $"{m}x{n}x{k}", 2.0 * m * n * k / t / 1e9, "GFLOPS");
+            return 0;
+        }
+        if (suite == "train-profile")
+        {
+            TrainProfile.Run();
+            Im2ColProfile.Run();
             return 0;
         }
         if (suite == "photo-path")

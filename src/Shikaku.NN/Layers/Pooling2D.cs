@@ -71,7 +71,7 @@ public sealed class Flatten : Layer
 public sealed class Dropout : Layer
 {
     private byte[] _mask = [];
-    private Random _rng = new(0);
+    private ulong _state = 0x9E3779B97F4A7C15UL;
 
     /// <summary>Drops a fraction <paramref name="rate"/> (0 &lt;= rate &lt; 1) of the values while training.</summary>
     public Dropout(double rate)
@@ -92,7 +92,7 @@ public sealed class Dropout : Layer
     /// <inheritdoc/>
     protected override Shape BuildCore(Shape inputShape, Random rng)
     {
-        _rng = new Random(rng.Next());
+        _state = (ulong)rng.NextInt64() | 1UL;
         return inputShape;
     }
 
@@ -104,7 +104,20 @@ public sealed class Dropout : Layer
         if (!training || Rate == 0) return y;
         if (_mask.Length != y.Length) _mask = new byte[y.Length];
         if (FixedMask != null) FixedMask.CopyTo(_mask, 0);
-        else for (int i = 0; i < _mask.Length; i++) _mask[i] = _rng.NextDouble() >= Rate ? (byte)1 : (byte)0;
+        else
+        {
+            // xorshift64*: a fast, seeded generator; keep a value when its top 32 bits clear the rate.
+            uint threshold = (uint)(Rate * 4294967296.0);
+            ulong state = _state;
+            for (int i = 0; i < _mask.Length; i++)
+            {
+                state ^= state >> 12;
+                state ^= state << 25;
+                state ^= state >> 27;
+                _mask[i] = (uint)((state * 0x2545F4914F6CDD1DUL) >> 32) >= threshold ? (byte)1 : (byte)0;
+            }
+            _state = state;
+        }
         float scale = (float)(1.0 / (1.0 - Rate));
         var s = y.Span;
         for (int i = 0; i < s.Length; i++) s[i] = _mask[i] != 0 ? s[i] * scale : 0f;

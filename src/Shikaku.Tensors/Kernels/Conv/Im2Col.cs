@@ -1,15 +1,20 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
 namespace Shikaku.Kernels.Conv;
 
 /// <summary>
 /// Explicit patch matrices for the backward pass: im2col writes row m = (n, oh, ow), column
 /// p = (kh, kw, ci) (zeros in the padding); col2im adds such a matrix back onto the image.
 /// The forward pass never builds this matrix (it packs from the image directly).
+/// Without horizontal dilation a kernel row is KW*C contiguous values in both the image and the
+/// patch, so whole kernel rows are copied (or added) at once when the window lies inside the image.
 /// </summary>
 internal static unsafe class Im2Col
 {
     public static void Gather(float* x, int batch, int h, int w, int c, in ConvGeometry g, float* cols)
     {
-        int k = g.KH * g.KW * c, ohw = g.OutH * g.OutW;
+        int k = g.KH * g.KW * c, ohw = g.OutH * g.OutW, rowLength = g.KW * c;
+        bool rows = g.DilationW == 1;
         var geo = g;
         Engine.ParallelFor(batch * g.OutH, (first, last) =>
         {
@@ -19,14 +24,28 @@ internal static unsafe class Im2Col
                 for (int ow = 0; ow < geo.OutW; ow++)
                 {
                     float* dst = cols + ((long)n * ohw + oh * geo.OutW + ow) * k;
-                    for (int kh = 0; kh < geo.KH; kh++)
+                    int iw0 = geo.InputCol(ow, 0);
+                    bool inside = rows && iw0 >= 0 && iw0 + geo.KW <= w;
+                    for (int kh = 0; kh < geo.KH; kh++, dst += rowLength)
                     {
                         int ih = geo.InputRow(oh, kh);
-                        for (int kw = 0; kw < geo.KW; kw++, dst += c)
+                        if (ih < 0 || ih >= h)
+                        {
+                            new Span<float>(dst, rowLength).Clear();
+                            continue;
+                        }
+                        float* src = x + (((long)n * h + ih) * w) * c;
+                        if (inside)
+                        {
+                            Buffer.MemoryCopy(src + (long)iw0 * c, dst, rowLength * sizeof(float), rowLength * sizeof(float));
+                            continue;
+                        }
+                        for (int kw = 0; kw < geo.KW; kw++)
                         {
                             int iw = geo.InputCol(ow, kw);
-                            if (ih < 0 || ih >= h || iw < 0 || iw >= w) new Span<float>(dst, c).Clear();
-                            else new ReadOnlySpan<float>(x + (((long)n * h + ih) * w + iw) * c, c).CopyTo(new Span<float>(dst, c));
+                            float* d = dst + kw * c;
+                            if (iw < 0 || iw >= w) for (int ci = 0; ci < c; ci++) d[ci] = 0f;
+                            else for (int ci = 0; ci < c; ci++) d[ci] = src[(long)iw * c + ci];
                         }
                     }
                 }
@@ -37,7 +56,8 @@ internal static unsafe class Im2Col
     /// <summary>dx (cleared first) += the patch gradients, each added where its tap came from.</summary>
     public static void Scatter(float* cols, int batch, int h, int w, int c, in ConvGeometry g, float* dx)
     {
-        int k = g.KH * g.KW * c, ohw = g.OutH * g.OutW;
+        int k = g.KH * g.KW * c, ohw = g.OutH * g.OutW, rowLength = g.KW * c;
+        bool rows = g.DilationW == 1;
         var geo = g;
         // One image per task: patches of different images never overlap, so no two threads add to one value.
         Engine.ParallelFor(batch, (first, last) =>
@@ -50,15 +70,25 @@ internal static unsafe class Im2Col
                     for (int ow = 0; ow < geo.OutW; ow++)
                     {
                         float* src = cols + ((long)n * ohw + oh * geo.OutW + ow) * k;
-                        for (int kh = 0; kh < geo.KH; kh++)
+                        int iw0 = geo.InputCol(ow, 0);
+                        bool inside = rows && iw0 >= 0 && iw0 + geo.KW <= w;
+                        for (int kh = 0; kh < geo.KH; kh++, src += rowLength)
                         {
                             int ih = geo.InputRow(oh, kh);
-                            for (int kw = 0; kw < geo.KW; kw++, src += c)
+                            if (ih < 0 || ih >= h) continue;
+                            float* dstRow = image + (long)ih * w * c;
+                            if (inside)
+                            {
+                                var target = new Span<float>(dstRow + (long)iw0 * c, rowLength);
+                                TensorPrimitives.Add(target, new ReadOnlySpan<float>(src, rowLength), target);
+                                continue;
+                            }
+                            for (int kw = 0; kw < geo.KW; kw++)
                             {
                                 int iw = geo.InputCol(ow, kw);
-                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
-                                var target = new Span<float>(image + ((long)ih * w + iw) * c, c);
-                                System.Numerics.Tensors.TensorPrimitives.Add(target, new ReadOnlySpan<float>(src, c), target);
+                                if (iw < 0 || iw >= w) continue;
+                                float* s = src + kw * c, d = dstRow + (long)iw * c;
+                                for (int ci = 0; ci < c; ci++) d[ci] += s[ci];
                             }
                         }
                     }
