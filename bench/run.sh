@@ -43,6 +43,9 @@ run $bench conv
 run "$py" torch_conv.py "$threads"
 run $bench filters
 run "$py" opencv_filters.py "$photo" "$threads"
+run $bench train
+mnist="$($bench mnist-path 2>/dev/null | tail -1)"
+run "$py" torch_train.py "$mnist" 1 "$threads"
 
 cd "$root"
 "$py" bench/report.py "$results" "$threads" > docs/BENCHMARKS.md

@@ -37,6 +37,8 @@ public static class Program
             TrainCommands.Train, ["--dataset", "--model", "--epochs", "--batch-size", "--lr", "--seed", "--limit", "--out"]),
         new("evaluate", "Test accuracy, loss and confusion matrix of a trained run",
             "./shikaku evaluate runs/mnist", "evaluate RUN_FOLDER", TrainCommands.Evaluate, []),
+        new("predict", "Classify a photo or drawing of a digit with a trained run (prepared the way MNIST was made)",
+            "./shikaku predict runs/mnist my-digit.png", "predict RUN_FOLDER IMAGE", TrainCommands.Predict, []),
         new("info", "Show the CPU features and threads the engine uses",
             "./shikaku info", "info", InfoCommand.Run, []),
     ];

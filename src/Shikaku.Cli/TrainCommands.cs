@@ -79,6 +79,12 @@ internal static class TrainCommands
         }
         if (cancel.IsCancellationRequested) console.WriteLine("Stopped by Ctrl+C; the best checkpoint so far is kept.");
         RunFolder.Write(outDir, history, Environment.GetCommandLineArgs(), seed, model, dataset);
+        RunPlots.LearningCurves(history, outDir, $"{modelName} on {dataset}");
+        if (File.Exists(Path.Combine(outDir, "model.json")))
+        {
+            var bestModel = Sequential.Load(outDir);
+            RunPlots.Confusion(bestModel.Evaluate(test).Confusion, test.ClassNames, Path.Combine(outDir, "confusion.png"));
+        }
         var best = history.Epochs.MaxBy(e => e.ValAccuracy ?? e.Accuracy);
         console.MarkupLineInterpolated($"Best validation accuracy {best?.ValAccuracy:P2} (epoch {best?.Epoch}); run saved in [bold]{outDir}[/]");
         return cancel.IsCancellationRequested ? 130 : 0;
@@ -98,6 +104,28 @@ internal static class TrainCommands
         for (int j = 0; j < test.ClassNames.Length; j++) table.AddColumn(new TableColumn(Markup.Escape(test.ClassNames[j])).RightAligned());
         for (int i = 0; i < test.ClassNames.Length; i++)
             table.AddRow(new[] { Markup.Escape(test.ClassNames[i]) }.Concat(Enumerable.Range(0, test.ClassNames.Length).Select(j => eval.Confusion[i, j].ToString(CultureInfo.InvariantCulture))).ToArray());
+        console.Write(table);
+        RunPlots.Confusion(eval.Confusion, test.ClassNames, Path.Combine(run, "confusion.png"));
+        return 0;
+    }
+
+    public static int Predict(CliArgs args, IAnsiConsole console)
+    {
+        if (args.Positionals.Count != 2) throw new UsageException("predict needs a run folder and an image, e.g. ./shikaku predict runs/mnist my-digit.png");
+        string run = args.Positionals[0], path = args.Positionals[1];
+        args.RejectUnknown("predict");
+        var model = Sequential.Load(run);
+        var image = Vision.Imaging.ImageCodec.Load(path);
+        using var x = Vision.Digits.MnistStyle.Prepare(image);
+        using var probs = model.Predict(x);
+        var p = probs.Span;
+        string[] names = RunFolder.Dataset(run) == "mnist" ? Enumerable.Range(0, 10).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray()
+            : KnownDatasets.Load(RunFolder.Dataset(run)).Test.ClassNames;
+        int best = 0;
+        for (int i = 1; i < p.Length; i++) if (p[i] > p[best]) best = i;
+        console.MarkupLineInterpolated($"{path}: [bold]{names[best]}[/] ({p[best]:P1})");
+        var table = new Table().AddColumn("class").AddColumn(new TableColumn("probability").RightAligned());
+        for (int i = 0; i < p.Length; i++) table.AddRow(Markup.Escape(names[i]), p[i].ToString("0.0000", CultureInfo.InvariantCulture));
         console.Write(table);
         return 0;
     }

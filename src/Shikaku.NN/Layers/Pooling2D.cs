@@ -8,7 +8,7 @@ namespace Shikaku.NN.Layers;
 /// <example><code>new MaxPooling2D(2)</code></example>
 public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string padding = "valid") : Layer
 {
-    private Tensor? _input;
+    private Tensor? _input, _output;
 
     /// <summary>Window, stride and padding.</summary>
     public PoolOptions Options { get; } = new(poolSize, strides, Padding.Parse(padding));
@@ -29,12 +29,13 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     {
         CheckInput(input);
         _input = input;
-        return Pooling.MaxPool2D(input, Options);
+        _output = Pooling.MaxPool2D(input, Options);
+        return _output;
     }
 
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
-        needInputGrad ? Kernels.Backward.MaxPool2D(_input!, outputGrad, Options) : null;
+        needInputGrad ? Kernels.Backward.MaxPool2D(_input!, _output!, outputGrad, Options) : null;
 
     /// <inheritdoc/>
     public override JsonObject Config() => new() { ["pool_size"] = Options.SizeH, ["strides"] = Options.StrideH, ["padding"] = Options.Padding.ToString() };
@@ -100,8 +101,8 @@ public sealed class Dropout : Layer
     public override Tensor Forward(Tensor input, bool training)
     {
         CheckInput(input);
-        var y = input.Clone();
-        if (!training || Rate == 0) return y;
+        if (!training || Rate == 0) return input.Clone();
+        var y = Tensor.Uninitialized(input.Shape);
         if (_mask.Length != y.Length) _mask = new byte[y.Length];
         if (FixedMask != null) FixedMask.CopyTo(_mask, 0);
         else
@@ -119,8 +120,9 @@ public sealed class Dropout : Layer
             _state = state;
         }
         float scale = (float)(1.0 / (1.0 - Rate));
+        var src = input.Span;
         var s = y.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = _mask[i] != 0 ? s[i] * scale : 0f;
+        for (int i = 0; i < s.Length; i++) s[i] = _mask[i] != 0 ? src[i] * scale : 0f;
         return y;
     }
 

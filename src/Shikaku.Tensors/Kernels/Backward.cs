@@ -1,3 +1,4 @@
+using System.Numerics;
 using Shikaku.Kernels.Conv;
 using Shikaku.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -58,30 +59,39 @@ public static class Backward
 
     /// <summary>
     /// Max pooling: each output gradient goes to the input position that held the maximum (the first
-    /// one in window order when several are equal, as TF and PyTorch do).
+    /// one in window order when several are equal, as TF and PyTorch do). <paramref name="output"/> is
+    /// the forward result: a tap is the maximum where it equals it, compared a vector of channels at a time.
     /// </summary>
-    public static unsafe Tensor MaxPool2D(Tensor input, Tensor outputGrad, PoolOptions options)
+    public static unsafe Tensor MaxPool2D(Tensor input, Tensor output, Tensor outputGrad, PoolOptions options)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(outputGrad);
         ArgumentNullException.ThrowIfNull(options);
         int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
         var g = options.Geometry(h, w);
-        outputGrad.ExpectShape(new Shape(n, g.OutH, g.OutW, c), "max-pool output gradient");
+        var outShape = new Shape(n, g.OutH, g.OutW, c);
+        output.ExpectShape(outShape, "max-pool output");
+        outputGrad.ExpectShape(outShape, "max-pool output gradient");
         var dx = Tensor.Zeros(input.Shape);
-        fixed (float* xp = input.Span, dyp = outputGrad.Span, dxp = dx.Span)
+        int lanes = Vector<float>.Count;
+        fixed (float* xp = input.Span, yp = output.Span, dyp = outputGrad.Span, dxp = dx.Span)
         {
-            float* x = xp, dy = dyp, grad = dxp;
+            float* x = xp, y = yp, dy = dyp, grad = dxp;
             // One image per task: windows of different images never share an input value.
             Engine.ParallelFor(n, (first, last) =>
             {
                 for (int b = first; b < last; b++)
                     for (int oh = 0; oh < g.OutH; oh++)
                         for (int ow = 0; ow < g.OutW; ow++)
-                            for (int ch = 0; ch < c; ch++)
+                        {
+                            long o = (((long)b * g.OutH + oh) * g.OutW + ow) * c;
+                            int ch = 0;
+                            for (; ch + lanes <= c; ch += lanes)
                             {
-                                long best = -1;
-                                float bestValue = float.NegativeInfinity;
+                                var max = Vector.Load(y + o + ch);
+                                var d = Vector.Load(dy + o + ch);
+                                var pending = Vector<int>.AllBitsSet;
                                 for (int i = 0; i < g.KH; i++)
                                 {
                                     int ih = g.InputRow(oh, i);
@@ -91,11 +101,33 @@ public static class Backward
                                         int iw = g.InputCol(ow, j);
                                         if (iw < 0 || iw >= w) continue;
                                         long at = (((long)b * h + ih) * w + iw) * c + ch;
-                                        if (best < 0 || x[at] > bestValue) (best, bestValue) = (at, x[at]);
+                                        var hit = Vector.Equals(Vector.Load(x + at), max) & pending;
+                                        pending = Vector.AndNot(pending, hit);
+                                        Vector.Store(Vector.Load(grad + at) + Vector.ConditionalSelect(hit, d, Vector<float>.Zero), grad + at);
                                     }
                                 }
-                                if (best >= 0) grad[best] += dy[(((long)b * g.OutH + oh) * g.OutW + ow) * c + ch];
                             }
+                            for (; ch < c; ch++)
+                            {
+                                bool done = false;
+                                for (int i = 0; i < g.KH && !done; i++)
+                                {
+                                    int ih = g.InputRow(oh, i);
+                                    if (ih < 0 || ih >= h) continue;
+                                    for (int j = 0; j < g.KW && !done; j++)
+                                    {
+                                        int iw = g.InputCol(ow, j);
+                                        if (iw < 0 || iw >= w) continue;
+                                        long at = (((long)b * h + ih) * w + iw) * c + ch;
+                                        if (x[at] == y[o + ch])
+                                        {
+                                            grad[at] += dy[o + ch];
+                                            done = true;
+                                        }
+                                    }
+                                }
+                            }
+                        }
             });
         }
         return dx;
@@ -109,8 +141,16 @@ public static class Backward
             case ActivationKind.Linear:
                 break;
             case ActivationKind.Relu:
-                for (int i = 0; i < grad.Length; i++) if (output[i] <= 0f) grad[i] = 0f;
+            {
+                int i = 0;
+                for (; i <= grad.Length - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var keep = Vector.GreaterThan(new Vector<float>(output[i..]), Vector<float>.Zero);
+                    Vector.ConditionalSelect(keep, new Vector<float>(grad[i..]), Vector<float>.Zero).CopyTo(grad[i..]);
+                }
+                for (; i < grad.Length; i++) if (output[i] <= 0f) grad[i] = 0f;
                 break;
+            }
             case ActivationKind.Relu6:
                 for (int i = 0; i < grad.Length; i++) if (output[i] <= 0f || output[i] >= 6f) grad[i] = 0f;
                 break;
