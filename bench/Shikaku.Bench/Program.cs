@@ -122,10 +122,7 @@ internal static class Program
     private static void TrainSuite()
     {
         var (train, test) = Shikaku.Datasets.KnownDatasets.Load("mnist");
-        var model = new Shikaku.NN.Sequential(new Shape(28, 28, 1), 0,
-            new Shikaku.NN.Layers.Conv2D(32, 3, activation: "relu"), new Shikaku.NN.Layers.Conv2D(64, 3, activation: "relu"),
-            new Shikaku.NN.Layers.MaxPooling2D(2), new Shikaku.NN.Layers.Dropout(0.25), new Shikaku.NN.Layers.Flatten(),
-            new Shikaku.NN.Layers.Dense(128, "relu"), new Shikaku.NN.Layers.Dropout(0.5), new Shikaku.NN.Layers.Dense(10, "softmax"));
+        var model = Shikaku.NN.Models.LectureCnn();
         model.Compile(new Shikaku.NN.Adam());
         var history = model.Fit(train, epochs: 1, batchSize: 128);
         Emit("train", "seconds per epoch (lecture CNN, MNIST, batch 128)", history.Epochs[0].Seconds, "s");

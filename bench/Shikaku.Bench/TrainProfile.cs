@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Shikaku.NN.Layers;
 using Shikaku.Tensors;
 
 namespace Shikaku.Bench;
@@ -9,14 +8,7 @@ internal static class TrainProfile
 {
     public static void Run(int batch = 128, int reps = 10)
     {
-        var rng = new Random(1);
-        Layer[] layers =
-        [
-            new Conv2D(32, 3, activation: "relu"), new Conv2D(64, 3, activation: "relu"), new MaxPooling2D(2), new Dropout(0.25),
-            new Flatten(), new Dense(128, "relu"), new Dropout(0.5), new Dense(10, "softmax"),
-        ];
-        var shape = new Shape(28, 28, 1);
-        foreach (var l in layers) { l.Build(shape, rng); shape = l.OutputShape; }
+        var layers = Shikaku.NN.Models.LectureCnn().Layers.ToArray();
         var fwd = new double[layers.Length];
         var bwd = new double[layers.Length];
         for (int r = 0; r < reps + 1; r++)

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Shikaku.Datasets;
 using Shikaku.NN;
-using Shikaku.NN.Layers;
 using Shikaku.Tensors;
 using Spectre.Console;
 
@@ -12,23 +11,6 @@ namespace Shikaku.Cli;
 /// <summary>train, evaluate: the lecture's Keras exercise from the command line.</summary>
 internal static class TrainCommands
 {
-    /// <summary>Architectures known by name.</summary>
-    public static Sequential Build(string name, int seed) => name.ToLowerInvariant() switch
-    {
-        // The network of the lecture's Keras exercise, exactly.
-        "lecture-cnn" => new Sequential(new Shape(28, 28, 1), seed,
-            new Conv2D(32, 3, activation: "relu"),
-            new Conv2D(64, 3, activation: "relu"),
-            new MaxPooling2D(2),
-            new Dropout(0.25),
-            new Flatten(),
-            new Dense(128, "relu"),
-            new Dropout(0.5),
-            new Dense(10, "softmax")),
-        "mlp" => new Sequential(new Shape(28, 28, 1), seed, new Flatten(), new Dense(128, "relu"), new Dropout(0.2), new Dense(10, "softmax")),
-        _ => throw new UsageException($"--model '{name}' is unknown; use lecture-cnn or mlp."),
-    };
-
     public static int Train(CliArgs args, IAnsiConsole console)
     {
         string dataset = args.Get("--dataset") ?? "mnist";
@@ -41,12 +23,14 @@ internal static class TrainCommands
         string outDir = args.Get("--out") ?? Path.Combine("runs", dataset);
         bool overwrite = args.Flag("--overwrite");
         args.RejectUnknown("train");
+        if (!Models.Names.Contains(modelName.ToLowerInvariant()))
+            throw new UsageException($"--model '{modelName}' is unknown; use {string.Join(" or ", Models.Names)}.");
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !overwrite)
             throw new IOException($"{outDir} already holds files; pass --overwrite to replace the run, or choose another --out.");
 
         var (train, test) = KnownDatasets.Load(dataset, line => console.WriteLine(line));
         if (limit > 0) train = train.Take(limit);
-        var model = Build(modelName, seed);
+        var model = Models.Create(modelName, seed);
         model.Compile(new Adam(lr));
         console.Write(new Text(model.Summary()));
         console.WriteLine($"Training {modelName} on {train.Name} ({train.Count} images), validating on {test.Name} ({test.Count}); " +

@@ -1,25 +1,11 @@
 using Shikaku.Assets;
 using Shikaku.Cli;
-using Spectre.Console;
 
 namespace Shikaku.Cli.Tests;
 
 public class CliTests
 {
-    private static (int Code, string Output) Run(params string[] args)
-    {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(writer),
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
-        int code = Program.Run(args, console);
-        return (code, writer.ToString());
-    }
+    private static (int Code, string Output) Run(params string[] args) => TestConsole.Run(args);
 
     private static string Photo() => AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample3.jpg"];
 

@@ -1,25 +1,12 @@
 using Shikaku.Datasets;
 using Shikaku.Vision.Digits;
 using Shikaku.Vision.Imaging;
-using Spectre.Console;
 
 namespace Shikaku.Cli.Tests;
 
 public class TrainTests
 {
-    private static (int Code, string Output) Run(params string[] args)
-    {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(writer),
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
-        return (Program.Run(args, console), writer.ToString());
-    }
+    private static (int Code, string Output) Run(params string[] args) => TestConsole.Run(args);
 
     /// <summary>An MNIST test digit as a phone photo would show it: dark ink on light paper, 5x larger, off-centre.</summary>
     private static Image AsPhoto(ImageDataset test, int index)
