@@ -62,6 +62,9 @@ public sealed class CliArgs
         _ => name,
     };
 
+    /// <summary>The whole command as typed after ./shikaku (recorded in run folders).</summary>
+    public string CommandLine { get; init; } = "";
+
     /// <summary>Arguments that are not options.</summary>
     public List<string> Positionals { get; } = [];
 

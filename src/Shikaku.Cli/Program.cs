@@ -33,8 +33,8 @@ public static class Program
             FilterCommand.Run, ["--kernel", "--out", "--quality", "--max-pixels"], ["--keep-metadata"]),
         new("train", "Train a CNN on real MNIST or Fashion-MNIST (the lecture's Keras exercise)",
             "./shikaku train --dataset mnist --model lecture-cnn --epochs 10 --batch-size 128 --out runs/mnist",
-            "train [--dataset mnist|fashion-mnist] [--model lecture-cnn|mlp] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--limit N] [--out DIR] [--overwrite]",
-            TrainCommands.Train, ["--dataset", "--model", "--epochs", "--batch-size", "--lr", "--seed", "--limit", "--out"]),
+            "train [--dataset mnist|fashion-mnist] [--model lecture-cnn|mlp] [--epochs N] [--batch-size N] [--lr X] [--lr-schedule step:E:F] [--seed N] [--limit N] [--out DIR] [--overwrite]",
+            TrainCommands.Train, ["--dataset", "--model", "--epochs", "--batch-size", "--lr", "--lr-schedule", "--seed", "--limit", "--out"]),
         new("evaluate", "Test accuracy, loss and confusion matrix of a trained run",
             "./shikaku evaluate runs/mnist", "evaluate RUN_FOLDER", TrainCommands.Evaluate, []),
         new("predict", "Classify a photo or drawing of a digit with a trained run (prepared the way MNIST was made)",
@@ -70,7 +70,10 @@ public static class Program
         }
         try
         {
-            var parsed = new CliArgs(args.Skip(1), command.Flags ?? []);
+            var parsed = new CliArgs(args.Skip(1), command.Flags ?? [])
+            {
+                CommandLine = "./shikaku " + string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) || a.Length == 0 ? $"\"{a}\"" : a)),
+            };
             parsed.RejectUnknown(command.Name, command.Options.Concat(command.Flags ?? []));
             if (parsed.Flag("--help")) return Help(console, command.Name);
             return command.Run(parsed, console);

@@ -20,6 +20,7 @@ internal static class TrainCommands
         int seed = args.Int("--seed", 0, 0);
         int limit = args.Int("--limit", 0, 0);
         float lr = (float)double.Parse(args.Get("--lr") ?? "0.001", CultureInfo.InvariantCulture);
+        string? schedule = args.Get("--lr-schedule");
         string outDir = args.Get("--out") ?? Path.Combine("runs", dataset);
         bool overwrite = args.Flag("--overwrite");
         args.RejectUnknown("train");
@@ -45,6 +46,8 @@ internal static class TrainCommands
         };
         Console.CancelKeyPress += onCancel;
         var checkpoint = new ModelCheckpoint(outDir);
+        var callbacks = new List<ICallback> { checkpoint };
+        if (schedule != null) callbacks.Add(ParseSchedule(schedule));
         History history;
         try
         {
@@ -54,7 +57,7 @@ internal static class TrainCommands
                 .Start(ctx =>
                 {
                     var progress = new ProgressCallback(ctx, epochs, console);
-                    return model.Fit(train, epochs, batchSize, test, [progress, checkpoint], cancel.Token);
+                    return model.Fit(train, epochs, batchSize, test, [progress, .. callbacks], cancel.Token);
                 });
         }
         finally
@@ -62,7 +65,7 @@ internal static class TrainCommands
             Console.CancelKeyPress -= onCancel;
         }
         if (cancel.IsCancellationRequested) console.WriteLine("Stopped by Ctrl+C; the best checkpoint so far is kept.");
-        RunFolder.Write(outDir, history, Environment.GetCommandLineArgs(), seed, model, dataset);
+        RunFolder.Write(outDir, history, args.CommandLine, seed, model, dataset);
         RunPlots.LearningCurves(history, outDir, $"{modelName} on {dataset}");
         if (File.Exists(Path.Combine(outDir, "model.json")))
         {
@@ -72,6 +75,17 @@ internal static class TrainCommands
         var best = history.Epochs.MaxBy(e => e.ValAccuracy ?? e.Accuracy);
         console.MarkupLineInterpolated($"Best validation accuracy {best?.ValAccuracy:P2} (epoch {best?.Epoch}); run saved in [bold]{outDir}[/]");
         return cancel.IsCancellationRequested ? 130 : 0;
+    }
+
+    /// <summary>"step:E:F": multiply the learning rate by F every E epochs.</summary>
+    private static StepDecay ParseSchedule(string text)
+    {
+        var parts = text.Split(':');
+        if (parts.Length == 3 && parts[0] == "step"
+            && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int every) && every > 0
+            && float.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out float factor) && factor > 0)
+            return new StepDecay(every, factor);
+        throw new UsageException($"--lr-schedule '{text}' is not step:EPOCHS:FACTOR (e.g. step:3:0.5).");
     }
 
     public static int Evaluate(CliArgs args, IAnsiConsole console)
@@ -138,7 +152,7 @@ internal static class TrainCommands
 /// <summary>What a run folder holds besides the model: history (CSV, JSON), the command and seed.</summary>
 internal static class RunFolder
 {
-    public static void Write(string folder, History history, string[] command, int seed, Sequential model, string dataset)
+    public static void Write(string folder, History history, string command, int seed, Sequential model, string dataset)
     {
         File.WriteAllText(Path.Combine(folder, "history.csv"), history.ToCsv());
         var epochs = new JsonArray(history.Epochs.Select(e => (JsonNode)new JsonObject
@@ -149,7 +163,7 @@ internal static class RunFolder
         File.WriteAllText(Path.Combine(folder, "history.json"), new JsonObject { ["epochs"] = epochs }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         var run = new JsonObject
         {
-            ["command"] = "./shikaku " + string.Join(' ', command.Skip(1).Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a)),
+            ["command"] = command,
             ["seed"] = seed,
             ["dataset"] = dataset,
             ["parameters"] = model.ParameterCount,

@@ -28,7 +28,7 @@ public static class MnistStyle
         if (border > 127) for (int i = 0; i < px.Length; i++) px[i] = (byte)(255 - px[i]);
         // Ink: clearly brighter than the background level.
         int background = (int)Math.Min(border > 127 ? 255 - border : border, 200);
-        int threshold = background + Math.Max(30, (255 - background) / 4);
+        int threshold = background + Math.Max(20, (255 - background) / 10);
         int x0 = w, y0 = h, x1 = -1, y1 = -1;
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
@@ -52,8 +52,9 @@ public static class MnistStyle
                 double v = fitted.Pixels[y * fw + x];
                 mass += v; cx += v * x; cy += v * y;
             }
-        int ox = (int)Math.Round(14 - (mass > 0 ? cx / mass : fw / 2.0) - 0.5);
-        int oy = (int)Math.Round(14 - (mass > 0 ? cy / mass : fh / 2.0) - 0.5);
+        // MNIST puts the centre of mass at pixel (14, 14) of the 28x28 field (index coordinates).
+        int ox = (int)Math.Round(14 - (mass > 0 ? cx / mass : fw / 2.0));
+        int oy = (int)Math.Round(14 - (mass > 0 ? cy / mass : fh / 2.0));
         var t = Tensor.Zeros(1, 28, 28, 1);
         var s = t.Span;
         for (int y = 0; y < fh; y++)
