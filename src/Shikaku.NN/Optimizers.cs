@@ -123,3 +123,106 @@ public sealed class Sgd : Optimizer
     /// <inheritdoc/>
     public override string Describe() => $"SGD(learning_rate={LearningRate}, momentum={momentum}, nesterov={nesterov.ToString().ToLowerInvariant()})";
 }
+
+/// <summary>AdamW: Adam with decoupled weight decay (Loshchilov and Hutter), Keras defaults (decay 0.004).</summary>
+public sealed class AdamW : Optimizer
+{
+    private readonly Adam _adam;
+    private readonly float _decay;
+
+    /// <summary>AdamW with the given settings.</summary>
+    public AdamW(float learningRate = 0.001f, float weightDecay = 0.004f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
+    {
+        LearningRate = learningRate;
+        _decay = weightDecay;
+        _adam = new Adam(learningRate, beta1, beta2, epsilon);
+    }
+
+    /// <inheritdoc/>
+    public override void Step(IReadOnlyList<Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        // w -= lr * decay * w, then the Adam step.
+        foreach (var p in parameters) TensorPrimitives.Multiply(p.Value.Span, 1f - LearningRate * _decay, p.Value.Span);
+        _adam.LearningRate = LearningRate;
+        _adam.Step(parameters);
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"AdamW(learning_rate={LearningRate}, weight_decay={_decay})";
+}
+
+/// <summary>RMSprop (Hinton), Keras defaults: rho 0.9, epsilon 1e-7.</summary>
+public sealed class RmsProp : Optimizer
+{
+    private readonly Dictionary<Parameter, Tensor> _meanSquare = [];
+    private readonly float _rho, _epsilon;
+
+    /// <summary>RMSprop with the given settings.</summary>
+    public RmsProp(float learningRate = 0.001f, float rho = 0.9f, float epsilon = 1e-7f)
+    {
+        LearningRate = learningRate;
+        (_rho, _epsilon) = (rho, epsilon);
+    }
+
+    /// <inheritdoc/>
+    public override void Step(IReadOnlyList<Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        foreach (var p in parameters)
+        {
+            if (!_meanSquare.TryGetValue(p, out var ms)) _meanSquare[p] = ms = Tensor.Zeros(p.Value.Shape);
+            var w = p.Value.Span;
+            var g = p.Grad.Span;
+            var s = ms.Span;
+            // s = rho s + (1 - rho) g²;  w -= lr g / (sqrt(s) + eps)
+            for (int i = 0; i < w.Length; i++)
+            {
+                s[i] = _rho * s[i] + (1 - _rho) * g[i] * g[i];
+                w[i] -= LearningRate * g[i] / (MathF.Sqrt(s[i]) + _epsilon);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"RMSprop(learning_rate={LearningRate}, rho={_rho}, epsilon={_epsilon})";
+}
+
+/// <summary>Adadelta (Zeiler), Keras defaults: learning rate 0.001, rho 0.95, epsilon 1e-7.</summary>
+public sealed class Adadelta : Optimizer
+{
+    private readonly Dictionary<Parameter, (Tensor Grad2, Tensor Delta2)> _state = [];
+    private readonly float _rho, _epsilon;
+
+    /// <summary>Adadelta with the given settings.</summary>
+    public Adadelta(float learningRate = 0.001f, float rho = 0.95f, float epsilon = 1e-7f)
+    {
+        LearningRate = learningRate;
+        (_rho, _epsilon) = (rho, epsilon);
+    }
+
+    /// <inheritdoc/>
+    public override void Step(IReadOnlyList<Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        foreach (var p in parameters)
+        {
+            if (!_state.TryGetValue(p, out var st)) _state[p] = st = (Tensor.Zeros(p.Value.Shape), Tensor.Zeros(p.Value.Shape));
+            var w = p.Value.Span;
+            var g = p.Grad.Span;
+            var eg = st.Grad2.Span;
+            var ed = st.Delta2.Span;
+            for (int i = 0; i < w.Length; i++)
+            {
+                // E[g²] = rho E[g²] + (1-rho) g²;  Δ = sqrt(E[Δ²] + eps) / sqrt(E[g²] + eps) g;  E[Δ²] = rho E[Δ²] + (1-rho) Δ²
+                eg[i] = _rho * eg[i] + (1 - _rho) * g[i] * g[i];
+                float delta = MathF.Sqrt(ed[i] + _epsilon) / MathF.Sqrt(eg[i] + _epsilon) * g[i];
+                ed[i] = _rho * ed[i] + (1 - _rho) * delta * delta;
+                w[i] -= LearningRate * delta;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"Adadelta(learning_rate={LearningRate}, rho={_rho}, epsilon={_epsilon})";
+}
