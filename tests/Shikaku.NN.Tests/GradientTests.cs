@@ -103,5 +103,15 @@ public class GradientTests
     }
 
     [Fact]
+    public void AveragePoolingWithPadding()
+    {
+        Check(new AveragePooling2D(2), new Shape(6, 5, 3), batch: 2);
+        Check(new AveragePooling2D(3, 2, "same"), new Shape(5, 5, 2), batch: 2);
+    }
+
+    [Fact]
+    public void GlobalAveragePooling() => Check(new GlobalAveragePooling2D(), new Shape(4, 3, 5), batch: 2);
+
+    [Fact]
     public void FlattenPassesGradientsThrough() => Check(new Flatten(), new Shape(2, 3, 2), batch: 2);
 }

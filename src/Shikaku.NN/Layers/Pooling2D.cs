@@ -41,6 +41,73 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     public override JsonObject Config() => new() { ["pool_size"] = Options.SizeH, ["strides"] = Options.StrideH, ["padding"] = Options.Padding.ToString() };
 }
 
+/// <summary>Average pooling (Keras AveragePooling2D); padded positions are not counted, as in TF.</summary>
+/// <example><code>new AveragePooling2D(2)</code></example>
+public sealed class AveragePooling2D(int poolSize = 2, int? strides = null, string padding = "valid") : Layer
+{
+    private Shape _batchShape;
+
+    /// <summary>Window, stride and padding.</summary>
+    public PoolOptions Options { get; } = new(poolSize, strides, Padding.Parse(padding));
+
+    /// <inheritdoc/>
+    public override string TypeName => "AveragePooling2D";
+
+    /// <inheritdoc/>
+    protected override Shape BuildCore(Shape inputShape, Random rng)
+    {
+        if (inputShape.Rank != 3) throw new ArgumentException($"AveragePooling2D expects images (height, width, channels), got {inputShape}.");
+        var g = Options.Geometry(inputShape[0], inputShape[1]);
+        return new Shape(g.OutH, g.OutW, inputShape[2]);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        CheckInput(input);
+        _batchShape = input.Shape;
+        return Pooling.AvgPool2D(input, Options);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
+        needInputGrad ? Kernels.Backward.AvgPool2D(_batchShape, outputGrad, Options) : null;
+
+    /// <inheritdoc/>
+    public override JsonObject Config() => new() { ["pool_size"] = Options.SizeH, ["strides"] = Options.StrideH, ["padding"] = Options.Padding.ToString() };
+}
+
+/// <summary>Mean over all positions of each channel: (H, W, C) -> (C).</summary>
+public sealed class GlobalAveragePooling2D : Layer
+{
+    private Shape _batchShape;
+
+    /// <inheritdoc/>
+    public override string TypeName => "GlobalAveragePooling2D";
+
+    /// <inheritdoc/>
+    protected override Shape BuildCore(Shape inputShape, Random rng)
+    {
+        if (inputShape.Rank != 3) throw new ArgumentException($"GlobalAveragePooling2D expects images (height, width, channels), got {inputShape}.");
+        return new Shape(inputShape[2]);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        CheckInput(input);
+        _batchShape = input.Shape;
+        return Pooling.GlobalAvgPool(input);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
+        needInputGrad ? Kernels.Backward.GlobalAvgPool(_batchShape, outputGrad) : null;
+
+    /// <inheritdoc/>
+    public override JsonObject Config() => [];
+}
+
 /// <summary>Flattens each example to a vector (a view, no copy).</summary>
 public sealed class Flatten : Layer
 {

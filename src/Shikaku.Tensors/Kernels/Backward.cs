@@ -133,6 +133,57 @@ public static class Backward
         return dx;
     }
 
+    /// <summary>Average pooling: each output gradient is shared equally by the window's taps inside the image.</summary>
+    public static unsafe Tensor AvgPool2D(Shape inputShape, Tensor outputGrad, PoolOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(outputGrad);
+        ArgumentNullException.ThrowIfNull(options);
+        int n = inputShape[0], h = inputShape[1], w = inputShape[2], c = inputShape[3];
+        var g = options.Geometry(h, w);
+        outputGrad.ExpectShape(new Shape(n, g.OutH, g.OutW, c), "average-pool output gradient");
+        var dx = Tensor.Zeros(inputShape);
+        fixed (float* dyp = outputGrad.Span, dxp = dx.Span)
+        {
+            float* dy = dyp, grad = dxp;
+            Engine.ParallelFor(n, (first, last) =>
+            {
+                for (int b = first; b < last; b++)
+                    for (int oh = 0; oh < g.OutH; oh++)
+                        for (int ow = 0; ow < g.OutW; ow++)
+                        {
+                            int kh0 = 0, kh1 = g.KH, kw0 = 0, kw1 = g.KW;
+                            while (kh0 < kh1 && g.InputRow(oh, kh0) < 0) kh0++;
+                            while (kh1 > kh0 && g.InputRow(oh, kh1 - 1) >= h) kh1--;
+                            while (kw0 < kw1 && g.InputCol(ow, kw0) < 0) kw0++;
+                            while (kw1 > kw0 && g.InputCol(ow, kw1 - 1) >= w) kw1--;
+                            int count = (kh1 - kh0) * (kw1 - kw0);
+                            if (count == 0) continue;
+                            var share = new ReadOnlySpan<float>(dy + (((long)b * g.OutH + oh) * g.OutW + ow) * c, c);
+                            for (int i = kh0; i < kh1; i++)
+                                for (int j = kw0; j < kw1; j++)
+                                {
+                                    var target = new Span<float>(grad + (((long)b * h + g.InputRow(oh, i)) * w + g.InputCol(ow, j)) * c, c);
+                                    TensorPrimitives.MultiplyAdd(share, 1f / count, target, target);
+                                }
+                        }
+            });
+        }
+        return dx;
+    }
+
+    /// <summary>Global average pooling: every position receives dy / (H·W).</summary>
+    public static Tensor GlobalAvgPool(Shape inputShape, Tensor outputGrad)
+    {
+        ArgumentNullException.ThrowIfNull(outputGrad);
+        int n = inputShape[0], hw = inputShape[1] * inputShape[2], c = inputShape[3];
+        outputGrad.ExpectShape(new Shape(n, c), "global-average-pool output gradient");
+        var dx = Tensor.Uninitialized(inputShape);
+        for (int b = 0; b < n; b++)
+            for (int p = 0; p < hw; p++)
+                TensorPrimitives.Multiply(outputGrad.Span.Slice(b * c, c), 1f / hw, dx.Span.Slice((b * hw + p) * c, c));
+        return dx;
+    }
+
     /// <summary>grad *= f'(x), written through the activation's output y (ReLU: y &gt; 0; sigmoid: y(1-y); tanh: 1-y²).</summary>
     public static void Activation(ReadOnlySpan<float> output, Span<float> grad, Activation activation)
     {
