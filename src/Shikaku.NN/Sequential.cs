@@ -361,6 +361,8 @@ public sealed class Sequential
             "MaxPooling2D" => new MaxPooling2D(c["pool_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(), c["padding"]!.GetValue<string>()),
             "Dropout" => new Dropout(c["rate"]!.GetValue<double>()),
             "Flatten" => new Flatten(),
+            "DepthwiseConv2D" => new DepthwiseConv2D(c["kernel_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(), c["padding"]!.GetValue<string>(),
+                c["depth_multiplier"]!.GetValue<int>(), c["activation"]!.GetValue<string>()),
             "AveragePooling2D" => new AveragePooling2D(c["pool_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(), c["padding"]!.GetValue<string>()),
             "GlobalAveragePooling2D" => new GlobalAveragePooling2D(),
             _ => throw new InvalidDataException($"Unknown layer type '{type}' in model.json."),

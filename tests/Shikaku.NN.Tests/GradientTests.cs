@@ -109,6 +109,13 @@ public class GradientTests
         Check(new AveragePooling2D(3, 2, "same"), new Shape(5, 5, 2), batch: 2);
     }
 
+    [Theory]
+    [InlineData(1, "valid", 1)]
+    [InlineData(2, "same", 1)]
+    [InlineData(1, "same", 2)]
+    public void DepthwiseConv2DWithStridePaddingAndMultiplier(int stride, string padding, int multiplier) =>
+        Check(new DepthwiseConv2D(3, stride, padding, multiplier), new Shape(6, 7, 3), batch: 2);
+
     [Fact]
     public void GlobalAveragePooling() => Check(new GlobalAveragePooling2D(), new Shape(4, 3, 5), batch: 2);
 
