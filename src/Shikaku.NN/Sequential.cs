@@ -91,11 +91,15 @@ public sealed class Sequential
         sb.AppendLine("Model: \"sequential\"").AppendLine(line);
         sb.AppendLine($"{"Layer (type)",-32}{"Output Shape",-26}{"Param #",14}").AppendLine(line);
         foreach (var l in _layers)
-            sb.AppendLine($"{$"{l.Name} ({l.TypeName})",-32}{"(None, " + string.Join(", ", l.OutputShape) + ")",-26}{l.ParameterCount.ToString("N0", CultureInfo.InvariantCulture),14}");
+        {
+            long count = l.ParameterCount + l.States.Sum(s => (long)s.Value.Length);
+            sb.AppendLine($"{$"{l.Name} ({l.TypeName})",-32}{"(None, " + string.Join(", ", l.OutputShape) + ")",-26}{count.ToString("N0", CultureInfo.InvariantCulture),14}");
+        }
         sb.AppendLine(line);
-        sb.AppendLine($" Total params: {ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
+        long fixedCount = _layers.Sum(l => l.States.Sum(s => (long)s.Value.Length));
+        sb.AppendLine($" Total params: {(ParameterCount + fixedCount).ToString("N0", CultureInfo.InvariantCulture)}");
         sb.AppendLine($" Trainable params: {ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
-        sb.AppendLine(" Non-trainable params: 0");
+        sb.AppendLine($" Non-trainable params: {fixedCount.ToString("N0", CultureInfo.InvariantCulture)}");
         return sb.ToString();
     }
 
@@ -312,7 +316,7 @@ public sealed class Sequential
             ["layers"] = layers,
         };
         AtomicWrite(json, Encoding.UTF8.GetBytes(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
-        var tensors = _layers.SelectMany(l => l.Parameters.Select(p => ($"{l.Name}/{p.Name}", p.Value))).ToList();
+        var tensors = _layers.SelectMany(l => l.Parameters.Select(p => ($"{l.Name}/{p.Name}", p.Value)).Concat(l.States.Select(s => ($"{l.Name}/{s.Name}", s.Value)))).ToList();
         AtomicWrite(weights, Safetensors.Encode(tensors));
     }
 
@@ -337,14 +341,14 @@ public sealed class Sequential
         var model = new Sequential(shape, doc["seed"]?.GetValue<int>() ?? 0, layers);
         var stored = Safetensors.Decode(File.ReadAllBytes(weights), weights);
         foreach (var l in model._layers)
-            foreach (var p in l.Parameters)
+            foreach (var (pname, value) in l.Parameters.Select(p => (p.Name, p.Value)).Concat(l.States))
             {
-                string name = $"{l.Name}/{p.Name}";
+                string name = $"{l.Name}/{pname}";
                 if (!stored.TryGetValue(name, out var t))
                     throw new InvalidDataException($"{weights} has no tensor '{name}'; the weights do not belong to this architecture.");
-                if (!t.Shape.SequenceEqual(p.Value.Shape))
-                    throw new InvalidDataException($"{weights}: '{name}' has shape ({string.Join(", ", t.Shape)}) but the architecture needs {p.Value.Shape}.");
-                t.Values.CopyTo(p.Value.Span);
+                if (!t.Shape.SequenceEqual(value.Shape))
+                    throw new InvalidDataException($"{weights}: '{name}' has shape ({string.Join(", ", t.Shape)}) but the architecture needs {value.Shape}.");
+                t.Values.CopyTo(value.Span);
             }
         return model;
     }
@@ -361,6 +365,7 @@ public sealed class Sequential
             "MaxPooling2D" => new MaxPooling2D(c["pool_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(), c["padding"]!.GetValue<string>()),
             "Dropout" => new Dropout(c["rate"]!.GetValue<double>()),
             "Flatten" => new Flatten(),
+            "BatchNormalization" => new BatchNormalization(c["momentum"]!.GetValue<double>(), c["epsilon"]!.GetValue<double>()),
             "DepthwiseConv2D" => new DepthwiseConv2D(c["kernel_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(), c["padding"]!.GetValue<string>(),
                 c["depth_multiplier"]!.GetValue<int>(), c["activation"]!.GetValue<string>()),
             "AveragePooling2D" => new AveragePooling2D(c["pool_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(), c["padding"]!.GetValue<string>()),

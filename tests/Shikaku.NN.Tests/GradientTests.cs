@@ -117,6 +117,14 @@ public class GradientTests
         Check(new DepthwiseConv2D(3, stride, padding, multiplier), new Shape(6, 7, 3), batch: 2);
 
     [Fact]
+    public void BatchNormalizationInTrainingMode()
+    {
+        var bn = new BatchNormalization();
+        Check(bn, new Shape(3, 4, 5), batch: 3, tolerance: 3e-2, eps: 5e-3f);
+        Check(new BatchNormalization(), new Shape(6), batch: 8, tolerance: 3e-2, eps: 5e-3f);
+    }
+
+    [Fact]
     public void GlobalAveragePooling() => Check(new GlobalAveragePooling2D(), new Shape(4, 3, 5), batch: 2);
 
     [Fact]

@@ -39,6 +39,24 @@ public class ModelTests
     }
 
     [Fact]
+    public void ModelWithEveryLayerTypeTrainsSavesAndReloads()
+    {
+        var (train, test) = KnownDatasets.Load("fashion-mnist");
+        var model = new Sequential(new Shape(28, 28, 1), 7,
+            new Conv2D(8, 3, 2, "same", "relu"), new BatchNormalization(momentum: 0.9), new DepthwiseConv2D(3, padding: "same", activation: "relu6"),
+            new AveragePooling2D(2), new Conv2D(16, 1, activation: "relu"), new GlobalAveragePooling2D(), new Dense(10, "softmax"));
+        Assert.Contains("Non-trainable params: 16", model.Summary());
+        model.Compile(new AdamW(0.01f));
+        var history = model.Fit(train.Take(3000), epochs: 2, batchSize: 64, validation: test.Take(500));
+        Assert.True(history.Epochs[1].ValAccuracy > 0.3, $"validation accuracy {history.Epochs[1].ValAccuracy}, training accuracy {history.Epochs[1].Accuracy}");
+        string folder = Directory.CreateTempSubdirectory("shikaku-all").FullName;
+        model.Save(folder);
+        using var a = model.Predict(test.Take(100));
+        using var b = Sequential.Load(folder).Predict(test.Take(100));
+        Assert.Equal(a.ToArray(), b.ToArray()); // moving averages are saved too
+    }
+
+    [Fact]
     public void SameSeedGivesTheSameHistory()
     {
         var (train, _) = KnownDatasets.Load("mnist");

@@ -31,6 +31,9 @@ public abstract class Layer
     /// <summary>The trainable parameters (empty for pooling, dropout, flatten).</summary>
     public virtual IReadOnlyList<Parameter> Parameters => [];
 
+    /// <summary>Non-trainable tensors saved with the model (batch normalisation's moving averages).</summary>
+    public virtual IReadOnlyList<(string Name, Tensor Value)> States => [];
+
     /// <summary>Total number of trainable values.</summary>
     public long ParameterCount => Parameters.Sum(p => (long)p.Value.Length);
 
