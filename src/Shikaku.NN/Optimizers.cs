@@ -40,8 +40,8 @@ public sealed class Adam : Optimizer
         float lr = LearningRate * MathF.Sqrt(1f - MathF.Pow(beta2, _t)) / (1f - MathF.Pow(beta1, _t));
         foreach (var p in parameters)
         {
-            if (!_moments.TryGetValue(p, out var mv))
-                _moments[p] = mv = (Tensor.Zeros(p.Value.Shape), Tensor.Zeros(p.Value.Shape));
+            if (!_moments.TryGetValue(p.Inner ?? p, out var mv))
+                _moments[p.Inner ?? p] = mv = (Tensor.Zeros(p.Value.Shape), Tensor.Zeros(p.Value.Shape));
             Update(p.Value.Span, p.Grad.Span, mv.M.Span, mv.V.Span, lr);
         }
     }
@@ -103,7 +103,7 @@ public sealed class Sgd : Optimizer
                 TensorPrimitives.MultiplyAdd(g, -LearningRate, w, w);
                 continue;
             }
-            if (!_velocity.TryGetValue(p, out var vel)) _velocity[p] = vel = Tensor.Zeros(p.Value.Shape);
+            if (!_velocity.TryGetValue(p.Inner ?? p, out var vel)) _velocity[p.Inner ?? p] = vel = Tensor.Zeros(p.Value.Shape);
             var v = vel.Span;
             // v = momentum v - lr g;  w += v (or, Nesterov, w += momentum v - lr g)
             TensorPrimitives.Multiply(v, momentum, v);
@@ -171,7 +171,7 @@ public sealed class RmsProp : Optimizer
         ArgumentNullException.ThrowIfNull(parameters);
         foreach (var p in parameters)
         {
-            if (!_meanSquare.TryGetValue(p, out var ms)) _meanSquare[p] = ms = Tensor.Zeros(p.Value.Shape);
+            if (!_meanSquare.TryGetValue(p.Inner ?? p, out var ms)) _meanSquare[p.Inner ?? p] = ms = Tensor.Zeros(p.Value.Shape);
             var w = p.Value.Span;
             var g = p.Grad.Span;
             var s = ms.Span;
@@ -207,7 +207,7 @@ public sealed class Adadelta : Optimizer
         ArgumentNullException.ThrowIfNull(parameters);
         foreach (var p in parameters)
         {
-            if (!_state.TryGetValue(p, out var st)) _state[p] = st = (Tensor.Zeros(p.Value.Shape), Tensor.Zeros(p.Value.Shape));
+            if (!_state.TryGetValue(p.Inner ?? p, out var st)) _state[p.Inner ?? p] = st = (Tensor.Zeros(p.Value.Shape), Tensor.Zeros(p.Value.Shape));
             var w = p.Value.Span;
             var g = p.Grad.Span;
             var eg = st.Grad2.Span;

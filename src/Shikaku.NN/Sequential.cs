@@ -307,7 +307,7 @@ public sealed class Sequential
         Directory.CreateDirectory(folder);
         var layers = new JsonArray();
         foreach (var l in _layers)
-            layers.Add(new JsonObject { ["class_name"] = l.TypeName, ["name"] = l.Name, ["config"] = l.Config() });
+            layers.Add(LayerJson.Write(l));
         var doc = new JsonObject
         {
             ["class_name"] = "Sequential",
@@ -337,7 +337,7 @@ public sealed class Sequential
             throw new InvalidDataException($"{json} is not valid JSON: {e.Message}", e);
         }
         var shape = new Shape(doc["input_shape"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray());
-        var layers = doc["layers"]!.AsArray().Select(n => LayerFromJson(n!)).ToArray();
+        var layers = doc["layers"]!.AsArray().Select(n => LayerJson.Read(n!)).ToArray();
         var model = new Sequential(shape, doc["seed"]?.GetValue<int>() ?? 0, layers);
         var stored = Safetensors.Decode(File.ReadAllBytes(weights), weights);
         foreach (var l in model._layers)
@@ -351,29 +351,6 @@ public sealed class Sequential
                 t.Values.CopyTo(value.Span);
             }
         return model;
-    }
-
-    private static Layer LayerFromJson(JsonNode node)
-    {
-        var c = node["config"]!;
-        string type = node["class_name"]!.GetValue<string>();
-        Layer layer = type switch
-        {
-            "Conv2D" => new Conv2D(c["filters"]!.GetValue<int>(), c["kernel_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(),
-                c["padding"]!.GetValue<string>(), c["activation"]!.GetValue<string>(), c["dilation_rate"]!.GetValue<int>()),
-            "Dense" => new Dense(c["units"]!.GetValue<int>(), c["activation"]!.GetValue<string>()),
-            "MaxPooling2D" => new MaxPooling2D(c["pool_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(), c["padding"]!.GetValue<string>()),
-            "Dropout" => new Dropout(c["rate"]!.GetValue<double>()),
-            "Flatten" => new Flatten(),
-            "BatchNormalization" => new BatchNormalization(c["momentum"]!.GetValue<double>(), c["epsilon"]!.GetValue<double>()),
-            "DepthwiseConv2D" => new DepthwiseConv2D(c["kernel_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(), c["padding"]!.GetValue<string>(),
-                c["depth_multiplier"]!.GetValue<int>(), c["activation"]!.GetValue<string>()),
-            "AveragePooling2D" => new AveragePooling2D(c["pool_size"]!.GetValue<int>(), c["strides"]!.GetValue<int>(), c["padding"]!.GetValue<string>()),
-            "GlobalAveragePooling2D" => new GlobalAveragePooling2D(),
-            _ => throw new InvalidDataException($"Unknown layer type '{type}' in model.json."),
-        };
-        layer.Name = node["name"]!.GetValue<string>();
-        return layer;
     }
 
     private static void AtomicWrite(string path, byte[] bytes)

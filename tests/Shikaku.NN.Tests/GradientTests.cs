@@ -125,6 +125,10 @@ public class GradientTests
     }
 
     [Fact]
+    public void ResidualBlockAddsBothBranches() =>
+        Check(new Residual(new Conv2D(3, 3, padding: "same", activation: "tanh"), new Conv2D(3, 1)), new Shape(5, 4, 3), batch: 2);
+
+    [Fact]
     public void GlobalAveragePooling() => Check(new GlobalAveragePooling2D(), new Shape(4, 3, 5), batch: 2);
 
     [Fact]

@@ -57,6 +57,28 @@ public class ModelTests
     }
 
     [Fact]
+    public void SmallResNetWithSkipConnectionsTrains()
+    {
+        var (train, test) = KnownDatasets.Load("mnist");
+        var model = new Sequential(new Shape(28, 28, 1), 11,
+            new Conv2D(16, 3, 2, "same", "relu"),
+            new Residual(new Conv2D(16, 3, padding: "same", activation: "relu"), new Conv2D(16, 3, padding: "same")),
+            new Residual(new Conv2D(16, 3, padding: "same", activation: "relu"), new Conv2D(16, 3, padding: "same")),
+            new GlobalAveragePooling2D(), new Dense(10, "softmax"));
+        model.Compile(new Adam(0.003f));
+        var history = model.Fit(train.Take(3000), epochs: 2, batchSize: 64, validation: test.Take(500));
+        // Well above chance (0.1) and still improving: the skip connections pass gradients through.
+        Assert.True(history.Epochs[1].ValAccuracy > 0.25, $"validation accuracy {history.Epochs[1].ValAccuracy}");
+        Assert.True(history.Epochs[1].Loss < history.Epochs[0].Loss);
+        string folder = Directory.CreateTempSubdirectory("shikaku-resnet").FullName;
+        model.Save(folder);
+        using var a = model.Predict(test.Take(50));
+        using var b = Sequential.Load(folder).Predict(test.Take(50));
+        Assert.Equal(a.ToArray(), b.ToArray());
+        Assert.Throws<ArgumentException>(() => new Sequential(new Shape(8, 8, 3), new Residual(new Conv2D(4, 3))));
+    }
+
+    [Fact]
     public void SameSeedGivesTheSameHistory()
     {
         var (train, _) = KnownDatasets.Load("mnist");
