@@ -76,11 +76,15 @@ public sealed class Sequential
     /// <summary>Total trainable values.</summary>
     public long ParameterCount => _layers.Sum(l => l.ParameterCount);
 
-    /// <summary>Chooses the optimizer (the loss is sparse categorical cross-entropy; the metric accuracy).</summary>
-    public void Compile(Optimizer optimizer)
+    /// <summary>The loss set by <see cref="Compile"/>.</summary>
+    public Loss Loss { get; private set; }
+
+    /// <summary>Chooses the optimizer and the loss (Keras names; the metric is accuracy).</summary>
+    public void Compile(Optimizer optimizer, string loss = "sparse_categorical_crossentropy")
     {
         Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
-        if (_layers[^1] is Dense { IsSoftmax: true } last) last.GradientIsForLogits = true;
+        Loss = Losses.Parse(loss);
+        if (_layers[^1] is Dense { IsSoftmax: true } last) last.GradientIsForLogits = Loss == Loss.SparseCategoricalCrossentropy;
     }
 
     /// <summary>Keras-style table: layer (type), output shape, parameter count, totals.</summary>
@@ -133,19 +137,15 @@ public sealed class Sequential
     public Evaluation Evaluate(ILabelledData data, int batchSize = 256)
     {
         using var probs = Predict(data, batchSize);
-        int classes = OutputShape.Length;
+        int width = OutputShape.Length, classes = Math.Max(2, width);
         var confusion = new int[classes, classes];
-        double loss = 0;
-        int correct = 0;
         var labels = AllLabels(data);
         var p = probs.Span;
+        var (loss, correct) = Losses.Compute(Loss, p, width, labels, Span<float>.Empty, logits: false);
         for (int i = 0; i < data.Count; i++)
         {
-            var row = p.Slice(i * classes, classes);
-            int predicted = ArgMax(row);
-            confusion[labels[i], predicted]++;
-            if (predicted == labels[i]) correct++;
-            loss -= Math.Log(Math.Max(row[labels[i]], 1e-7f));
+            var row = p.Slice(i * width, width);
+            confusion[labels[i], width == 1 ? (row[0] > 0.5f ? 1 : 0) : ArgMax(row)]++;
         }
         return new Evaluation(loss / data.Count, (double)correct / data.Count, confusion);
     }
@@ -205,33 +205,11 @@ public sealed class Sequential
         {
             foreach (var layer in _layers) activations.Add(layer.Forward(activations[^1], training: true));
             var probs = activations[^1];
-            int n = labels.Length, classes = OutputShape.Length;
+            int n = labels.Length;
             using var grad = Tensor.Uninitialized(probs.Shape);
-            var p = probs.Span;
-            var g = grad.Span;
-            double loss = 0;
-            int correct = 0;
             bool logits = _layers[^1] is Dense { GradientIsForLogits: true };
-            for (int i = 0; i < n; i++)
-            {
-                var row = p.Slice(i * classes, classes);
-                var grow = g.Slice(i * classes, classes);
-                int y = labels[i];
-                if ((uint)y >= (uint)classes) throw new ArgumentException($"Label {y} is outside 0..{classes - 1} (the model has {classes} outputs).");
-                loss -= Math.Log(Math.Max(row[y], 1e-7f));
-                if (ArgMax(row) == y) correct++;
-                if (logits)
-                {
-                    // d CE / d logits = (p - onehot) / n
-                    for (int j = 0; j < classes; j++) grow[j] = row[j] / n;
-                    grow[y] -= 1f / n;
-                }
-                else
-                {
-                    grow.Clear();
-                    grow[y] = -1f / (n * Math.Max(row[y], 1e-7f));
-                }
-            }
+            var (lossSum, correct) = Losses.Compute(Loss, probs.Span, OutputShape.Length, labels, grad.Span, logits);
+            double loss = lossSum;
             foreach (var prm in parameters) prm.Grad.Span.Clear();
             Tensor? upstream = null;
             for (int i = _layers.Count - 1; i >= 0; i--)

@@ -46,3 +46,47 @@ public class OptimizerTests
         Assert.Equal(-1.99f, p.Value.Span[1], 5);
     }
 }
+
+public class LossTests
+{
+    [Fact]
+    public void LossGradientsMatchFiniteDifferences()
+    {
+        float[] outputs = [0.2f, 0.5f, 0.3f, 0.7f, 0.1f, 0.2f];
+        int[] labels = [1, 0];
+        foreach (var loss in new[] { Loss.SparseCategoricalCrossentropy, Loss.BinaryCrossentropy, Loss.MeanSquaredError })
+        {
+            var grad = new float[6];
+            Losses.Compute(loss, outputs, 3, labels, grad, logits: false);
+            for (int i = 0; i < 6; i++)
+            {
+                var plus = (float[])outputs.Clone();
+                var minus = (float[])outputs.Clone();
+                plus[i] += 1e-3f;
+                minus[i] -= 1e-3f;
+                double numeric = (Losses.Compute(loss, plus, 3, labels, [], false).Sum - Losses.Compute(loss, minus, 3, labels, [], false).Sum) / 2 / 2e-3;
+                Assert.True(Math.Abs(numeric - grad[i]) < 2e-2 * (1 + Math.Abs(numeric)), $"{loss} d/d{i}: {grad[i]} vs {numeric}");
+            }
+        }
+    }
+
+    [Fact]
+    public void BinaryClassifierWithSigmoidOutputLearns()
+    {
+        var (train, test) = Shikaku.Datasets.KnownDatasets.Load("mnist");
+        // 0 vs 1 only: a single sigmoid unit and binary cross-entropy.
+        var pick = Enumerable.Range(0, 4000).Where(i => train.Labels[i] <= 1).ToArray();
+        var (x, y) = train.Batch(pick);
+        using (x)
+        {
+            var model = new Sequential(new Shikaku.Tensors.Shape(28, 28, 1), 2, new Shikaku.NN.Layers.Flatten(), new Shikaku.NN.Layers.Dense(1, "sigmoid"));
+            model.Compile(new Adam(0.01f), "binary_crossentropy");
+            var history = model.Fit(new TensorData(x, y), epochs: 2, batchSize: 32);
+            Assert.True(history.Epochs[1].Accuracy > 0.97, $"training accuracy {history.Epochs[1].Accuracy}");
+            var mse = new Sequential(new Shikaku.Tensors.Shape(28, 28, 1), 2, new Shikaku.NN.Layers.Flatten(), new Shikaku.NN.Layers.Dense(10, "softmax"));
+            mse.Compile(new Adam(0.01f), "mse");
+            Assert.True(mse.Fit(train.Take(2000), 2, 32).Epochs[1].Accuracy > 0.7);
+        }
+        Assert.Throws<ArgumentException>(() => new Sequential(new Shikaku.Tensors.Shape(2), new Shikaku.NN.Layers.Dense(1)).Compile(new Adam(), "hinge"));
+    }
+}
