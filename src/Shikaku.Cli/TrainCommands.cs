@@ -21,6 +21,7 @@ internal static class TrainCommands
         int limit = args.Int("--limit", 0, 0);
         float lr = (float)double.Parse(args.Get("--lr") ?? "0.001", CultureInfo.InvariantCulture);
         string? schedule = args.Get("--lr-schedule");
+        bool augment = args.Flag("--augment");
         string outDir = args.Get("--out") ?? Path.Combine("runs", dataset);
         bool overwrite = args.Flag("--overwrite");
         args.RejectUnknown("train");
@@ -57,7 +58,8 @@ internal static class TrainCommands
                 .Start(ctx =>
                 {
                     var progress = new ProgressCallback(ctx, epochs, console);
-                    return model.Fit(train, epochs, batchSize, test, [progress, .. callbacks], cancel.Token);
+                    ILabelledData data = augment ? new Augmented(train, maxShift: 2, maxDegrees: 10, seed: seed) : train;
+                    return model.Fit(data, epochs, batchSize, test, [progress, .. callbacks], cancel.Token);
                 });
         }
         finally
@@ -169,6 +171,7 @@ internal static class RunFolder
             ["parameters"] = model.ParameterCount,
             ["simd"] = Kernels.Engine.Simd.ToString(),
             ["threads"] = Kernels.Engine.Threads,
+            ["peak_working_set_mb"] = Math.Round(System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0),
         };
         File.WriteAllText(Path.Combine(folder, "run.json"), run.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }

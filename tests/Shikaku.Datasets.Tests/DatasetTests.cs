@@ -68,3 +68,34 @@ public class DatasetTests
         Assert.Contains("2 images but 3 labels", e.Message);
     }
 }
+
+public class AugmentationTests
+{
+    [Fact]
+    public void AugmentedImagesAreShiftedOrRotatedCopiesWithTheSameInk()
+    {
+        var (train, _) = KnownDatasets.Load("mnist");
+        var augmented = new Augmented(train, maxShift: 2, maxDegrees: 10, seed: 1);
+        int[] indices = [0, 1, 2, 3];
+        var (original, labels) = train.Batch(indices);
+        var (changed, labels2) = augmented.Batch(indices);
+        using (original)
+        using (changed)
+        {
+            Assert.Equal(labels, labels2);
+            Assert.NotEqual(original.ToArray(), changed.ToArray());
+            for (int b = 0; b < 4; b++)
+            {
+                float before = original.Span.Slice(b * 784, 784).ToArray().Sum();
+                float after = changed.Span.Slice(b * 784, 784).ToArray().Sum();
+                Assert.InRange(after / before, 0.85, 1.15); // the digit stays inside the field
+            }
+        }
+        var noChange = new Augmented(train, maxShift: 0, maxDegrees: 0);
+        var (same, _) = noChange.Batch(indices);
+        var (again, _) = train.Batch(indices);
+        using (same)
+        using (again)
+            Assert.Equal(again.ToArray(), same.ToArray());
+    }
+}
