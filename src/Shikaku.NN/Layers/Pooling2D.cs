@@ -4,25 +4,32 @@ using Shikaku.Tensors;
 
 namespace Shikaku.NN.Layers;
 
-/// <summary>Max pooling (Keras MaxPooling2D); the stride defaults to the pool size.</summary>
-/// <example><code>new MaxPooling2D(2)</code></example>
-public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string padding = "valid") : Layer
+/// <summary>What max and average pooling layers share: the window, its shape rules and its JSON.</summary>
+public abstract class Pooling2DLayer(int poolSize, int? strides, string padding) : Layer
 {
-    private Tensor? _input, _output;
-
     /// <summary>Window, stride and padding.</summary>
     public PoolOptions Options { get; } = new(poolSize, strides, Padding.Parse(padding));
 
     /// <inheritdoc/>
-    public override string TypeName => "MaxPooling2D";
-
-    /// <inheritdoc/>
     protected override Shape BuildCore(Shape inputShape, Random rng)
     {
-        if (inputShape.Rank != 3) throw new ArgumentException($"MaxPooling2D expects images (height, width, channels), got {inputShape}.");
+        if (inputShape.Rank != 3) throw new ArgumentException($"{TypeName} expects images (height, width, channels), got {inputShape}.");
         var g = Options.Geometry(inputShape[0], inputShape[1]);
         return new Shape(g.OutH, g.OutW, inputShape[2]);
     }
+
+    /// <inheritdoc/>
+    public override JsonObject Config() => new() { ["pool_size"] = Options.SizeH, ["strides"] = Options.StrideH, ["padding"] = Options.Padding.ToString() };
+}
+
+/// <summary>Max pooling (Keras MaxPooling2D); the stride defaults to the pool size.</summary>
+/// <example><code>new MaxPooling2D(2)</code></example>
+public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string padding = "valid") : Pooling2DLayer(poolSize, strides, padding)
+{
+    private Tensor? _input, _output;
+
+    /// <inheritdoc/>
+    public override string TypeName => "MaxPooling2D";
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
@@ -36,30 +43,16 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
         needInputGrad ? Kernels.Backward.MaxPool2D(_input!, _output!, outputGrad, Options) : null;
-
-    /// <inheritdoc/>
-    public override JsonObject Config() => new() { ["pool_size"] = Options.SizeH, ["strides"] = Options.StrideH, ["padding"] = Options.Padding.ToString() };
 }
 
 /// <summary>Average pooling (Keras AveragePooling2D); padded positions are not counted, as in TF.</summary>
 /// <example><code>new AveragePooling2D(2)</code></example>
-public sealed class AveragePooling2D(int poolSize = 2, int? strides = null, string padding = "valid") : Layer
+public sealed class AveragePooling2D(int poolSize = 2, int? strides = null, string padding = "valid") : Pooling2DLayer(poolSize, strides, padding)
 {
     private Shape _batchShape;
 
-    /// <summary>Window, stride and padding.</summary>
-    public PoolOptions Options { get; } = new(poolSize, strides, Padding.Parse(padding));
-
     /// <inheritdoc/>
     public override string TypeName => "AveragePooling2D";
-
-    /// <inheritdoc/>
-    protected override Shape BuildCore(Shape inputShape, Random rng)
-    {
-        if (inputShape.Rank != 3) throw new ArgumentException($"AveragePooling2D expects images (height, width, channels), got {inputShape}.");
-        var g = Options.Geometry(inputShape[0], inputShape[1]);
-        return new Shape(g.OutH, g.OutW, inputShape[2]);
-    }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
@@ -72,9 +65,6 @@ public sealed class AveragePooling2D(int poolSize = 2, int? strides = null, stri
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
         needInputGrad ? Kernels.Backward.AvgPool2D(_batchShape, outputGrad, Options) : null;
-
-    /// <inheritdoc/>
-    public override JsonObject Config() => new() { ["pool_size"] = Options.SizeH, ["strides"] = Options.StrideH, ["padding"] = Options.Padding.ToString() };
 }
 
 /// <summary>Mean over all positions of each channel: (H, W, C) -> (C).</summary>
