@@ -92,5 +92,19 @@ for case in cases.get("train", []):
     ours, ref = d.get("shikaku", float("nan")), d.get("pytorch", float("nan"))
     ratio = f"**{ours / ref:.2f}x**" if "accuracy" not in case else "-"
     w(f"| {case} | {ratio} | {ours:.4g} | {ref:.4g} |")
+
+w("\n## Inference: ONNX Runtime running the same trained network\n")
+w("The model trained above is exported (bench/reference/export_onnx.py, through PyTorch, NHWC input) and")
+w("run by ONNX Runtime (NuGet Microsoft.ML.OnnxRuntime, all graph optimisations, same threads) on the 10,000")
+w("test images in batches of 1000. Time ratio: below 1 = Shikaku faster.\n")
+onnx = {c: data[("onnx", c)] for c in cases.get("onnx", [])}
+for case, d in onnx.items():
+    if "seconds" in case:
+        ours, ref = d.get("shikaku", float("nan")), d.get("onnxruntime", float("nan"))
+        w(f"| {case} | **Shikaku / ONNX Runtime: {ours / ref:.2f}x** | Shikaku {ours:.3f} s | ONNX Runtime {ref:.3f} s |")
+        w("|---|---|---|---|")
+for case, d in onnx.items():
+    if "seconds" not in case:
+        w(f"- {case}: {d.get('shikaku', float('nan')):.6g}")
 w("")
 print("\n".join(out))

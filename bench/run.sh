@@ -43,9 +43,12 @@ run $bench conv
 run "$py" torch_conv.py "$threads"
 run $bench filters
 run "$py" opencv_filters.py "$photo" "$threads"
-run $bench train
+run $bench train "$out/model"
 mnist="$($bench mnist-path 2>/dev/null | tail -1)"
 run "$py" torch_train.py "$mnist" 1 "$threads"
+# ONNX Runtime runs the very network Shikaku just trained, exported through PyTorch.
+"$py" export_onnx.py "$out/model" "$out/lecture-cnn.onnx"
+run $bench onnx "$out/model" "$out/lecture-cnn.onnx"
 
 cd "$root"
 "$py" bench/report.py "$results" "$threads" > docs/BENCHMARKS.md

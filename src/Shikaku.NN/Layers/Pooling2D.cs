@@ -158,7 +158,7 @@ public sealed class Dropout : Layer
     public override Tensor Forward(Tensor input, bool training)
     {
         CheckInput(input);
-        if (!training || Rate == 0) return input.Clone();
+        if (!training || Rate == 0) return input.Reshape(input.Shape.ToArray()); // identity: a view, no copy
         var y = Tensor.Uninitialized(input.Shape);
         if (_mask.Length != y.Length) _mask = new byte[y.Length];
         if (FixedMask != null) FixedMask.CopyTo(_mask, 0);

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Shikaku.Datasets;
+using Shikaku.NN;
+
+namespace Shikaku.Bench;
+
+/// <summary>
+/// Predicting the 10,000 MNIST test images with a trained run, in Shikaku and in ONNX Runtime running
+/// the same network and weights (exported by bench/reference/export_onnx.py), same batches and threads.
+/// </summary>
+internal static class OnnxComparison
+{
+    public static void Run(string runFolder, string onnxPath, Action<string, double, string, string> emit)
+    {
+        var (_, test) = KnownDatasets.Load("mnist");
+        var model = Sequential.Load(runFolder);
+        const int batch = 1000;
+        var all = Enumerable.Range(0, test.Count).ToArray();
+        var (x, _) = test.Batch(all);
+        using (x)
+        {
+            var input = x.ToArray();
+            using var options = new SessionOptions { IntraOpNumThreads = Shikaku.Kernels.Engine.Threads, InterOpNumThreads = 1 };
+            options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+            using var session = new InferenceSession(onnxPath, options);
+            var ortOut = new float[test.Count * 10];
+            void RunOrt()
+            {
+                for (int s = 0; s < test.Count; s += batch)
+                {
+                    var t = new DenseTensor<float>(input.AsMemory(s * 784, batch * 784), [batch, 28, 28, 1]);
+                    using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", t)]);
+                    results[0].AsTensor<float>().ToArray().CopyTo(ortOut, s * 10);
+                }
+            }
+            float[] ours = [];
+            void RunOurs()
+            {
+                using var p = model.Predict(test, batch);
+                ours = p.ToArray();
+            }
+            double ortSeconds = Best(RunOrt), ourSeconds = Best(RunOurs);
+            emit("seconds to predict 10,000 test images (batches of 1000)", ourSeconds, "shikaku", "s");
+            emit("seconds to predict 10,000 test images (batches of 1000)", ortSeconds, "onnxruntime", "s");
+            double maxDiff = 0;
+            int agree = 0;
+            for (int i = 0; i < test.Count; i++)
+            {
+                for (int j = 0; j < 10; j++) maxDiff = Math.Max(maxDiff, Math.Abs(ours[i * 10 + j] - ortOut[i * 10 + j]));
+                if (ArgMax(ours.AsSpan(i * 10, 10)) == ArgMax(ortOut.AsSpan(i * 10, 10))) agree++;
+            }
+            emit("largest probability difference", maxDiff, "shikaku", "");
+            emit("test images where both predict the same class", agree, "shikaku", "");
+        }
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    private static double Best(Action action)
+    {
+        action();
+        double best = double.MaxValue;
+        for (int r = 0; r < 5; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+}
