@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace Shikaku.Kernels.Gemm;
@@ -89,77 +88,61 @@ internal static unsafe class GemmDriver
     {
         int mr = TK.MR, nr = TK.NR, k = job.K;
         var a = (TA)job.A;
-        var pool = ArrayPool<float>.Shared;
-        // 16 spare floats let both panels start on a 64-byte boundary: a 512-bit load that
-        // straddles two cache lines costs two.
-        float[] packA = pool.Rent(MC * KC + 16);
-        float[] packB = pool.Rent(KC * NC + 16);
+        float* pa = PackBuffers.A, pb = PackBuffers.B;
         float* tile = stackalloc float[mr * nr];
         var fusedOp = FusedTail.For(job.Epilogue.Activation);
         bool fused = fusedOp != null;
         var op = fusedOp ?? FusedTail.Op.None;
         float slope = job.Epilogue.Activation.Alpha;
-        try
+        for (int jc = c0; jc < c1; jc += NC)
         {
-            fixed (float* pa0 = packA, pb0 = packB)
+            int nc = Math.Min(NC, c1 - jc);
+            if (k == 0) ScaleBlock(job.C, job.Ldc, r0, r1 - r0, jc, nc, job.Beta);
+            // Equal depth blocks: K = 288 runs as 2 x 144, not 256 + a wasteful 32.
+            int kBlocks = DivUp(k, KC), kStep = DivUp(k, Math.Max(1, kBlocks));
+            for (int pc = 0; pc < k; pc += kStep)
             {
-                float* pa = Align64(pa0), pb = Align64(pb0);
-                for (int jc = c0; jc < c1; jc += NC)
+                int kc = Math.Min(kStep, k - pc);
+                float beta = pc == 0 ? job.Beta : 1f;
+                bool last = pc + kc >= k;
+                PackB.Pack(job.B, job.Ldb, job.TransB, pc, kc, jc, nc, nr, pb);
+                for (int ic = r0; ic < r1; ic += MC)
                 {
-                    int nc = Math.Min(NC, c1 - jc);
-                    if (k == 0) ScaleBlock(job.C, job.Ldc, r0, r1 - r0, jc, nc, job.Beta);
-                    // Equal depth blocks: K = 288 runs as 2 x 144, not 256 + a wasteful 32.
-                    int kBlocks = DivUp(k, KC), kStep = DivUp(k, Math.Max(1, kBlocks));
-                    for (int pc = 0; pc < k; pc += kStep)
+                    int mc = Math.Min(MC, r1 - ic);
+                    a.Pack(ic, mc, pc, kc, mr, pa);
+                    for (int jr = 0; jr < nc; jr += nr)
                     {
-                        int kc = Math.Min(kStep, k - pc);
-                        float beta = pc == 0 ? job.Beta : 1f;
-                        bool last = pc + kc >= k;
-                        PackB.Pack(job.B, job.Ldb, job.TransB, pc, kc, jc, nc, nr, pb);
-                        for (int ic = r0; ic < r1; ic += MC)
+                        int ncols = Math.Min(nr, nc - jr);
+                        float* bPanel = pb + jr * kc;
+                        // Bias and a piecewise-linear activation are applied in registers on the last depth block.
+                        var tail = last && fused ? new FusedTail(job.Epilogue.Bias == null ? null : job.Epilogue.Bias + jc + jr, op, slope) : FusedTail.Nothing;
+                        for (int ir = 0; ir < mc; ir += mr)
                         {
-                            int mc = Math.Min(MC, r1 - ic);
-                            a.Pack(ic, mc, pc, kc, mr, pa);
-                            for (int jr = 0; jr < nc; jr += nr)
+                            int nrows = Math.Min(mr, mc - ir);
+                            float* aPanel = pa + ir * kc;
+                            float* cTile = job.C + (long)(ic + ir) * job.Ldc + jc + jr;
+                            if (nrows == mr && ncols == nr)
                             {
-                                int ncols = Math.Min(nr, nc - jr);
-                                float* bPanel = pb + jr * kc;
-                                // Bias and a piecewise-linear activation are applied in registers on the last depth block.
-                                var tail = last && fused ? new FusedTail(job.Epilogue.Bias == null ? null : job.Epilogue.Bias + jc + jr, op, slope) : FusedTail.Nothing;
-                                for (int ir = 0; ir < mc; ir += mr)
-                                {
-                                    int nrows = Math.Min(mr, mc - ir);
-                                    float* aPanel = pa + ir * kc;
-                                    float* cTile = job.C + (long)(ic + ir) * job.Ldc + jc + jr;
-                                    if (nrows == mr && ncols == nr)
-                                    {
-                                        TK.Run(kc, aPanel, bPanel, cTile, job.Ldc, job.Alpha, beta, tail);
-                                    }
-                                    else
-                                    {
-                                        // Edge tile: compute the full tile aside, keep the valid part.
-                                        TK.Run(kc, aPanel, bPanel, tile, nr, job.Alpha, 0f, FusedTail.Nothing);
-                                        for (int i = 0; i < nrows; i++)
-                                            for (int j = 0; j < ncols; j++)
-                                            {
-                                                float* cij = cTile + (long)i * job.Ldc + j;
-                                                float v = beta == 0f ? tile[i * nr + j] : tile[i * nr + j] + beta * *cij;
-                                                *cij = tail.IsNone ? v : tail.Apply(v, j);
-                                            }
-                                    }
-                                }
+                                TK.Run(kc, aPanel, bPanel, cTile, job.Ldc, job.Alpha, beta, tail);
                             }
-                            if (last && !fused && !job.Epilogue.IsNone) ApplyEpilogue(job, ic, mc, jc, nc);
+                            else
+                            {
+                                // Edge tile: compute the full tile aside, keep the valid part.
+                                TK.Run(kc, aPanel, bPanel, tile, nr, job.Alpha, 0f, FusedTail.Nothing);
+                                for (int i = 0; i < nrows; i++)
+                                    for (int j = 0; j < ncols; j++)
+                                    {
+                                        float* cij = cTile + (long)i * job.Ldc + j;
+                                        float v = beta == 0f ? tile[i * nr + j] : tile[i * nr + j] + beta * *cij;
+                                        *cij = tail.IsNone ? v : tail.Apply(v, j);
+                                    }
+                            }
                         }
                     }
-                    if (k == 0 && !job.Epilogue.IsNone) ApplyEpilogue(job, r0, r1 - r0, jc, nc);
+                    if (last && !fused && !job.Epilogue.IsNone) ApplyEpilogue(job, ic, mc, jc, nc);
                 }
             }
-        }
-        finally
-        {
-            pool.Return(packA);
-            pool.Return(packB);
+            if (k == 0 && !job.Epilogue.IsNone) ApplyEpilogue(job, r0, r1 - r0, jc, nc);
         }
     }
 
@@ -179,8 +162,6 @@ internal static unsafe class GemmDriver
             else System.Numerics.Tensors.TensorPrimitives.Multiply(r, beta, r);
         }
     }
-
-    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     private static int DivUp(int a, int b) => (a + b - 1) / b;
     private static int RoundUp(int a, int b) => DivUp(a, b) * b;

@@ -1,0 +1,50 @@
+using System.Runtime.InteropServices;
+
+namespace Shikaku.Kernels.Gemm;
+
+/// <summary>
+/// Each thread's packing buffers for A and B: one 2 MB block, 2 MB-aligned and (on Linux) advised to
+/// be a huge page, so the packed panels the micro-kernel streams through cost one TLB entry instead of
+/// hundreds. Allocated on a thread's first GEMM and kept for the thread's life.
+/// </summary>
+internal static unsafe partial class PackBuffers
+{
+    private const nuint Size = 2 * 1024 * 1024;
+    private const int MadvHugePage = 14;
+
+    [ThreadStatic]
+    private static float* _block;
+
+    /// <summary>Room for MC x KC floats of A.</summary>
+    public static float* A => Block();
+
+    /// <summary>Room for KC x NC floats of B, after A's part (64-byte aligned).</summary>
+    public static float* B => Block() + GemmDriver.MC * GemmDriver.KC;
+
+    private static float* Block()
+    {
+        if (_block != null) return _block;
+        _block = (float*)NativeMemory.AlignedAlloc(Size, Size);
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                _ = Madvise((nint)_block, Size, MadvHugePage);
+            }
+            catch (DllNotFoundException)
+            {
+                // No libc to ask: ordinary pages work too, only slower.
+            }
+        }
+        return _block;
+    }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(nint address, nuint length, int advice);
+
+    static PackBuffers()
+    {
+        if ((long)(GemmDriver.MC * GemmDriver.KC + GemmDriver.KC * GemmDriver.NC) * sizeof(float) > (long)Size)
+            throw new InvalidOperationException("GEMM block sizes outgrew the 2 MB packing buffer.");
+    }
+}
