@@ -23,7 +23,7 @@ internal sealed unsafe partial class HugePageBuffer : IDisposable
 
     public Span<float> Span => new(_data, _length);
 
-    [LibraryImport("libc", EntryPoint = "madvise")]
+    [LibraryImport("libc.so.6", EntryPoint = "madvise")]
     private static partial int Madvise(nint address, nuint length, int advice);
 
     public void Dispose() => NativeMemory.AlignedFree(_data);

@@ -20,7 +20,7 @@ internal sealed class TensorStorage
 
     public static TensorStorage Rent(int length, bool clear)
     {
-        var array = ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
+        var array = length >= LargeArrays.Threshold ? LargeArrays.Rent(length) : ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
         if (clear) System.Array.Clear(array, 0, length);
         return new TensorStorage(array, pooled: true);
     }
@@ -40,6 +40,8 @@ internal sealed class TensorStorage
     {
         if (Interlocked.Decrement(ref _references) != 0) return;
         var array = Interlocked.Exchange(ref _array, null);
-        if (array is not null && _pooled) ArrayPool<float>.Shared.Return(array);
+        if (array is null || !_pooled) return;
+        if (array.Length >= LargeArrays.Threshold) LargeArrays.Return(array);
+        else ArrayPool<float>.Shared.Return(array);
     }
 }

@@ -7,10 +7,9 @@ namespace Shikaku.Kernels.Gemm;
 /// be a huge page, so the packed panels the micro-kernel streams through cost one TLB entry instead of
 /// hundreds. Allocated on a thread's first GEMM and kept for the thread's life.
 /// </summary>
-internal static unsafe partial class PackBuffers
+internal static unsafe class PackBuffers
 {
-    private const nuint Size = 2 * 1024 * 1024;
-    private const int MadvHugePage = 14;
+    private const nuint Size = Tensors.HugePages.Size;
 
     [ThreadStatic]
     private static float* _block;
@@ -25,22 +24,9 @@ internal static unsafe partial class PackBuffers
     {
         if (_block != null) return _block;
         _block = (float*)NativeMemory.AlignedAlloc(Size, Size);
-        if (OperatingSystem.IsLinux())
-        {
-            try
-            {
-                _ = Madvise((nint)_block, Size, MadvHugePage);
-            }
-            catch (DllNotFoundException)
-            {
-                // No libc to ask: ordinary pages work too, only slower.
-            }
-        }
+        Tensors.HugePages.Advise(_block, Size);
         return _block;
     }
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(nint address, nuint length, int advice);
 
     static PackBuffers()
     {
