@@ -33,12 +33,15 @@ cd "$root/bench/reference"
 run() { echo "+ $*" >&2; "$@" | tee -a "$results"; }
 
 run $bench peak
-run $bench sgemm
 # OpenBLAS 0.3.21 picks its kernel from the CPU model; on CPUs newer than it knows it falls back to
-# a generic SSE3 kernel. Measure both what it picks and its best AVX-512 kernel forced by name.
+# a generic SSE3 kernel. Measure both what it picks and its best AVX-512 kernels forced by name,
+# alternating with Shikaku twice so that drift of the machine's speed falls on both (report keeps the best).
 run "$py" numpy_sgemm.py numpy-openblas-autodetect
-OPENBLAS_CORETYPE=SkylakeX run "$py" numpy_sgemm.py numpy-openblas-skylakex
-OPENBLAS_CORETYPE=Cooperlake run "$py" numpy_sgemm.py numpy-openblas-cooperlake
+for round in 1 2; do
+  run $bench sgemm
+  OPENBLAS_CORETYPE=SkylakeX run "$py" numpy_sgemm.py numpy-openblas-skylakex
+  OPENBLAS_CORETYPE=Cooperlake run "$py" numpy_sgemm.py numpy-openblas-cooperlake
+done
 run $bench conv
 run "$py" torch_conv.py "$threads"
 run $bench filters
