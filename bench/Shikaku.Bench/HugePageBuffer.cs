@@ -3,28 +3,25 @@ using System.Runtime.InteropServices;
 namespace Shikaku.Bench;
 
 /// <summary>
-/// Native float memory aligned to 2 MB with madvise(MADV_HUGEPAGE), the way numpy allocates arrays of
-/// 4 MB and more on Linux, so both sides of the SGEMM comparison get the same kind of pages.
+/// Native float memory aligned to 2 MB and advised to be huge pages (through the engine's own
+/// <see cref="Shikaku.Tensors.HugePages"/>), the way numpy allocates arrays of 4 MB and more on
+/// Linux, so both sides of the SGEMM comparison get the same kind of pages.
 /// </summary>
-internal sealed unsafe partial class HugePageBuffer : IDisposable
+internal sealed unsafe class HugePageBuffer : IDisposable
 {
-    private const int MadvHugePage = 14;
-    private const nuint Alignment = 2 * 1024 * 1024;
     private readonly float* _data;
     private readonly int _length;
 
     public HugePageBuffer(int length)
     {
         _length = length;
-        nuint bytes = ((nuint)length * sizeof(float) + Alignment - 1) / Alignment * Alignment;
-        _data = (float*)NativeMemory.AlignedAlloc(bytes, Alignment);
-        if (OperatingSystem.IsLinux()) _ = Madvise((nint)_data, bytes, MadvHugePage);
+        nuint align = Shikaku.Tensors.HugePages.Size;
+        nuint bytes = ((nuint)length * sizeof(float) + align - 1) / align * align;
+        _data = (float*)NativeMemory.AlignedAlloc(bytes, align);
+        Shikaku.Tensors.HugePages.Advise(_data, bytes);
     }
 
     public Span<float> Span => new(_data, _length);
-
-    [LibraryImport("libc.so.6", EntryPoint = "madvise")]
-    private static partial int Madvise(nint address, nuint length, int advice);
 
     public void Dispose() => NativeMemory.AlignedFree(_data);
 }

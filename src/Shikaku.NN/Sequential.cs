@@ -108,38 +108,42 @@ public sealed class Sequential
     }
 
     /// <summary>Class probabilities (or outputs) for every example, in batches.</summary>
-    public Tensor Predict(ILabelledData data, int batchSize = 256)
+    public Tensor Predict(ILabelledData data, int batchSize = 256) => PredictWithLabels(data, batchSize).Outputs;
+
+    /// <summary>Outputs for every example and the labels that came with the same batches (one pass over the data).</summary>
+    private (Tensor Outputs, int[] Labels) PredictWithLabels(ILabelledData data, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(data);
         CheckData(data);
         var result = Tensor.Uninitialized(new Shape(new[] { data.Count }.Concat(OutputShape).ToArray()));
+        var labels = new int[data.Count];
         int width = OutputShape.Length;
         var indices = Enumerable.Range(0, data.Count).ToArray();
         for (int start = 0; start < data.Count; start += batchSize)
         {
             int n = Math.Min(batchSize, data.Count - start);
-            var (x, _) = data.Batch(indices.AsSpan(start, n));
+            var (x, batchLabels) = data.Batch(indices.AsSpan(start, n));
             using var y = ForwardAll(x, training: false);
             y.Span.CopyTo(result.Span.Slice(start * width, n * width));
+            batchLabels.CopyTo(labels, start);
         }
-        return result;
+        return (result, labels);
     }
 
     /// <summary>Probabilities for a batch tensor [N, ...InputShape].</summary>
     public Tensor Predict(Tensor batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        using var copy = batch.Clone();
-        return ForwardAll(copy, training: false, disposeInput: false);
+        return ForwardAll(batch, training: false, disposeInput: false);
     }
 
     /// <summary>Mean loss, accuracy and confusion matrix (rows: true class, columns: predicted).</summary>
     public Evaluation Evaluate(ILabelledData data, int batchSize = 256)
     {
-        using var probs = Predict(data, batchSize);
+        var (probs, labels) = PredictWithLabels(data, batchSize);
+        using var owned = probs;
         int width = OutputShape.Length, classes = Math.Max(2, width);
         var confusion = new int[classes, classes];
-        var labels = AllLabels(data);
         var p = probs.Span;
         var (loss, correct) = Losses.Compute(Loss, p, width, labels, Span<float>.Empty, logits: false);
         for (int i = 0; i < data.Count; i++)
@@ -252,20 +256,6 @@ public sealed class Sequential
     {
         if (data.ExampleShape != InputShape)
             throw new ArgumentException($"The data's examples have shape {data.ExampleShape} but the model expects {InputShape}.");
-    }
-
-    private static int[] AllLabels(ILabelledData data)
-    {
-        var labels = new int[data.Count];
-        var idx = Enumerable.Range(0, data.Count).ToArray();
-        for (int start = 0; start < data.Count; start += 4096)
-        {
-            int n = Math.Min(4096, data.Count - start);
-            var (x, l) = data.Batch(idx.AsSpan(start, n));
-            x.Dispose();
-            l.CopyTo(labels, start);
-        }
-        return labels;
     }
 
     internal static int ArgMax(ReadOnlySpan<float> row)
