@@ -1,0 +1,351 @@
+using Shikaku.Kernels;
+using Shikaku.Models.FaceApi;
+using Shikaku.Models.Tfjs;
+using Shikaku.Tensors;
+using Shikaku.Vision.Imaging;
+
+namespace Shikaku.Vision.Faces;
+
+/// <summary>
+/// Face detection, 68 landmarks, 128-d descriptors, expressions, age and gender with face-api.js's
+/// pretrained networks, computed by Shikaku's own kernels and cut exactly as face-api.js cuts its
+/// crops. Networks load on first use; one analyzer is safe to use from several threads at once.
+/// Nothing is written anywhere: results are returned to the caller.
+/// </summary>
+/// <example><code>
+/// using var faces = new FaceAnalyzer();
+/// foreach (var face in faces.Analyze("group.jpg"))
+///     Console.WriteLine($"{face.Detection.Box} {face.TopExpression} {face.Age:0}");
+/// </code></example>
+public sealed class FaceAnalyzer : IDisposable
+{
+    /// <summary>The usual verification threshold on the Euclidean distance of two descriptors.</summary>
+    public const double DefaultThreshold = 0.6;
+
+    private readonly Func<FaceApiModel, WeightMap> _load;
+    private readonly Lazy<SsdMobilenetV1> _ssd;
+    private readonly Lazy<TinyFaceDetector> _tiny;
+    private readonly Lazy<FaceLandmark68Net> _landmarks;
+    private readonly Lazy<FaceLandmark68Net> _landmarksTiny;
+    private readonly Lazy<FaceRecognitionNet> _recognition;
+    private readonly Lazy<FaceExpressionNet> _expressions;
+    private readonly Lazy<AgeGenderNet> _ageGender;
+    private readonly List<IDisposable> _created = [];
+
+    /// <summary>
+    /// Uses the models in <paramref name="modelFolder"/>, or fetches face-api.js 1.7.15's (pinned by
+    /// SHA-256, cached) on first use; <paramref name="log"/> receives fetch progress.
+    /// </summary>
+    public FaceAnalyzer(string? modelFolder = null, Action<string>? log = null)
+    {
+        var folder = new Lazy<string>(() => modelFolder ?? FaceApiModels.Folder(log));
+        _load = model => FaceApiModels.LoadWeights(model, folder.Value);
+        _ssd = Net(FaceApiModel.SsdMobilenetV1, w => new SsdMobilenetV1(w));
+        _tiny = Net(FaceApiModel.TinyFaceDetector, w => new TinyFaceDetector(w));
+        _landmarks = Net(FaceApiModel.FaceLandmark68, w => new FaceLandmark68Net(w));
+        _landmarksTiny = Net(FaceApiModel.FaceLandmark68Tiny, w => new FaceLandmark68Net(w, tiny: true));
+        _recognition = Net(FaceApiModel.FaceRecognition, w => new FaceRecognitionNet(w));
+        _expressions = Net(FaceApiModel.FaceExpression, w => new FaceExpressionNet(w));
+        _ageGender = Net(FaceApiModel.AgeGender, w => new AgeGenderNet(w));
+    }
+
+    private Lazy<T> Net<T>(FaceApiModel model, Func<WeightMap, T> build) where T : IDisposable =>
+        new(() =>
+        {
+            using var weights = _load(model);
+            var net = build(weights);
+            lock (_created) _created.Add(net);
+            return net;
+        }, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    // ---- detection ----
+
+    /// <summary>The faces in an image file.</summary>
+    public IReadOnlyList<FaceDetection> Detect(string path, FaceDetectorOptions? options = null) => Detect(ImageCodec.Load(path), options);
+
+    /// <summary>The faces in an image, highest score first (SSD) or in suppression order (tiny).</summary>
+    public IReadOnlyList<FaceDetection> Detect(Image image, FaceDetectorOptions? options = null)
+    {
+        using var pixels = Pixels(image);
+        return Detect(pixels, image.Width, image.Height, options ?? new FaceDetectorOptions());
+    }
+
+    private List<FaceDetection> Detect(Tensor pixels, int width, int height, FaceDetectorOptions options)
+    {
+        options.Validate();
+        return options.Detector == FaceDetectorKind.Tiny
+            ? DetectTiny(pixels, width, height, options)
+            : DetectSsd(pixels, width, height, options);
+    }
+
+    private List<FaceDetection> DetectSsd(Tensor pixels, int width, int height, FaceDetectorOptions options)
+    {
+        var output = _ssd.Value.Forward(pixels);
+        var boxes = output.Boxes;
+        var selected = SsdSuppression(output, options.MaxFaces, 0.5, options.MinScore);
+        var (rw, rh) = NetInput.ReshapedDimensions(width, height, SsdMobilenetV1.InputSize);
+        double padX = (double)SsdMobilenetV1.InputSize / rw, padY = (double)SsdMobilenetV1.InputSize / rh;
+        var result = new List<FaceDetection>(selected.Count);
+        foreach (int i in selected)
+        {
+            double top = Math.Max(0, (double)boxes[i * 4]) * padY, bottom = Math.Min(1.0, (double)boxes[i * 4 + 2]) * padY;
+            double left = Math.Max(0, (double)boxes[i * 4 + 1]) * padX, right = Math.Min(1.0, (double)boxes[i * 4 + 3]) * padX;
+            result.Add(new FaceDetection(output.Scores[i], new FaceBox(left, top, right - left, bottom - top), width, height));
+        }
+        return result;
+    }
+
+    // ssdMobilenetv1/nonMaxSuppression.ts: greedy, highest score first; a candidate overlapping a kept box by IoU > 0.5 is dropped.
+    private static List<int> SsdSuppression(SsdOutput output, int maxOutput, double iouThreshold, double scoreThreshold)
+    {
+        var candidates = Enumerable.Range(0, output.Count).Where(i => output.Scores[i] > scoreThreshold)
+            .OrderByDescending(i => output.Scores[i]).ToList(); // stable, like Array.prototype.sort
+        var selected = new List<int>();
+        int limit = Math.Min(maxOutput, output.Count);
+        foreach (int c in candidates)
+        {
+            if (selected.Count >= limit) break;
+            double score = output.Scores[c], original = score;
+            for (int j = selected.Count - 1; j >= 0; j--)
+            {
+                double iou = SsdIoU(output.Boxes, c, selected[j]);
+                if (iou == 0.0) continue;
+                score *= iou <= iouThreshold ? 1 : 0;
+                if (score <= scoreThreshold) break;
+            }
+            if (original == score) selected.Add(c);
+        }
+        return selected;
+    }
+
+    private static double SsdIoU(float[] b, int i, int j)
+    {
+        double yminI = Math.Min(b[i * 4], b[i * 4 + 2]), xminI = Math.Min(b[i * 4 + 1], b[i * 4 + 3]);
+        double ymaxI = Math.Max(b[i * 4], b[i * 4 + 2]), xmaxI = Math.Max(b[i * 4 + 1], b[i * 4 + 3]);
+        double yminJ = Math.Min(b[j * 4], b[j * 4 + 2]), xminJ = Math.Min(b[j * 4 + 1], b[j * 4 + 3]);
+        double ymaxJ = Math.Max(b[j * 4], b[j * 4 + 2]), xmaxJ = Math.Max(b[j * 4 + 1], b[j * 4 + 3]);
+        double areaI = (ymaxI - yminI) * (xmaxI - xminI), areaJ = (ymaxJ - yminJ) * (xmaxJ - xminJ);
+        if (areaI <= 0 || areaJ <= 0) return 0.0;
+        double inter = Math.Max(Math.Min(ymaxI, ymaxJ) - Math.Max(yminI, yminJ), 0.0) * Math.Max(Math.Min(xmaxI, xmaxJ) - Math.Max(xminI, xminJ), 0.0);
+        return inter / (areaI + areaJ - inter);
+    }
+
+    private List<FaceDetection> DetectTiny(Tensor pixels, int width, int height, FaceDetectorOptions options)
+    {
+        int inputSize = options.InputSize;
+        using var grid = _tiny.Value.Forward(pixels, inputSize);
+        int cells = grid.Shape[1];
+        var v = grid.Span;
+        var (rw, rh) = NetInput.ReshapedDimensions(width, height, inputSize);
+        double size = Math.Max(rw, rh), corrX = size / rw, corrY = size / rh;
+        var boxes = new List<FaceBox>();
+        var scores = new List<double>();
+        var anchors = TinyFaceDetector.Anchors;
+        for (int row = 0; row < cells; row++)
+            for (int col = 0; col < cells; col++)
+                for (int a = 0; a < anchors.Count; a++)
+                {
+                    int o = ((row * cells + col) * anchors.Count + a) * 5;
+                    double score = Sigmoid(v[o + 4]);
+                    if (!(score > options.MinScore)) continue;
+                    double ctX = (col + Sigmoid(v[o])) / cells * corrX;
+                    double ctY = (row + Sigmoid(v[o + 1])) / cells * corrY;
+                    double w = Math.Exp(v[o + 2]) * anchors[a].X / cells * corrX;
+                    double h = Math.Exp(v[o + 3]) * anchors[a].Y / cells * corrY;
+                    double x = ctX - w / 2, y = ctY - h / 2;
+                    boxes.Add(FaceBox.FromBounds(x, y, x + w, y + h));
+                    scores.Add(score);
+                }
+        // ops/nonMaxSuppression.ts on boxes scaled to the input size, IoU threshold 0.4.
+        var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToList();
+        var result = new List<FaceDetection>();
+        while (order.Count > 0)
+        {
+            int current = order[^1];
+            order.RemoveAt(order.Count - 1);
+            var currentBox = boxes[current].Rescale(inputSize, inputSize);
+            order = order.Where(i => currentBox.IoU(boxes[i].Rescale(inputSize, inputSize)) <= 0.4).ToList();
+            var detection = new FaceDetection(scores[current], boxes[current], width, height);
+            result.Add(new FaceDetection(scores[current], detection.RelativeFromBox(), width, height));
+        }
+        return result;
+    }
+
+    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+
+    // ---- per face ----
+
+    /// <summary>The 68 landmarks of a detected face.</summary>
+    public FaceLandmarks Landmarks(Image image, FaceDetection detection, bool tiny = false)
+    {
+        using var pixels = Pixels(image);
+        return Landmarks(pixels, detection, tiny) ?? throw new ArgumentException($"The face box {detection.Box} lies outside the {image.Width}x{image.Height} image.", nameof(detection));
+    }
+
+    private FaceLandmarks? Landmarks(Tensor pixels, FaceDetection detection, bool tiny)
+    {
+        var region = detection.CropRegion();
+        if (region.Width <= 0 || region.Height <= 0) return null;
+        using var crop = Crop(pixels, region);
+        int w = (int)region.Width, h = (int)region.Height;
+        var relative = (tiny ? _landmarksTiny : _landmarks).Value.Forward(crop);
+        // FaceLandmarks68(relative, crop size), then shiftBy(detection.box.x, y), each step as face-api does it.
+        var dims = new PointD(w, h);
+        var shift = new PointD(detection.Box.X, detection.Box.Y);
+        var points = new PointD[68];
+        for (int i = 0; i < 68; i++)
+        {
+            var unshifted = new PointD(relative[2 * i], relative[2 * i + 1]).Mul(dims);
+            points[i] = unshifted.Div(dims).Mul(dims).Add(shift);
+        }
+        return new FaceLandmarks(points, w, h);
+    }
+
+    /// <summary>Everything about every face in an image file.</summary>
+    public IReadOnlyList<Face> Analyze(string path, FaceAnalysisOptions? options = null) => Analyze(ImageCodec.Load(path), options);
+
+    /// <summary>
+    /// Detects the faces, then for each: 68 landmarks; from the box around them, expressions, age and
+    /// gender; from the dlib-style square between eyes and mouth, the 128-d descriptor.
+    /// </summary>
+    public IReadOnlyList<Face> Analyze(Image image, FaceAnalysisOptions? options = null)
+    {
+        options ??= new FaceAnalysisOptions();
+        using var pixels = Pixels(image);
+        int width = image.Width, height = image.Height;
+        var faces = new List<Face>();
+        foreach (var detection in Detect(pixels, width, height, options.Detection))
+        {
+            var landmarks = Landmarks(pixels, detection, options.TinyLandmarks);
+            if (landmarks == null) continue;
+            // extendWithFaceLandmarks: alignedRect = landmarks' min box (+20 %), kept as a relative FaceDetection.
+            var aligned = new FaceDetection(detection.Score, landmarks.MinBoxAligned().Rescale(1.0 / width, 1.0 / height), width, height);
+            var alignedRegion = aligned.CropRegion();
+            var face = new Face { Detection = detection, Landmarks = landmarks, AlignedBox = aligned.Box };
+            if ((options.Expressions || options.AgeGender) && alignedRegion.Width > 0 && alignedRegion.Height > 0)
+            {
+                using var crop = Crop(pixels, alignedRegion);
+                if (options.Expressions)
+                {
+                    var p = _expressions.Value.Forward(crop);
+                    face = face with { Expressions = FaceExpressionNet.Labels.Select((l, i) => (l, (double)p[i])).ToDictionary(e => e.l, e => e.Item2) };
+                }
+                if (options.AgeGender)
+                {
+                    var ag = _ageGender.Value.Forward(crop);
+                    bool male = ag.MaleProbability > 0.5;
+                    face = face with { Age = ag.Age, Gender = male ? "male" : "female", GenderProbability = male ? ag.MaleProbability : 1 - (double)ag.MaleProbability };
+                }
+            }
+            if (options.Descriptors)
+            {
+                var (descriptor, box) = Describe(pixels, width, height, landmarks, options.AlignEyes);
+                face = face with { Descriptor = descriptor, DescriptorBox = box };
+            }
+            faces.Add(face);
+        }
+        return faces;
+    }
+
+    /// <summary>The 128-d descriptor of a face from its landmarks.</summary>
+    public float[] Encode(Image image, FaceLandmarks landmarks, bool alignEyes = false)
+    {
+        ArgumentNullException.ThrowIfNull(landmarks);
+        using var pixels = Pixels(image);
+        return Describe(pixels, image.Width, image.Height, landmarks, alignEyes).Descriptor;
+    }
+
+    private (float[] Descriptor, FaceBox Box) Describe(Tensor pixels, int width, int height, FaceLandmarks landmarks, bool alignEyes)
+    {
+        var square = landmarks.DlibSquare(out var reference, out int size);
+        if (alignEyes)
+        {
+            using var chip = RotatedChip(pixels, landmarks, reference, size);
+            return (_recognition.Value.Forward(chip), square);
+        }
+        var region = square.ClipAtImageBorders(width, height);
+        if (region.Width <= 0 || region.Height <= 0) return (new float[128], region); // face-api: an empty chip gives zeros
+        using var crop = Crop(pixels, region);
+        return (_recognition.Value.Forward(crop), region);
+    }
+
+    // The same square as face-api's, but cut from the image rotated about the eyes-and-mouth centre so that
+    // the eye line is horizontal (bilinear sampling; outside the image is black, as the padding is).
+    private static Tensor RotatedChip(Tensor pixels, FaceLandmarks landmarks, PointD centre, int size)
+    {
+        size = Math.Max(size, 1);
+        double angle = landmarks.EyeLineAngle * Math.PI / 180, cos = Math.Cos(angle), sin = Math.Sin(angle);
+        int h = pixels.Shape[1], w = pixels.Shape[2];
+        var chip = Tensor.Zeros(1, size, size, 3);
+        var src = pixels.Span;
+        var dst = chip.Span;
+        for (int v = 0; v < size; v++)
+            for (int u = 0; u < size; u++)
+            {
+                double dx = u + 0.5 - 0.5 * size, dy = v + 0.5 - 0.43 * size;
+                double x = centre.X + dx * cos - dy * sin - 0.5, y = centre.Y + dx * sin + dy * cos - 0.5;
+                int x0 = (int)Math.Floor(x), y0 = (int)Math.Floor(y);
+                double fx = x - x0, fy = y - y0;
+                for (int c = 0; c < 3; c++)
+                {
+                    double top = Sample(src, w, h, x0, y0, c) * (1 - fx) + Sample(src, w, h, x0 + 1, y0, c) * fx;
+                    double bottom = Sample(src, w, h, x0, y0 + 1, c) * (1 - fx) + Sample(src, w, h, x0 + 1, y0 + 1, c) * fx;
+                    dst[(v * size + u) * 3 + c] = (float)(top * (1 - fy) + bottom * fy);
+                }
+            }
+        return chip;
+    }
+
+    private static double Sample(ReadOnlySpan<float> src, int w, int h, int x, int y, int c) =>
+        x < 0 || y < 0 || x >= w || y >= h ? 0 : src[(y * w + x) * 3 + c];
+
+    // ---- comparing ----
+
+    /// <summary>Euclidean distance between two descriptors.</summary>
+    public static double Distance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"Descriptors differ in length ({a.Length} vs {b.Length}).");
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++) sum += (double)(a[i] - b[i]) * (a[i] - b[i]);
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>Whether the largest faces of two images are the same person at the given threshold.</summary>
+    public FaceVerification Verify(Image a, Image b, double threshold = DefaultThreshold, FaceAnalysisOptions? options = null)
+    {
+        if (!(threshold > 0)) throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The distance threshold must be positive, e.g. 0.6.");
+        options = (options ?? new FaceAnalysisOptions()) with { Expressions = false, AgeGender = false, Descriptors = true };
+        var fa = Largest(Analyze(a, options), "first");
+        var fb = Largest(Analyze(b, options), "second");
+        double d = Distance(fa.Descriptor, fb.Descriptor);
+        return new FaceVerification(fa, fb, d, threshold, d < threshold);
+    }
+
+    private static Face Largest(IReadOnlyList<Face> faces, string which) =>
+        faces.MaxBy(f => f.Detection.Box.Area) ?? throw new FaceException($"No face was found in the {which} image.");
+
+    /// <summary>[1, H, W, 3] pixel values 0..255 of an image (gray or RGBA become RGB).</summary>
+    internal static Tensor Pixels(Image image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return image.ToRgb().ToTensor();
+    }
+
+    private static Tensor Crop(Tensor pixels, FaceBox region) =>
+        Resample.Crop(pixels, (int)region.X, (int)region.Y, (int)region.Width, (int)region.Height);
+
+    public void Dispose()
+    {
+        lock (_created)
+        {
+            foreach (var net in _created) net.Dispose();
+            _created.Clear();
+        }
+    }
+}
+
+/// <summary>The answer to "are these the same person?".</summary>
+public sealed record FaceVerification(Face First, Face Second, double Distance, double Threshold, bool SamePerson);
+
+/// <summary>A face task that cannot be done with this input (no face found, and the like).</summary>
+public sealed class FaceException(string message) : Exception(message);

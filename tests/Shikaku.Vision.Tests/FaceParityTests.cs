@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Shikaku.Vision.Faces;
+
+namespace Shikaku.Tests;
+
+/// <summary>
+/// The whole face chain against face-api.js 1.7.15 itself on its six demo photos (same decoded pixels):
+/// boxes within 0.5 px and scores within 1e-3, landmarks within 0.05 px, descriptors within 1e-3
+/// (Euclidean), expression and gender probabilities within 1e-3, age within 0.05 years.
+/// </summary>
+public sealed class FaceParityTests : IClassFixture<FaceParityTests.Analyzer>
+{
+    public sealed class Analyzer : IDisposable
+    {
+        public FaceAnalyzer Faces { get; } = new();
+        public void Dispose() => Faces.Dispose();
+    }
+
+    private readonly FaceAnalyzer _faces;
+
+    public FaceParityTests(Analyzer analyzer) => _faces = analyzer.Faces;
+
+    public static TheoryData<string> Photos => new() { "sample1", "sample2", "sample3", "sample4", "sample5", "sample6" };
+
+    private static void AssertBox(JsonElement expected, FaceBox actual, double tolerance)
+    {
+        Assert.InRange(Math.Abs(actual.X - expected.GetProperty("x").GetDouble()), 0, tolerance);
+        Assert.InRange(Math.Abs(actual.Y - expected.GetProperty("y").GetDouble()), 0, tolerance);
+        Assert.InRange(Math.Abs(actual.Width - expected.GetProperty("width").GetDouble()), 0, tolerance);
+        Assert.InRange(Math.Abs(actual.Height - expected.GetProperty("height").GetDouble()), 0, tolerance);
+    }
+
+    private static void AssertDetections(JsonElement expected, IReadOnlyList<FaceDetection> actual)
+    {
+        var list = expected.EnumerateArray().ToList();
+        Assert.Equal(list.Count, actual.Count);
+        for (int i = 0; i < list.Count; i++)
+        {
+            Assert.InRange(Math.Abs(actual[i].Score - list[i].GetProperty("score").GetDouble()), 0, 1e-3);
+            AssertBox(list[i].GetProperty("box"), actual[i].Box, 0.5);
+        }
+    }
+
+    private static void AssertLandmarks(JsonElement expected, FaceLandmarks actual)
+    {
+        var points = expected.EnumerateArray().ToList();
+        Assert.Equal(68, points.Count);
+        for (int i = 0; i < 68; i++)
+        {
+            Assert.InRange(Math.Abs(actual.Points[i].X - points[i][0].GetDouble()), 0, 0.05);
+            Assert.InRange(Math.Abs(actual.Points[i].Y - points[i][1].GetDouble()), 0, 0.05);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Photos))]
+    public void Both_detectors_find_the_faces_face_api_finds(string photo)
+    {
+        var image = FaceApiGolden.Photo(photo);
+        var golden = FaceApiGolden.Image(photo);
+        Assert.Equal(golden.GetProperty("width").GetInt32(), image.Width);
+        AssertDetections(golden.GetProperty("ssd"), _faces.Detect(image));
+        AssertDetections(golden.GetProperty("tiny"), _faces.Detect(image, new FaceDetectorOptions { Detector = FaceDetectorKind.Tiny }));
+    }
+
+    [Theory]
+    [MemberData(nameof(Photos))]
+    public void Analysis_matches_face_api_face_by_face(string photo)
+    {
+        var image = FaceApiGolden.Photo(photo);
+        var golden = FaceApiGolden.Image(photo);
+        var faces = _faces.Analyze(image);
+        var expected = golden.GetProperty("faces").EnumerateArray().ToList();
+        Assert.Equal(expected.Count, faces.Count);
+        for (int i = 0; i < faces.Count; i++)
+        {
+            var e = expected[i];
+            var f = faces[i];
+            Assert.InRange(Math.Abs(f.Detection.Score - e.GetProperty("score").GetDouble()), 0, 1e-3);
+            AssertBox(e.GetProperty("box"), f.Detection.Box, 0.5);
+            AssertLandmarks(e.GetProperty("landmarks"), f.Landmarks!);
+            AssertBox(e.GetProperty("alignedRect"), f.AlignedBox!.Value, 0.05);
+            AssertBox(e.GetProperty("descriptorRect"), f.DescriptorBox!.Value, 0);
+            foreach (var (label, p) in f.Expressions!)
+                Assert.InRange(Math.Abs(p - e.GetProperty("expressions").GetProperty(label).GetDouble()), 0, 1e-3);
+            Assert.InRange(Math.Abs(f.Age!.Value - e.GetProperty("age").GetDouble()), 0, 0.05);
+            Assert.Equal(e.GetProperty("gender").GetString(), f.Gender);
+            Assert.InRange(Math.Abs(f.GenderProbability!.Value - e.GetProperty("genderProbability").GetDouble()), 0, 1e-3);
+            Assert.InRange(FaceAnalyzer.Distance(f.Descriptor, FaceApiGolden.Floats(e.GetProperty("descriptor"))), 0, 1e-3);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Photos))]
+    public void Tiny_landmarks_match_face_api(string photo)
+    {
+        var image = FaceApiGolden.Photo(photo);
+        var expected = FaceApiGolden.Image(photo).GetProperty("tinyLandmarks").EnumerateArray().ToList();
+        var faces = _faces.Analyze(image, new FaceAnalysisOptions { TinyLandmarks = true, Expressions = false, AgeGender = false, Descriptors = false });
+        Assert.Equal(expected.Count, faces.Count);
+        for (int i = 0; i < faces.Count; i++) AssertLandmarks(expected[i], faces[i].Landmarks!);
+    }
+}
