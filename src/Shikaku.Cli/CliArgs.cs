@@ -86,6 +86,18 @@ public sealed class CliArgs
     public string Require(string name, string example) =>
         Get(name) ?? throw new UsageException($"Missing {name}; for example {name} {example}.");
 
+    /// <summary>A number option strictly between <paramref name="min"/> and <paramref name="max"/>.</summary>
+    public double Double(string name, double fallback, double min, double max)
+    {
+        string? v = Get(name);
+        if (v == null) return fallback;
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) || !double.IsFinite(x))
+            throw new UsageException($"{name} '{v}' is not a number.");
+        if (!(x > min && x < max))
+            throw new UsageException($"{name} {v} is out of range; use a number between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)} (exclusive).");
+        return x;
+    }
+
     /// <summary>A whole-number option within bounds.</summary>
     public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
     {

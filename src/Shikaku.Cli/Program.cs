@@ -39,6 +39,14 @@ public static class Program
             "./shikaku evaluate runs/mnist", "evaluate RUN_FOLDER", TrainCommands.Evaluate, []),
         new("predict", "Classify a photo or drawing of a digit with a trained run (prepared the way MNIST was made)",
             "./shikaku predict runs/mnist my-digit.png", "predict RUN_FOLDER IMAGE", TrainCommands.Predict, []),
+        new("faces", "Find and analyse faces with face-api.js's pretrained networks: detect, analyze, verify, identify, count",
+            "./shikaku faces analyze photo.jpg --out out/faces",
+            "faces detect|analyze IMAGE... [--out DIR] [--detector ssd|tiny] [--min-score 0.5] [--max-faces N] [--input-size 416] [--tiny-landmarks] [--align-eyes] [--overwrite]\n" +
+            "  faces verify A B [--threshold 0.6] [--align-eyes]\n" +
+            "  faces identify --known PEOPLE_DIR IMAGE... [--threshold 0.6] [--out DIR]\n" +
+            "  faces count IMAGE... [--out faces.csv]\n" +
+            "  IMAGE may be a folder. Nothing about a face is written unless --out is given.",
+            FaceCommands.Run, FaceCommands.Options, FaceCommands.Flags),
         new("info", "Show the CPU features and threads the engine uses",
             "./shikaku info", "info", InfoCommand.Run, []),
     ];
@@ -84,7 +92,7 @@ public static class Program
             console.MarkupLineInterpolated($"usage: ./shikaku {command.Usage.Split('\n')[0]}");
             return 2;
         }
-        catch (Exception e) when (e is ImageException or AssetException or FormatException or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e) when (e is ImageException or AssetException or Vision.Faces.FaceException or Models.Tfjs.ModelFormatException or FormatException or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

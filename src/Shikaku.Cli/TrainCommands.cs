@@ -25,14 +25,14 @@ internal static class TrainCommands
         string outDir = args.Get("--out") ?? Path.Combine("runs", dataset);
         bool overwrite = args.Flag("--overwrite");
         args.RejectUnknown("train");
-        if (!Models.Names.Contains(modelName.ToLowerInvariant()))
-            throw new UsageException($"--model '{modelName}' is unknown; use {string.Join(" or ", Models.Names)}.");
+        if (!NN.Models.Names.Contains(modelName.ToLowerInvariant()))
+            throw new UsageException($"--model '{modelName}' is unknown; use {string.Join(" or ", NN.Models.Names)}.");
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !overwrite)
             throw new IOException($"{outDir} already holds files; pass --overwrite to replace the run, or choose another --out.");
 
         var (train, test) = KnownDatasets.Load(dataset, line => console.WriteLine(line));
         if (limit > 0) train = train.Take(limit);
-        var model = Models.Create(modelName, seed);
+        var model = NN.Models.Create(modelName, seed);
         model.Compile(new Adam(lr));
         console.Write(new Text(model.Summary()));
         console.WriteLine($"Training {modelName} on {train.Name} ({train.Count} images), validating on {test.Name} ({test.Count}); " +

@@ -134,7 +134,11 @@ public static class ImageCodec
         return rgb;
     }
 
-    /// <summary>The format an output path asks for, from its extension.</summary>
+    /// <summary>Whether a path has an image extension Shikaku reads.</summary>
+    public static bool IsImagePath(string path) =>
+        Path.GetExtension(path).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg" or ".bmp" or ".gif" or ".webp" or ".tif" or ".tiff";
+
+    /// <summary>The format an output path's extension names, or a clear error.</summary>
     public static ImageFormat FormatFromPath(string path)
     {
         string ext = Path.GetExtension(path).ToLowerInvariant();
