@@ -177,7 +177,7 @@ public sealed class WeightMap : IDisposable
             throw new ModelFormatException($"{Source} has no weight '{name}': it is not the model this architecture expects.");
         if (!t.Shape.ToArray().SequenceEqual(shape))
             throw new ModelFormatException(
-                $"{Source}: weight '{name}' has shape {t.Shape}, but the architecture needs [{string.Join(", ", shape)}]. The manifest belongs to another model or was edited.");
+                $"{Source}: weight '{name}' has shape {t.Shape}, but the architecture needs ({string.Join(", ", shape)}). The manifest belongs to another model or was edited.");
         _used.Add(name);
         return t;
     }

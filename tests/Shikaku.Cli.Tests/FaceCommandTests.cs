@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Shikaku.Assets;
+using static Shikaku.Cli.Tests.TestConsole;
+
+namespace Shikaku.Cli.Tests;
+
+public sealed class FaceCommandTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shikaku-faces-{Guid.NewGuid():N}");
+
+    public FaceCommandTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Photo(int n) => AssetCache.Fetch(KnownAssets.FaceApi)[$"package/demo/sample{n}.jpg"];
+
+    [Fact]
+    public void Analyze_prints_a_table_and_writes_nothing_without_out()
+    {
+        var before = Directory.GetFiles(_dir, "*", SearchOption.AllDirectories).Length;
+        var (code, text) = Run("faces", "analyze", Photo(1));
+        Assert.Equal(0, code);
+        Assert.Contains("3 face(s)", text);
+        Assert.Contains("happy", text);
+        Assert.Equal(before, Directory.GetFiles(_dir, "*", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
+    public void Analyze_with_out_writes_an_annotated_png_without_gps_and_json_then_refuses_to_overwrite()
+    {
+        string output = Path.Combine(_dir, "out");
+        var (code, text) = Run("faces", "analyze", Photo(1), "--out", output);
+        Assert.Equal(0, code);
+        Assert.Contains("biometric", text);
+        var png = Path.Combine(output, "sample1.png");
+        var annotated = Shikaku.Vision.Imaging.ImageCodec.Load(png, new Shikaku.Vision.Imaging.ImageLoadOptions { KeepMetadata = true });
+        Assert.Null(annotated.Exif); // the source photo carries EXIF with GPS
+        Assert.NotNull(Shikaku.Vision.Imaging.ImageCodec.Load(Photo(1), new Shikaku.Vision.Imaging.ImageLoadOptions { KeepMetadata = true }).Exif);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "sample1.json")));
+        var faces = json.RootElement.GetProperty("faces");
+        Assert.Equal(3, faces.GetArrayLength());
+        Assert.Equal(68, faces[0].GetProperty("landmarks").GetArrayLength());
+        Assert.Equal(128, faces[0].GetProperty("descriptor").GetArrayLength());
+        var (again, message) = Run("faces", "analyze", Photo(1), "--out", output);
+        Assert.Equal(1, again);
+        Assert.Contains("already exists", message);
+    }
+
+    [Fact]
+    public void Count_prints_csv_with_both_detectors()
+    {
+        var (code, text) = Run("faces", "count", Photo(1), Photo(5));
+        Assert.Equal(0, code);
+        Assert.Contains("image,faces", text);
+        Assert.Contains("sample1.jpg,3", text);
+        Assert.Contains("sample5.jpg,5", text);
+        string csv = Path.Combine(_dir, "count.csv");
+        Assert.Equal(0, Run("faces", "count", Photo(2), "--detector", "tiny", "--out", csv).Code);
+        Assert.Equal(["image,faces", $"{Photo(2)},1"], File.ReadAllLines(csv));
+    }
+
+    [Fact]
+    public void Verify_compares_a_face_with_a_mirrored_copy_of_itself()
+    {
+        var photo = Shikaku.Vision.Imaging.ImageCodec.Load(Photo(2)).ToRgb();
+        // Crop around the largest face and mirror it: the same person.
+        var crop = photo.Crop(1350, 60, 400, 440);
+        var mirrored = new byte[crop.Pixels.Length];
+        for (int y = 0; y < crop.Height; y++)
+            for (int x = 0; x < crop.Width; x++)
+                for (int c = 0; c < 3; c++)
+                    mirrored[(y * crop.Width + x) * 3 + c] = crop.Pixels[(y * crop.Width + crop.Width - 1 - x) * 3 + c];
+        string a = Path.Combine(_dir, "a.png"), b = Path.Combine(_dir, "b.png");
+        Shikaku.Vision.Imaging.ImageCodec.Save(crop, a);
+        Shikaku.Vision.Imaging.ImageCodec.Save(new Shikaku.Vision.Imaging.Image(crop.Width, crop.Height, 3, mirrored), b);
+        var (code, text) = Run("faces", "verify", a, b);
+        Assert.Equal(0, code);
+        Assert.Contains("same person", text);
+    }
+
+    [Fact]
+    public void Identify_names_known_people_and_calls_others_unknown()
+    {
+        // Gallery: the first face of sample1 as "ann" (its crop), nobody else.
+        var photo = Shikaku.Vision.Imaging.ImageCodec.Load(Photo(1)).ToRgb();
+        Directory.CreateDirectory(Path.Combine(_dir, "people", "ann"));
+        Shikaku.Vision.Imaging.ImageCodec.Save(photo.Crop(330, 280, 340, 400), Path.Combine(_dir, "people", "ann", "1.png"));
+        var (code, text) = Run("faces", "identify", "--known", Path.Combine(_dir, "people"), Photo(1));
+        Assert.Equal(0, code);
+        Assert.Contains("ann", text);
+        Assert.Contains("unknown", text);
+    }
+
+    [Theory]
+    [InlineData(new[] { "faces" }, "subcommand")]
+    [InlineData(new[] { "faces", "wave" }, "unknown faces subcommand")]
+    [InlineData(new[] { "faces", "detect" }, "at least one image")]
+    [InlineData(new[] { "faces", "detect", "no-such.jpg" }, "does not exist")]
+    [InlineData(new[] { "faces", "verify", "a.jpg" }, "two images")]
+    [InlineData(new[] { "faces", "identify", "x.jpg" }, "--known")]
+    public void Bad_usage_is_one_clear_line(string[] args, string expected)
+    {
+        var (code, text) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, text);
+        Assert.DoesNotContain("   at ", text);
+    }
+
+    [Theory]
+    [InlineData("--detector", "yolo", "ssd (accurate) or tiny")]
+    [InlineData("--min-score", "1.5", "between 0 and 1")]
+    [InlineData("--input-size", "400", "multiple of 32")]
+    public void Bad_options_name_the_value(string option, string value, string expected)
+    {
+        var (code, text) = Run("faces", "detect", Photo(1), option, value);
+        Assert.Equal(2, code);
+        Assert.Contains(value, text);
+        Assert.Contains(expected, text);
+    }
+}

@@ -1,0 +1,88 @@
+using Shikaku.Models.FaceApi;
+using Shikaku.Models.Tfjs;
+
+namespace Shikaku.Tests;
+
+public sealed class TfjsWeightsTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shikaku-tfjs-{Guid.NewGuid():N}");
+
+    public TfjsWeightsTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string manifest, params (string Name, byte[] Bytes)[] shards)
+    {
+        foreach (var (name, bytes) in shards) File.WriteAllBytes(Path.Combine(_dir, name), bytes);
+        string path = Path.Combine(_dir, "m-weights_manifest.json");
+        File.WriteAllText(path, manifest);
+        return path;
+    }
+
+    [Fact]
+    public void Dequantizes_uint8_uint16_float16_and_reads_float32_across_shards()
+    {
+        var f32 = BitConverter.GetBytes(1.5f).Concat(BitConverter.GetBytes(-2f)).ToArray();
+        byte[] u8 = [0, 10, 255];
+        var u16 = BitConverter.GetBytes((ushort)1000);
+        var f16 = BitConverter.GetBytes((Half)0.25f);
+        var all = f32.Concat(u8).Concat(u16).Concat(f16).ToArray();
+        string path = Write("""
+            [{"paths": ["a.bin", "b.bin"], "weights": [
+              {"name": "f", "shape": [2], "dtype": "float32"},
+              {"name": "q8", "shape": [3], "dtype": "float32", "quantization": {"dtype": "uint8", "scale": 0.5, "min": -1}},
+              {"name": "q16", "shape": [], "dtype": "float32", "quantization": {"dtype": "uint16", "scale": 0.001, "min": 0}},
+              {"name": "h", "shape": [1], "dtype": "float32", "quantization": {"dtype": "float16"}}]}]
+            """, ("a.bin", all[..4]), ("b.bin", all[4..]));
+        using var w = TfjsWeights.Load(path);
+        Assert.Equal([1.5f, -2f], w.Get("f", 2).ToArray());
+        Assert.Equal([-1f, 4f, 126.5f], w.Get("q8", 3).ToArray());
+        Assert.Equal(1f, w.Get("q16").ToArray()[0], 6);
+        Assert.Equal(0.25f, w.Get("h", 1).ToArray()[0]);
+    }
+
+    [Fact]
+    public void A_truncated_shard_is_an_error_naming_the_sizes()
+    {
+        string path = Write("""[{"paths": ["a.bin"], "weights": [{"name": "f", "shape": [4], "dtype": "float32"}]}]""", ("a.bin", new byte[12]));
+        var e = Assert.Throws<ModelFormatException>(() => TfjsWeights.Load(path));
+        Assert.Contains("12 bytes", e.Message);
+        Assert.Contains("16", e.Message);
+    }
+
+    [Fact]
+    public void Missing_shards_bad_json_and_unknown_dtypes_are_clear_errors()
+    {
+        Assert.Contains("does not exist", Assert.Throws<ModelFormatException>(() =>
+            TfjsWeights.Load(Write("""[{"paths": ["nope.bin"], "weights": []}]"""))).Message);
+        Assert.Contains("not valid JSON", Assert.Throws<ModelFormatException>(() => TfjsWeights.Load(Write("[{"))).Message);
+        Assert.Contains("string", Assert.Throws<ModelFormatException>(() =>
+            TfjsWeights.Load(Write("""[{"paths": [], "weights": [{"name": "s", "shape": [1], "dtype": "string"}]}]"""))).Message);
+    }
+
+    [Fact]
+    public void A_manifest_whose_shapes_do_not_fit_the_architecture_is_rejected_by_name()
+    {
+        // The tiny face detector's manifest handed to the SSD: the first weight it looks for is missing.
+        string folder = FaceApiModels.Folder();
+        using (var tiny = FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, folder))
+            Assert.Contains("MobilenetV1/Conv2d_0_pointwise/weights", Assert.Throws<ModelFormatException>(() => new SsdMobilenetV1(tiny)).Message);
+        // The full landmark net's weights read as the tiny one's: names match, shapes do not.
+        using var full = FaceApiModels.LoadWeights(FaceApiModel.FaceLandmark68, folder);
+        var e = Assert.Throws<ModelFormatException>(() => new FaceLandmark68Net(full, tiny: true));
+        Assert.Contains("fc/weights", e.Message);
+        Assert.Contains("(256, 136)", e.Message);
+        Assert.Contains("(128, 136)", e.Message);
+    }
+
+    [Fact]
+    public void A_tampered_weight_file_in_a_copied_model_folder_fails_its_size_check()
+    {
+        string folder = FaceApiModels.Folder();
+        foreach (var f in Directory.GetFiles(folder, "tiny_face_detector*")) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
+        string bin = Path.Combine(_dir, "tiny_face_detector_model.bin");
+        File.WriteAllBytes(bin, File.ReadAllBytes(bin)[..1000]);
+        var e = Assert.Throws<ModelFormatException>(() => FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, _dir));
+        Assert.Contains("truncated", e.Message);
+    }
+}
