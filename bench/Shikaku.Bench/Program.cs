@@ -70,6 +70,7 @@ internal static class Program
         if (suite is "conv" or "all") ConvSuite();
         if (suite is "filters" or "all") FilterSuite();
         if (suite is "train" or "all") TrainSuite(args.Length > 1 ? args[1] : null);
+        if (suite is "faces" or "all") FaceBench.Run((s, c, v, u) => Emit(s, c, v, u));
         return 0;
     }
 

@@ -18,27 +18,11 @@ public static class NetInput
             throw new ArgumentException($"A face network needs one RGB image [1, H, W, 3]; got {image.Shape}.", nameof(image));
         if (inputSize < 1) throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "The input size must be positive.");
         int h = image.Shape[1], w = image.Shape[2];
-        Tensor square = image;
-        bool owned = false;
-        if (h != w)
-        {
-            int diff = Math.Abs(h - w);
-            int append = (int)JsRound(diff * (centre ? 0.5 : 1.0));
-            int prepend = centre ? diff - append : 0;
-            square = h > w
-                ? Resample.Pad(image, 0, 0, prepend, append)
-                : Resample.Pad(image, prepend, append, 0, 0);
-            owned = true;
-        }
-        try
-        {
-            if (square.Shape[1] == inputSize) return owned ? square : square.Clone();
-            return Resample.Resize(square, inputSize, inputSize, ResizeMode.BilinearAsymmetric);
-        }
-        finally
-        {
-            if (owned && square.Shape[1] != inputSize) square.Dispose();
-        }
+        int side = Math.Max(h, w), diff = Math.Abs(h - w);
+        int append = (int)JsRound(diff * (centre ? 0.5 : 1.0));
+        int prepend = centre ? diff - append : 0;
+        int top = h < w ? prepend : 0, left = w < h ? prepend : 0;
+        return Resample.ResizeZeroPadded(image, top, left, side, side, inputSize, inputSize);
     }
 
     /// <summary>face-api's computeReshapedDimensions: the image's size once its longer side is inputSize.</summary>

@@ -31,6 +31,7 @@ public static class Resample
         var output = Tensor.Zeros(n, height, width, c);
         var x = input.Span;
         var y = output.Span;
+        if (mode == ResizeMode.BilinearAsymmetric) return ResizeZeroPadded(input, 0, 0, h, w, height, width);
         if (mode == ResizeMode.Area && (height > h || width > w)) mode = ResizeMode.Bilinear; // area only shrinks
         var rows = Weights(h, height, mode);
         var cols = Weights(w, width, mode);
@@ -49,6 +50,66 @@ public static class Resample
                     foreach (var (sx, wx) in cols[ox])
                         for (int ch = 0; ch < c; ch++) dst[ox * c + ch] += wx * tmp[sx * c + ch];
             }
+        return output;
+    }
+
+    /// <summary>
+    /// TF's legacy bilinear resize (align_corners = false, half_pixel_centers = false; source = destination *
+    /// in / out, computed in float32 as TF does) of each image zero-padded to paddedHeight x paddedWidth
+    /// with the image placed at (top, left), without building the padded image. This is how TF.js
+    /// models such as face-api.js's pad an image to a square and scale it to their input size.
+    /// </summary>
+    public static Tensor ResizeZeroPadded(Tensor input, int top, int left, int paddedHeight, int paddedWidth, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 4) throw new ArgumentException($"Resize needs NHWC input, got {input.Shape}.", nameof(input));
+        int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
+        if (height < 1 || width < 1) throw new ArgumentException($"Target size {width}x{height} must be at least 1x1.");
+        if (top < 0 || left < 0 || top + h > paddedHeight || left + w > paddedWidth)
+            throw new ArgumentException($"A {w}x{h} image at ({left}, {top}) does not fit a {paddedWidth}x{paddedHeight} padded frame.");
+        var output = Tensor.Uninitialized(new Shape(n, height, width, c));
+        var src = input.Span;
+        var dst = output.Span;
+        float scaleY = (float)paddedHeight / height, scaleX = (float)paddedWidth / width;
+        var x0 = new int[width];
+        var x1 = new int[width];
+        var fx = new float[width];
+        for (int o = 0; o < width; o++)
+        {
+            float s = o * scaleX;
+            int lo = (int)MathF.Floor(s);
+            x0[o] = lo - left;
+            x1[o] = Math.Min(lo + 1, paddedWidth - 1) - left;
+            fx[o] = s - lo;
+        }
+        for (int b = 0; b < n; b++)
+        {
+            var image = src.Slice(b * h * w * c, h * w * c);
+            for (int oy = 0; oy < height; oy++)
+            {
+                float sy = oy * scaleY;
+                int lo = (int)MathF.Floor(sy);
+                int r0 = lo - top, r1 = Math.Min(lo + 1, paddedHeight - 1) - top;
+                float fy = sy - lo;
+                bool has0 = r0 >= 0 && r0 < h, has1 = r1 >= 0 && r1 < h;
+                var row0 = has0 ? image.Slice(r0 * w * c, w * c) : default;
+                var row1 = has1 ? image.Slice(r1 * w * c, w * c) : default;
+                var outRow = dst.Slice(((b * height) + oy) * width * c, width * c);
+                for (int ox = 0; ox < width; ox++)
+                {
+                    int a = x0[ox], bb = x1[ox];
+                    bool inA = a >= 0 && a < w, inB = bb >= 0 && bb < w;
+                    float f = fx[ox];
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        float tl = has0 && inA ? row0[a * c + ch] : 0f, tr = has0 && inB ? row0[bb * c + ch] : 0f;
+                        float bl = has1 && inA ? row1[a * c + ch] : 0f, br = has1 && inB ? row1[bb * c + ch] : 0f;
+                        float t = tl + (tr - tl) * f, bt = bl + (br - bl) * f;
+                        outRow[ox * c + ch] = t + (bt - t) * fy;
+                    }
+                }
+            }
+        }
         return output;
     }
 
@@ -77,7 +138,7 @@ public static class Resample
                 }
                 default:
                 {
-                    double src = mode == ResizeMode.BilinearAsymmetric ? o * (float)scale : (o + 0.5) * scale - 0.5;
+                    double src = (o + 0.5) * scale - 0.5;
                     if (src < 0) src = 0;
                     int i0 = Math.Min(inSize - 1, (int)Math.Floor(src));
                     int i1 = Math.Min(inSize - 1, i0 + 1);
