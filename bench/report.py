@@ -46,7 +46,7 @@ w("This is a shared 2-core virtual machine: the same measurement moves by 10-30 
 w("tenants, turbo), for the references as much as for Shikaku; each number is the best of many repetitions")
 w("within the run, and both sides of a ratio come from the same few minutes.\n")
 w("Reproduce (needs Debian's python3-numpy, python3-torch, python3-opencv, libopenblas0-pthread):\n")
-w("```\nbench/run.sh            # THREADS=2 by default\n```\n")
+w("```\nbench/run.sh            # THREADS=2 by default; SUITES=\"faces\" bench/run.sh reruns one suite\n```\n")
 w(f"- Run: {datetime.date.today().isoformat()}, {threads} thread(s)")
 w(f"- CPU: {cpu} ({os.cpu_count()} logical cores), {platform.system()} {platform.release()}")
 w(f"- .NET SDK {dotnet}; references: {versions} | OpenBLAS {openblas} (Debian libopenblas0-pthread)")
@@ -114,4 +114,20 @@ for case, d in onnx.items():
     if "seconds" not in case:
         w(f"- {case}: {d.get('shikaku', float('nan')):.6g}")
 w("")
+
+if cases.get("faces"):
+    w("## Faces: face-api.js's networks, Shikaku against face-api.js in Node\n")
+    w("Per image on sample1.jpg (1920x1280, 3 faces) after a warm-up, best of several runs. face-api.js 1.7.15")
+    w("runs in Node 20 with TF.js 4.22: the wasm backend (XNNPACK, single-threaded in Node) and the pure-JS")
+    w("cpu backend; Shikaku uses its thread count above. Both see the same decoded pixels and give the same")
+    w("answers (tests/golden, checked by the parity tests). Target: Shikaku at most 0.5x the wasm backend's time.\n")
+    w("| task | **Shikaku / face-api wasm** | Shikaku ms | face-api wasm ms | face-api cpu ms |")
+    w("|---|---|---|---|---|")
+    names = {"detect-ssd": "detect (SSD MobileNet V1)", "detect-tiny": "detect (tiny detector, 416)",
+             "analyze": "analyze: SSD + landmarks + expression + age/gender + descriptor"}
+    for case in cases["faces"]:
+        d = data[("faces", case)]
+        ours, ref = d.get("shikaku", float("nan")), d.get("faceapi-wasm", float("nan"))
+        w(f"| {names.get(case, case)} | **{ours / ref:.2f}x** | {ours:.1f} | {ref:.1f} | {d.get('faceapi-cpu', float('nan')):.0f} |")
+    w("")
 print("\n".join(out))

@@ -3,7 +3,9 @@
 # with the same thread count, and writes docs/BENCHMARKS.md.
 #   bench/run.sh            all suites, 2 threads
 #   THREADS=1 bench/run.sh  single-threaded
-# Needs (Debian): python3-numpy python3-torch python3-opencv libopenblas0-pthread; npm for the photo.
+#   SUITES="faces" bench/run.sh   rerun some suites (peak sgemm conv filters train faces), keeping the others' last results
+# Needs (Debian): python3-numpy python3-torch python3-opencv libopenblas0-pthread; Node.js and npm for
+# the photos, the face models and the face-api.js reference (bench/reference/faceapi, npm install on first use).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 threads="${THREADS:-2}"
@@ -11,7 +13,16 @@ py=/usr/bin/python3
 out="$root/out/bench"
 mkdir -p "$out"
 results="$out/results.jsonl"
-: > "$results"
+suites="${SUITES:-all}"
+want() { [ "$suites" = all ] || [[ " $suites " == *" $1 "* ]]; }
+if [ "$suites" = all ] || [ ! -f "$results" ]; then
+  : > "$results"
+else
+  # Keep the last results of the suites not rerun ("onnx" goes with "train").
+  keep="$(mktemp)"
+  grep -v -E "\"suite\":\"($(echo "$suites" | sed 's/train/train|onnx/; s/ /|/g'))\"" "$results" > "$keep" || true
+  mv "$keep" "$results"
+fi
 
 missing=()
 for module in numpy torch cv2; do
@@ -32,26 +43,43 @@ photo="$($bench photo-path 2>/dev/null | tail -1)"
 cd "$root/bench/reference"
 run() { echo "+ $*" >&2; "$@" | tee -a "$results"; }
 
-run $bench peak
+want peak && run $bench peak
 # OpenBLAS 0.3.21 picks its kernel from the CPU model; on CPUs newer than it knows it falls back to
 # a generic SSE3 kernel. Measure both what it picks and its best AVX-512 kernels forced by name,
 # alternating with Shikaku twice so that drift of the machine's speed falls on both (report keeps the best).
-run "$py" numpy_sgemm.py numpy-openblas-autodetect
-for round in 1 2; do
-  run $bench sgemm
-  OPENBLAS_CORETYPE=SkylakeX run "$py" numpy_sgemm.py numpy-openblas-skylakex
-  OPENBLAS_CORETYPE=Cooperlake run "$py" numpy_sgemm.py numpy-openblas-cooperlake
-done
-run $bench conv
-run "$py" torch_conv.py "$threads"
-run $bench filters
-run "$py" opencv_filters.py "$photo" "$threads"
-run $bench train "$out/model"
-mnist="$($bench mnist-path 2>/dev/null | tail -1)"
-run "$py" torch_train.py "$mnist" 1 "$threads"
-# ONNX Runtime runs the very network Shikaku just trained, exported through PyTorch.
-"$py" export_onnx.py "$out/model" "$out/lecture-cnn.onnx"
-run $bench onnx "$out/model" "$out/lecture-cnn.onnx"
+if want sgemm; then
+  run "$py" numpy_sgemm.py numpy-openblas-autodetect
+  for round in 1 2; do
+    run $bench sgemm
+    OPENBLAS_CORETYPE=SkylakeX run "$py" numpy_sgemm.py numpy-openblas-skylakex
+    OPENBLAS_CORETYPE=Cooperlake run "$py" numpy_sgemm.py numpy-openblas-cooperlake
+  done
+fi
+if want conv; then
+  run $bench conv
+  run "$py" torch_conv.py "$threads"
+fi
+if want filters; then
+  run $bench filters
+  run "$py" opencv_filters.py "$photo" "$threads"
+fi
+if want train; then
+  run $bench train "$out/model"
+  mnist="$($bench mnist-path 2>/dev/null | tail -1)"
+  run "$py" torch_train.py "$mnist" 1 "$threads"
+  # ONNX Runtime runs the very network Shikaku just trained, exported through PyTorch.
+  "$py" export_onnx.py "$out/model" "$out/lecture-cnn.onnx"
+  run $bench onnx "$out/model" "$out/lecture-cnn.onnx"
+fi
+if want faces; then
+  # face-api.js itself in Node (TF.js wasm backend, single-threaded as it runs in Node, and the pure-JS
+  # cpu backend) on the exact pixels Shikaku decodes from sample1.jpg.
+  (cd "$root/bench/reference/faceapi" && { [ -d node_modules ] || npm install --no-audit --no-fund --package-lock=false >&2; })
+  models="$($bench face-pixels "$out/face-pixels" | tail -1)"
+  run $bench faces
+  (cd "$root/bench/reference/faceapi" && run node faceapi_reference.js bench "$out/face-pixels" "$models" wasm 5)
+  (cd "$root/bench/reference/faceapi" && run node faceapi_reference.js bench "$out/face-pixels" "$models" cpu 1)
+fi
 
 cd "$root"
 "$py" bench/report.py "$results" "$threads" > docs/BENCHMARKS.md
