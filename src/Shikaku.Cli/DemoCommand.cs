@@ -5,6 +5,7 @@ using System.Text;
 using Shikaku.Assets;
 using Shikaku.Explain;
 using Shikaku.Kernels;
+using Shikaku.Vision.Faces;
 using Shikaku.Vision.Filters;
 using Shikaku.Vision.Imaging;
 using Spectre.Console;
@@ -13,7 +14,7 @@ namespace Shikaku.Cli;
 
 /// <summary>
 /// The README's main job: the lecture's worked examples, then classic filters and pooling on a real
-/// photo, all written into one self-contained HTML page (images embedded, no metadata).
+/// photo, then face analysis of it, all written into one self-contained HTML page (images embedded, no metadata).
 /// </summary>
 internal static class DemoCommand
 {
@@ -78,9 +79,12 @@ internal static class DemoCommand
             html.Append(Figure($"{mode} pooling 8x8", $"./shikaku pool photo.jpg --size 8 --mode {mode} -o small.png<br>{pooled.Width}x{pooled.Height}, shown enlarged", pooled, pixelated: true));
             if (max) sheet.Add(("max pool 8x8", pooled.Resize(shown.Width, shown.Height, ResizeMode.Nearest)));
         }
-        html.Append("</div>\n</body></html>\n");
+        html.Append("</div>\n");
+        var facesImage = FaceSection(console, html, image, Path.GetFileName(photo));
+        html.Append("</body></html>\n");
 
         Directory.CreateDirectory(outDir);
+        ImageCodec.Save(facesImage, Path.Combine(outDir, "faces.jpg"), new ImageSaveOptions { Overwrite = true, Quality = 85 });
         string sheetPath = Path.Combine(outDir, "filters.jpg");
         ImageCodec.Save(ContactSheet(sheet.Select(x => x.Item2).ToList(), columns: 3, width: 320), sheetPath, new ImageSaveOptions { Overwrite = true, Quality = 85 });
         string temp = page + ".tmp";
@@ -88,6 +92,32 @@ internal static class DemoCommand
         File.Move(temp, page, overwrite: true);
         console.MarkupLineInterpolated($"Wrote [bold]{page}[/] ({new FileInfo(page).Length / 1024} KB): open it in a browser.");
         return 0;
+    }
+
+    /// <summary>Face analysis of the photo with face-api.js's networks: annotated image and a table (no descriptors shown or kept).</summary>
+    private static Image FaceSection(IAnsiConsole console, StringBuilder html, Image image, string name)
+    {
+        using var analyzer = new FaceAnalyzer(log: line => console.WriteLine(line));
+        var sw = Stopwatch.StartNew();
+        var faces = analyzer.Analyze(image, new FaceAnalysisOptions { Descriptors = false });
+        console.MarkupLineInterpolated($"[bold]Faces[/]: {faces.Count} in {name} ({sw.Elapsed.TotalMilliseconds:0} ms: detection, 68 landmarks, expression, age, gender)");
+        var annotated = FaceAnnotator.Draw(image, faces, (f, i) => $"{i + 1}");
+        var shown = annotated.Width > 960 ? annotated.Resize(960, (int)Math.Round(annotated.Height * 960.0 / annotated.Width), ResizeMode.Area) : annotated;
+        html.Append("<h2>Faces: detection, 68 landmarks, expression, age and gender</h2>\n");
+        html.Append("<p>face-api.js's pretrained networks (SSD MobileNet V1, 68-point landmark net, expression net, age/gender net) running on Shikaku's kernels. " +
+            "<code>./shikaku faces analyze photo.jpg --out out/faces</code>. Age, gender and expression are the networks' guesses from appearance, " +
+            "not facts about the people: see the README's section on responsible use.</p>\n");
+        html.Append("<div class=\"grid\" style=\"grid-template-columns:1fr\">").Append(Figure(name, $"{faces.Count} faces", shown)).Append("</div>\n");
+        html.Append("<table class=\"m\"><tr><td>#</td><td>box</td><td>score</td><td>expression</td><td>age</td><td>gender</td></tr>\n");
+        for (int i = 0; i < faces.Count; i++)
+        {
+            var f = faces[i];
+            string expression = f.TopExpression is { } e ? $"{e} {f.Expressions![e]:0.00}" : "-";
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{i + 1}</td><td>{Esc(f.Detection.Box.ToString())}</td><td>{f.Detection.Score:0.00}</td><td>{Esc(expression)}</td><td>{f.Age:0}</td><td>{Esc(f.Gender ?? "-")} {f.GenderProbability:0.00}</td></tr>\n");
+            console.WriteLine($"  {i + 1}: {f.Detection.Box}  {expression}, ~{f.Age:0} y, {f.Gender} {f.GenderProbability:0.00}");
+        }
+        html.Append("</table>\n");
+        return shown;
     }
 
     private static string DemoPhoto(IAnsiConsole console)

@@ -100,4 +100,22 @@ public sealed class FaceParityTests : IClassFixture<FaceParityTests.Analyzer>
         Assert.Equal(expected.Count, faces.Count);
         for (int i = 0; i < faces.Count; i++) AssertLandmarks(expected[i], faces[i].Landmarks!);
     }
+
+    [Fact]
+    public void Faces_of_about_20_px_are_found_in_a_small_image()
+    {
+        var photo = FaceApiGolden.Photo("sample1");
+        var small = photo.Resize(200, 133, Shikaku.Kernels.ResizeMode.Area);
+        var found = _faces.Detect(small);
+        Assert.Equal(3, found.Count);
+        foreach (var expected in FaceApiGolden.Image("sample1").GetProperty("ssd").EnumerateArray())
+        {
+            var b = expected.GetProperty("box");
+            var scaled = new FaceBox(b.GetProperty("x").GetDouble() * 200 / 1920, b.GetProperty("y").GetDouble() * 133 / 1280,
+                b.GetProperty("width").GetDouble() * 200 / 1920, b.GetProperty("height").GetDouble() * 133 / 1280);
+            var match = found.MaxBy(f => f.Box.IoU(scaled))!;
+            Assert.True(match.Box.IoU(scaled) > 0.6, $"{match.Box} vs {scaled}");
+            Assert.InRange(match.Box.Width, 17, 25);
+        }
+    }
 }
