@@ -118,4 +118,41 @@ public sealed class FaceParityTests : IClassFixture<FaceParityTests.Analyzer>
             Assert.InRange(match.Box.Width, 17, 25);
         }
     }
+
+    [Fact]
+    public void One_analyzer_gives_the_same_answers_from_several_threads()
+    {
+        var photos = new[] { "sample1", "sample3", "sample5" }.Select(FaceApiGolden.Photo).ToArray();
+        var sequential = photos.Select(p => _faces.Analyze(p)).ToArray();
+        var parallel = new IReadOnlyList<Face>[photos.Length * 2];
+        Parallel.For(0, parallel.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = _faces.Analyze(photos[i % photos.Length]));
+        for (int i = 0; i < parallel.Length; i++)
+        {
+            var expected = sequential[i % photos.Length];
+            Assert.Equal(expected.Count, parallel[i].Count);
+            for (int f = 0; f < expected.Count; f++)
+            {
+                Assert.Equal(expected[f].Detection.Box, parallel[i][f].Detection.Box);
+                Assert.Equal(expected[f].Descriptor, parallel[i][f].Descriptor);
+                Assert.Equal(expected[f].Age, parallel[i][f].Age);
+            }
+        }
+    }
+
+    [Fact]
+    public void Streams_paths_and_images_give_the_same_faces_and_identify_uses_a_gallery()
+    {
+        string path = Shikaku.Assets.AssetCache.Fetch(Shikaku.Assets.KnownAssets.FaceApi)["package/demo/sample2.jpg"];
+        using var stream = File.OpenRead(path);
+        var fromStream = _faces.Analyze(stream);
+        var fromPath = _faces.Analyze(path);
+        Assert.Equal(fromPath.Select(f => f.Detection.Box), fromStream.Select(f => f.Detection.Box));
+        var gallery = new FaceGallery();
+        gallery.Add("first", fromPath[0].Descriptor!);
+        // A strict threshold: at 0.6 one of the other two people in this photo falls under it (see docs/FACE_VERIFICATION.md).
+        var matches = _faces.Identify(FaceApiGolden.Photo("sample2"), gallery, threshold: 0.4);
+        Assert.Equal(["first", FaceGallery.Unknown, FaceGallery.Unknown], matches.Select(m => m.Match.Name));
+        Assert.InRange(matches[0].Match.Distance, 0, 1e-6);
+        Assert.Throws<FaceException>(() => _faces.Verify(new Shikaku.Vision.Imaging.Image(64, 64, 3, new byte[64 * 64 * 3]), FaceApiGolden.Photo("sample2")));
+    }
 }

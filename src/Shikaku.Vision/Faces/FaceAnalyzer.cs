@@ -63,6 +63,9 @@ public sealed class FaceAnalyzer : IDisposable
     /// <summary>The faces in an image file.</summary>
     public IReadOnlyList<FaceDetection> Detect(string path, FaceDetectorOptions? options = null) => Detect(ImageCodec.Load(path), options);
 
+    /// <summary>The faces in an encoded image (PNG, JPEG, ...) read from a stream.</summary>
+    public IReadOnlyList<FaceDetection> Detect(Stream stream, FaceDetectorOptions? options = null) => Detect(ImageCodec.Load(stream), options);
+
     /// <summary>The faces in an image, highest score first (SSD) or in suppression order (tiny).</summary>
     public IReadOnlyList<FaceDetection> Detect(Image image, FaceDetectorOptions? options = null)
     {
@@ -204,6 +207,9 @@ public sealed class FaceAnalyzer : IDisposable
     /// <summary>Everything about every face in an image file.</summary>
     public IReadOnlyList<Face> Analyze(string path, FaceAnalysisOptions? options = null) => Analyze(ImageCodec.Load(path), options);
 
+    /// <summary>Everything about every face in an encoded image read from a stream.</summary>
+    public IReadOnlyList<Face> Analyze(Stream stream, FaceAnalysisOptions? options = null) => Analyze(ImageCodec.Load(stream), options);
+
     /// <summary>
     /// Detects the faces, then for each: 68 landmarks; from the box around them, expressions, age and
     /// gender; from the dlib-style square between eyes and mouth, the 128-d descriptor.
@@ -308,6 +314,17 @@ public sealed class FaceAnalyzer : IDisposable
         double sum = 0;
         for (int i = 0; i < a.Length; i++) sum += (double)(a[i] - b[i]) * (a[i] - b[i]);
         return Math.Sqrt(sum);
+    }
+
+    /// <summary>Euclidean distance between two descriptors (the same as <see cref="Distance"/>).</summary>
+    public static double Compare(float[] a, float[] b) => Distance(a, b);
+
+    /// <summary>Each face of an image with its nearest person in <paramref name="gallery"/> (or "unknown").</summary>
+    public IReadOnlyList<(Face Face, FaceMatch Match)> Identify(Image image, FaceGallery gallery, double threshold = DefaultThreshold, FaceAnalysisOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(gallery);
+        options = (options ?? new FaceAnalysisOptions()) with { Descriptors = true };
+        return Analyze(image, options).Select(f => (f, gallery.Identify(f.Descriptor, threshold))).ToList();
     }
 
     /// <summary>Whether the largest faces of two images are the same person at the given threshold.</summary>
