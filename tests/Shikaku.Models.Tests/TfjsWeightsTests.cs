@@ -82,7 +82,16 @@ public sealed class TfjsWeightsTests : IDisposable
         foreach (var f in Directory.GetFiles(folder, "tiny_face_detector*")) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
         string bin = Path.Combine(_dir, "tiny_face_detector_model.bin");
         File.WriteAllBytes(bin, File.ReadAllBytes(bin)[..1000]);
-        var e = Assert.Throws<ModelFormatException>(() => FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, _dir));
+        var e = Assert.Throws<ModelFormatException>(() => FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, _dir, verify: false));
         Assert.Contains("truncated", e.Message);
+        // Same size, one byte changed: only the checksum can tell.
+        File.Copy(Path.Combine(folder, "tiny_face_detector_model.bin"), bin, overwrite: true);
+        var bytes = File.ReadAllBytes(bin);
+        bytes[500] ^= 0xFF;
+        File.WriteAllBytes(bin, bytes);
+        var tampered = Assert.Throws<ModelFormatException>(() => FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, _dir));
+        Assert.Contains("SHA-256", tampered.Message);
+        using var unchecked_ = FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, _dir, verify: false);
+        Assert.Contains("conv8/bias", unchecked_.Names);
     }
 }

@@ -45,7 +45,28 @@ public static class FaceApiModels
         return Path.GetDirectoryName(files["package/model/ssd_mobilenetv1_model.bin"])!;
     }
 
-    /// <summary>The weights of one model from <paramref name="folder"/> (default: the verified cache).</summary>
-    public static WeightMap LoadWeights(FaceApiModel model, string? folder = null) =>
-        TfjsWeights.Load(Path.Combine(folder ?? Folder(), ManifestName(model)));
+    /// <summary>
+    /// The weights of one model from <paramref name="folder"/> (default: the verified cache). Files from
+    /// another folder are checked against face-api.js 1.7.15's SHA-256 sums too, unless
+    /// <paramref name="verify"/> is false (for weights you trained or converted yourself).
+    /// </summary>
+    public static WeightMap LoadWeights(FaceApiModel model, string? folder = null, bool verify = true)
+    {
+        string manifest = Path.Combine(folder ?? Folder(), ManifestName(model));
+        if (folder != null && verify)
+        {
+            string shard = manifest.Replace("-weights_manifest.json", ".bin", StringComparison.Ordinal);
+            foreach (var path in new[] { manifest, shard })
+            {
+                if (!File.Exists(path)) continue; // TfjsWeights.Load names what is missing
+                string expected = KnownAssets.FaceApi.Files["package/model/" + Path.GetFileName(path)];
+                string actual = AssetCache.Sha256(path);
+                if (!actual.Equals(expected, StringComparison.OrdinalIgnoreCase))
+                    throw new ModelFormatException(
+                        $"{path} has SHA-256 {actual}, but face-api.js 1.7.15's file has {expected}: it was changed, damaged or is another version. " +
+                        "Fetch the models again (delete the folder), or load it with verification off if you made it yourself.");
+            }
+        }
+        return TfjsWeights.Load(manifest);
+    }
 }
