@@ -28,6 +28,11 @@ internal static class Program
             Emit("gemm-shape", $"{m}x{n}x{k}", 2.0 * m * n * k / t / 1e9, "GFLOPS");
             return 0;
         }
+        if (suite == "predict-profile")
+        {
+            TrainProfile.Run(batch: 1000, reps: 5, inference: true);
+            return 0;
+        }
         if (suite == "train-profile")
         {
             TrainProfile.Run();
@@ -138,6 +143,7 @@ internal static class Program
         });
         double flops = 2.0 * shape[0] * shape[1] * shape[2] * cout * k * k * (depthwise ? 1 : c);
         Emit("conv", name, flops / t / 1e9, "GFLOPS");
+
     }
 
     /// <summary>One epoch of the lecture CNN on full MNIST (Adam, batch 128), then predicting the 10,000 test images.</summary>

@@ -6,7 +6,7 @@ namespace Shikaku.Bench;
 /// <summary>Milliseconds per layer, forward and backward, for one batch of the lecture CNN (where training time goes).</summary>
 internal static class TrainProfile
 {
-    public static void Run(int batch = 128, int reps = 10)
+    public static void Run(int batch = 128, int reps = 10, bool inference = false)
     {
         var layers = Shikaku.NN.Models.LectureCnn().Layers.ToArray();
         var fwd = new double[layers.Length];
@@ -17,11 +17,11 @@ internal static class TrainProfile
             for (int i = 0; i < layers.Length; i++)
             {
                 var sw = Stopwatch.StartNew();
-                acts.Add(layers[i].Forward(acts[^1], true));
+                acts.Add(layers[i].Forward(acts[^1], !inference));
                 if (r > 0) fwd[i] += sw.Elapsed.TotalMilliseconds;
             }
             Tensor? g = Tensor.Full(acts[^1].Shape, 0.01f);
-            for (int i = layers.Length - 1; i >= 0; i--)
+            for (int i = layers.Length - 1; i >= 0 && !inference; i--)
             {
                 var sw = Stopwatch.StartNew();
                 var next = layers[i].Backward(g!, i > 0);
