@@ -10,7 +10,7 @@ namespace Shikaku.Cli;
 internal static class FaceCommands
 {
     public static readonly string[] Options = ["--detector", "--min-score", "--max-faces", "--input-size", "--threshold", "--known", "--out", "--max-pixels"];
-    public static readonly string[] Flags = ["--tiny-landmarks", "--align-eyes"];
+    public static readonly string[] Flags = ["--tiny-landmarks", "--align-eyes", "--tile"];
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     public static int Run(CliArgs args, IAnsiConsole console)
@@ -45,6 +45,7 @@ internal static class FaceCommands
             MinScore = args.Double("--min-score", 0.5, 0, 1),
             MaxFaces = args.Int("--max-faces", 100, 1),
             InputSize = inputSize,
+            Tile = args.Flag("--tile"),
         };
     }
 

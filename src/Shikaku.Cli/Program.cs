@@ -41,10 +41,11 @@ public static class Program
             "./shikaku predict runs/mnist my-digit.png", "predict RUN_FOLDER IMAGE", TrainCommands.Predict, []),
         new("faces", "Find and analyse faces with face-api.js's pretrained networks: detect, analyze, verify, identify, count",
             "./shikaku faces analyze photo.jpg --out out/faces",
-            "faces detect|analyze IMAGE... [--out DIR] [--detector ssd|tiny] [--min-score 0.5] [--max-faces N] [--input-size 416] [--tiny-landmarks] [--align-eyes] [--overwrite]\n" +
+            "faces detect|analyze IMAGE... [--out DIR] [--detector ssd|tiny] [--min-score 0.5] [--max-faces N] [--input-size 416] [--tile] [--tiny-landmarks] [--align-eyes] [--overwrite]\n" +
             "  faces verify A B [--threshold 0.6] [--align-eyes]\n" +
             "  faces identify --known PEOPLE_DIR IMAGE... [--threshold 0.6] [--out DIR]\n" +
             "  faces count IMAGE... [--out faces.csv]\n" +
+            "  --tile also searches full-resolution tiles (small faces in large photos; slower).\n" +
             "  IMAGE may be a folder. Nothing about a face is written unless --out is given.",
             FaceCommands.Run, FaceCommands.Options, FaceCommands.Flags),
         new("info", "Show the CPU features and threads the engine uses",

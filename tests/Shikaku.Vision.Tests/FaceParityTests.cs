@@ -155,4 +155,22 @@ public sealed class FaceParityTests : IClassFixture<FaceParityTests.Analyzer>
         Assert.InRange(matches[0].Match.Distance, 0, 1e-6);
         Assert.Throws<FaceException>(() => _faces.Verify(new Shikaku.Vision.Imaging.Image(64, 64, 3, new byte[64 * 64 * 3]), FaceApiGolden.Photo("sample2")));
     }
+
+    [Fact]
+    public void Tiling_finds_small_faces_in_a_large_photo_that_the_whole_image_pass_misses()
+    {
+        // sample1 shrunk so its faces are 23-29 px wide, placed in a 1600x1200 dark frame.
+        var small = FaceApiGolden.Photo("sample1").Resize(240, 160, Shikaku.Kernels.ResizeMode.Area);
+        var pixels = new byte[1600 * 1200 * 3];
+        for (int y = 0; y < small.Height; y++)
+            Array.Copy(small.Pixels, y * small.Width * 3, pixels, ((500 + y) * 1600 + 700) * 3, small.Width * 3);
+        var large = new Shikaku.Vision.Imaging.Image(1600, 1200, 3, pixels);
+        Assert.Empty(_faces.Detect(large));
+        var tiled = _faces.Detect(large, new FaceDetectorOptions { Tile = true });
+        Assert.True(tiled.Count == 3, string.Join("; ", tiled.Select(t => $"{t.Box} {t.Score:0.00}")));
+        Assert.All(tiled, f => Assert.InRange(f.Box.X, 700, 940));
+        Assert.All(tiled, f => Assert.InRange(f.Box.Width, 12, 34));
+        var expected = _faces.Detect(small).Select(d => d.Box with { X = d.Box.X + 700, Y = d.Box.Y + 500 }).ToList();
+        foreach (var box in expected) Assert.True(tiled.Any(f => f.Box.IoU(box) > 0.6), $"{box} not in {string.Join("; ", tiled.Select(t => $"{t.Box} {t.Score:0.00}"))}");
+    }
 }

@@ -76,10 +76,68 @@ public sealed class FaceAnalyzer : IDisposable
     private List<FaceDetection> Detect(Tensor pixels, int width, int height, FaceDetectorOptions options)
     {
         options.Validate();
-        return options.Detector == FaceDetectorKind.Tiny
-            ? DetectTiny(pixels, width, height, options)
-            : DetectSsd(pixels, width, height, options);
+        var found = DetectWhole(pixels, width, height, options);
+        int input = options.Detector == FaceDetectorKind.Tiny ? options.InputSize : SsdMobilenetV1.InputSize;
+        if (!options.Tile || Math.Max(width, height) <= input / 2) return found;
+        // Overlapping tiles at two scales: tiles of half the network input (seen enlarged 2x, so a 20 px face
+        // becomes 40 px, which the networks find reliably) and of the full input (seen at full resolution).
+        // A face smaller than a quarter tile lies whole in some tile of its scale.
+        var candidates = new List<(double Score, FaceBox Box)>(found.Select(d => (d.Score, d.Box)));
+        foreach (int tile in new[] { input / 2, input })
+        {
+            if (tile >= Math.Max(width, height)) break;
+            int step = tile - tile / 4;
+            foreach (int y0 in TileStarts(height, tile, step))
+                foreach (int x0 in TileStarts(width, tile, step))
+                {
+                    int tw = Math.Min(tile, width), th = Math.Min(tile, height);
+                    using var crop = Resample.Crop(pixels, x0, y0, tw, th);
+                    foreach (var d in DetectWhole(crop, tw, th, options))
+                    {
+                        // A box touching an inner tile edge is a face cut by the tile: an overlapping tile has it whole.
+                        var b = d.Box;
+                        double margin = Math.Max(4, 0.25 * b.Width);
+                        bool cut = (x0 > 0 && b.X < margin) || (y0 > 0 && b.Y < margin)
+                            || (x0 + tw < width && b.Right > tw - margin) || (y0 + th < height && b.Bottom > th - margin);
+                        if (!cut) candidates.Add((d.Score, b with { X = b.X + x0, Y = b.Y + y0 }));
+                    }
+                }
+        }
+        // Merge: highest score first; drop a box that overlaps a kept one (IoU > 0.3) or lies mostly inside
+        // it (a face cut by a tile border).
+        var kept = new List<(double Score, FaceBox Box)>();
+        foreach (var c in candidates.OrderByDescending(c => c.Score))
+        {
+            if (kept.Count >= options.MaxFaces) break;
+            bool duplicate = kept.Any(k => k.Box.IoU(c.Box) > 0.3 || Intersection(k.Box, c.Box) > 0.6 * Math.Min(k.Box.Area, c.Box.Area));
+            if (!duplicate) kept.Add(c);
+        }
+        return kept.Select(k => new FaceDetection(k.Score, k.Box.Rescale(1.0 / width, 1.0 / height), width, height)).ToList();
     }
+
+    private List<FaceDetection> DetectWhole(Tensor pixels, int width, int height, FaceDetectorOptions options) =>
+        options.Detector == FaceDetectorKind.Tiny ? DetectTiny(pixels, width, height, options) : DetectSsd(pixels, width, height, options);
+
+    private static IEnumerable<int> TileStarts(int length, int tile, int step)
+    {
+        if (length <= tile)
+        {
+            yield return 0;
+            yield break;
+        }
+        for (int s = 0; ; s += step)
+        {
+            if (s + tile >= length)
+            {
+                yield return length - tile;
+                yield break;
+            }
+            yield return s;
+        }
+    }
+
+    private static double Intersection(FaceBox a, FaceBox b) =>
+        Math.Max(0, Math.Min(a.Right, b.Right) - Math.Max(a.X, b.X)) * Math.Max(0, Math.Min(a.Bottom, b.Bottom) - Math.Max(a.Y, b.Y));
 
     private List<FaceDetection> DetectSsd(Tensor pixels, int width, int height, FaceDetectorOptions options)
     {

@@ -24,6 +24,13 @@ public sealed record FaceDetectorOptions
     /// <summary>Input size of the tiny detector, a multiple of 32 (larger finds smaller faces, more slowly).</summary>
     public int InputSize { get; init; } = 416;
 
+    /// <summary>
+    /// Also search overlapping tiles of the image at full resolution (512x512 for the SSD, InputSize for
+    /// the tiny detector), for faces too small to see once the whole image is scaled to the network's
+    /// input. Slower (one pass per tile); off by default, which gives face-api.js's results exactly.
+    /// </summary>
+    public bool Tile { get; init; }
+
     /// <summary>Checks the values, naming the one that is wrong.</summary>
     public void Validate()
     {
