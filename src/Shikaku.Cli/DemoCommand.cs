@@ -97,7 +97,7 @@ internal static class DemoCommand
     /// <summary>Face analysis of the photo with face-api.js's networks: annotated image and a table (no descriptors shown or kept).</summary>
     private static Image FaceSection(IAnsiConsole console, StringBuilder html, Image image, string name)
     {
-        using var analyzer = new FaceAnalyzer(log: line => console.WriteLine(line));
+        using var analyzer = new FaceAnalyzer(Fetching.Run(console, "the face models", log => Models.FaceApi.FaceApiModels.Folder(log)));
         var sw = Stopwatch.StartNew();
         var faces = analyzer.Analyze(image, new FaceAnalysisOptions { Descriptors = false });
         console.MarkupLineInterpolated($"[bold]Faces[/]: {faces.Count} in {name} ({sw.Elapsed.TotalMilliseconds:0} ms: detection, 68 landmarks, expression, age, gender)");
@@ -122,7 +122,7 @@ internal static class DemoCommand
 
     private static string DemoPhoto(IAnsiConsole console)
     {
-        var files = AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos, line => console.WriteLine(line));
+        var files = Fetching.Run(console, "the demo photos", log => AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos, log));
         return files["package/demo/sample1.jpg"];
     }
 

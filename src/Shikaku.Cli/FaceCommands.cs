@@ -75,7 +75,9 @@ internal static class FaceCommands
         return files;
     }
 
-    private static FaceAnalyzer Analyzer(IAnsiConsole console) => new(log: line => console.WriteLine(line));
+    /// <summary>An analyzer on the verified face-api.js models, fetched first (with a status line) if the cache lacks them.</summary>
+    private static FaceAnalyzer Analyzer(IAnsiConsole console) =>
+        new(Fetching.Run(console, "the face models", log => Models.FaceApi.FaceApiModels.Folder(log)));
 
     private static Image Load(CliArgs args, string path) =>
         ImageCodec.Load(path, new ImageLoadOptions { MaxPixels = args.Long("--max-pixels", 100_000_000, 1) });

@@ -30,7 +30,7 @@ internal static class TrainCommands
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !overwrite)
             throw new IOException($"{outDir} already holds files; pass --overwrite to replace the run, or choose another --out.");
 
-        var (train, test) = KnownDatasets.Load(dataset, line => console.WriteLine(line));
+        var (train, test) = Fetching.Run(console, dataset, log => KnownDatasets.Load(dataset, log));
         if (limit > 0) train = train.Take(limit);
         var model = NN.Models.Create(modelName, seed);
         model.Compile(new Adam(lr));
@@ -97,7 +97,7 @@ internal static class TrainCommands
         args.RejectUnknown("evaluate");
         var model = Sequential.Load(run);
         string dataset = RunFolder.Dataset(run);
-        var (_, test) = KnownDatasets.Load(dataset, line => console.WriteLine(line));
+        var (_, test) = Fetching.Run(console, dataset, log => KnownDatasets.Load(dataset, log));
         var eval = model.Evaluate(test);
         console.MarkupLineInterpolated($"{test.Name}: accuracy [bold]{eval.Accuracy:P2}[/], loss {eval.Loss:0.0000} ({test.Count} images)");
         var table = new Table().Title("confusion matrix (rows: true, columns: predicted)").AddColumn("");
