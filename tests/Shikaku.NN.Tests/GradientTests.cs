@@ -102,6 +102,28 @@ public class GradientTests
         Check(dropout, new Shape(6), batch: 2);
     }
 
+    [Theory]
+    [InlineData(0.25)]
+    [InlineData(0.5)]
+    public void RandomDropoutDropsTheRateAndRescalesTheRestDifferentlyEachBatch(double rate)
+    {
+        var model = new Sequential(new Shape(1000), 3, new Dropout(rate));
+        var dropout = (Dropout)model.Layers.Single();
+        using var x = Tensor.Full(new Shape(10, 1000), 1f);
+        using var a = dropout.Forward(x, training: true);
+        var first = a.ToArray();
+        double dropped = first.Count(v => v == 0f) / (double)first.Length;
+        Assert.InRange(dropped, rate - 0.02, rate + 0.02);
+        Assert.All(first.Where(v => v != 0f), v => Assert.Equal((float)(1 / (1 - rate)), v, 5));
+        using var b = dropout.Forward(x, training: true);
+        Assert.NotEqual(first, b.ToArray());
+        using var g = Tensor.Full(new Shape(10, 1000), 2f);
+        using var dx = dropout.Backward(g, true)!;
+        Assert.Equal(b.ToArray().Select(v => 2 * v), dx.ToArray());
+        using var inference = dropout.Forward(x, training: false);
+        Assert.All(inference.ToArray(), v => Assert.Equal(1f, v));
+    }
+
     [Fact]
     public void AveragePoolingWithPadding()
     {

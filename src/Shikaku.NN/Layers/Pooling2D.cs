@@ -1,3 +1,5 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Numerics;
 using System.Text.Json.Nodes;
 using Shikaku.Kernels;
 using Shikaku.Tensors;
@@ -128,8 +130,8 @@ public sealed class Flatten : Layer
 /// </summary>
 public sealed class Dropout : Layer
 {
-    private byte[] _mask = [];
-    private ulong _state = 0x9E3779B97F4A7C15UL;
+    private float[] _mask = []; // per value: 0 (dropped) or 1 / (1 - rate) (kept, rescaled)
+    private uint[] _state = [];
 
     /// <summary>Drops a fraction <paramref name="rate"/> (0 &lt;= rate &lt; 1) of the values while training.</summary>
     public Dropout(double rate)
@@ -150,7 +152,9 @@ public sealed class Dropout : Layer
     /// <inheritdoc/>
     protected override Shape BuildCore(Shape inputShape, Random rng)
     {
-        _state = (ulong)rng.NextInt64() | 1UL;
+        // One xorshift32 stream per vector lane, each seeded from the model's generator (never zero).
+        _state = new uint[Vector<uint>.Count];
+        for (int i = 0; i < _state.Length; i++) _state[i] = (uint)rng.Next(1, int.MaxValue);
         return inputShape;
     }
 
@@ -160,38 +164,49 @@ public sealed class Dropout : Layer
         CheckInput(input);
         if (!training || Rate == 0) return input.Reshape(input.Shape.ToArray()); // identity: a view, no copy
         var y = Tensor.Uninitialized(input.Shape);
-        if (_mask.Length != y.Length) _mask = new byte[y.Length];
-        if (FixedMask != null) FixedMask.CopyTo(_mask, 0);
-        else
-        {
-            // xorshift64*: a fast, seeded generator; keep a value when its top 32 bits clear the rate.
-            uint threshold = (uint)(Rate * 4294967296.0);
-            ulong state = _state;
-            for (int i = 0; i < _mask.Length; i++)
-            {
-                state ^= state >> 12;
-                state ^= state << 25;
-                state ^= state >> 27;
-                _mask[i] = (uint)((state * 0x2545F4914F6CDD1DUL) >> 32) >= threshold ? (byte)1 : (byte)0;
-            }
-            _state = state;
-        }
+        if (_mask.Length != y.Length) _mask = new float[y.Length];
         float scale = (float)(1.0 / (1.0 - Rate));
-        var src = input.Span;
-        var s = y.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = _mask[i] != 0 ? src[i] * scale : 0f;
+        if (FixedMask != null)
+            for (int i = 0; i < _mask.Length; i++) _mask[i] = FixedMask[i] != 0 ? scale : 0f;
+        else
+            DrawMask(_mask, scale);
+        TensorPrimitives.Multiply(input.Span, _mask.AsSpan(0, y.Length), y.Span);
         return y;
+    }
+
+    // Vectorised xorshift32 (13, 17, 5), one stream per lane: a value is kept when its draw clears the rate.
+    private void DrawMask(Span<float> mask, float scale)
+    {
+        if (_state.Length != Vector<uint>.Count) _state = Enumerable.Range(1, Vector<uint>.Count).Select(i => 0x9E3779B9u * (uint)i).ToArray();
+        var state = new Vector<uint>(_state);
+        var threshold = new Vector<uint>((uint)Math.Min(uint.MaxValue, Rate * 4294967296.0));
+        var keep = new Vector<float>(scale);
+        int lanes = Vector<uint>.Count, i = 0;
+        for (; i <= mask.Length - lanes; i += lanes)
+        {
+            state ^= Vector.ShiftLeft(state, 13);
+            state ^= Vector.ShiftRightLogical(state, 17);
+            state ^= Vector.ShiftLeft(state, 5);
+            var kept = Vector.GreaterThanOrEqual(state, threshold);
+            Vector.BitwiseAnd(Vector.AsVectorSingle(kept), keep).CopyTo(mask[i..]);
+        }
+        if (i < mask.Length)
+        {
+            state ^= Vector.ShiftLeft(state, 13);
+            state ^= Vector.ShiftRightLogical(state, 17);
+            state ^= Vector.ShiftLeft(state, 5);
+            for (int lane = 0; i < mask.Length; i++, lane++) mask[i] = state[lane] >= threshold[0] ? scale : 0f;
+        }
+        state.CopyTo(_state);
     }
 
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
     {
         if (!needInputGrad) return null;
-        var dx = outputGrad.Clone();
-        if (Rate == 0) return dx;
-        float scale = (float)(1.0 / (1.0 - Rate));
-        var s = dx.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = _mask[i] != 0 ? s[i] * scale : 0f;
+        if (Rate == 0) return outputGrad.Clone();
+        var dx = Tensor.Uninitialized(outputGrad.Shape);
+        TensorPrimitives.Multiply(outputGrad.Span, _mask.AsSpan(0, dx.Length), dx.Span);
         return dx;
     }
 
