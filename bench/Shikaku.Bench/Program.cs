@@ -36,7 +36,7 @@ internal static class Program
         if (suite == "train-profile")
         {
             TrainProfile.Run();
-            Im2ColProfile.Run();
+            Conv2BackwardProfile.Run();
             return 0;
         }
         if (suite == "onnx")

@@ -60,3 +60,47 @@ internal static unsafe class Im2ColProfile
         }
     }
 }
+
+/// <summary>The steps of the lecture CNN's conv2 backward pass (batch 128), timed one by one.</summary>
+internal static unsafe class Conv2BackwardProfile
+{
+    public static void Run(int reps = 20)
+    {
+        int n = 128, h = 26, w = 26, c = 32, cout = 64;
+        var g = new Shikaku.Kernels.ConvGeometry(h, w, 3, 3, 1, 1, 1, 1, Shikaku.Kernels.Padding.Valid);
+        int m = n * 24 * 24, k = 288;
+        var rng = new Random(1);
+        using var x = Tensor.Uninitialized(new Shape(n, h, w, c));
+        foreach (ref float v in x.Span) v = rng.NextSingle();
+        using var kernel = Tensor.Uninitialized(new Shape(3, 3, c, cout));
+        foreach (ref float v in kernel.Span) v = rng.NextSingle() - 0.5f;
+        using var dy = Tensor.Uninitialized(new Shape(n, 24, 24, cout));
+        foreach (ref float v in dy.Span) v = rng.NextSingle() - 0.5f;
+        using var y = Shikaku.Kernels.Convolution.Conv2D(x, kernel, null, new Shikaku.Kernels.ConvOptions { Activation = Shikaku.Kernels.Activation.Relu });
+        using var cols = Tensor.Uninitialized(new Shape(m, k));
+        using var dw = Tensor.Zeros(3, 3, c, cout);
+        using var db = Tensor.Zeros(cout);
+        using var dx = Tensor.Uninitialized(x.Shape);
+        var steps = new (string Name, Action Run)[]
+        {
+            ("relu backward", () => Shikaku.Kernels.Backward.Activation(y.Span, dy.Span, Shikaku.Kernels.Activation.Relu)),
+            ("im2col gather", () => { fixed (float* px = x.Span, pc = cols.Span) Shikaku.Kernels.Conv.Im2Col.Gather(px, n, h, w, c, g, pc); }),
+            ("bias grad", () => Shikaku.Kernels.Backward.AddColumnSums(dy.Span, cout, db.Span)),
+            ("dP = dy W^T", () => Shikaku.Kernels.Sgemm.Multiply(false, true, m, k, cout, 1f, dy.Span, cout, kernel.Span, cout, 0f, cols.Span, k)),
+            ("col2im scatter", () => { fixed (float* pc = cols.Span, pd = dx.Span) Shikaku.Kernels.Conv.Im2Col.Scatter(pc, n, h, w, c, g, pd); }),
+            ("whole backward", () => Shikaku.Kernels.Backward.Conv2D(x, kernel, dy, Shikaku.Kernels.ConvOptions.Default, dw, db)!.Dispose()),
+        };
+        foreach (var (name, run) in steps)
+        {
+            for (int i = 0; i < 3; i++) run();
+            double best = double.MaxValue;
+            for (int i = 0; i < reps; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                run();
+                best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+            }
+            Console.WriteLine($"{name,-16} {best,7:0.00} ms");
+        }
+    }
+}

@@ -199,3 +199,35 @@ public class PoolingTests
         Assert.Equal([2.5f, 25f], y.ToArray());
     }
 }
+
+public class ConvolutionBackwardTests
+{
+    [Fact]
+    public void WeightGradientOfALargeBatchSplitBetweenThreadsMatchesTheDefinition()
+    {
+        // M = 4*18*18 = 1296 patch rows: large enough for the threads to split the sum over M.
+        var rng = new Random(3);
+        int n = 4, h = 20, w = 20, c = 32, cout = 64;
+        var x = Reference.Random(rng, n * h * w * c);
+        var dy = Reference.Random(rng, n * 18 * 18 * cout);
+        using var input = Tensor.FromArray(x, n, h, w, c);
+        using var kernel = Tensor.FromArray(Reference.Random(rng, 9 * c * cout), 3, 3, c, cout);
+        using var grad = Tensor.FromArray(dy, n, 18, 18, cout);
+        using var dw = Tensor.Full(new Shape(3, 3, c, cout), 1f); // gradients accumulate onto what is there
+        Backward.Conv2D(input, kernel, grad, ConvOptions.Default, dw, null, needInputGrad: false);
+        var expected = new float[9 * c * cout];
+        for (int kh = 0; kh < 3; kh++)
+            for (int kw = 0; kw < 3; kw++)
+                for (int ci = 0; ci < c; ci++)
+                    for (int co = 0; co < cout; co++)
+                    {
+                        double sum = 1;
+                        for (int b = 0; b < n; b++)
+                            for (int oh = 0; oh < 18; oh++)
+                                for (int ow = 0; ow < 18; ow++)
+                                    sum += (double)x[((b * h + oh + kh) * w + ow + kw) * c + ci] * dy[((b * 18 + oh) * 18 + ow) * cout + co];
+                        expected[((kh * 3 + kw) * c + ci) * cout + co] = (float)sum;
+                    }
+        Reference.AssertClose(expected, dw.Span, 2e-3f, "dW");
+    }
+}

@@ -38,8 +38,7 @@ public static class Backward
         using var cols = Tensor.Uninitialized(new Shape(m, k));
         fixed (float* x = input.Span, p = cols.Span)
             Im2Col.Gather(x, n, h, w, c, g, p);
-        // dW += Pᵀ dy  (K x Cout)
-        Sgemm.Multiply(true, false, k, cout, m, 1f, cols.Span, k, outputGrad.Span, cout, 1f, weightGrad.Span, cout);
+        WeightGradient(cols, outputGrad, m, k, cout, weightGrad);
         if (biasGrad != null) AddColumnSums(outputGrad.Span, cout, biasGrad.Span);
         if (!needInputGrad) return null;
         // dP = dy Wᵀ  (M x K), then scatter back.
@@ -48,6 +47,39 @@ public static class Backward
         fixed (float* p = cols.Span, d = dx.Span)
             Im2Col.Scatter(p, n, h, w, c, g, d);
         return dx;
+    }
+
+    /// <summary>
+    /// dW += Pᵀ dy (K x Cout) for a patch matrix P (M x K) with M much larger than K and Cout. The sum
+    /// over M is split between threads, each multiplying its own rows of P and dy into a private
+    /// K x Cout block that is then added: no thread packs the other's operands (a split of dW's rows
+    /// would have every thread pack all of dy).
+    /// </summary>
+    private static unsafe void WeightGradient(Tensor cols, Tensor outputGrad, int m, int k, int cout, Tensor weightGrad)
+    {
+        int threads = Engine.Threads;
+        if (threads <= 1 || m < 64 * threads || (long)m * k * cout < 1L << 22)
+        {
+            Sgemm.Multiply(true, false, k, cout, m, 1f, cols.Span, k, outputGrad.Span, cout, 1f, weightGrad.Span, cout);
+            return;
+        }
+        var partials = new float[threads][];
+        fixed (float* p = cols.Span, dy = outputGrad.Span)
+        {
+            float* pp = p, pdy = dy;
+            Engine.ParallelFor(threads, (first, last) =>
+            {
+                for (int t = first; t < last; t++)
+                {
+                    int r0 = (int)((long)m * t / threads), r1 = (int)((long)m * (t + 1) / threads);
+                    var partial = partials[t] = new float[k * cout];
+                    fixed (float* c = partial)
+                        Gemm.GemmDriver.Run(new Gemm.DenseA(pp + (long)r0 * k, k, transposed: true), pdy + (long)r0 * cout, cout, false,
+                            c, cout, k, cout, r1 - r0, 1f, 0f, default, singleThread: true);
+                }
+            });
+        }
+        foreach (var partial in partials) TensorPrimitives.Add(weightGrad.Span, partial, weightGrad.Span);
     }
 
     /// <summary>

@@ -27,24 +27,25 @@ internal static unsafe class GemmDriver
     /// <summary>Below this many multiply-adds one thread is faster than waking others.</summary>
     private const long ParallelThreshold = 1L << 18;
 
+    /// <param name="singleThread">Run on the calling thread only (the caller already shares the work between threads).</param>
     public static void Run<TA>(TA a, float* b, int ldb, bool transB, float* c, int ldc,
-        int m, int n, int k, float alpha, float beta, GemmEpilogue epilogue) where TA : struct, IPackA
+        int m, int n, int k, float alpha, float beta, GemmEpilogue epilogue, bool singleThread = false) where TA : struct, IPackA
     {
         switch (Engine.Simd)
         {
-            case SimdLevel.Avx512: Run<MicroKernelAvx512, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue); break;
-            case SimdLevel.Avx2: Run<MicroKernelAvx2, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue); break;
-            case SimdLevel.Vector128: Run<MicroKernelVector128, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue); break;
-            default: Run<MicroKernelScalar, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue); break;
+            case SimdLevel.Avx512: Run<MicroKernelAvx512, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
+            case SimdLevel.Avx2: Run<MicroKernelAvx2, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
+            case SimdLevel.Vector128: Run<MicroKernelVector128, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
+            default: Run<MicroKernelScalar, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
         }
     }
 
     private static void Run<TK, TA>(TA a, float* b, int ldb, bool transB, float* c, int ldc,
-        int m, int n, int k, float alpha, float beta, GemmEpilogue epilogue)
+        int m, int n, int k, float alpha, float beta, GemmEpilogue epilogue, bool singleThread)
         where TK : struct, IMicroKernel where TA : struct, IPackA
     {
         if (m == 0 || n == 0) return;
-        int threads = (long)m * n * k < ParallelThreshold ? 1 : Engine.Threads;
+        int threads = singleThread || (long)m * n * k < ParallelThreshold ? 1 : Engine.Threads;
         // Split the longer side of C so each thread's rectangle stays large and the split is even.
         bool splitRows = m >= n || n < threads * TK.NR;
         int parts = Math.Max(1, Math.Min(threads, splitRows ? DivUp(m, TK.MR) : DivUp(n, TK.NR)));
