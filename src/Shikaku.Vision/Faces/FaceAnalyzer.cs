@@ -239,6 +239,10 @@ public sealed class FaceAnalyzer : IDisposable
     /// <summary>The 68 landmarks of a detected face.</summary>
     public FaceLandmarks Landmarks(Image image, FaceDetection detection, bool tiny = false)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(detection);
+        if (detection.ImageWidth != image.Width || detection.ImageHeight != image.Height)
+            throw new ArgumentException($"The detection was made in a {detection.ImageWidth}x{detection.ImageHeight} image, not this {image.Width}x{image.Height} one.", nameof(detection));
         using var pixels = Pixels(image);
         return Landmarks(pixels, detection, tiny) ?? throw new ArgumentException($"The face box {detection.Box} lies outside the {image.Width}x{image.Height} image.", nameof(detection));
     }
