@@ -65,6 +65,29 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void DirectStrideOnePathMatchesReference()
+    {
+        // Stride 1, output channels a multiple of 32, rows of at least 12 outputs: the direct AVX-512 kernel
+        // (on other SIMD levels the GEMM path). Partial last tiles, every padding, kernels 3x3/5x5/1x3/2x2,
+        // bias or none, activations fused in registers (relu, relu6) or applied after (others).
+        var rng = new Random(29);
+        SimdLevels.ForEach(level =>
+        {
+            var cases = new (int N, int H, int W, int C, int KH, int KW, int Cout, Padding Padding, Activation Act)[]
+            {
+                (2, 26, 26, 32, 3, 3, 64, Padding.Valid, Activation.Relu),
+                (1, 9, 19, 5, 3, 3, 32, Padding.Same, Activation.Linear),
+                (3, 7, 14, 17, 5, 5, 96, Padding.Same, Activation.Relu6),
+                (1, 6, 30, 8, 1, 3, 32, Padding.Explicit(1, 0, 2, 1), Activation.LeakyRelu(0.1f)),
+                (2, 13, 13, 12, 2, 2, 64, Padding.Valid, Activation.Sigmoid),
+            };
+            foreach (var (n, h, w, c, kh, kw, cout, padding, act) in cases)
+                Check(rng, n, h, w, c, kh, kw, cout, new ConvOptions { Padding = padding, Activation = act },
+                    $"{level} direct x=[{n},{h},{w},{c}] k={kh}x{kw} cout={cout} {padding} {act}");
+        });
+    }
+
+    [Fact]
     public void LargeConvolutionCrossingGemmBlocksMatchesReference()
     {
         // K = 3*3*40 = 360 > KC and M = 2*20*20 = 800 > MC: several packing blocks per dimension.

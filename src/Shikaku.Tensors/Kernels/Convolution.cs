@@ -145,6 +145,11 @@ public static class Convolution
         }
         if (border != BorderMode.Zero)
             throw new NotSupportedException($"Border mode {border} is supported for depthwise convolutions (groups = channels = {c}); this one has groups = {groups}. Pad the input instead.");
+        if (Conv.DirectConv.Applies(g, groups, c, cout))
+        {
+            Conv.DirectConv.Run(x, n, h, w, c, kernel, cout, bias, g, activation, y);
+            return;
+        }
         int m = n * g.OutH * g.OutW, k = g.KH * g.KW * cg;
         bool pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1
             && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0;

@@ -1,0 +1,123 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Shikaku.Tensors;
+
+namespace Shikaku.Kernels.Conv;
+
+/// <summary>
+/// Direct convolution for stride 1 on AVX-512, output channels in blocks of 32: the GEMM micro-kernel's
+/// 12 x 32 register tile, but the 12 rows are 12 neighbouring output pixels read straight from the NHWC
+/// image (pixel i of a window row is i*C floats further), so nothing is packed. A convolution with few
+/// output channels cannot amortise packing the patch matrix; this one has none to amortise.
+/// Padding is applied once by copying the input into a zero-bordered buffer.
+/// </summary>
+internal static unsafe class DirectConv
+{
+    private const int Rows = 12;
+
+    public static bool Applies(in ConvGeometry g, int groups, int c, int cout) =>
+        Engine.Simd == SimdLevel.Avx512 && groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && cout % 32 == 0 && c >= 4 && g.KH * g.KW > 1 && g.OutW >= Rows;
+
+    public static void Run(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
+        in ConvGeometry g, Activation activation, float* y)
+    {
+        if (g.PadTop == 0 && g.PadBottom == 0 && g.PadLeft == 0 && g.PadRight == 0)
+        {
+            RunValid(x, n, h, w, c, kernel, cout, bias, g, activation, y);
+            return;
+        }
+        int hp = h + g.PadTop + g.PadBottom, wp = w + g.PadLeft + g.PadRight;
+        using var padded = Tensor.Zeros(n, hp, wp, c);
+        fixed (float* p = padded.Span)
+        {
+            for (int b = 0; b < n; b++)
+                for (int r = 0; r < h; r++)
+                    Buffer.MemoryCopy(x + ((long)b * h + r) * w * c, p + (((long)b * hp + r + g.PadTop) * wp + g.PadLeft) * c,
+                        (long)w * c * sizeof(float), (long)w * c * sizeof(float));
+            RunValid(p, n, hp, wp, c, kernel, cout, bias, g, activation, y);
+        }
+    }
+
+    private static void RunValid(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
+        ConvGeometry g, Activation activation, float* y)
+    {
+        int oh = g.OutH, ow = g.OutW, kh = g.KH, kw = g.KW;
+        Engine.ParallelFor(n * oh, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+        {
+            for (int row = first; row < last; row++)
+            {
+                int b = row / oh, r = row - b * oh;
+                float* input = x + ((long)b * h + r) * w * c;
+                float* output = y + (long)row * ow * cout;
+                for (int co = 0; co < cout; co += 32)
+                    for (int col = 0; col < ow; col += Rows)
+                    {
+                        int count = Math.Min(Rows, ow - col);
+                        // A partial tile recomputes the last full tile's pixels (same values) so the kernel always has 12 rows.
+                        int start = count == Rows ? col : ow - Rows;
+                        Tile(input + (long)start * c, w, c, kh, kw, kernel + co, cout, bias == null ? null : bias + co, activation,
+                            output + (long)start * cout + co, cout);
+                    }
+            }
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile(float* x, int w, int c, int kh, int kw, float* kernel, int cout, float* bias, Activation activation,
+        float* y, int ldy)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default, c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+        nint c1 = c, c2 = 2 * c;
+        // One flat loop over (tap, channel), so the JIT keeps the 24 accumulators in registers; at the end of a
+        // tap's channels the pointers jump to the next tap (kernel row j + 1, or the next input row).
+        float* a0 = x, k = kernel;
+        int j = 0, ci = 0;
+        for (int q = kh * kw * c; q > 0; q--)
+        {
+            var b0 = Vector512.Load(k);
+            var b1 = Vector512.Load(k + 16);
+            float* a3 = a0 + 3 * c1, a6 = a0 + 6 * c1, a9 = a0 + 9 * c1;
+            Vector512<float> v;
+            v = Vector512.Create(a0[0]); c00 = Vector512.FusedMultiplyAdd(b0, v, c00); c01 = Vector512.FusedMultiplyAdd(b1, v, c01);
+            v = Vector512.Create(a0[c1]); c10 = Vector512.FusedMultiplyAdd(b0, v, c10); c11 = Vector512.FusedMultiplyAdd(b1, v, c11);
+            v = Vector512.Create(a0[c2]); c20 = Vector512.FusedMultiplyAdd(b0, v, c20); c21 = Vector512.FusedMultiplyAdd(b1, v, c21);
+            v = Vector512.Create(a3[0]); c30 = Vector512.FusedMultiplyAdd(b0, v, c30); c31 = Vector512.FusedMultiplyAdd(b1, v, c31);
+            v = Vector512.Create(a3[c1]); c40 = Vector512.FusedMultiplyAdd(b0, v, c40); c41 = Vector512.FusedMultiplyAdd(b1, v, c41);
+            v = Vector512.Create(a3[c2]); c50 = Vector512.FusedMultiplyAdd(b0, v, c50); c51 = Vector512.FusedMultiplyAdd(b1, v, c51);
+            v = Vector512.Create(a6[0]); c60 = Vector512.FusedMultiplyAdd(b0, v, c60); c61 = Vector512.FusedMultiplyAdd(b1, v, c61);
+            v = Vector512.Create(a6[c1]); c70 = Vector512.FusedMultiplyAdd(b0, v, c70); c71 = Vector512.FusedMultiplyAdd(b1, v, c71);
+            v = Vector512.Create(a6[c2]); c80 = Vector512.FusedMultiplyAdd(b0, v, c80); c81 = Vector512.FusedMultiplyAdd(b1, v, c81);
+            v = Vector512.Create(a9[0]); c90 = Vector512.FusedMultiplyAdd(b0, v, c90); c91 = Vector512.FusedMultiplyAdd(b1, v, c91);
+            v = Vector512.Create(a9[c1]); ca0 = Vector512.FusedMultiplyAdd(b0, v, ca0); ca1 = Vector512.FusedMultiplyAdd(b1, v, ca1);
+            v = Vector512.Create(a9[c2]); cb0 = Vector512.FusedMultiplyAdd(b0, v, cb0); cb1 = Vector512.FusedMultiplyAdd(b1, v, cb1);
+            a0++;
+            k += cout;
+            if (++ci == c)
+            {
+                ci = 0;
+                if (++j == kw) { j = 0; a0 += (w - kw) * c1; }
+            }
+        }
+        var bias0 = bias == null ? Vector512<float>.Zero : Vector512.Load(bias);
+        var bias1 = bias == null ? Vector512<float>.Zero : Vector512.Load(bias + 16);
+        // ReLU and ReLU6 are applied in registers; other activations afterwards, once the accumulators are
+        // stored (a call while they are live would make the JIT keep them in memory).
+        var lo = activation.Kind is ActivationKind.Relu or ActivationKind.Relu6 ? Vector512<float>.Zero : Vector512.Create(float.NegativeInfinity);
+        var hi = activation.Kind == ActivationKind.Relu6 ? Vector512.Create(6f) : Vector512.Create(float.PositiveInfinity);
+        Vector512.Min(Vector512.Max(c00 + bias0, lo), hi).Store(y + 0 * ldy); Vector512.Min(Vector512.Max(c01 + bias1, lo), hi).Store(y + 0 * ldy + 16);
+        Vector512.Min(Vector512.Max(c10 + bias0, lo), hi).Store(y + 1 * ldy); Vector512.Min(Vector512.Max(c11 + bias1, lo), hi).Store(y + 1 * ldy + 16);
+        Vector512.Min(Vector512.Max(c20 + bias0, lo), hi).Store(y + 2 * ldy); Vector512.Min(Vector512.Max(c21 + bias1, lo), hi).Store(y + 2 * ldy + 16);
+        Vector512.Min(Vector512.Max(c30 + bias0, lo), hi).Store(y + 3 * ldy); Vector512.Min(Vector512.Max(c31 + bias1, lo), hi).Store(y + 3 * ldy + 16);
+        Vector512.Min(Vector512.Max(c40 + bias0, lo), hi).Store(y + 4 * ldy); Vector512.Min(Vector512.Max(c41 + bias1, lo), hi).Store(y + 4 * ldy + 16);
+        Vector512.Min(Vector512.Max(c50 + bias0, lo), hi).Store(y + 5 * ldy); Vector512.Min(Vector512.Max(c51 + bias1, lo), hi).Store(y + 5 * ldy + 16);
+        Vector512.Min(Vector512.Max(c60 + bias0, lo), hi).Store(y + 6 * ldy); Vector512.Min(Vector512.Max(c61 + bias1, lo), hi).Store(y + 6 * ldy + 16);
+        Vector512.Min(Vector512.Max(c70 + bias0, lo), hi).Store(y + 7 * ldy); Vector512.Min(Vector512.Max(c71 + bias1, lo), hi).Store(y + 7 * ldy + 16);
+        Vector512.Min(Vector512.Max(c80 + bias0, lo), hi).Store(y + 8 * ldy); Vector512.Min(Vector512.Max(c81 + bias1, lo), hi).Store(y + 8 * ldy + 16);
+        Vector512.Min(Vector512.Max(c90 + bias0, lo), hi).Store(y + 9 * ldy); Vector512.Min(Vector512.Max(c91 + bias1, lo), hi).Store(y + 9 * ldy + 16);
+        Vector512.Min(Vector512.Max(ca0 + bias0, lo), hi).Store(y + 10 * ldy); Vector512.Min(Vector512.Max(ca1 + bias1, lo), hi).Store(y + 10 * ldy + 16);
+        Vector512.Min(Vector512.Max(cb0 + bias0, lo), hi).Store(y + 11 * ldy); Vector512.Min(Vector512.Max(cb1 + bias1, lo), hi).Store(y + 11 * ldy + 16);
+        if (activation.Kind is not (ActivationKind.Linear or ActivationKind.Relu or ActivationKind.Relu6))
+            for (int i = 0; i < Rows; i++) ElementwiseOps.Activate(new Span<float>(y + i * ldy, 32), activation);
+    }
+}
