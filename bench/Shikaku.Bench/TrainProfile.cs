@@ -81,6 +81,7 @@ internal static unsafe class Conv2BackwardProfile
         using var dw = Tensor.Zeros(3, 3, c, cout);
         using var db = Tensor.Zeros(cout);
         using var dx = Tensor.Uninitialized(x.Shape);
+        using var flippedKernel = Tensor.Uninitialized(new Shape(3, 3, cout, c));
         var steps = new (string Name, Action Run)[]
         {
             ("relu backward", () => Shikaku.Kernels.Backward.Activation(y.Span, dy.Span, Shikaku.Kernels.Activation.Relu)),
@@ -88,6 +89,7 @@ internal static unsafe class Conv2BackwardProfile
             ("bias grad", () => Shikaku.Kernels.Backward.AddColumnSums(dy.Span, cout, db.Span)),
             ("dP = dy W^T", () => Shikaku.Kernels.Sgemm.Multiply(false, true, m, k, cout, 1f, dy.Span, cout, kernel.Span, cout, 0f, cols.Span, k)),
             ("col2im scatter", () => { fixed (float* pc = cols.Span, pd = dx.Span) Shikaku.Kernels.Conv.Im2Col.Scatter(pc, n, h, w, c, g, pd); }),
+            ("dx as conv", () => Shikaku.Kernels.Convolution.Conv2D(dy, flippedKernel, null, new Shikaku.Kernels.ConvOptions { Padding = Shikaku.Kernels.Padding.Explicit(2) }).Dispose()),
             ("whole backward", () => Shikaku.Kernels.Backward.Conv2D(x, kernel, dy, Shikaku.Kernels.ConvOptions.Default, dw, db)!.Dispose()),
         };
         foreach (var (name, run) in steps)

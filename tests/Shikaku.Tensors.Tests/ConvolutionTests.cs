@@ -80,6 +80,8 @@ public class ConvolutionTests
                 (3, 7, 14, 17, 5, 5, 96, Padding.Same, Activation.Relu6),
                 (1, 6, 30, 8, 1, 3, 32, Padding.Explicit(1, 0, 2, 1), Activation.LeakyRelu(0.1f)),
                 (2, 13, 13, 12, 2, 2, 64, Padding.Valid, Activation.Sigmoid),
+                (1, 8, 7, 16, 3, 3, 32, Padding.Same, Activation.Relu),
+                (2, 6, 6, 9, 3, 3, 64, Padding.Valid, Activation.Linear),
             };
             foreach (var (n, h, w, c, kh, kw, cout, padding, act) in cases)
                 Check(rng, n, h, w, c, kh, kw, cout, new ConvOptions { Padding = padding, Activation = act },
@@ -252,5 +254,38 @@ public class ConvolutionBackwardTests
                         expected[((kh * 3 + kw) * c + ci) * cout + co] = (float)sum;
                     }
         Reference.AssertClose(expected, dw.Span, 2e-3f, "dW");
+    }
+
+    [Theory]
+    [InlineData("valid")]
+    [InlineData("same")]
+    public void InputGradientOfAStrideOneConvolutionMatchesTheDefinition(string padding)
+    {
+        // 32 input channels and rows of at least 12: dx is computed as a convolution by the direct kernel.
+        var rng = new Random(31);
+        int n = 2, h = 14, w = 15, c = 32, cout = 16;
+        var options = new ConvOptions { Padding = Padding.Parse(padding) };
+        var g = options.Geometry(h, w, 3, 3);
+        var k = Reference.Random(rng, 9 * c * cout);
+        var dy = Reference.Random(rng, n * g.OutH * g.OutW * cout);
+        using var input = Tensor.FromArray(Reference.Random(rng, n * h * w * c), n, h, w, c);
+        using var kernel = Tensor.FromArray(k, 3, 3, c, cout);
+        using var grad = Tensor.FromArray(dy, n, g.OutH, g.OutW, cout);
+        using var dw = Tensor.Zeros(3, 3, c, cout);
+        using var dx = Backward.Conv2D(input, kernel, grad, options, dw, null)!;
+        var expected = new float[n * h * w * c];
+        for (int b = 0; b < n; b++)
+            for (int oh = 0; oh < g.OutH; oh++)
+                for (int ow = 0; ow < g.OutW; ow++)
+                    for (int kh = 0; kh < 3; kh++)
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            int ih = oh - g.PadTop + kh, iw = ow - g.PadLeft + kw;
+                            if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                            for (int ci = 0; ci < c; ci++)
+                                for (int co = 0; co < cout; co++)
+                                    expected[((b * h + ih) * w + iw) * c + ci] += k[((kh * 3 + kw) * c + ci) * cout + co] * dy[((b * g.OutH + oh) * g.OutW + ow) * cout + co];
+                        }
+        Reference.AssertClose(expected, dx.Span, 1e-3f, $"dx {padding}");
     }
 }

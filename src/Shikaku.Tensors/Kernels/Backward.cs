@@ -41,12 +41,38 @@ public static class Backward
         WeightGradient(cols, outputGrad, m, k, cout, weightGrad);
         if (biasGrad != null) AddColumnSums(outputGrad.Span, cout, biasGrad.Span);
         if (!needInputGrad) return null;
+        if (InputGradientByConvolution(outputGrad, kernel, g, c, cout) is { } direct) return direct;
         // dP = dy Wᵀ  (M x K), then scatter back.
         Sgemm.Multiply(false, true, m, k, cout, 1f, outputGrad.Span, cout, kernel.Span, cout, 0f, cols.Span, k);
         var dx = Tensor.Uninitialized(input.Shape);
         fixed (float* p = cols.Span, d = dx.Span)
             Im2Col.Scatter(p, n, h, w, c, g, d);
         return dx;
+    }
+
+    /// <summary>
+    /// For stride 1 and no dilation, dx is itself a convolution: dy padded by (KH-1-top, KH-1-bottom,
+    /// KW-1-left, KW-1-right) with the kernel flipped in space and its channels swapped,
+    /// W'[kh, kw, co, ci] = W[KH-1-kh, KW-1-kw, ci, co]. When the direct kernel takes that convolution it
+    /// replaces dP = dy Wᵀ and the scatter; otherwise null.
+    /// </summary>
+    private static Tensor? InputGradientByConvolution(Tensor outputGrad, Tensor kernel, in ConvGeometry g, int c, int cout)
+    {
+        if (g.StrideH != 1 || g.StrideW != 1 || g.DilationH != 1 || g.DilationW != 1) return null;
+        int top = g.KH - 1 - g.PadTop, bottom = g.KH - 1 - g.PadBottom, left = g.KW - 1 - g.PadLeft, right = g.KW - 1 - g.PadRight;
+        if (top < 0 || bottom < 0 || left < 0 || right < 0) return null;
+        var options = new ConvOptions { Padding = Padding.Explicit(top, bottom, left, right) };
+        var full = options.Geometry(g.OutH, g.OutW, g.KH, g.KW);
+        if (full.OutH != g.InH || full.OutW != g.InW || !DirectConv.Applies(full, 1, cout, c)) return null;
+        using var flipped = Tensor.Uninitialized(new Shape(g.KH, g.KW, cout, c));
+        var w = kernel.Span;
+        var f = flipped.Span;
+        for (int kh = 0; kh < g.KH; kh++)
+            for (int kw = 0; kw < g.KW; kw++)
+                for (int ci = 0; ci < c; ci++)
+                    for (int co = 0; co < cout; co++)
+                        f[((kh * g.KW + kw) * cout + co) * c + ci] = w[(((g.KH - 1 - kh) * g.KW + (g.KW - 1 - kw)) * c + ci) * cout + co];
+        return Convolution.Conv2D(outputGrad, flipped, null, options);
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using Shikaku.Tensors;
 
 namespace Shikaku.Kernels.Conv;
 
@@ -9,7 +9,7 @@ namespace Shikaku.Kernels.Conv;
 /// 12 x 32 register tile, but the 12 rows are 12 neighbouring output pixels read straight from the NHWC
 /// image (pixel i of a window row is i*C floats further), so nothing is packed. A convolution with few
 /// output channels cannot amortise packing the patch matrix; this one has none to amortise.
-/// Padding is applied once by copying the input into a zero-bordered buffer.
+/// With padding, the few input rows each output row reads are copied into a zero-bordered strip.
 /// </summary>
 internal static unsafe class DirectConv
 {
@@ -17,48 +17,67 @@ internal static unsafe class DirectConv
 
     public static bool Applies(in ConvGeometry g, int groups, int c, int cout) =>
         Engine.Simd == SimdLevel.Avx512 && groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && cout % 32 == 0 && c >= 4 && g.KH * g.KW > 1 && g.OutW >= Rows;
+        && cout % 32 == 0 && c >= 4 && g.KH * g.KW > 1 && g.OutW >= 4;
 
     public static void Run(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
         in ConvGeometry g, Activation activation, float* y)
     {
-        if (g.PadTop == 0 && g.PadBottom == 0 && g.PadLeft == 0 && g.PadRight == 0)
-        {
-            RunValid(x, n, h, w, c, kernel, cout, bias, g, activation, y);
-            return;
-        }
-        int hp = h + g.PadTop + g.PadBottom, wp = w + g.PadLeft + g.PadRight;
-        using var padded = Tensor.Zeros(n, hp, wp, c);
-        fixed (float* p = padded.Span)
-        {
-            for (int b = 0; b < n; b++)
-                for (int r = 0; r < h; r++)
-                    Buffer.MemoryCopy(x + ((long)b * h + r) * w * c, p + (((long)b * hp + r + g.PadTop) * wp + g.PadLeft) * c,
-                        (long)w * c * sizeof(float), (long)w * c * sizeof(float));
-            RunValid(p, n, hp, wp, c, kernel, cout, bias, g, activation, y);
-        }
-    }
-
-    private static void RunValid(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
-        ConvGeometry g, Activation activation, float* y)
-    {
-        int oh = g.OutH, ow = g.OutW, kh = g.KH, kw = g.KW;
+        int oh = g.OutH, ow = g.OutW, kh = g.KH, kw = g.KW, pt = g.PadTop, pl = g.PadLeft;
+        bool padded = g.PadTop != 0 || g.PadBottom != 0 || g.PadLeft != 0 || g.PadRight != 0;
+        int wp = w + g.PadLeft + g.PadRight;
         Engine.ParallelFor(n * oh, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
         {
-            for (int row = first; row < last; row++)
+            // With padding, the KH input rows an output row reads are copied into a zero-bordered strip.
+            float* strip = padded ? (float*)NativeMemory.AlignedAlloc((nuint)((long)kh * wp * c * sizeof(float)), 64) : null;
+            try
             {
-                int b = row / oh, r = row - b * oh;
-                float* input = x + ((long)b * h + r) * w * c;
-                float* output = y + (long)row * ow * cout;
-                for (int co = 0; co < cout; co += 32)
-                    for (int col = 0; col < ow; col += Rows)
+                for (int row = first; row < last; row++)
+                {
+                    int b = row / oh, r = row - b * oh;
+                    float* input;
+                    int stride;
+                    if (padded)
                     {
-                        int count = Math.Min(Rows, ow - col);
-                        // A partial tile recomputes the last full tile's pixels (same values) so the kernel always has 12 rows.
-                        int start = count == Rows ? col : ow - Rows;
-                        Tile(input + (long)start * c, w, c, kh, kw, kernel + co, cout, bias == null ? null : bias + co, activation,
-                            output + (long)start * cout + co, cout);
+                        for (int i = 0; i < kh; i++)
+                        {
+                            float* dst = strip + (long)i * wp * c;
+                            int ih = r - pt + i;
+                            if (ih < 0 || ih >= h)
+                            {
+                                new Span<float>(dst, wp * c).Clear();
+                                continue;
+                            }
+                            new Span<float>(dst, pl * c).Clear();
+                            Buffer.MemoryCopy(x + (((long)b * h + ih) * w) * c, dst + (long)pl * c, (long)w * c * sizeof(float), (long)w * c * sizeof(float));
+                            new Span<float>(dst + (long)(pl + w) * c, (wp - pl - w) * c).Clear();
+                        }
+                        input = strip;
+                        stride = wp;
                     }
+                    else
+                    {
+                        input = x + ((long)b * h + r) * w * c;
+                        stride = w;
+                    }
+                    float* output = y + (long)row * ow * cout;
+                    int full = ow / Rows * Rows;
+                    for (int co = 0; co < cout; co += 32)
+                    {
+                        float* kc = kernel + co, bc = bias == null ? null : bias + co;
+                        for (int col = 0; col < full; col += Rows)
+                            Tile(input + (long)col * c, stride, c, kh, kw, kc, cout, bc, activation, output + (long)col * cout + co, cout);
+                        // The rest in tiles of 4; the last may recompute pixels of the one before (same values).
+                        for (int col = full; col < ow; col += 4)
+                        {
+                            int start = Math.Min(col, ow - 4);
+                            Tile4(input + (long)start * c, stride, c, kh, kw, kc, cout, bc, activation, output + (long)start * cout + co, cout);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                if (strip != null) NativeMemory.AlignedFree(strip);
             }
         });
     }
@@ -119,5 +138,43 @@ internal static unsafe class DirectConv
         Vector512.Min(Vector512.Max(cb0 + bias0, lo), hi).Store(y + 11 * ldy); Vector512.Min(Vector512.Max(cb1 + bias1, lo), hi).Store(y + 11 * ldy + 16);
         if (activation.Kind is not (ActivationKind.Linear or ActivationKind.Relu or ActivationKind.Relu6))
             for (int i = 0; i < Rows; i++) ElementwiseOps.Activate(new Span<float>(y + i * ldy, 32), activation);
+    }
+
+    /// <summary>The same as <see cref="Tile"/> for 4 output pixels (the ends of rows that are not a multiple of 12).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4(float* x, int w, int c, int kh, int kw, float* kernel, int cout, float* bias, Activation activation,
+        float* y, int ldy)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        nint c1 = c, c2 = 2 * c, c3 = 3 * c;
+        float* a0 = x, k = kernel;
+        int j = 0, ci = 0;
+        for (int q = kh * kw * c; q > 0; q--)
+        {
+            var b0 = Vector512.Load(k);
+            var b1 = Vector512.Load(k + 16);
+            Vector512<float> v;
+            v = Vector512.Create(a0[0]); c00 = Vector512.FusedMultiplyAdd(b0, v, c00); c01 = Vector512.FusedMultiplyAdd(b1, v, c01);
+            v = Vector512.Create(a0[c1]); c10 = Vector512.FusedMultiplyAdd(b0, v, c10); c11 = Vector512.FusedMultiplyAdd(b1, v, c11);
+            v = Vector512.Create(a0[c2]); c20 = Vector512.FusedMultiplyAdd(b0, v, c20); c21 = Vector512.FusedMultiplyAdd(b1, v, c21);
+            v = Vector512.Create(a0[c3]); c30 = Vector512.FusedMultiplyAdd(b0, v, c30); c31 = Vector512.FusedMultiplyAdd(b1, v, c31);
+            a0++;
+            k += cout;
+            if (++ci == c)
+            {
+                ci = 0;
+                if (++j == kw) { j = 0; a0 += (w - kw) * c1; }
+            }
+        }
+        var bias0 = bias == null ? Vector512<float>.Zero : Vector512.Load(bias);
+        var bias1 = bias == null ? Vector512<float>.Zero : Vector512.Load(bias + 16);
+        var lo = activation.Kind is ActivationKind.Relu or ActivationKind.Relu6 ? Vector512<float>.Zero : Vector512.Create(float.NegativeInfinity);
+        var hi = activation.Kind == ActivationKind.Relu6 ? Vector512.Create(6f) : Vector512.Create(float.PositiveInfinity);
+        Vector512.Min(Vector512.Max(c00 + bias0, lo), hi).Store(y + 0 * ldy); Vector512.Min(Vector512.Max(c01 + bias1, lo), hi).Store(y + 0 * ldy + 16);
+        Vector512.Min(Vector512.Max(c10 + bias0, lo), hi).Store(y + 1 * ldy); Vector512.Min(Vector512.Max(c11 + bias1, lo), hi).Store(y + 1 * ldy + 16);
+        Vector512.Min(Vector512.Max(c20 + bias0, lo), hi).Store(y + 2 * ldy); Vector512.Min(Vector512.Max(c21 + bias1, lo), hi).Store(y + 2 * ldy + 16);
+        Vector512.Min(Vector512.Max(c30 + bias0, lo), hi).Store(y + 3 * ldy); Vector512.Min(Vector512.Max(c31 + bias1, lo), hi).Store(y + 3 * ldy + 16);
+        if (activation.Kind is not (ActivationKind.Linear or ActivationKind.Relu or ActivationKind.Relu6))
+            for (int i = 0; i < 4; i++) ElementwiseOps.Activate(new Span<float>(y + i * ldy, 32), activation);
     }
 }
