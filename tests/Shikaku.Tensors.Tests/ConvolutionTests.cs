@@ -82,6 +82,8 @@ public class ConvolutionTests
                 (2, 13, 13, 12, 2, 2, 64, Padding.Valid, Activation.Sigmoid),
                 (1, 8, 7, 16, 3, 3, 32, Padding.Same, Activation.Relu),
                 (2, 6, 6, 9, 3, 3, 64, Padding.Valid, Activation.Linear),
+                (2, 28, 28, 1, 3, 3, 32, Padding.Valid, Activation.Relu),
+                (1, 10, 13, 2, 3, 3, 64, Padding.Same, Activation.Linear),
             };
             foreach (var (n, h, w, c, kh, kw, cout, padding, act) in cases)
                 Check(rng, n, h, w, c, kh, kw, cout, new ConvOptions { Padding = padding, Activation = act },

@@ -136,8 +136,8 @@ public static class Convolution
         in ConvGeometry g, int groups, Activation activation, BorderMode border, float* y)
     {
         int cg = c / groups, coutg = cout / groups;
-        // Depthwise kernel: one window per channel. A single-channel input with many outputs (a first
-        // layer) is better served by the GEMM, unless it needs a border mode only the depthwise kernel has.
+        // Depthwise kernel: one window per channel. A single-channel input with many outputs (a first layer)
+        // is better served by the direct or GEMM kernels below, unless it needs a border mode only the depthwise kernel has.
         if (groups == c && (c > 1 || coutg == 1 || border != BorderMode.Zero))
         {
             DepthwiseKernel.Run(x, n, h, w, c, kernel, coutg, bias, g, activation, border, y);

@@ -17,7 +17,7 @@ internal static unsafe class DirectConv
 
     public static bool Applies(in ConvGeometry g, int groups, int c, int cout) =>
         Engine.Simd == SimdLevel.Avx512 && groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && cout % 32 == 0 && c >= 4 && g.KH * g.KW > 1 && g.OutW >= 4;
+        && cout % 32 == 0 && c >= 1 && g.KH * g.KW > 1 && g.OutW >= 4;
 
     public static void Run(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
         in ConvGeometry g, Activation activation, float* y)
