@@ -20,7 +20,7 @@ if [ "$suites" = all ] || [ ! -f "$results" ]; then
 else
   # Keep the last results of the suites not rerun ("onnx" goes with "train").
   keep="$(mktemp)"
-  grep -v -E "\"suite\":\"($(echo "$suites" | sed 's/train/train|onnx/; s/ /|/g'))\"" "$results" > "$keep" || true
+  grep -v -E "\"suite\": ?\"($(echo "$suites" | sed 's/train/train|onnx/; s/ /|/g'))\"" "$results" > "$keep" || true
   mv "$keep" "$results"
 fi
 
