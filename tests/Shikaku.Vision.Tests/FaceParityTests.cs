@@ -173,4 +173,25 @@ public sealed class FaceParityTests : IClassFixture<FaceParityTests.Analyzer>
         var expected = _faces.Detect(small).Select(d => d.Box with { X = d.Box.X + 700, Y = d.Box.Y + 500 }).ToList();
         foreach (var box in expected) Assert.True(tiled.Any(f => f.Box.IoU(box) > 0.6), $"{box} not in {string.Join("; ", tiled.Select(t => $"{t.Box} {t.Score:0.00}"))}");
     }
+
+    [Fact]
+    public void Annotation_draws_on_a_copy_and_bad_options_are_named()
+    {
+        var photo = FaceApiGolden.Photo("sample1");
+        var before = (byte[])photo.Pixels.Clone();
+        var faces = _faces.Analyze(photo, new FaceAnalysisOptions { Descriptors = false, Expressions = false, AgeGender = false });
+        var drawn = FaceAnnotator.Draw(photo, faces, (f, i) => $"face {i + 1}");
+        Assert.Equal(before, photo.Pixels); // the input is untouched
+        Assert.Equal((photo.Width, photo.Height), (drawn.Width, drawn.Height));
+        // The box outline changes pixels on the box's top edge; a corner of the photo far from faces stays as it was.
+        var box = faces[0].Detection.Box;
+        int x = (int)(box.X + box.Width / 2), y = (int)box.Y;
+        int at = (y * photo.Width + x) * 3;
+        Assert.NotEqual(before.AsSpan(at, 3).ToArray(), drawn.Pixels.AsSpan(at, 3).ToArray());
+        Assert.Equal(before.AsSpan(0, 30).ToArray(), drawn.Pixels.AsSpan(0, 30).ToArray());
+        Assert.Contains("MinScore", Assert.Throws<ArgumentOutOfRangeException>(() => _faces.Detect(photo, new FaceDetectorOptions { MinScore = 1.5 })).ParamName);
+        Assert.Contains("InputSize", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            _faces.Detect(photo, new FaceDetectorOptions { Detector = FaceDetectorKind.Tiny, InputSize = 400 })).ParamName);
+        Assert.Throws<ArgumentException>(() => _faces.Landmarks(photo.Resize(100, 100), faces[0].Detection));
+    }
 }
