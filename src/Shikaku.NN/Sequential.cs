@@ -237,9 +237,20 @@ public sealed class Sequential
         var current = x;
         try
         {
-            foreach (var layer in _layers)
+            for (int i = 0; i < _layers.Count; i++)
             {
-                var next = layer.Forward(current, training);
+                Tensor next;
+                // Inference: a convolution followed by 2x2 max pooling runs as one fused kernel (same values).
+                if (!training && _layers[i] is Conv2D conv && i + 1 < _layers.Count && _layers[i + 1] is MaxPooling2D pool
+                    && pool.Options is { SizeH: 2, SizeW: 2, StrideH: 2, StrideW: 2, Padding.Kind: Kernels.PaddingKind.Valid })
+                {
+                    next = conv.ForwardMaxPooled(current);
+                    i++;
+                }
+                else
+                {
+                    next = _layers[i].Forward(current, training);
+                }
                 if (disposeInput || current != x) current.Dispose();
                 current = next;
             }

@@ -114,3 +114,25 @@ public class ModelTests
         Assert.Throws<InvalidOperationException>(() => model.Fit(new TensorData(x, [0, 1]), 1));
     }
 }
+
+public class FusedInferenceTests
+{
+    [Fact]
+    public void ConvolutionFollowedByMaxPoolingPredictsExactlyAsTheLayersOneByOne()
+    {
+        // The lecture CNN: Conv2D(64) + MaxPooling2D(2) are fused at inference.
+        var model = Shikaku.NN.Models.LectureCnn();
+        var rng = new Random(4);
+        using var x = Tensor.FromArray(Enumerable.Range(0, 5 * 28 * 28).Select(_ => rng.NextSingle()).ToArray(), 5, 28, 28, 1);
+        using var fused = model.Predict(x);
+        Tensor current = x.Reshape(5, 28, 28, 1);
+        foreach (var layer in model.Layers)
+        {
+            var next = layer.Forward(current, training: false);
+            current.Dispose();
+            current = next;
+        }
+        using (current)
+            Assert.Equal(current.ToArray(), fused.ToArray());
+    }
+}

@@ -290,4 +290,22 @@ public class ConvolutionBackwardTests
                         }
         Reference.AssertClose(expected, dx.Span, 1e-3f, $"dx {padding}");
     }
+
+    [Theory]
+    [InlineData(2, 26, 26, 32, 64, "valid")]
+    [InlineData(1, 17, 21, 3, 32, "same")]
+    [InlineData(3, 9, 30, 16, 96, "valid")]
+    public void FusedConvolutionAndMaxPoolingEqualsThemOneAfterTheOther(int n, int h, int w, int c, int cout, string padding)
+    {
+        var rng = new Random(37);
+        using var x = Tensor.FromArray(Reference.Random(rng, n * h * w * c), n, h, w, c);
+        using var k = Tensor.FromArray(Reference.Random(rng, 9 * c * cout), 3, 3, c, cout);
+        using var b = Tensor.FromArray(Reference.Random(rng, cout), cout);
+        var options = new ConvOptions { Padding = Padding.Parse(padding), Activation = Activation.Relu };
+        using var conv = Convolution.Conv2D(x, k, b, options);
+        using var expected = Pooling.MaxPool2D(conv, new PoolOptions(2));
+        using var fused = Convolution.Conv2DMaxPool2x2(x, k, b, options);
+        Assert.Equal(expected.Shape, fused.Shape);
+        Assert.Equal(expected.ToArray(), fused.ToArray());
+    }
 }

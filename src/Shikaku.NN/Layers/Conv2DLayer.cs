@@ -44,6 +44,16 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
         return _output;
     }
 
+    /// <summary>
+    /// Inference only: this layer followed by 2x2 max pooling (stride 2, valid), fused so the full-size
+    /// convolution output never reaches memory. Same values as Forward then MaxPooling2D(2).
+    /// </summary>
+    internal Tensor ForwardMaxPooled(Tensor input)
+    {
+        CheckInput(input);
+        return Convolution.Conv2DMaxPool2x2(input, _kernel!.Value, _bias!.Value, Options);
+    }
+
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
     {

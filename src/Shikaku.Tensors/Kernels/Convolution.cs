@@ -95,6 +95,29 @@ public static class Convolution
         return Conv2D(input, grouped, bias, options with { Groups = input.Shape[3] });
     }
 
+    /// <summary>
+    /// max_pool_2x2(act(conv(x, kernel) + bias)) (pooling window 2, stride 2, valid), for inference. Where the
+    /// direct kernel applies, pairs of convolution rows are pooled as they are computed and the full-size
+    /// convolution output never reaches memory; otherwise the two operations run one after the other. Same result.
+    /// </summary>
+    public static unsafe Tensor Conv2DMaxPool2x2(Tensor input, Tensor kernel, Tensor? bias, ConvOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var shape = OutputShape(input?.Shape ?? throw new ArgumentNullException(nameof(input)), kernel?.Shape ?? throw new ArgumentNullException(nameof(kernel)), options);
+        if (bias != null && (bias.Rank != 1 || bias.Shape[0] != shape[3]))
+            throw new ArgumentException($"Bias must be [{shape[3]}] (one value per output channel), got {bias.Shape}.", nameof(bias));
+        var g = options.Geometry(input.Shape[1], input.Shape[2], kernel.Shape[0], kernel.Shape[1]);
+        if (options.Border != BorderMode.Zero || !Conv.DirectConv.Applies(g, options.Groups, input.Shape[3], shape[3]) || g.OutH < 2 || g.OutW < 8)
+        {
+            using var y = Conv2D(input, kernel, bias, options);
+            return Pooling.MaxPool2D(y, new PoolOptions(2));
+        }
+        var output = Tensor.Uninitialized(new Shape(shape[0], g.OutH / 2, g.OutW / 2, shape[3]));
+        fixed (float* x = input.Span, k = kernel.Span, o = output.Span, b = bias == null ? default : bias.Span)
+            Conv.DirectConv.RunMaxPooled(x, input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], k, shape[3], bias == null ? null : b, g, options.Activation, o);
+        return output;
+    }
+
     /// <summary>The output shape [N, OH, OW, Cout], or a clear error naming the mismatch.</summary>
     public static Shape OutputShape(Shape input, Shape kernel, ConvOptions options)
     {

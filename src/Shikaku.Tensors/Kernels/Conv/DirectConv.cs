@@ -22,64 +22,120 @@ internal static unsafe class DirectConv
     public static void Run(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
         in ConvGeometry g, Activation activation, float* y)
     {
-        int oh = g.OutH, ow = g.OutW, kh = g.KH, kw = g.KW, pt = g.PadTop, pl = g.PadLeft;
-        bool padded = g.PadTop != 0 || g.PadBottom != 0 || g.PadLeft != 0 || g.PadRight != 0;
-        int wp = w + g.PadLeft + g.PadRight;
+        var geometry = g;
+        int oh = g.OutH, ow = g.OutW;
         Engine.ParallelFor(n * oh, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
         {
-            // With padding, the KH input rows an output row reads are copied into a zero-bordered strip.
-            float* strip = padded ? (float*)NativeMemory.AlignedAlloc((nuint)((long)kh * wp * c * sizeof(float)), 64) : null;
+            using var rows = new RowSource(x, h, w, c, geometry);
+            for (int row = first; row < last; row++)
+                Row(rows.Input(row / oh, row % oh, out int stride), stride, c, kernel, cout, bias, geometry, activation, y + (long)row * ow * cout);
+        });
+    }
+
+    /// <summary>
+    /// The convolution followed by 2x2 max pooling with stride 2 (valid), for inference: each pair of
+    /// convolution rows is computed into a small buffer and pooled at once, so the full-size convolution
+    /// output is never written to memory. y: [N, OH / 2, OW / 2, Cout].
+    /// </summary>
+    public static void RunMaxPooled(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
+        in ConvGeometry g, Activation activation, float* y)
+    {
+        var geometry = g;
+        int oh = g.OutH, ow = g.OutW, ph = oh / 2, pw = ow / 2;
+        Engine.ParallelFor(n * ph, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+        {
+            using var rows = new RowSource(x, h, w, c, geometry);
+            var pair = (float*)NativeMemory.AlignedAlloc((nuint)(2L * ow * cout * sizeof(float)), 64);
             try
             {
                 for (int row = first; row < last; row++)
                 {
-                    int b = row / oh, r = row - b * oh;
-                    float* input;
-                    int stride;
-                    if (padded)
+                    int b = row / ph, r = row - b * ph;
+                    for (int k = 0; k < 2; k++)
+                        Row(rows.Input(b, 2 * r + k, out int stride), stride, c, kernel, cout, bias, geometry, activation, pair + (long)k * ow * cout);
+                    float* dst = y + (long)row * pw * cout;
+                    for (int pc = 0; pc < pw; pc++)
                     {
-                        for (int i = 0; i < kh; i++)
-                        {
-                            float* dst = strip + (long)i * wp * c;
-                            int ih = r - pt + i;
-                            if (ih < 0 || ih >= h)
-                            {
-                                new Span<float>(dst, wp * c).Clear();
-                                continue;
-                            }
-                            new Span<float>(dst, pl * c).Clear();
-                            Buffer.MemoryCopy(x + (((long)b * h + ih) * w) * c, dst + (long)pl * c, (long)w * c * sizeof(float), (long)w * c * sizeof(float));
-                            new Span<float>(dst + (long)(pl + w) * c, (wp - pl - w) * c).Clear();
-                        }
-                        input = strip;
-                        stride = wp;
-                    }
-                    else
-                    {
-                        input = x + ((long)b * h + r) * w * c;
-                        stride = w;
-                    }
-                    float* output = y + (long)row * ow * cout;
-                    int full = ow / Rows * Rows;
-                    for (int co = 0; co < cout; co += 32)
-                    {
-                        float* kc = kernel + co, bc = bias == null ? null : bias + co;
-                        for (int col = 0; col < full; col += Rows)
-                            Tile(input + (long)col * c, stride, c, kh, kw, kc, cout, bc, activation, output + (long)col * cout + co, cout);
-                        // The rest in tiles of 4; the last may recompute pixels of the one before (same values).
-                        for (int col = full; col < ow; col += 4)
-                        {
-                            int start = Math.Min(col, ow - 4);
-                            Tile4(input + (long)start * c, stride, c, kh, kw, kc, cout, bc, activation, output + (long)start * cout + co, cout);
-                        }
+                        float* a = pair + (long)(2 * pc) * cout, below = a + (long)ow * cout;
+                        for (int co = 0; co < cout; co += 16)
+                            Vector512.Max(Vector512.Max(Vector512.Load(a + co), Vector512.Load(a + cout + co)),
+                                Vector512.Max(Vector512.Load(below + co), Vector512.Load(below + cout + co))).Store(dst + (long)pc * cout + co);
                     }
                 }
             }
             finally
             {
-                if (strip != null) NativeMemory.AlignedFree(strip);
+                NativeMemory.AlignedFree(pair);
             }
         });
+    }
+
+    /// <summary>One output row: full 12-pixel tiles, then 4-pixel tiles for the rest.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row(float* input, int stride, int c, float* kernel, int cout, float* bias, in ConvGeometry g, Activation activation, float* output)
+    {
+        int ow = g.OutW, kh = g.KH, kw = g.KW, full = ow / Rows * Rows;
+        for (int co = 0; co < cout; co += 32)
+        {
+            float* kc = kernel + co, bc = bias == null ? null : bias + co;
+            for (int col = 0; col < full; col += Rows)
+                Tile(input + (long)col * c, stride, c, kh, kw, kc, cout, bc, activation, output + (long)col * cout + co, cout);
+            // The rest in tiles of 4; the last may recompute pixels of the one before (same values).
+            for (int col = full; col < ow; col += 4)
+            {
+                int start = Math.Min(col, ow - 4);
+                Tile4(input + (long)start * c, stride, c, kh, kw, kc, cout, bc, activation, output + (long)start * cout + co, cout);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where an output row's input rows are: straight in the image, or, with padding, copied into a
+    /// zero-bordered strip of KH rows (one per thread).
+    /// </summary>
+    private readonly struct RowSource : IDisposable
+    {
+        private readonly float* _x, _strip;
+        private readonly int _h, _w, _c, _kh, _pt, _pl, _wp;
+
+        public RowSource(float* x, int h, int w, int c, in ConvGeometry g)
+        {
+            _x = x;
+            (_h, _w, _c, _kh, _pt, _pl) = (h, w, c, g.KH, g.PadTop, g.PadLeft);
+            _wp = w + g.PadLeft + g.PadRight;
+            bool padded = g.PadTop != 0 || g.PadBottom != 0 || g.PadLeft != 0 || g.PadRight != 0;
+            _strip = padded ? (float*)NativeMemory.AlignedAlloc((nuint)((long)g.KH * _wp * c * sizeof(float)), 64) : null;
+        }
+
+        /// <summary>The first input row output row r of image b reads, and the row stride in pixels.</summary>
+        public float* Input(int b, int r, out int stride)
+        {
+            if (_strip == null)
+            {
+                stride = _w;
+                return _x + ((long)b * _h + r) * _w * _c;
+            }
+            for (int i = 0; i < _kh; i++)
+            {
+                float* dst = _strip + (long)i * _wp * _c;
+                int ih = r - _pt + i;
+                if (ih < 0 || ih >= _h)
+                {
+                    new Span<float>(dst, _wp * _c).Clear();
+                    continue;
+                }
+                new Span<float>(dst, _pl * _c).Clear();
+                Buffer.MemoryCopy(_x + ((long)b * _h + ih) * _w * _c, dst + (long)_pl * _c, (long)_w * _c * sizeof(float), (long)_w * _c * sizeof(float));
+                new Span<float>(dst + (long)(_pl + _w) * _c, (_wp - _pl - _w) * _c).Clear();
+            }
+            stride = _wp;
+            return _strip;
+        }
+
+        public void Dispose()
+        {
+            if (_strip != null) NativeMemory.AlignedFree(_strip);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
