@@ -243,17 +243,21 @@ internal static class FaceCommands
             throw new IOException($"{output} already exists; pass --overwrite to replace it, or choose another name.");
         using var analyzer = Analyzer(console);
         var lines = new List<string> { "image,faces" };
+        if (output == null) console.WriteLine(lines[0]);
+        int total = 0;
         foreach (var file in files)
         {
             int n = analyzer.Detect(Load(args, file), options).Count;
+            total += n;
+            // CSV quoting for names with commas or quotes.
             string name = file.Contains(',', StringComparison.Ordinal) || file.Contains('"', StringComparison.Ordinal) ? $"\"{file.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : file;
             lines.Add($"{name},{n}");
-            if (output == null) console.WriteLine(lines[^1].Length > 0 && lines.Count == 2 ? $"{lines[0]}\n{lines[^1]}" : lines[^1]);
+            if (output == null) console.WriteLine(lines[^1]);
         }
         if (output != null)
         {
             File.WriteAllLines(output, lines);
-            console.WriteLine($"{files.Count} image(s), {lines.Skip(1).Sum(l => int.Parse(l[(l.LastIndexOf(',') + 1)..], CultureInfo.InvariantCulture))} face(s) -> {output}");
+            console.WriteLine($"{files.Count} image(s), {total} face(s) -> {output}");
         }
         return 0;
     }
