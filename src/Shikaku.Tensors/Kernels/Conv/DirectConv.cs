@@ -1,3 +1,4 @@
+using Shikaku.Kernels.Gemm;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -75,18 +76,22 @@ internal static unsafe class DirectConv
     private static void Row(float* input, int stride, int c, float* kernel, int cout, float* bias, in ConvGeometry g, Activation activation, float* output)
     {
         int ow = g.OutW, kh = g.KH, kw = g.KW, full = ow / Rows * Rows;
+        var fused = FusedTail.For(activation);
         for (int co = 0; co < cout; co += 32)
         {
-            float* kc = kernel + co, bc = bias == null ? null : bias + co;
+            var tail = new FusedTail(bias == null ? null : bias + co, fused ?? FusedTail.Op.None, activation.Alpha);
+            float* kc = kernel + co;
             for (int col = 0; col < full; col += Rows)
-                Tile(input + (long)col * c, stride, c, kh, kw, kc, cout, bc, activation, output + (long)col * cout + co, cout);
+                Tile(input + (long)col * c, stride, c, kh, kw, kc, cout, tail, output + (long)col * cout + co, cout);
             // The rest in tiles of 4; the last may recompute pixels of the one before (same values).
             for (int col = full; col < ow; col += 4)
             {
                 int start = Math.Min(col, ow - 4);
-                Tile4(input + (long)start * c, stride, c, kh, kw, kc, cout, bc, activation, output + (long)start * cout + co, cout);
+                Tile4(input + (long)start * c, stride, c, kh, kw, kc, cout, tail, output + (long)start * cout + co, cout);
             }
         }
+        // Sigmoid and tanh cannot be fused: one pass over the finished row.
+        if (fused == null) ElementwiseOps.Activate(new Span<float>(output, ow * cout), activation);
     }
 
     /// <summary>
@@ -139,8 +144,7 @@ internal static unsafe class DirectConv
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(float* x, int w, int c, int kh, int kw, float* kernel, int cout, float* bias, Activation activation,
-        float* y, int ldy)
+    private static void Tile(float* x, int w, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, int ldy)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default, c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
         nint c1 = c, c2 = 2 * c;
@@ -174,33 +178,24 @@ internal static unsafe class DirectConv
                 if (++j == kw) { j = 0; a0 += (w - kw) * c1; }
             }
         }
-        var bias0 = bias == null ? Vector512<float>.Zero : Vector512.Load(bias);
-        var bias1 = bias == null ? Vector512<float>.Zero : Vector512.Load(bias + 16);
-        // ReLU and ReLU6 are applied in registers; other activations afterwards, once the accumulators are
-        // stored (a call while they are live would make the JIT keep them in memory). Written out on purpose:
-        // moving this epilogue into a helper struct made the accumulators spill again (270 -> 90 GFLOPS).
-        var lo = activation.Kind is ActivationKind.Relu or ActivationKind.Relu6 ? Vector512<float>.Zero : Vector512.Create(float.NegativeInfinity);
-        var hi = activation.Kind == ActivationKind.Relu6 ? Vector512.Create(6f) : Vector512.Create(float.PositiveInfinity);
-        Vector512.Min(Vector512.Max(c00 + bias0, lo), hi).Store(y + 0 * ldy); Vector512.Min(Vector512.Max(c01 + bias1, lo), hi).Store(y + 0 * ldy + 16);
-        Vector512.Min(Vector512.Max(c10 + bias0, lo), hi).Store(y + 1 * ldy); Vector512.Min(Vector512.Max(c11 + bias1, lo), hi).Store(y + 1 * ldy + 16);
-        Vector512.Min(Vector512.Max(c20 + bias0, lo), hi).Store(y + 2 * ldy); Vector512.Min(Vector512.Max(c21 + bias1, lo), hi).Store(y + 2 * ldy + 16);
-        Vector512.Min(Vector512.Max(c30 + bias0, lo), hi).Store(y + 3 * ldy); Vector512.Min(Vector512.Max(c31 + bias1, lo), hi).Store(y + 3 * ldy + 16);
-        Vector512.Min(Vector512.Max(c40 + bias0, lo), hi).Store(y + 4 * ldy); Vector512.Min(Vector512.Max(c41 + bias1, lo), hi).Store(y + 4 * ldy + 16);
-        Vector512.Min(Vector512.Max(c50 + bias0, lo), hi).Store(y + 5 * ldy); Vector512.Min(Vector512.Max(c51 + bias1, lo), hi).Store(y + 5 * ldy + 16);
-        Vector512.Min(Vector512.Max(c60 + bias0, lo), hi).Store(y + 6 * ldy); Vector512.Min(Vector512.Max(c61 + bias1, lo), hi).Store(y + 6 * ldy + 16);
-        Vector512.Min(Vector512.Max(c70 + bias0, lo), hi).Store(y + 7 * ldy); Vector512.Min(Vector512.Max(c71 + bias1, lo), hi).Store(y + 7 * ldy + 16);
-        Vector512.Min(Vector512.Max(c80 + bias0, lo), hi).Store(y + 8 * ldy); Vector512.Min(Vector512.Max(c81 + bias1, lo), hi).Store(y + 8 * ldy + 16);
-        Vector512.Min(Vector512.Max(c90 + bias0, lo), hi).Store(y + 9 * ldy); Vector512.Min(Vector512.Max(c91 + bias1, lo), hi).Store(y + 9 * ldy + 16);
-        Vector512.Min(Vector512.Max(ca0 + bias0, lo), hi).Store(y + 10 * ldy); Vector512.Min(Vector512.Max(ca1 + bias1, lo), hi).Store(y + 10 * ldy + 16);
-        Vector512.Min(Vector512.Max(cb0 + bias0, lo), hi).Store(y + 11 * ldy); Vector512.Min(Vector512.Max(cb1 + bias1, lo), hi).Store(y + 11 * ldy + 16);
-        if (activation.Kind is not (ActivationKind.Linear or ActivationKind.Relu or ActivationKind.Relu6))
-            for (int i = 0; i < Rows; i++) ElementwiseOps.Activate(new Span<float>(y + i * ldy, 32), activation);
+        // Bias and piecewise-linear activations in registers, as the GEMM micro-kernels do.
+        Store(y + 0 * ldy, c00, c01, tail);
+        Store(y + 1 * ldy, c10, c11, tail);
+        Store(y + 2 * ldy, c20, c21, tail);
+        Store(y + 3 * ldy, c30, c31, tail);
+        Store(y + 4 * ldy, c40, c41, tail);
+        Store(y + 5 * ldy, c50, c51, tail);
+        Store(y + 6 * ldy, c60, c61, tail);
+        Store(y + 7 * ldy, c70, c71, tail);
+        Store(y + 8 * ldy, c80, c81, tail);
+        Store(y + 9 * ldy, c90, c91, tail);
+        Store(y + 10 * ldy, ca0, ca1, tail);
+        Store(y + 11 * ldy, cb0, cb1, tail);
     }
 
     /// <summary>The same as <see cref="Tile"/> for 4 output pixels (the ends of rows that are not a multiple of 12).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4(float* x, int w, int c, int kh, int kw, float* kernel, int cout, float* bias, Activation activation,
-        float* y, int ldy)
+    private static void Tile4(float* x, int w, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, int ldy)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         nint c1 = c, c2 = 2 * c, c3 = 3 * c;
@@ -223,15 +218,17 @@ internal static unsafe class DirectConv
                 if (++j == kw) { j = 0; a0 += (w - kw) * c1; }
             }
         }
-        var bias0 = bias == null ? Vector512<float>.Zero : Vector512.Load(bias);
-        var bias1 = bias == null ? Vector512<float>.Zero : Vector512.Load(bias + 16);
-        var lo = activation.Kind is ActivationKind.Relu or ActivationKind.Relu6 ? Vector512<float>.Zero : Vector512.Create(float.NegativeInfinity);
-        var hi = activation.Kind == ActivationKind.Relu6 ? Vector512.Create(6f) : Vector512.Create(float.PositiveInfinity);
-        Vector512.Min(Vector512.Max(c00 + bias0, lo), hi).Store(y + 0 * ldy); Vector512.Min(Vector512.Max(c01 + bias1, lo), hi).Store(y + 0 * ldy + 16);
-        Vector512.Min(Vector512.Max(c10 + bias0, lo), hi).Store(y + 1 * ldy); Vector512.Min(Vector512.Max(c11 + bias1, lo), hi).Store(y + 1 * ldy + 16);
-        Vector512.Min(Vector512.Max(c20 + bias0, lo), hi).Store(y + 2 * ldy); Vector512.Min(Vector512.Max(c21 + bias1, lo), hi).Store(y + 2 * ldy + 16);
-        Vector512.Min(Vector512.Max(c30 + bias0, lo), hi).Store(y + 3 * ldy); Vector512.Min(Vector512.Max(c31 + bias1, lo), hi).Store(y + 3 * ldy + 16);
-        if (activation.Kind is not (ActivationKind.Linear or ActivationKind.Relu or ActivationKind.Relu6))
-            for (int i = 0; i < 4; i++) ElementwiseOps.Activate(new Span<float>(y + i * ldy, 32), activation);
+        // Bias and piecewise-linear activations in registers, as the GEMM micro-kernels do.
+        Store(y + 0 * ldy, c00, c01, tail);
+        Store(y + 1 * ldy, c10, c11, tail);
+        Store(y + 2 * ldy, c20, c21, tail);
+        Store(y + 3 * ldy, c30, c31, tail);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* row, Vector512<float> v0, Vector512<float> v1, in FusedTail tail)
+    {
+        tail.Apply(v0, 0).Store(row);
+        tail.Apply(v1, 16).Store(row + 16);
     }
 }
