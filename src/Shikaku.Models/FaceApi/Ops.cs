@@ -139,17 +139,12 @@ internal static class Ops
     /// <summary>max(x, 0) in place; returns x.</summary>
     public static Tensor ReluInPlace(Tensor x)
     {
-        TensorPrimitives.Max(x.Span, 0f, x.Span);
+        ElementwiseOps.Activate(x.Span, Activation.Relu);
         return x;
     }
 
     /// <summary>relu(x) into a new tensor.</summary>
-    public static Tensor Relu(Tensor x)
-    {
-        var y = Tensor.Uninitialized(x.Shape);
-        TensorPrimitives.Max(x.Span, 0f, y.Span);
-        return y;
-    }
+    public static Tensor Relu(Tensor x) => ReluInPlace(x.Clone());
 
     /// <summary>(x - mean[c]) / divisor per channel, in place on an NHWC tensor with 3 channels.</summary>
     public static void Normalize(Tensor x, ReadOnlySpan<float> mean, float divisor)

@@ -89,7 +89,7 @@ public static class Backward
             Sgemm.Multiply(true, false, k, cout, m, 1f, cols.Span, k, outputGrad.Span, cout, 1f, weightGrad.Span, cout);
             return;
         }
-        var partials = new float[threads][];
+        var partials = new Tensor[threads];
         fixed (float* p = cols.Span, dy = outputGrad.Span)
         {
             float* pp = p, pdy = dy;
@@ -98,14 +98,16 @@ public static class Backward
                 for (int t = first; t < last; t++)
                 {
                     int r0 = (int)((long)m * t / threads), r1 = (int)((long)m * (t + 1) / threads);
-                    var partial = partials[t] = new float[k * cout];
-                    fixed (float* c = partial)
+                    var partial = partials[t] = Tensor.Uninitialized(new Shape(k, cout));
+                    fixed (float* c = partial.Span)
                         Gemm.GemmDriver.Run(new Gemm.DenseA(pp + (long)r0 * k, k, transposed: true), pdy + (long)r0 * cout, cout, false,
                             c, cout, k, cout, r1 - r0, 1f, 0f, default, singleThread: true);
                 }
             });
         }
-        foreach (var partial in partials) TensorPrimitives.Add(weightGrad.Span, partial, weightGrad.Span);
+        foreach (var partial in partials)
+            using (partial)
+                TensorPrimitives.Add(weightGrad.Span, partial.Span, weightGrad.Span);
     }
 
     /// <summary>
