@@ -36,7 +36,8 @@ internal static class Program
         if (suite == "train-profile")
         {
             TrainProfile.Run();
-            Conv2BackwardProfile.Run();
+            ConvBackwardProfile.Run(28, 28, 1, 32);
+            ConvBackwardProfile.Run(26, 26, 32, 64);
             return 0;
         }
         if (suite == "onnx")

@@ -61,20 +61,21 @@ internal static unsafe class Im2ColProfile
     }
 }
 
-/// <summary>The steps of the lecture CNN's conv2 backward pass (batch 128), timed one by one.</summary>
-internal static unsafe class Conv2BackwardProfile
+/// <summary>The steps of a lecture CNN convolution's backward pass (batch 128, 3x3 valid), timed one by one.</summary>
+internal static unsafe class ConvBackwardProfile
 {
-    public static void Run(int reps = 20)
+    public static void Run(int h, int w, int c, int cout, int reps = 20)
     {
-        int n = 128, h = 26, w = 26, c = 32, cout = 64;
+        int n = 128;
+        Console.WriteLine($"# backward of 3x3 conv {h}x{w}x{c} -> {cout} channels, batch {n}");
         var g = new Shikaku.Kernels.ConvGeometry(h, w, 3, 3, 1, 1, 1, 1, Shikaku.Kernels.Padding.Valid);
-        int m = n * 24 * 24, k = 288;
+        int oh = h - 2, ow = w - 2, m = n * oh * ow, k = 9 * c;
         var rng = new Random(1);
         using var x = Tensor.Uninitialized(new Shape(n, h, w, c));
         foreach (ref float v in x.Span) v = rng.NextSingle();
         using var kernel = Tensor.Uninitialized(new Shape(3, 3, c, cout));
         foreach (ref float v in kernel.Span) v = rng.NextSingle() - 0.5f;
-        using var dy = Tensor.Uninitialized(new Shape(n, 24, 24, cout));
+        using var dy = Tensor.Uninitialized(new Shape(n, oh, ow, cout));
         foreach (ref float v in dy.Span) v = rng.NextSingle() - 0.5f;
         using var y = Shikaku.Kernels.Convolution.Conv2D(x, kernel, null, new Shikaku.Kernels.ConvOptions { Activation = Shikaku.Kernels.Activation.Relu });
         using var cols = Tensor.Uninitialized(new Shape(m, k));
@@ -90,7 +91,8 @@ internal static unsafe class Conv2BackwardProfile
             ("dP = dy W^T", () => Shikaku.Kernels.Sgemm.Multiply(false, true, m, k, cout, 1f, dy.Span, cout, kernel.Span, cout, 0f, cols.Span, k)),
             ("col2im scatter", () => { fixed (float* pc = cols.Span, pd = dx.Span) Shikaku.Kernels.Conv.Im2Col.Scatter(pc, n, h, w, c, g, pd); }),
             ("dx as conv", () => Shikaku.Kernels.Convolution.Conv2D(dy, flippedKernel, null, new Shikaku.Kernels.ConvOptions { Padding = Shikaku.Kernels.Padding.Explicit(2) }).Dispose()),
-            ("whole backward", () => Shikaku.Kernels.Backward.Conv2D(x, kernel, dy, Shikaku.Kernels.ConvOptions.Default, dw, db)!.Dispose()),
+            ("dW", () => { fixed (float* px = x.Span, pd = dy.Span, pw = dw.Span) Shikaku.Kernels.Conv.DirectWeightGradient.Run(px, n, h, w, c, pd, cout, g, pw); }),
+            ("whole backward", () => Shikaku.Kernels.Backward.Conv2D(x, kernel, dy, Shikaku.Kernels.ConvOptions.Default, dw, db)?.Dispose()),
         };
         foreach (var (name, run) in steps)
         {

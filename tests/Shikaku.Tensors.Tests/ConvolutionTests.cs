@@ -5,7 +5,7 @@ namespace Shikaku.Tests;
 
 public class ConvolutionTests
 {
-    private static Padding RandomPadding(Random rng) => rng.Next(4) switch
+    internal static Padding RandomPadding(Random rng) => rng.Next(4) switch
     {
         0 => Padding.Valid,
         1 => Padding.Same,
@@ -229,6 +229,72 @@ public class PoolingTests
 
 public class ConvolutionBackwardTests
 {
+    [Fact]
+    public void WeightAndBiasGradientsOfRandomConvolutionsMatchTheDefinitionOnEverySimdLevel()
+    {
+        // Output channels a multiple of 32 take the direct AVX-512 kernel (straight from the image when a kernel
+        // row holds 12 values, else from each image's patch matrix); others, and lower SIMD levels, the GEMM.
+        // Strides, dilations, paddings larger than the kernel, 1-40 channels, batch 1-3.
+        var rng = new Random(41);
+        int[] channels = [1, 2, 3, 5, 12, 13, 32, 40];
+        int[] outputs = [32, 64, 96, 16];
+        SimdLevels.ForEach(level =>
+        {
+            for (int trial = 0; trial < 40; trial++)
+            {
+                int n = 1 + rng.Next(3), h = 1 + rng.Next(14), w = 1 + rng.Next(14);
+                int c = channels[rng.Next(channels.Length)], cout = outputs[trial % outputs.Length];
+                int kh = 1 + rng.Next(4), kw = 1 + rng.Next(4);
+                var o = new ConvOptions
+                {
+                    StrideH = 1 + rng.Next(2), StrideW = 1 + rng.Next(2),
+                    DilationH = 1 + (rng.Next(4) == 0 ? 1 : 0), DilationW = 1 + (rng.Next(4) == 0 ? 1 : 0),
+                    Padding = ConvolutionTests.RandomPadding(rng),
+                };
+                ConvGeometry g;
+                try
+                {
+                    g = o.Geometry(h, w, kh, kw);
+                }
+                catch (ArgumentException)
+                {
+                    continue;
+                }
+                var x = Reference.Random(rng, n * h * w * c);
+                var dy = Reference.Random(rng, n * g.OutH * g.OutW * cout);
+                using var input = Tensor.FromArray(x, n, h, w, c);
+                using var kernel = Tensor.FromArray(Reference.Random(rng, kh * kw * c * cout), kh, kw, c, cout);
+                using var grad = Tensor.FromArray(dy, n, g.OutH, g.OutW, cout);
+                using var dw = Tensor.Full(new Shape(kh, kw, c, cout), 0.5f); // gradients accumulate onto what is there
+                using var db = Tensor.Full(new Shape(cout), -1f);
+                Backward.Conv2D(input, kernel, grad, o, dw, db, needInputGrad: false);
+                var expectedW = new double[kh * kw * c * cout];
+                var expectedB = new double[cout];
+                Array.Fill(expectedW, 0.5);
+                Array.Fill(expectedB, -1.0);
+                for (int b = 0; b < n; b++)
+                    for (int oh = 0; oh < g.OutH; oh++)
+                        for (int ow = 0; ow < g.OutW; ow++)
+                        {
+                            int p = (b * g.OutH + oh) * g.OutW + ow;
+                            for (int co = 0; co < cout; co++) expectedB[co] += dy[p * cout + co];
+                            for (int i = 0; i < kh; i++)
+                                for (int j = 0; j < kw; j++)
+                                {
+                                    int ih = g.InputRow(oh, i), iw = g.InputCol(ow, j);
+                                    if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                                    for (int ci = 0; ci < c; ci++)
+                                        for (int co = 0; co < cout; co++)
+                                            expectedW[((i * kw + j) * c + ci) * cout + co] += (double)x[((b * h + ih) * w + iw) * c + ci] * dy[p * cout + co];
+                                }
+                        }
+                string label = $"{level} #{trial} x=[{n},{h},{w},{c}] k=[{kh},{kw}] cout={cout} {o}";
+                Reference.AssertClose(Array.ConvertAll(expectedW, v => (float)v), dw.Span, 1e-3f, "dW " + label);
+                Reference.AssertClose(Array.ConvertAll(expectedB, v => (float)v), db.Span, 1e-3f, "db " + label);
+            }
+        });
+    }
+
     [Fact]
     public void WeightGradientOfALargeBatchSplitBetweenThreadsMatchesTheDefinition()
     {

@@ -35,13 +35,22 @@ public static class Backward
         int cout = kernel.Shape[3];
         var g = options.Geometry(h, w, kernel.Shape[0], kernel.Shape[1]);
         int m = n * g.OutH * g.OutW, k = g.KH * g.KW * c;
-        using var cols = Tensor.Uninitialized(new Shape(m, k));
-        fixed (float* x = input.Span, p = cols.Span)
-            Im2Col.Gather(x, n, h, w, c, g, p);
-        WeightGradient(cols, outputGrad, m, k, cout, weightGrad);
         if (biasGrad != null) AddColumnSums(outputGrad.Span, cout, biasGrad.Span);
+        if (DirectWeightGradient.Applies(cout))
+        {
+            fixed (float* x = input.Span, dy = outputGrad.Span, dw = weightGrad.Span)
+                DirectWeightGradient.Run(x, n, h, w, c, dy, cout, g, dw);
+        }
+        else
+        {
+            using var patches = Tensor.Uninitialized(new Shape(m, k));
+            fixed (float* x = input.Span, p = patches.Span)
+                Im2Col.Gather(x, n, h, w, c, g, p);
+            WeightGradient(patches, outputGrad, m, k, cout, weightGrad);
+        }
         if (!needInputGrad) return null;
         if (InputGradientByConvolution(outputGrad, kernel, g, c, cout) is { } direct) return direct;
+        using var cols = Tensor.Uninitialized(new Shape(m, k));
         // dP = dy Wᵀ  (M x K), then scatter back.
         Sgemm.Multiply(false, true, m, k, cout, 1f, outputGrad.Span, cout, kernel.Span, cout, 0f, cols.Span, k);
         var dx = Tensor.Uninitialized(input.Shape);

@@ -13,44 +13,52 @@ internal static unsafe class Im2Col
 {
     public static void Gather(float* x, int batch, int h, int w, int c, in ConvGeometry g, float* cols)
     {
-        int k = g.KH * g.KW * c, ohw = g.OutH * g.OutW, rowLength = g.KW * c;
-        bool rows = g.DilationW == 1;
+        int k = g.KH * g.KW * c, ohw = g.OutH * g.OutW;
         var geo = g;
         Engine.ParallelFor(batch * g.OutH, (first, last) =>
         {
             for (int row = first; row < last; row++)
             {
                 int n = row / geo.OutH, oh = row - n * geo.OutH;
-                for (int ow = 0; ow < geo.OutW; ow++)
-                {
-                    float* dst = cols + ((long)n * ohw + oh * geo.OutW + ow) * k;
-                    int iw0 = geo.InputCol(ow, 0);
-                    bool inside = rows && iw0 >= 0 && iw0 + geo.KW <= w;
-                    for (int kh = 0; kh < geo.KH; kh++, dst += rowLength)
-                    {
-                        int ih = geo.InputRow(oh, kh);
-                        if (ih < 0 || ih >= h)
-                        {
-                            new Span<float>(dst, rowLength).Clear();
-                            continue;
-                        }
-                        float* src = x + (((long)n * h + ih) * w) * c;
-                        if (inside)
-                        {
-                            Buffer.MemoryCopy(src + (long)iw0 * c, dst, rowLength * sizeof(float), rowLength * sizeof(float));
-                            continue;
-                        }
-                        for (int kw = 0; kw < geo.KW; kw++)
-                        {
-                            int iw = geo.InputCol(ow, kw);
-                            float* d = dst + kw * c;
-                            if (iw < 0 || iw >= w) for (int ci = 0; ci < c; ci++) d[ci] = 0f;
-                            else for (int ci = 0; ci < c; ci++) d[ci] = src[(long)iw * c + ci];
-                        }
-                    }
-                }
+                GatherRow(x + (long)n * h * w * c, h, w, c, geo, oh, cols + ((long)n * ohw + oh * geo.OutW) * k);
             }
         });
+    }
+
+    /// <summary>The patch rows of output row <paramref name="oh"/> of one image: OutW rows of KH*KW*C values.</summary>
+    public static void GatherRow(float* image, int h, int w, int c, in ConvGeometry g, int oh, float* dst)
+    {
+        int rowLength = g.KW * c;
+        bool rows = g.DilationW == 1;
+        for (int ow = 0; ow < g.OutW; ow++)
+        {
+            int iw0 = g.InputCol(ow, 0);
+            bool inside = rows && iw0 >= 0 && iw0 + g.KW <= w;
+            for (int kh = 0; kh < g.KH; kh++, dst += rowLength)
+            {
+                int ih = g.InputRow(oh, kh);
+                if (ih < 0 || ih >= h)
+                {
+                    new Span<float>(dst, rowLength).Clear();
+                    continue;
+                }
+                float* src = image + (long)ih * w * c;
+                if (inside)
+                {
+                    float* from = src + (long)iw0 * c;
+                    if (rowLength <= 16) for (int i = 0; i < rowLength; i++) dst[i] = from[i]; // few channels: no call per row
+                    else new ReadOnlySpan<float>(from, rowLength).CopyTo(new Span<float>(dst, rowLength));
+                    continue;
+                }
+                for (int kw = 0; kw < g.KW; kw++)
+                {
+                    int iw = g.InputCol(ow, kw);
+                    float* d = dst + kw * c;
+                    if (iw < 0 || iw >= w) for (int ci = 0; ci < c; ci++) d[ci] = 0f;
+                    else for (int ci = 0; ci < c; ci++) d[ci] = src[(long)iw * c + ci];
+                }
+            }
+        }
     }
 
     /// <summary>dx (cleared first) += the patch gradients, each added where its tap came from.</summary>
