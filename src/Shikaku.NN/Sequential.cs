@@ -218,7 +218,18 @@ public sealed class Sequential
             Tensor? upstream = null;
             for (int i = _layers.Count - 1; i >= 0; i--)
             {
-                var next = _layers[i].Backward(upstream ?? grad, needInputGrad: i > 0);
+                Tensor? next;
+                // Max pooling after a ReLU convolution applies the ReLU's gradient while routing its own (same values).
+                if (i > 0 && _layers[i] is MaxPooling2D pool && _layers[i - 1] is Conv2D { Options.Activation.Kind: Kernels.ActivationKind.Relu } conv)
+                {
+                    using (var preActivation = pool.BackwardThroughRelu(upstream ?? grad))
+                        next = conv.BackwardFromPreActivation(preActivation, needInputGrad: i - 1 > 0);
+                    i--;
+                }
+                else
+                {
+                    next = _layers[i].Backward(upstream ?? grad, needInputGrad: i > 0);
+                }
                 upstream?.Dispose();
                 upstream = next;
             }

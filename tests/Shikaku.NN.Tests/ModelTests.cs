@@ -136,3 +136,44 @@ public class FusedInferenceTests
             Assert.Equal(current.ToArray(), fused.ToArray());
     }
 }
+
+public class FusedTrainingTests
+{
+    [Fact]
+    public void MaxPoolingThroughTheReluGradientGivesTheSameGradientsAsTheLayersOneByOne()
+    {
+        // Training routes max pooling's gradient through the ReLU of the convolution before it in one pass.
+        var rng = new Random(5);
+        var conv = new Conv2D(32, 3, activation: "relu");
+        var pool = new MaxPooling2D(2);
+        conv.Build(new Shape(10, 10, 3), rng);
+        pool.Build(conv.OutputShape, rng);
+        using var x = Tensor.FromArray(Enumerable.Range(0, 4 * 10 * 10 * 3).Select(_ => rng.NextSingle() - 0.5f).ToArray(), 4, 10, 10, 3);
+        using var y = conv.Forward(x, training: true);
+        using var pooled = pool.Forward(y, training: true);
+        Assert.Contains(y.ToArray(), v => v == 0); // some ReLU outputs are cut
+        var dyValues = Enumerable.Range(0, pooled.Shape.Length).Select(_ => rng.NextSingle() - 0.5f).ToArray();
+
+        float[] Gradients(bool fused)
+        {
+            foreach (var p in conv.Parameters) p.Grad.Span.Clear();
+            using var dy = Tensor.FromArray(dyValues, pooled.Shape.ToArray());
+            Tensor? dx;
+            if (fused)
+            {
+                using var pre = pool.BackwardThroughRelu(dy);
+                dx = conv.BackwardFromPreActivation(pre, needInputGrad: true);
+            }
+            else
+            {
+                using var dConv = pool.Backward(dy, needInputGrad: true)!;
+                dx = conv.Backward(dConv, needInputGrad: true);
+            }
+            using (dx)
+                return [.. dx!.ToArray(), .. conv.Parameters.SelectMany(p => p.Grad.ToArray())];
+        }
+
+        Assert.Equal(Gradients(fused: false), Gradients(fused: true));
+    }
+}
+

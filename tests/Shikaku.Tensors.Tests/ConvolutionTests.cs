@@ -229,6 +229,49 @@ public class PoolingTests
 
 public class ConvolutionBackwardTests
 {
+    [Theory]
+    [InlineData(2, 2, 8, 8, 16, "valid")]   // disjoint windows covering the input: written, not cleared first
+    [InlineData(2, 2, 9, 7, 19, "valid")]   // disjoint, an uncovered last row and column, a channel tail
+    [InlineData(2, 3, 10, 10, 8, "valid")]  // stride larger than the window: gaps between windows
+    [InlineData(3, 2, 9, 9, 11, "same")]    // overlapping windows: added
+    [InlineData(2, 2, 7, 7, 8, "same")]     // disjoint with padding
+    public void MaxPoolGradientGoesToTheFirstMaximumAndThroughReluMatchesTheReluGradientAfterwards(int size, int stride, int h, int w, int c, string padding)
+    {
+        // ReLU outputs: many exact zeros (ties, and maxima that are not positive) and some repeated values.
+        var rng = new Random(43);
+        int n = 2;
+        var x = Enumerable.Range(0, n * h * w * c).Select(_ => Math.Max(0f, MathF.Round(rng.NextSingle() * 8 - 4) / 2)).ToArray();
+        var o = new PoolOptions(size, stride, Padding.Parse(padding));
+        var g = o.Geometry(h, w);
+        using var input = Tensor.FromArray(x, n, h, w, c);
+        using var y = Pooling.MaxPool2D(input, o);
+        var dyValues = Reference.Random(rng, y.Shape.Length);
+        using var dy = Tensor.FromArray(dyValues, y.Shape.ToArray());
+        var expected = new float[x.Length];
+        for (int b = 0; b < n; b++)
+            for (int oh = 0; oh < g.OutH; oh++)
+                for (int ow = 0; ow < g.OutW; ow++)
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        int best = -1;
+                        for (int i = 0; i < size && best < 0; i++)
+                            for (int j = 0; j < size && best < 0; j++)
+                            {
+                                int ih = g.InputRow(oh, i), iw = g.InputCol(ow, j);
+                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                                int at = ((b * h + ih) * w + iw) * c + ch;
+                                if (x[at] == y.Span[((b * g.OutH + oh) * g.OutW + ow) * c + ch]) best = at;
+                            }
+                        expected[best] += dyValues[((b * g.OutH + oh) * g.OutW + ow) * c + ch];
+                    }
+        using var dx = Backward.MaxPool2D(input, y, dy, o);
+        Assert.Equal(expected, dx.ToArray());
+        using var fused = Backward.MaxPool2D(input, y, dy, o, throughRelu: true);
+        Backward.Activation(input.Span, dx.Span, Activation.Relu);
+        Assert.Equal(dx.ToArray(), fused.ToArray());
+        Assert.Contains(fused.ToArray(), v => v != 0);
+    }
+
     [Fact]
     public void WeightAndBiasGradientsOfRandomConvolutionsMatchTheDefinitionOnEverySimdLevel()
     {

@@ -58,9 +58,13 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
     {
         Kernels.Backward.Activation(_output!.Span, outputGrad.Span, Options.Activation);
-        return Kernels.Backward.Conv2D(_input!, _kernel!.Value, outputGrad, Options with { Activation = Kernels.Activation.Linear },
-            _kernel.Grad, _bias!.Grad, needInputGrad);
+        return BackwardFromPreActivation(outputGrad, needInputGrad);
     }
+
+    /// <summary>Backward from the gradient of the pre-activation sum (the activation's gradient already applied).</summary>
+    internal Tensor? BackwardFromPreActivation(Tensor preActivationGrad, bool needInputGrad) =>
+        Kernels.Backward.Conv2D(_input!, _kernel!.Value, preActivationGrad, Options with { Activation = Kernels.Activation.Linear },
+            _kernel.Grad, _bias!.Grad, needInputGrad);
 
     /// <inheritdoc/>
     public override JsonObject Config() => new()

@@ -45,6 +45,12 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
         needInputGrad ? Kernels.Backward.MaxPool2D(_input!, _output!, outputGrad, Options) : null;
+
+    /// <summary>
+    /// Backward when the pooled input is a ReLU's output: the ReLU's gradient is applied in the same pass, so
+    /// the result is the gradient of the layer before's pre-activation sum.
+    /// </summary>
+    internal Tensor BackwardThroughRelu(Tensor outputGrad) => Kernels.Backward.MaxPool2D(_input!, _output!, outputGrad, Options, throughRelu: true);
 }
 
 /// <summary>Average pooling (Keras AveragePooling2D); padded positions are not counted, as in TF.</summary>

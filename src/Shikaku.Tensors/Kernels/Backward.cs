@@ -222,8 +222,13 @@ public static class Backward
     /// Max pooling: each output gradient goes to the input position that held the maximum (the first
     /// one in window order when several are equal, as TF and PyTorch do). <paramref name="output"/> is
     /// the forward result: a tap is the maximum where it equals it, compared a vector of channels at a time.
+    /// With <paramref name="throughRelu"/> the pooled values are the output of a ReLU and its gradient is
+    /// applied too: a maximum that is not positive passes nothing (the same values as the ReLU's backward
+    /// pass afterwards, without another pass over the tensor). Windows that do not overlap (the usual
+    /// 2x2 stride 2) write their taps instead of adding to them, so the gradient is not cleared first
+    /// where the windows cover the whole input.
     /// </summary>
-    public static unsafe Tensor MaxPool2D(Tensor input, Tensor output, Tensor outputGrad, PoolOptions options)
+    public static unsafe Tensor MaxPool2D(Tensor input, Tensor output, Tensor outputGrad, PoolOptions options, bool throughRelu = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
@@ -234,7 +239,10 @@ public static class Backward
         var outShape = new Shape(n, g.OutH, g.OutW, c);
         output.ExpectShape(outShape, "max-pool output");
         outputGrad.ExpectShape(outShape, "max-pool output gradient");
-        var dx = Tensor.Zeros(input.Shape);
+        bool disjoint = g.StrideH >= g.KH && g.StrideW >= g.KW;
+        bool covered = disjoint && g.StrideH == g.KH && g.StrideW == g.KW && g.PadTop == 0 && g.PadLeft == 0
+            && g.OutH * g.KH == h && g.OutW * g.KW == w;
+        var dx = covered ? Tensor.Uninitialized(input.Shape) : Tensor.Zeros(input.Shape);
         int lanes = Vector<float>.Count;
         fixed (float* xp = input.Span, yp = output.Span, dyp = outputGrad.Span, dxp = dx.Span)
         {
@@ -252,6 +260,7 @@ public static class Backward
                             {
                                 var max = Vector.Load(y + o + ch);
                                 var d = Vector.Load(dy + o + ch);
+                                if (throughRelu) d = Vector.ConditionalSelect(Vector.GreaterThan(max, Vector<float>.Zero), d, Vector<float>.Zero);
                                 var pending = Vector<int>.AllBitsSet;
                                 for (int i = 0; i < g.KH; i++)
                                 {
@@ -264,27 +273,28 @@ public static class Backward
                                         long at = (((long)b * h + ih) * w + iw) * c + ch;
                                         var hit = Vector.Equals(Vector.Load(x + at), max) & pending;
                                         pending = Vector.AndNot(pending, hit);
-                                        Vector.Store(Vector.Load(grad + at) + Vector.ConditionalSelect(hit, d, Vector<float>.Zero), grad + at);
+                                        var share = Vector.ConditionalSelect(hit, d, Vector<float>.Zero);
+                                        Vector.Store(disjoint ? share : Vector.Load(grad + at) + share, grad + at);
                                     }
                                 }
                             }
                             for (; ch < c; ch++)
                             {
+                                float max = y[o + ch], d = throughRelu && !(max > 0) ? 0f : dy[o + ch];
                                 bool done = false;
-                                for (int i = 0; i < g.KH && !done; i++)
+                                for (int i = 0; i < g.KH; i++)
                                 {
                                     int ih = g.InputRow(oh, i);
                                     if (ih < 0 || ih >= h) continue;
-                                    for (int j = 0; j < g.KW && !done; j++)
+                                    for (int j = 0; j < g.KW; j++)
                                     {
                                         int iw = g.InputCol(ow, j);
                                         if (iw < 0 || iw >= w) continue;
                                         long at = (((long)b * h + ih) * w + iw) * c + ch;
-                                        if (x[at] == y[o + ch])
-                                        {
-                                            grad[at] += dy[o + ch];
-                                            done = true;
-                                        }
+                                        bool hit = !done && x[at] == max;
+                                        done |= hit;
+                                        if (disjoint) grad[at] = hit ? d : 0f;
+                                        else if (hit) grad[at] += d;
                                     }
                                 }
                             }
