@@ -33,6 +33,11 @@ internal static class Program
             TrainProfile.Run(batch: 1000, reps: 5, inference: true);
             return 0;
         }
+        if (suite == "conv-cold")
+        {
+            ConvCold.Run();
+            return 0;
+        }
         if (suite == "train-profile")
         {
             TrainProfile.Run();

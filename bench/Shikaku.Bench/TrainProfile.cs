@@ -108,3 +108,46 @@ internal static unsafe class ConvBackwardProfile
         }
     }
 }
+
+/// <summary>
+/// The lecture CNN's conv2 forward and its dx convolution timed on average, with warm caches and with the
+/// caches flushed before each call (as in training, where other layers run in between).
+/// </summary>
+internal static class ConvCold
+{
+    public static void Run(int reps = 20)
+    {
+        var rng = new Random(2);
+        using var x = Tensor.Uninitialized(new Shape(128, 26, 26, 32));
+        foreach (ref float v in x.Span) v = rng.NextSingle();
+        using var kernel = Tensor.Uninitialized(new Shape(3, 3, 32, 64));
+        foreach (ref float v in kernel.Span) v = rng.NextSingle() - 0.5f;
+        using var dy = Tensor.Uninitialized(new Shape(128, 24, 24, 64));
+        foreach (ref float v in dy.Span) v = rng.NextSingle() - 0.5f;
+        using var flipped = Tensor.Uninitialized(new Shape(3, 3, 64, 32));
+        foreach (ref float v in flipped.Span) v = rng.NextSingle() - 0.5f;
+        var flush = new float[128 << 20];
+        var relu = new Shikaku.Kernels.ConvOptions { Activation = Shikaku.Kernels.Activation.Relu };
+        var full = new Shikaku.Kernels.ConvOptions { Padding = Shikaku.Kernels.Padding.Explicit(2) };
+        foreach (var (name, flops, run) in new (string, double, Action)[]
+        {
+            ("conv2 forward", 2.0 * 128 * 24 * 24 * 64 * 288, () => Shikaku.Kernels.Convolution.Conv2D(x, kernel, null, relu).Dispose()),
+            ("conv2 dx", 2.0 * 128 * 26 * 26 * 32 * 576, () => Shikaku.Kernels.Convolution.Conv2D(dy, flipped, null, full).Dispose()),
+        })
+        {
+            foreach (bool cold in new[] { false, true })
+            {
+                run();
+                double total = 0;
+                for (int r = 0; r < reps; r++)
+                {
+                    if (cold) for (int i = 0; i < flush.Length; i += 16) flush[i] += 1;
+                    var sw = Stopwatch.StartNew();
+                    run();
+                    total += sw.Elapsed.TotalSeconds;
+                }
+                Console.WriteLine($"{name,-14} {(cold ? "cold" : "warm")} {total / reps * 1e3,7:0.00} ms  {flops / (total / reps) / 1e9,6:0} GFLOPS");
+            }
+        }
+    }
+}

@@ -10,7 +10,7 @@ namespace Shikaku.Kernels.Conv;
 /// 12 x 32 register tile, but the 12 rows are 12 neighbouring output pixels read straight from the NHWC
 /// image (pixel i of a window row is i*C floats further), so nothing is packed. A convolution with few
 /// output channels cannot amortise packing the patch matrix; this one has none to amortise.
-/// With padding, the few input rows each output row reads are copied into a zero-bordered strip.
+/// With padding, each image is copied once into a zero-bordered buffer per thread.
 /// </summary>
 internal static unsafe class DirectConv
 {
@@ -95,51 +95,50 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>
-    /// Where an output row's input rows are: straight in the image, or, with padding, copied into a
-    /// zero-bordered strip of KH rows (one per thread).
+    /// Where an output row's input rows are: straight in the image, or, with padding, in a zero-bordered copy
+    /// of the whole image (one per thread, made when the thread reaches a new image; the border is cleared
+    /// once, the copies only write the inside).
     /// </summary>
-    private readonly struct RowSource : IDisposable
+    private sealed class RowSource : IDisposable
     {
-        private readonly float* _x, _strip;
-        private readonly int _h, _w, _c, _kh, _pt, _pl, _wp;
+        private readonly float* _x, _padded;
+        private readonly int _h, _w, _c, _pt, _pl, _wp;
+        private int _current = -1;
 
         public RowSource(float* x, int h, int w, int c, in ConvGeometry g)
         {
             _x = x;
-            (_h, _w, _c, _kh, _pt, _pl) = (h, w, c, g.KH, g.PadTop, g.PadLeft);
+            (_h, _w, _c, _pt, _pl) = (h, w, c, g.PadTop, g.PadLeft);
             _wp = w + g.PadLeft + g.PadRight;
             bool padded = g.PadTop != 0 || g.PadBottom != 0 || g.PadLeft != 0 || g.PadRight != 0;
-            _strip = padded ? (float*)NativeMemory.AlignedAlloc((nuint)((long)g.KH * _wp * c * sizeof(float)), 64) : null;
+            if (!padded) return;
+            long floats = (long)(h + g.PadTop + g.PadBottom) * _wp * c;
+            _padded = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+            new Span<float>(_padded, checked((int)floats)).Clear();
         }
 
         /// <summary>The first input row output row r of image b reads, and the row stride in pixels.</summary>
         public float* Input(int b, int r, out int stride)
         {
-            if (_strip == null)
+            if (_padded == null)
             {
                 stride = _w;
                 return _x + ((long)b * _h + r) * _w * _c;
             }
-            for (int i = 0; i < _kh; i++)
+            if (_current != b)
             {
-                float* dst = _strip + (long)i * _wp * _c;
-                int ih = r - _pt + i;
-                if (ih < 0 || ih >= _h)
-                {
-                    new Span<float>(dst, _wp * _c).Clear();
-                    continue;
-                }
-                new Span<float>(dst, _pl * _c).Clear();
-                Buffer.MemoryCopy(_x + ((long)b * _h + ih) * _w * _c, dst + (long)_pl * _c, (long)_w * _c * sizeof(float), (long)_w * _c * sizeof(float));
-                new Span<float>(dst + (long)(_pl + _w) * _c, (_wp - _pl - _w) * _c).Clear();
+                long rowBytes = (long)_w * _c * sizeof(float);
+                for (int ih = 0; ih < _h; ih++)
+                    Buffer.MemoryCopy(_x + ((long)b * _h + ih) * _w * _c, _padded + ((long)(ih + _pt) * _wp + _pl) * _c, rowBytes, rowBytes);
+                _current = b;
             }
             stride = _wp;
-            return _strip;
+            return _padded + (long)r * _wp * _c;
         }
 
         public void Dispose()
         {
-            if (_strip != null) NativeMemory.AlignedFree(_strip);
+            if (_padded != null) NativeMemory.AlignedFree(_padded);
         }
     }
 
