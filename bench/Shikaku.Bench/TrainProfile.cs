@@ -127,12 +127,17 @@ internal static class ConvCold
         using var flipped = Tensor.Uninitialized(new Shape(3, 3, 64, 32));
         foreach (ref float v in flipped.Span) v = rng.NextSingle() - 0.5f;
         var flush = new float[128 << 20];
+        var argmax = new byte[128 * 12 * 12 * 64];
+        using var pooled = Shikaku.Kernels.Convolution.Conv2DMaxPool2x2(x, kernel, null, new Shikaku.Kernels.ConvOptions { Activation = Shikaku.Kernels.Activation.Relu }, argmax);
+        using var pooledGrad = Tensor.Full(pooled.Shape, 0.5f);
         var relu = new Shikaku.Kernels.ConvOptions { Activation = Shikaku.Kernels.Activation.Relu };
         var full = new Shikaku.Kernels.ConvOptions { Padding = Shikaku.Kernels.Padding.Explicit(2) };
         foreach (var (name, flops, run) in new (string, double, Action)[]
         {
             ("conv2 forward", 2.0 * 128 * 24 * 24 * 64 * 288, () => Shikaku.Kernels.Convolution.Conv2D(x, kernel, null, relu).Dispose()),
             ("conv2 dx", 2.0 * 128 * 26 * 26 * 32 * 576, () => Shikaku.Kernels.Convolution.Conv2D(dy, flipped, null, full).Dispose()),
+            ("pool backward", 0, () => Shikaku.Kernels.Backward.MaxPool2x2FromArgmax(dy.Shape, pooled, argmax, pooledGrad, true).Dispose()),
+            ("zeros 19 MB", 0, () => Tensor.Zeros(dy.Shape).Dispose()),
         })
         {
             foreach (bool cold in new[] { false, true })

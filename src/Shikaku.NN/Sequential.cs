@@ -207,7 +207,18 @@ public sealed class Sequential
         var activations = new List<Tensor>(_layers.Count + 1) { x };
         try
         {
-            foreach (var layer in _layers) activations.Add(layer.Forward(activations[^1], training: true));
+            for (int i = 0; i < _layers.Count; i++)
+            {
+                // A ReLU convolution and the 2x2 max pooling after it run fused: the convolution's full-size output is never stored.
+                if (_layers[i] is Conv2D { Options.Activation.Kind: Kernels.ActivationKind.Relu } conv && i + 1 < _layers.Count
+                    && _layers[i + 1] is MaxPooling2D { IsFusable2x2: true } pool)
+                {
+                    activations.Add(pool.ForwardAfter(conv, activations[^1]));
+                    i++;
+                    continue;
+                }
+                activations.Add(_layers[i].Forward(activations[^1], training: true));
+            }
             var probs = activations[^1];
             int n = labels.Length;
             using var grad = Tensor.Uninitialized(probs.Shape);
@@ -252,8 +263,7 @@ public sealed class Sequential
             {
                 Tensor next;
                 // Inference: a convolution followed by 2x2 max pooling runs as one fused kernel (same values).
-                if (!training && _layers[i] is Conv2D conv && i + 1 < _layers.Count && _layers[i + 1] is MaxPooling2D pool
-                    && pool.Options is { SizeH: 2, SizeW: 2, StrideH: 2, StrideW: 2, Padding.Kind: Kernels.PaddingKind.Valid })
+                if (!training && _layers[i] is Conv2D conv && i + 1 < _layers.Count && _layers[i + 1] is MaxPooling2D { IsFusable2x2: true })
                 {
                     next = conv.ForwardMaxPooled(current);
                     i++;

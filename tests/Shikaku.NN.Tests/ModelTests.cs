@@ -142,7 +142,8 @@ public class FusedTrainingTests
     [Fact]
     public void MaxPoolingThroughTheReluGradientGivesTheSameGradientsAsTheLayersOneByOne()
     {
-        // Training routes max pooling's gradient through the ReLU of the convolution before it in one pass.
+        // Training routes max pooling's gradient through the ReLU of the convolution before it in one pass, and
+        // runs the two forward passes as one kernel that records the maximum taps instead of the convolution output.
         var rng = new Random(5);
         var conv = new Conv2D(32, 3, activation: "relu");
         var pool = new MaxPooling2D(2);
@@ -154,12 +155,20 @@ public class FusedTrainingTests
         Assert.Contains(y.ToArray(), v => v == 0); // some ReLU outputs are cut
         var dyValues = Enumerable.Range(0, pooled.Shape.Length).Select(_ => rng.NextSingle() - 0.5f).ToArray();
 
-        float[] Gradients(bool fused)
+        float[] Gradients(bool fused, bool fusedForward = false)
         {
             foreach (var p in conv.Parameters) p.Grad.Span.Clear();
             using var dy = Tensor.FromArray(dyValues, pooled.Shape.ToArray());
             Tensor? dx;
-            if (fused)
+            if (fusedForward)
+            {
+                // The forward pass fused too: the convolution output is not kept, the maximum taps are.
+                using var again = pool.ForwardAfter(conv, x);
+                Assert.Equal(pooled.ToArray(), again.ToArray());
+                using var pre = pool.BackwardThroughRelu(dy);
+                dx = conv.BackwardFromPreActivation(pre, needInputGrad: true);
+            }
+            else if (fused)
             {
                 using var pre = pool.BackwardThroughRelu(dy);
                 dx = conv.BackwardFromPreActivation(pre, needInputGrad: true);
@@ -173,7 +182,9 @@ public class FusedTrainingTests
                 return [.. dx!.ToArray(), .. conv.Parameters.SelectMany(p => p.Grad.ToArray())];
         }
 
-        Assert.Equal(Gradients(fused: false), Gradients(fused: true));
+        var separate = Gradients(fused: false);
+        Assert.Equal(separate, Gradients(fused: true));
+        Assert.Equal(separate, Gradients(fused: true, fusedForward: true));
     }
 }
 

@@ -404,6 +404,8 @@ public class ConvolutionBackwardTests
     [InlineData(2, 26, 26, 32, 64, "valid")]
     [InlineData(1, 17, 21, 3, 32, "same")]
     [InlineData(3, 9, 30, 16, 96, "valid")]
+    [InlineData(2, 8, 8, 5, 24, "same")]    // output channels not a multiple of 32: the two operations one after the other
+    [InlineData(1, 12, 13, 4, 32, "valid")] // odd convolution output: a last column no window covers
     public void FusedConvolutionAndMaxPoolingEqualsThemOneAfterTheOther(int n, int h, int w, int c, int cout, string padding)
     {
         var rng = new Random(37);
@@ -416,5 +418,18 @@ public class ConvolutionBackwardTests
         using var fused = Convolution.Conv2DMaxPool2x2(x, k, b, options);
         Assert.Equal(expected.Shape, fused.Shape);
         Assert.Equal(expected.ToArray(), fused.ToArray());
+
+        // For training: the recorded taps route the gradient exactly as the max-pool backward pass over the
+        // stored convolution output does (through the ReLU too), uncovered rows and columns getting 0.
+        var argmax = new byte[fused.Shape.Length];
+        using var recorded = Convolution.Conv2DMaxPool2x2(x, k, b, options, argmax);
+        Assert.Equal(expected.ToArray(), recorded.ToArray());
+        using var dy = Tensor.FromArray(Reference.Random(rng, fused.Shape.Length), fused.Shape.ToArray());
+        foreach (bool throughRelu in new[] { false, true })
+        {
+            using var reference = Backward.MaxPool2D(conv, expected, dy, new PoolOptions(2), throughRelu);
+            using var fromTaps = Backward.MaxPool2x2FromArgmax(conv.Shape, recorded, argmax, dy, throughRelu);
+            Assert.Equal(reference.ToArray(), fromTaps.ToArray());
+        }
     }
 }

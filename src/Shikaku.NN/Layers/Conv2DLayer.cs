@@ -45,13 +45,20 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     }
 
     /// <summary>
-    /// Inference only: this layer followed by 2x2 max pooling (stride 2, valid), fused so the full-size
-    /// convolution output never reaches memory. Same values as Forward then MaxPooling2D(2).
+    /// This layer followed by 2x2 max pooling (stride 2, valid), fused so the full-size convolution output never
+    /// reaches memory. Same values as Forward then MaxPooling2D(2). For training, <paramref name="argmax"/> records
+    /// each window's maximum tap, and the input is kept for the weight gradient (the output is not: the backward
+    /// pass starts from the pooling's gradient through the ReLU, <see cref="BackwardFromPreActivation"/>).
     /// </summary>
-    internal Tensor ForwardMaxPooled(Tensor input)
+    internal Tensor ForwardMaxPooled(Tensor input, Span<byte> argmax = default)
     {
         CheckInput(input);
-        return Convolution.Conv2DMaxPool2x2(input, _kernel!.Value, _bias!.Value, Options);
+        if (!argmax.IsEmpty)
+        {
+            _input = input;
+            _output = null;
+        }
+        return Convolution.Conv2DMaxPool2x2(input, _kernel!.Value, _bias!.Value, Options, argmax);
     }
 
     /// <inheritdoc/>

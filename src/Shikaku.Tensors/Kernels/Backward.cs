@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using Shikaku.Kernels.Conv;
 using Shikaku.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -299,6 +300,77 @@ public static class Backward
                                 }
                             }
                         }
+            });
+        }
+        return dx;
+    }
+
+    /// <summary>
+    /// 2x2 max pooling (stride 2, valid) from the taps recorded by <see cref="Convolution.Conv2DMaxPool2x2"/>:
+    /// each output gradient goes to the tap that held its window's maximum, every other input position gets 0
+    /// (rows and columns no window covers included). With <paramref name="throughRelu"/> a maximum that is not
+    /// positive passes nothing (the gradient of a ReLU before the pooling). The pooled input itself is not needed.
+    /// </summary>
+    public static unsafe Tensor MaxPool2x2FromArgmax(Shape inputShape, Tensor pooled, ReadOnlySpan<byte> argmax, Tensor outputGrad, bool throughRelu)
+    {
+        ArgumentNullException.ThrowIfNull(pooled);
+        ArgumentNullException.ThrowIfNull(outputGrad);
+        if (inputShape.Rank != 4) throw new ArgumentException($"Max-pool input must be NHWC, got {inputShape}.", nameof(inputShape));
+        int n = inputShape[0], h = inputShape[1], w = inputShape[2], c = inputShape[3], ph = h / 2, pw = w / 2;
+        var outShape = new Shape(n, ph, pw, c);
+        pooled.ExpectShape(outShape, "max-pool output");
+        outputGrad.ExpectShape(outShape, "max-pool output gradient");
+        if (argmax.Length < outShape.Length)
+            throw new ArgumentException($"The argmax record holds {argmax.Length} bytes; the pooled output {outShape} needs {outShape.Length}.", nameof(argmax));
+        var dx = Tensor.Uninitialized(inputShape);
+        bool vectors = Engine.Simd == SimdLevel.Avx512 && c % 16 == 0;
+        fixed (float* yp = pooled.Span, dyp = outputGrad.Span, dxp = dx.Span)
+        fixed (byte* ap = argmax)
+        {
+            float* y = yp, dy = dyp, grad = dxp;
+            byte* taps = ap;
+            Engine.ParallelFor(n, (first, last) =>
+            {
+                for (int b = first; b < last; b++)
+                {
+                    float* image = grad + (long)b * h * w * c;
+                    for (int i = 0; i < ph; i++)
+                    {
+                        float* top = image + (long)2 * i * w * c, bottom = top + (long)w * c;
+                        long at = ((long)b * ph + i) * pw * c;
+                        for (int j = 0; j < pw; j++, at += c)
+                        {
+                            float* t0 = top + (long)2 * j * c, t1 = t0 + c, t2 = bottom + (long)2 * j * c, t3 = t2 + c;
+                            int ch = 0;
+                            if (vectors)
+                                for (; ch < c; ch += 16)
+                                {
+                                    var d = Vector512.Load(dy + at + ch);
+                                    if (throughRelu) d = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(y + at + ch), Vector512<float>.Zero), d, Vector512<float>.Zero);
+                                    var tap = System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(taps + at + ch));
+                                    Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512<int>.Zero).AsSingle(), d, Vector512<float>.Zero).Store(t0 + ch);
+                                    Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512<int>.One).AsSingle(), d, Vector512<float>.Zero).Store(t1 + ch);
+                                    Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(2)).AsSingle(), d, Vector512<float>.Zero).Store(t2 + ch);
+                                    Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(3)).AsSingle(), d, Vector512<float>.Zero).Store(t3 + ch);
+                                }
+                            for (; ch < c; ch++)
+                            {
+                                float d = throughRelu && !(y[at + ch] > 0) ? 0f : dy[at + ch];
+                                int tap = taps[at + ch];
+                                t0[ch] = tap == 0 ? d : 0f;
+                                t1[ch] = tap == 1 ? d : 0f;
+                                t2[ch] = tap == 2 ? d : 0f;
+                                t3[ch] = tap == 3 ? d : 0f;
+                            }
+                        }
+                        if (w % 2 != 0)
+                        {
+                            new Span<float>(top + (long)(w - 1) * c, c).Clear();
+                            new Span<float>(bottom + (long)(w - 1) * c, c).Clear();
+                        }
+                    }
+                    if (h % 2 != 0) new Span<float>(image + (long)(h - 1) * w * c, w * c).Clear();
+                }
             });
         }
         return dx;

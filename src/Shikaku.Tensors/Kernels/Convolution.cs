@@ -96,26 +96,56 @@ public static class Convolution
     }
 
     /// <summary>
-    /// max_pool_2x2(act(conv(x, kernel) + bias)) (pooling window 2, stride 2, valid), for inference. Where the
-    /// direct kernel applies, pairs of convolution rows are pooled as they are computed and the full-size
-    /// convolution output never reaches memory; otherwise the two operations run one after the other. Same result.
+    /// max_pool_2x2(act(conv(x, kernel) + bias)) (pooling window 2, stride 2, valid). Where the direct kernel
+    /// applies, pairs of convolution rows are pooled as they are computed and the full-size convolution output
+    /// never reaches memory; otherwise the two operations run one after the other. Same result.
+    /// For training, <paramref name="argmax"/> (one byte per output value) receives the tap of each window that
+    /// held the maximum: 0 top left, 1 top right, 2 bottom left, 3 bottom right, the first in that order on ties
+    /// (see <see cref="Backward.MaxPool2x2FromArgmax"/>).
     /// </summary>
-    public static unsafe Tensor Conv2DMaxPool2x2(Tensor input, Tensor kernel, Tensor? bias, ConvOptions options)
+    public static unsafe Tensor Conv2DMaxPool2x2(Tensor input, Tensor kernel, Tensor? bias, ConvOptions options, Span<byte> argmax = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var shape = OutputShape(input?.Shape ?? throw new ArgumentNullException(nameof(input)), kernel?.Shape ?? throw new ArgumentNullException(nameof(kernel)), options);
         if (bias != null && (bias.Rank != 1 || bias.Shape[0] != shape[3]))
             throw new ArgumentException($"Bias must be [{shape[3]}] (one value per output channel), got {bias.Shape}.", nameof(bias));
         var g = options.Geometry(input.Shape[1], input.Shape[2], kernel.Shape[0], kernel.Shape[1]);
+        var pooledShape = new Shape(shape[0], g.OutH / 2, g.OutW / 2, shape[3]);
+        bool record = !argmax.IsEmpty;
+        if (record && argmax.Length < pooledShape.Length)
+            throw new ArgumentException($"The argmax buffer holds {argmax.Length} bytes; the pooled output {pooledShape} needs {pooledShape.Length}.", nameof(argmax));
         if (options.Border != BorderMode.Zero || !Conv.DirectConv.Applies(g, options.Groups, input.Shape[3], shape[3]) || g.OutH < 2 || g.OutW < 8)
         {
             using var y = Conv2D(input, kernel, bias, options);
-            return Pooling.MaxPool2D(y, new PoolOptions(2));
+            var pooled = Pooling.MaxPool2D(y, new PoolOptions(2));
+            if (record) MaxPool2x2Argmax(y, pooled, argmax);
+            return pooled;
         }
-        var output = Tensor.Uninitialized(new Shape(shape[0], g.OutH / 2, g.OutW / 2, shape[3]));
+        var output = Tensor.Uninitialized(pooledShape);
         fixed (float* x = input.Span, k = kernel.Span, o = output.Span, b = bias == null ? default : bias.Span)
-            Conv.DirectConv.RunMaxPooled(x, input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], k, shape[3], bias == null ? null : b, g, options.Activation, o);
+        fixed (byte* a = argmax)
+            Conv.DirectConv.RunMaxPooled(x, input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], k, shape[3], bias == null ? null : b, g,
+                options.Activation, o, record ? a : null);
         return output;
+    }
+
+    /// <summary>Which tap of each 2x2 window of <paramref name="y"/> held its maximum (the first in window order).</summary>
+    private static void MaxPool2x2Argmax(Tensor y, Tensor pooled, Span<byte> argmax)
+    {
+        int n = y.Shape[0], h = y.Shape[1], w = y.Shape[2], c = y.Shape[3], ph = pooled.Shape[1], pw = pooled.Shape[2];
+        var src = y.Span;
+        var max = pooled.Span;
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < ph; i++)
+                for (int j = 0; j < pw; j++)
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        int at = ((b * ph + i) * pw + j) * c + ch;
+                        byte tap = 3;
+                        for (int t = 2; t >= 0; t--)
+                            if (src[((b * h + 2 * i + t / 2) * w + 2 * j + t % 2) * c + ch] == max[at]) tap = (byte)t;
+                        argmax[at] = tap;
+                    }
     }
 
     /// <summary>The output shape [N, OH, OW, Cout], or a clear error naming the mismatch.</summary>

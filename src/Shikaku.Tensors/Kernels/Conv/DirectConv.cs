@@ -2,6 +2,7 @@ using Shikaku.Kernels.Gemm;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Shikaku.Kernels.Conv;
 
@@ -34,12 +35,14 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>
-    /// The convolution followed by 2x2 max pooling with stride 2 (valid), for inference: each pair of
-    /// convolution rows is computed into a small buffer and pooled at once, so the full-size convolution
-    /// output is never written to memory. y: [N, OH / 2, OW / 2, Cout].
+    /// The convolution followed by 2x2 max pooling with stride 2 (valid): each pair of convolution rows is
+    /// computed into a small buffer and pooled at once, so the full-size convolution output is never written
+    /// to memory. y: [N, OH / 2, OW / 2, Cout]. With <paramref name="argmax"/> (one byte per value of y) the
+    /// tap of each window that held the maximum is recorded for the backward pass: 0 top left, 1 top right,
+    /// 2 bottom left, 3 bottom right, the first in that order on ties.
     /// </summary>
     public static void RunMaxPooled(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
-        in ConvGeometry g, Activation activation, float* y)
+        in ConvGeometry g, Activation activation, float* y, byte* argmax = null)
     {
         var geometry = g;
         int oh = g.OutH, ow = g.OutW, ph = oh / 2, pw = ow / 2;
@@ -54,13 +57,24 @@ internal static unsafe class DirectConv
                     int b = row / ph, r = row - b * ph;
                     for (int k = 0; k < 2; k++)
                         Row(rows.Input(b, 2 * r + k, out int stride), stride, c, kernel, cout, bias, geometry, activation, pair + (long)k * ow * cout);
-                    float* dst = y + (long)row * pw * cout;
-                    for (int pc = 0; pc < pw; pc++)
+                    long at = (long)row * pw * cout;
+                    for (int pc = 0; pc < pw; pc++, at += cout)
                     {
                         float* a = pair + (long)(2 * pc) * cout, below = a + (long)ow * cout;
                         for (int co = 0; co < cout; co += 16)
-                            Vector512.Max(Vector512.Max(Vector512.Load(a + co), Vector512.Load(a + cout + co)),
-                                Vector512.Max(Vector512.Load(below + co), Vector512.Load(below + cout + co))).Store(dst + (long)pc * cout + co);
+                        {
+                            var t0 = Vector512.Load(a + co);
+                            var t1 = Vector512.Load(a + cout + co);
+                            var t2 = Vector512.Load(below + co);
+                            var t3 = Vector512.Load(below + cout + co);
+                            var max = Vector512.Max(Vector512.Max(t0, t1), Vector512.Max(t2, t3));
+                            max.Store(y + at + co);
+                            if (argmax == null) continue;
+                            var tap = Vector512.ConditionalSelect(Vector512.Equals(t0, max).AsInt32(), Vector512<int>.Zero,
+                                Vector512.ConditionalSelect(Vector512.Equals(t1, max).AsInt32(), Vector512<int>.One,
+                                    Vector512.ConditionalSelect(Vector512.Equals(t2, max).AsInt32(), Vector512.Create(2), Vector512.Create(3))));
+                            Avx512F.ConvertToVector128Byte(tap).Store(argmax + at + co);
+                        }
                     }
                 }
             }
