@@ -233,8 +233,16 @@ public sealed class Sequential
                 // Max pooling after a ReLU convolution applies the ReLU's gradient while routing its own (same values).
                 if (i > 0 && _layers[i] is MaxPooling2D pool && _layers[i - 1] is Conv2D { Options.Activation.Kind: Kernels.ActivationKind.Relu } conv)
                 {
-                    using (var preActivation = pool.BackwardThroughRelu(upstream ?? grad))
+                    if (pool.HasTaps)
+                    {
+                        // Fused forward: the convolution's output gradient is built and used one image at a time.
+                        next = conv.BackwardThroughPooling(pool, upstream ?? grad, needInputGrad: i - 1 > 0);
+                    }
+                    else
+                    {
+                        using var preActivation = pool.BackwardThroughRelu(upstream ?? grad);
                         next = conv.BackwardFromPreActivation(preActivation, needInputGrad: i - 1 > 0);
+                    }
                     i--;
                 }
                 else

@@ -406,6 +406,7 @@ public class ConvolutionBackwardTests
     [InlineData(3, 9, 30, 16, 96, "valid")]
     [InlineData(2, 8, 8, 5, 24, "same")]    // output channels not a multiple of 32: the two operations one after the other
     [InlineData(1, 12, 13, 4, 32, "valid")] // odd convolution output: a last column no window covers
+    [InlineData(3, 11, 13, 32, 32, "same")]  // odd output with padding, every kernel direct
     public void FusedConvolutionAndMaxPoolingEqualsThemOneAfterTheOther(int n, int h, int w, int c, int cout, string padding)
     {
         var rng = new Random(37);
@@ -431,5 +432,18 @@ public class ConvolutionBackwardTests
             using var fromTaps = Backward.MaxPool2x2FromArgmax(conv.Shape, recorded, argmax, dy, throughRelu);
             Assert.Equal(reference.ToArray(), fromTaps.ToArray());
         }
+
+        // The whole backward pass of conv + ReLU + pooling from the taps (the convolution's output gradient built one
+        // image at a time where the direct kernels apply) equals pooling's then the convolution's backward passes.
+        using var dConv = Backward.MaxPool2D(conv, expected, dy, new PoolOptions(2), throughRelu: true);
+        using var dw = Tensor.Full(k.Shape, 0.25f);
+        using var db = Tensor.Full(b.Shape, 0.5f);
+        using var dx = Backward.Conv2D(x, k, dConv, options with { Activation = Activation.Linear }, dw, db)!;
+        using var dwFused = Tensor.Full(k.Shape, 0.25f);
+        using var dbFused = Tensor.Full(b.Shape, 0.5f);
+        using var dxFused = Backward.Conv2DReluMaxPool2x2(x, k, recorded, argmax, dy, options, dwFused, dbFused)!;
+        Reference.AssertClose(dx.Span, dxFused.Span, 1e-5f, "dx");
+        Reference.AssertClose(dw.Span, dwFused.Span, 1e-5f, "dW");
+        Reference.AssertClose(db.Span, dbFused.Span, 1e-5f, "db");
     }
 }

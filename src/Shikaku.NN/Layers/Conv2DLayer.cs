@@ -68,6 +68,14 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
         return BackwardFromPreActivation(outputGrad, needInputGrad);
     }
 
+    /// <summary>
+    /// Backward of this ReLU convolution and the 2x2 max pooling after it, fused forward (<see cref="MaxPooling2D.HasTaps"/>):
+    /// from the pooled gradient, without building the convolution's output gradient for the whole batch.
+    /// </summary>
+    internal Tensor? BackwardThroughPooling(MaxPooling2D pool, Tensor pooledGrad, bool needInputGrad) =>
+        Kernels.Backward.Conv2DReluMaxPool2x2(_input!, _kernel!.Value, pool.PooledOutput, pool.Taps, pooledGrad, Options,
+            _kernel.Grad, _bias!.Grad, needInputGrad);
+
     /// <summary>Backward from the gradient of the pre-activation sum (the activation's gradient already applied).</summary>
     internal Tensor? BackwardFromPreActivation(Tensor preActivationGrad, bool needInputGrad) =>
         Kernels.Backward.Conv2D(_input!, _kernel!.Value, preActivationGrad, Options with { Activation = Kernels.Activation.Linear },

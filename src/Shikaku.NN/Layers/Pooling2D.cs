@@ -77,6 +77,15 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
         return Kernels.Backward.MaxPool2D(_input, _output!, outputGrad, Options);
     }
 
+    /// <summary>Whether the last forward pass ran fused with its convolution and recorded the maximum taps.</summary>
+    internal bool HasTaps => _input == null && _argmax != null && _output != null;
+
+    /// <summary>The pooled output of the last forward pass.</summary>
+    internal Tensor PooledOutput => _output ?? throw new InvalidOperationException("Forward has not run.");
+
+    /// <summary>The maximum tap of each window, recorded by the last fused forward pass.</summary>
+    internal ReadOnlySpan<byte> Taps => _argmax.AsSpan(0, PooledOutput.Shape.Length);
+
     /// <summary>
     /// Backward when the pooled input is a ReLU's output: the ReLU's gradient is applied in the same pass, so
     /// the result is the gradient of the layer before's pre-activation sum.

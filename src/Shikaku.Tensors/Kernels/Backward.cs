@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Shikaku.Kernels.Conv;
 using Shikaku.Tensors;
@@ -74,7 +75,14 @@ public static class Backward
         var options = new ConvOptions { Padding = Padding.Explicit(top, bottom, left, right) };
         var full = options.Geometry(g.OutH, g.OutW, g.KH, g.KW);
         if (full.OutH != g.InH || full.OutW != g.InW || !DirectConv.Applies(full, 1, cout, c)) return null;
-        using var flipped = Tensor.Uninitialized(new Shape(g.KH, g.KW, cout, c));
+        using var flipped = Flipped(kernel, g, c, cout);
+        return Convolution.Conv2D(outputGrad, flipped, null, options);
+    }
+
+    /// <summary>The kernel of dx as a convolution of dy: W'[kh, kw, co, ci] = W[KH-1-kh, KW-1-kw, ci, co].</summary>
+    private static Tensor Flipped(Tensor kernel, in ConvGeometry g, int c, int cout)
+    {
+        var flipped = Tensor.Uninitialized(new Shape(g.KH, g.KW, cout, c));
         var w = kernel.Span;
         var f = flipped.Span;
         for (int kh = 0; kh < g.KH; kh++)
@@ -82,7 +90,129 @@ public static class Backward
                 for (int ci = 0; ci < c; ci++)
                     for (int co = 0; co < cout; co++)
                         f[((kh * g.KW + kw) * cout + co) * c + ci] = w[(((g.KH - 1 - kh) * g.KW + (g.KW - 1 - kw)) * c + ci) * cout + co];
-        return Convolution.Conv2D(outputGrad, flipped, null, options);
+        return flipped;
+    }
+
+    /// <summary>
+    /// The backward pass of <see cref="Convolution.Conv2DMaxPool2x2"/> with a ReLU, from the pooled output, the
+    /// recorded maximum taps and the pooled gradient: the convolution's output gradient (each pooled gradient at
+    /// its window's maximum tap when that maximum is positive, 0 elsewhere) is built one image at a time in a
+    /// thread's cache and used there at once for dW, db and dx, so it never exists for the whole batch.
+    /// Same values as <see cref="MaxPool2x2FromArgmax"/> (through the ReLU) followed by <see cref="Conv2D"/>.
+    /// </summary>
+    public static unsafe Tensor? Conv2DReluMaxPool2x2(Tensor input, Tensor kernel, Tensor pooled, ReadOnlySpan<byte> argmax, Tensor pooledGrad,
+        ConvOptions options, Tensor weightGrad, Tensor? biasGrad, bool needInputGrad = true)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(weightGrad);
+        var convShape = Convolution.OutputShape(input.Shape, kernel.Shape, options);
+        int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3], cout = kernel.Shape[3];
+        var g = options.Geometry(h, w, kernel.Shape[0], kernel.Shape[1]);
+        int top = g.KH - 1 - g.PadTop, bottom = g.KH - 1 - g.PadBottom, left = g.KW - 1 - g.PadLeft, right = g.KW - 1 - g.PadRight;
+        var full = new ConvOptions { Padding = Padding.Explicit(Math.Max(top, 0), Math.Max(bottom, 0), Math.Max(left, 0), Math.Max(right, 0)) }
+            .Geometry(g.OutH, g.OutW, g.KH, g.KW);
+        bool fused = options.Groups == 1 && options.Border == BorderMode.Zero && DirectWeightGradient.Applies(cout)
+            && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1 && top >= 0 && bottom >= 0 && left >= 0 && right >= 0
+            && full.OutH == h && full.OutW == w && DirectConv.Applies(full, 1, cout, c);
+        if (!fused)
+        {
+            using var dy = MaxPool2x2FromArgmax(convShape, pooled, argmax, pooledGrad, throughRelu: true);
+            return Conv2D(input, kernel, dy, options with { Activation = Kernels.Activation.Linear }, weightGrad, biasGrad, needInputGrad);
+        }
+        var pooledShape = new Shape(n, g.OutH / 2, g.OutW / 2, cout);
+        pooled.ExpectShape(pooledShape, "max-pool output");
+        pooledGrad.ExpectShape(pooledShape, "max-pool output gradient");
+        weightGrad.ExpectShape(kernel.Shape, "convolution weight gradient");
+        if (argmax.Length < pooledShape.Length)
+            throw new ArgumentException($"The argmax record holds {argmax.Length} bytes; the pooled output {pooledShape} needs {pooledShape.Length}.", nameof(argmax));
+        using var flipped = needInputGrad ? Flipped(kernel, g, c, cout) : null;
+        var dx = needInputGrad ? Tensor.Uninitialized(input.Shape) : null;
+        int threads = Math.Min(Engine.Threads, n), hp = g.OutH + top + bottom, wp = g.OutW + left + right;
+        var sums = new DirectWeightGradient.Accumulator?[threads];
+        var biasSums = new float[threads * cout];
+        try
+        {
+            fixed (float* xp = input.Span, yp = pooled.Span, gp = pooledGrad.Span, fp = flipped == null ? default : flipped.Span, dxp = dx == null ? default : dx.Span)
+            fixed (byte* ap = argmax)
+            {
+                float* x = xp, y = yp, dyPooled = gp, kernelFlipped = fp, dX = dxp;
+                byte* taps = ap;
+                Engine.ParallelFor(threads, (first, last) =>
+                {
+                    for (int t = first; t < last; t++)
+                    {
+                        var sum = sums[t] = new DirectWeightGradient.Accumulator(h, w, c, cout, g);
+                        float* padded = (float*)NativeMemory.AlignedAlloc((nuint)((long)hp * wp * cout * sizeof(float)), 64);
+                        try
+                        {
+                            new Span<float>(padded, hp * wp * cout).Clear();
+                            float* inside = padded + ((long)top * wp + left) * cout;
+                            var bias = new Span<float>(biasSums, t * cout, cout);
+                            int b0 = (int)((long)n * t / threads), b1 = (int)((long)n * (t + 1) / threads);
+                            for (int b = b0; b < b1; b++)
+                            {
+                                long at = (long)b * pooledShape[1] * pooledShape[2] * cout;
+                                ExpandPooledGradient(y + at, dyPooled + at, taps + at, pooledShape[1], pooledShape[2], cout, inside, (long)wp * cout, bias);
+                                sum.AddImage(x + (long)b * h * w * c, inside, (long)wp * cout);
+                                if (dX == null) continue;
+                                for (int r = 0; r < h; r++)
+                                    DirectConv.Row(padded + (long)r * wp * cout, wp, cout, kernelFlipped, c, null, full, Kernels.Activation.Linear, dX + ((long)b * h + r) * w * c);
+                            }
+                        }
+                        finally
+                        {
+                            NativeMemory.AlignedFree(padded);
+                        }
+                    }
+                });
+            }
+            fixed (float* dw = weightGrad.Span)
+                foreach (var sum in sums) sum!.AddTo(dw);
+            if (biasGrad != null)
+                for (int t = 0; t < threads; t++)
+                    TensorPrimitives.Add(biasGrad.Span, biasSums.AsSpan(t * cout, cout), biasGrad.Span);
+            return dx;
+        }
+        catch
+        {
+            dx?.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var sum in sums) sum?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// One image's convolution output gradient from its pooled gradient: each window's four taps get the pooled
+    /// gradient at the maximum tap (when the maximum is positive) and 0 elsewhere; the column sums go to <paramref name="bias"/>.
+    /// </summary>
+    private static unsafe void ExpandPooledGradient(float* pooled, float* grad, byte* taps, int ph, int pw, int cout, float* dy, long rowStride, Span<float> bias)
+    {
+        fixed (float* biasp = bias)
+            for (int i = 0; i < ph; i++)
+            {
+                float* top = dy + 2 * i * rowStride, bottom = top + rowStride;
+                for (int j = 0; j < pw; j++)
+                {
+                    long at = ((long)i * pw + j) * cout;
+                    float* t0 = top + (long)2 * j * cout, t1 = t0 + cout, t2 = bottom + (long)2 * j * cout, t3 = t2 + cout;
+                    for (int ch = 0; ch < cout; ch += 16)
+                    {
+                        var d = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(pooled + at + ch), Vector512<float>.Zero),
+                            Vector512.Load(grad + at + ch), Vector512<float>.Zero);
+                        (Vector512.Load(biasp + ch) + d).Store(biasp + ch);
+                        var tap = System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(taps + at + ch));
+                        Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512<int>.Zero).AsSingle(), d, Vector512<float>.Zero).Store(t0 + ch);
+                        Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512<int>.One).AsSingle(), d, Vector512<float>.Zero).Store(t1 + ch);
+                        Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(2)).AsSingle(), d, Vector512<float>.Zero).Store(t2 + ch);
+                        Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(3)).AsSingle(), d, Vector512<float>.Zero).Store(t3 + ch);
+                    }
+                }
+            }
     }
 
     /// <summary>

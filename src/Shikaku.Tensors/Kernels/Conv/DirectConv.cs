@@ -87,7 +87,7 @@ internal static unsafe class DirectConv
 
     /// <summary>One output row: full 12-pixel tiles, then 4-pixel tiles for the rest.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Row(float* input, int stride, int c, float* kernel, int cout, float* bias, in ConvGeometry g, Activation activation, float* output)
+    internal static void Row(float* input, int stride, int c, float* kernel, int cout, float* bias, in ConvGeometry g, Activation activation, float* output)
     {
         int ow = g.OutW, kh = g.KH, kw = g.KW, full = ow / Rows * Rows;
         var fused = FusedTail.For(activation);

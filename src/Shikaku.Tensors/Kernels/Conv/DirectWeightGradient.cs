@@ -24,64 +24,89 @@ internal static unsafe class DirectWeightGradient
     public static void Run(float* x, int n, int h, int w, int c, float* dy, int cout, in ConvGeometry g, float* dw)
     {
         var geo = g;
-        int k = g.KH * g.KW * c;
-        // Straight from the image when a kernel row holds at least one tile of contiguous values.
-        bool direct = g.DilationW == 1 && g.KW * c >= Rows;
-        // Rows and columns the windows span, from the first window's top-left corner (padding included).
-        int hp = (g.OutH - 1) * g.StrideH + (g.KH - 1) * g.DilationH + 1, wp = (g.OutW - 1) * g.StrideW + (g.KW - 1) * g.DilationW + 1;
-        bool copy = direct && (g.PadTop > 0 || g.PadLeft > 0 || hp > h || wp > w);
-        int partialRows = Math.Max(k, Rows);
         int threads = Math.Min(Engine.Threads, n);
-        var partials = new float*[threads];
-        long imageFloats = direct ? (copy ? (long)hp * wp * c : 0) : (long)g.OutH * g.OutW * k + Rows;
+        var sums = new Accumulator?[threads];
         try
         {
             Engine.ParallelFor(threads, (first, last) =>
             {
                 for (int t = first; t < last; t++)
                 {
-                    float* partial = partials[t] = Alloc((long)partialRows * cout);
-                    new Span<float>(partial, partialRows * cout).Clear();
-                    float* scratch = imageFloats > 0 ? Alloc(imageFloats) : null;
-                    try
-                    {
-                        int b0 = (int)((long)n * t / threads), b1 = (int)((long)n * (t + 1) / threads);
-                        for (int b = b0; b < b1; b++)
-                        {
-                            float* image = x + (long)b * h * w * c;
-                            float* grad = dy + (long)b * geo.OutH * geo.OutW * cout;
-                            if (!direct)
-                            {
-                                // One segment: the image's patch matrix, K values per output pixel.
-                                for (int oh = 0; oh < geo.OutH; oh++) Im2Col.GatherRow(image, h, w, c, geo, oh, scratch + (long)oh * geo.OutW * k);
-                                Image(scratch, k, (long)geo.OutW * k, 1, 0, k, geo, grad, cout, partial);
-                                continue;
-                            }
-                            long rowStride = (long)w * c;
-                            if (copy)
-                            {
-                                CopyPadded(image, h, w, c, geo, hp, wp, scratch);
-                                image = scratch;
-                                rowStride = (long)wp * c;
-                            }
-                            // One segment per kernel row: its KW*C values are contiguous in the image.
-                            Image(image, (long)geo.StrideW * c, geo.StrideH * rowStride, geo.KH, geo.DilationH * rowStride, geo.KW * c, geo, grad, cout, partial);
-                        }
-                    }
-                    finally
-                    {
-                        if (scratch != null) NativeMemory.AlignedFree(scratch);
-                    }
+                    var sum = sums[t] = new Accumulator(h, w, c, cout, geo);
+                    int b0 = (int)((long)n * t / threads), b1 = (int)((long)n * (t + 1) / threads);
+                    for (int b = b0; b < b1; b++)
+                        sum.AddImage(x + (long)b * h * w * c, dy + (long)b * geo.OutH * geo.OutW * cout, (long)geo.OutW * cout);
                 }
             });
-            var target = new Span<float>(dw, k * cout);
-            foreach (float* partial in partials)
-                TensorPrimitives.Add(target, new ReadOnlySpan<float>(partial, k * cout), target);
+            foreach (var sum in sums) sum!.AddTo(dw);
         }
         finally
         {
-            foreach (float* partial in partials)
-                if (partial != null) NativeMemory.AlignedFree(partial);
+            foreach (var sum in sums) sum?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// One thread's share of a weight gradient: a private K x Cout sum that images are added to one at a time,
+    /// then added to dW. Holds the thread's scratch memory (a padded image, or an image's patch matrix).
+    /// </summary>
+    internal sealed class Accumulator : IDisposable
+    {
+        private readonly float* _partial, _scratch;
+        private readonly int _h, _w, _c, _cout, _k, _hp, _wp;
+        private readonly bool _direct, _copy;
+        private readonly ConvGeometry _g;
+
+        public Accumulator(int h, int w, int c, int cout, in ConvGeometry g)
+        {
+            (_h, _w, _c, _cout, _g) = (h, w, c, cout, g);
+            _k = g.KH * g.KW * c;
+            // Straight from the image when a kernel row holds at least one tile of contiguous values.
+            _direct = g.DilationW == 1 && g.KW * c >= Rows;
+            // Rows and columns the windows span, from the first window's top-left corner (padding included).
+            _hp = (g.OutH - 1) * g.StrideH + (g.KH - 1) * g.DilationH + 1;
+            _wp = (g.OutW - 1) * g.StrideW + (g.KW - 1) * g.DilationW + 1;
+            _copy = _direct && (g.PadTop > 0 || g.PadLeft > 0 || _hp > h || _wp > w);
+            int partialRows = Math.Max(_k, Rows);
+            _partial = Alloc((long)partialRows * cout);
+            new Span<float>(_partial, partialRows * cout).Clear();
+            long scratch = _direct ? (_copy ? (long)_hp * _wp * c : 0) : (long)g.OutH * g.OutW * _k + Rows;
+            _scratch = scratch > 0 ? Alloc(scratch) : null;
+        }
+
+        /// <summary>Adds one image (H x W x C) given its output gradient (OH rows of OW x Cout, rows <paramref name="dyRowStride"/> floats apart).</summary>
+        public void AddImage(float* image, float* dy, long dyRowStride)
+        {
+            var g = _g;
+            if (!_direct)
+            {
+                // One segment: the image's patch matrix, K values per output pixel.
+                for (int oh = 0; oh < g.OutH; oh++) Im2Col.GatherRow(image, _h, _w, _c, g, oh, _scratch + (long)oh * g.OutW * _k);
+                Image(_scratch, _k, (long)g.OutW * _k, 1, 0, _k, g, dy, dyRowStride, _cout, _partial);
+                return;
+            }
+            long rowStride = (long)_w * _c;
+            if (_copy)
+            {
+                CopyPadded(image, _h, _w, _c, g, _hp, _wp, _scratch);
+                image = _scratch;
+                rowStride = (long)_wp * _c;
+            }
+            // One segment per kernel row: its KW*C values are contiguous in the image.
+            Image(image, (long)g.StrideW * _c, g.StrideH * rowStride, g.KH, g.DilationH * rowStride, g.KW * _c, g, dy, dyRowStride, _cout, _partial);
+        }
+
+        /// <summary>dw += this thread's sum.</summary>
+        public void AddTo(float* dw)
+        {
+            var target = new Span<float>(dw, _k * _cout);
+            TensorPrimitives.Add(target, new ReadOnlySpan<float>(_partial, _k * _cout), target);
+        }
+
+        public void Dispose()
+        {
+            NativeMemory.AlignedFree(_partial);
+            if (_scratch != null) NativeMemory.AlignedFree(_scratch);
         }
     }
 
@@ -94,7 +119,7 @@ internal static unsafe class DirectWeightGradient
     /// stores only its new rows (runs shorter than 12 read a few values past their end into rows never stored).
     /// </summary>
     private static void Image(float* a, long pixelStride, long rowStride, int segments, long segmentStride, int length,
-        in ConvGeometry g, float* dy, int cout, float* partial)
+        in ConvGeometry g, float* dy, long dyRowStride, int cout, float* partial)
     {
         for (int s = 0; s < segments; s++)
             for (int t0 = 0; t0 < length; t0 += Rows)
@@ -103,7 +128,7 @@ internal static unsafe class DirectWeightGradient
                 int lo = t0 - start, hi = Math.Min(length - start, Rows);
                 float* dwRows = partial + (long)(s * length + start) * cout;
                 for (int co = 0; co < cout; co += 32)
-                    Tile(a + s * segmentStride + start, (nint)pixelStride, (nint)rowStride, g.OutH, g.OutW, dy + co, cout, dwRows + co, cout, lo, hi);
+                    Tile(a + s * segmentStride + start, (nint)pixelStride, (nint)rowStride, g.OutH, g.OutW, dy + co, cout, (nint)dyRowStride, dwRows + co, cout, lo, hi);
             }
     }
 
@@ -131,7 +156,7 @@ internal static unsafe class DirectWeightGradient
     /// All 24 accumulators are separate locals so they stay in registers for the whole image.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(float* a, nint pixelStride, nint rowStride, int outH, int outW, float* dy, nint ldy, float* dw, nint ldw, int lo, int hi)
+    private static void Tile(float* a, nint pixelStride, nint rowStride, int outH, int outW, float* dy, nint ldy, nint dyRowStride, float* dw, nint ldw, int lo, int hi)
     {
         var c00 = Vector512.Load(dw); var c01 = Vector512.Load(dw + 16);
         var c10 = Vector512.Load(dw + ldw); var c11 = Vector512.Load(dw + ldw + 16);
@@ -145,10 +170,9 @@ internal static unsafe class DirectWeightGradient
         var c90 = Vector512.Load(dw + 9 * ldw); var c91 = Vector512.Load(dw + 9 * ldw + 16);
         var ca0 = Vector512.Load(dw + 10 * ldw); var ca1 = Vector512.Load(dw + 10 * ldw + 16);
         var cb0 = Vector512.Load(dw + 11 * ldw); var cb1 = Vector512.Load(dw + 11 * ldw + 16);
-        float* b = dy;
         for (int r = 0; r < outH; r++)
         {
-            float* p = a + r * rowStride;
+            float* p = a + r * rowStride, b = dy + r * dyRowStride;
             for (int q = outW; q > 0; q--)
             {
                 var b0 = Vector512.Load(b);
