@@ -68,7 +68,7 @@ public class ConvolutionTests
     public void DirectStrideOnePathMatchesReference()
     {
         // Stride 1, output channels a multiple of 32, rows of at least 12 outputs: the direct AVX-512 kernel
-        // (on other SIMD levels the GEMM path). Partial last tiles, every padding, kernels 3x3/5x5/1x3/2x2,
+        // (on other SIMD levels the GEMM path). Tiles of 12, 13 and 4 pixels, partial last tiles, every padding, kernels 3x3/5x5/1x3/2x2,
         // bias or none, activations fused in registers (relu, relu6) or applied after (others).
         var rng = new Random(29);
         SimdLevels.ForEach(level =>
@@ -84,6 +84,8 @@ public class ConvolutionTests
                 (2, 6, 6, 9, 3, 3, 64, Padding.Valid, Activation.Linear),
                 (2, 28, 28, 1, 3, 3, 32, Padding.Valid, Activation.Relu),
                 (1, 10, 13, 2, 3, 3, 64, Padding.Same, Activation.Linear),
+                (1, 5, 27, 32, 3, 3, 32, Padding.Valid, Activation.Relu),   // 25 = 13 + 12
+                (1, 4, 41, 3, 3, 3, 64, Padding.Valid, Activation.Tanh),    // 39 = 3 x 13
             };
             foreach (var (n, h, w, c, kh, kw, cout, padding, act) in cases)
                 Check(rng, n, h, w, c, kh, kw, cout, new ConvOptions { Padding = padding, Activation = act },

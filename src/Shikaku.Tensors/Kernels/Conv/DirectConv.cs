@@ -85,23 +85,34 @@ internal static unsafe class DirectConv
         });
     }
 
-    /// <summary>One output row: full 12-pixel tiles, then 4-pixel tiles for the rest.</summary>
+    /// <summary>
+    /// One output row in tiles of 12 and 13 pixels when the width is a sum of those (24 = 12 + 12, 26 = 13 + 13),
+    /// else tiles of 12 and then of 4 for the rest.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Row(float* input, int stride, int c, float* kernel, int cout, float* bias, in ConvGeometry g, Activation activation, float* output)
     {
-        int ow = g.OutW, kh = g.KH, kw = g.KW, full = ow / Rows * Rows;
+        int ow = g.OutW, kh = g.KH, kw = g.KW;
+        // Tiles of 13 first: as few as make the rest a multiple of 12 (none when no count does).
+        int wide = 0;
+        while (wide * 13 <= ow && (ow - wide * 13) % Rows != 0) wide++;
+        if (wide * 13 > ow) wide = 0;
+        int full = wide * 13 + (ow - wide * 13) / Rows * Rows;
         var fused = FusedTail.For(activation);
         for (int co = 0; co < cout; co += 32)
         {
             var tail = new FusedTail(bias == null ? null : bias + co, fused ?? FusedTail.Op.None, activation.Alpha);
             float* kc = kernel + co;
-            for (int col = 0; col < full; col += Rows)
-                Tile(input + (long)col * c, stride, c, kh, kw, kc, cout, tail, output + (long)col * cout + co, cout);
+            int col = 0;
+            for (; col < wide * 13; col += 13)
+                Tile<Width13>(input + (long)col * c, stride, c, kh, kw, kc, cout, tail, output + (long)col * cout + co, cout);
+            for (; col < full; col += Rows)
+                Tile<Width12>(input + (long)col * c, stride, c, kh, kw, kc, cout, tail, output + (long)col * cout + co, cout);
             // The rest in tiles of 4; the last may recompute pixels of the one before (same values).
-            for (int col = full; col < ow; col += 4)
+            for (; col < ow; col += 4)
             {
                 int start = Math.Min(col, ow - 4);
-                Tile4(input + (long)start * c, stride, c, kh, kw, kc, cout, tail, output + (long)start * cout + co, cout);
+                Tile<Width4>(input + (long)start * c, stride, c, kh, kw, kc, cout, tail, output + (long)start * cout + co, cout);
             }
         }
         // Sigmoid and tanh cannot be fused: one pass over the finished row.
@@ -156,12 +167,30 @@ internal static unsafe class DirectConv
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(float* x, int w, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, int ldy)
+    /// <summary>How many neighbouring output pixels a tile computes: a constant in each compiled copy of <see cref="Tile"/>.</summary>
+    private interface ITileWidth
     {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default, c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+        static abstract int Pixels { get; }
+    }
+
+    private readonly struct Width4 : ITileWidth { public static int Pixels => 4; }
+
+    private readonly struct Width12 : ITileWidth { public static int Pixels => 12; }
+
+    private readonly struct Width13 : ITileWidth { public static int Pixels => 13; }
+
+    /// <summary>
+    /// 4, 12 or 13 neighbouring output pixels x 32 channels. Each width is its own compiled copy with the unused
+    /// pixels' code removed, so every accumulator is a separate local the JIT keeps in a register (13 pixels: 26
+    /// accumulators, 2 kernel vectors and a broadcast, 29 of the 32 registers).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TWidth>(float* x, int w, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, int ldy)
+        where TWidth : struct, ITileWidth
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default, c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default, cc0 = default, cc1 = default;
         nint c1 = c, c2 = 2 * c;
-        // One flat loop over (tap, channel), so the JIT keeps the 24 accumulators in registers; at the end of a
+        // One flat loop over (tap, channel), so the JIT keeps the accumulators in registers; at the end of a
         // tap's channels the pointers jump to the next tap (kernel row j + 1, or the next input row).
         float* a0 = x, k = kernel;
         int j = 0, ci = 0;
@@ -169,20 +198,28 @@ internal static unsafe class DirectConv
         {
             var b0 = Vector512.Load(k);
             var b1 = Vector512.Load(k + 16);
-            float* a3 = a0 + 3 * c1, a6 = a0 + 6 * c1, a9 = a0 + 9 * c1;
+            float* a3 = a0 + 3 * c1;
             Vector512<float> v;
             v = Vector512.Create(a0[0]); c00 = Vector512.FusedMultiplyAdd(b0, v, c00); c01 = Vector512.FusedMultiplyAdd(b1, v, c01);
             v = Vector512.Create(a0[c1]); c10 = Vector512.FusedMultiplyAdd(b0, v, c10); c11 = Vector512.FusedMultiplyAdd(b1, v, c11);
             v = Vector512.Create(a0[c2]); c20 = Vector512.FusedMultiplyAdd(b0, v, c20); c21 = Vector512.FusedMultiplyAdd(b1, v, c21);
             v = Vector512.Create(a3[0]); c30 = Vector512.FusedMultiplyAdd(b0, v, c30); c31 = Vector512.FusedMultiplyAdd(b1, v, c31);
-            v = Vector512.Create(a3[c1]); c40 = Vector512.FusedMultiplyAdd(b0, v, c40); c41 = Vector512.FusedMultiplyAdd(b1, v, c41);
-            v = Vector512.Create(a3[c2]); c50 = Vector512.FusedMultiplyAdd(b0, v, c50); c51 = Vector512.FusedMultiplyAdd(b1, v, c51);
-            v = Vector512.Create(a6[0]); c60 = Vector512.FusedMultiplyAdd(b0, v, c60); c61 = Vector512.FusedMultiplyAdd(b1, v, c61);
-            v = Vector512.Create(a6[c1]); c70 = Vector512.FusedMultiplyAdd(b0, v, c70); c71 = Vector512.FusedMultiplyAdd(b1, v, c71);
-            v = Vector512.Create(a6[c2]); c80 = Vector512.FusedMultiplyAdd(b0, v, c80); c81 = Vector512.FusedMultiplyAdd(b1, v, c81);
-            v = Vector512.Create(a9[0]); c90 = Vector512.FusedMultiplyAdd(b0, v, c90); c91 = Vector512.FusedMultiplyAdd(b1, v, c91);
-            v = Vector512.Create(a9[c1]); ca0 = Vector512.FusedMultiplyAdd(b0, v, ca0); ca1 = Vector512.FusedMultiplyAdd(b1, v, ca1);
-            v = Vector512.Create(a9[c2]); cb0 = Vector512.FusedMultiplyAdd(b0, v, cb0); cb1 = Vector512.FusedMultiplyAdd(b1, v, cb1);
+            if (TWidth.Pixels > 4)
+            {
+                float* a6 = a0 + 6 * c1, a9 = a0 + 9 * c1;
+                v = Vector512.Create(a3[c1]); c40 = Vector512.FusedMultiplyAdd(b0, v, c40); c41 = Vector512.FusedMultiplyAdd(b1, v, c41);
+                v = Vector512.Create(a3[c2]); c50 = Vector512.FusedMultiplyAdd(b0, v, c50); c51 = Vector512.FusedMultiplyAdd(b1, v, c51);
+                v = Vector512.Create(a6[0]); c60 = Vector512.FusedMultiplyAdd(b0, v, c60); c61 = Vector512.FusedMultiplyAdd(b1, v, c61);
+                v = Vector512.Create(a6[c1]); c70 = Vector512.FusedMultiplyAdd(b0, v, c70); c71 = Vector512.FusedMultiplyAdd(b1, v, c71);
+                v = Vector512.Create(a6[c2]); c80 = Vector512.FusedMultiplyAdd(b0, v, c80); c81 = Vector512.FusedMultiplyAdd(b1, v, c81);
+                v = Vector512.Create(a9[0]); c90 = Vector512.FusedMultiplyAdd(b0, v, c90); c91 = Vector512.FusedMultiplyAdd(b1, v, c91);
+                v = Vector512.Create(a9[c1]); ca0 = Vector512.FusedMultiplyAdd(b0, v, ca0); ca1 = Vector512.FusedMultiplyAdd(b1, v, ca1);
+                v = Vector512.Create(a9[c2]); cb0 = Vector512.FusedMultiplyAdd(b0, v, cb0); cb1 = Vector512.FusedMultiplyAdd(b1, v, cb1);
+                if (TWidth.Pixels > 12)
+                {
+                    v = Vector512.Create(a9[3 * c1]); cc0 = Vector512.FusedMultiplyAdd(b0, v, cc0); cc1 = Vector512.FusedMultiplyAdd(b1, v, cc1);
+                }
+            }
             a0++;
             k += cout;
             if (++ci == c)
@@ -196,6 +233,7 @@ internal static unsafe class DirectConv
         Store(y + 1 * ldy, c10, c11, tail);
         Store(y + 2 * ldy, c20, c21, tail);
         Store(y + 3 * ldy, c30, c31, tail);
+        if (TWidth.Pixels <= 4) return;
         Store(y + 4 * ldy, c40, c41, tail);
         Store(y + 5 * ldy, c50, c51, tail);
         Store(y + 6 * ldy, c60, c61, tail);
@@ -204,38 +242,7 @@ internal static unsafe class DirectConv
         Store(y + 9 * ldy, c90, c91, tail);
         Store(y + 10 * ldy, ca0, ca1, tail);
         Store(y + 11 * ldy, cb0, cb1, tail);
-    }
-
-    /// <summary>The same as <see cref="Tile"/> for 4 output pixels (the ends of rows that are not a multiple of 12).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4(float* x, int w, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, int ldy)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        nint c1 = c, c2 = 2 * c, c3 = 3 * c;
-        float* a0 = x, k = kernel;
-        int j = 0, ci = 0;
-        for (int q = kh * kw * c; q > 0; q--)
-        {
-            var b0 = Vector512.Load(k);
-            var b1 = Vector512.Load(k + 16);
-            Vector512<float> v;
-            v = Vector512.Create(a0[0]); c00 = Vector512.FusedMultiplyAdd(b0, v, c00); c01 = Vector512.FusedMultiplyAdd(b1, v, c01);
-            v = Vector512.Create(a0[c1]); c10 = Vector512.FusedMultiplyAdd(b0, v, c10); c11 = Vector512.FusedMultiplyAdd(b1, v, c11);
-            v = Vector512.Create(a0[c2]); c20 = Vector512.FusedMultiplyAdd(b0, v, c20); c21 = Vector512.FusedMultiplyAdd(b1, v, c21);
-            v = Vector512.Create(a0[c3]); c30 = Vector512.FusedMultiplyAdd(b0, v, c30); c31 = Vector512.FusedMultiplyAdd(b1, v, c31);
-            a0++;
-            k += cout;
-            if (++ci == c)
-            {
-                ci = 0;
-                if (++j == kw) { j = 0; a0 += (w - kw) * c1; }
-            }
-        }
-        // Bias and piecewise-linear activations in registers, as the GEMM micro-kernels do.
-        Store(y + 0 * ldy, c00, c01, tail);
-        Store(y + 1 * ldy, c10, c11, tail);
-        Store(y + 2 * ldy, c20, c21, tail);
-        Store(y + 3 * ldy, c30, c31, tail);
+        if (TWidth.Pixels > 12) Store(y + 12 * ldy, cc0, cc1, tail);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
