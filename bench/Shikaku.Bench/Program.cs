@@ -28,9 +28,19 @@ internal static class Program
             Emit("gemm-shape", $"{m}x{n}x{k}", 2.0 * m * n * k / t / 1e9, "GFLOPS");
             return 0;
         }
+        if (suite == "predict-ab")
+        {
+            // Prediction of the 10,000 MNIST test images alone (an untrained lecture CNN: the same work), best of 5.
+            var (_, test) = Shikaku.Datasets.KnownDatasets.Load("mnist");
+            var model = Shikaku.NN.Models.LectureCnn();
+            for (int i = 0; i < 3; i++) model.Predict(test, 1000).Dispose();
+            Emit("predict", "seconds to predict 10,000 test images", BestSeconds(() => model.Predict(test, 1000).Dispose(), 5, 5), "s");
+            return 0;
+        }
         if (suite == "predict-profile")
         {
-            TrainProfile.Run(batch: 1000, reps: 5, inference: true);
+            // Enough warm-up passes for the JIT's tiered compilation to reach its final code.
+            TrainProfile.Run(batch: 1000, reps: 5, inference: true, warmup: 40);
             return 0;
         }
         if (suite == "conv-cold")

@@ -6,12 +6,12 @@ namespace Shikaku.Bench;
 /// <summary>Milliseconds per layer, forward and backward, for one batch of the lecture CNN (where training time goes).</summary>
 internal static class TrainProfile
 {
-    public static void Run(int batch = 128, int reps = 10, bool inference = false)
+    public static void Run(int batch = 128, int reps = 10, bool inference = false, int warmup = 1)
     {
         var layers = Shikaku.NN.Models.LectureCnn().Layers.ToArray();
         var fwd = new double[layers.Length];
         var bwd = new double[layers.Length];
-        for (int r = 0; r < reps + 1; r++)
+        for (int r = 1 - warmup; r < reps + 1; r++)
         {
             var acts = new List<Tensor> { Tensor.Full(new Shape(batch, 28, 28, 1), 0.5f) };
             for (int i = 0; i < layers.Length; i++)

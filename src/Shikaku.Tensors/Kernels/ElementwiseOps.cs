@@ -60,6 +60,22 @@ public static class ElementwiseOps
         if (width <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"Softmax width must be positive, got {width}.");
         if (x.Length % width != 0) throw new ArgumentException($"Softmax input of {x.Length} values is not a whole number of rows of {width}.", nameof(x));
         if (y.Length < x.Length) throw new ArgumentException("Softmax output is shorter than its input.", nameof(y));
+        if (width < 64)
+        {
+            // Narrow rows (class scores): one plain loop per row costs less than four vector calls.
+            for (int r = 0; r < x.Length; r += width)
+            {
+                var xr = x.Slice(r, width);
+                var yr = y.Slice(r, width);
+                float max = xr[0];
+                for (int i = 1; i < width; i++) max = MathF.Max(max, xr[i]);
+                float sum = 0;
+                for (int i = 0; i < width; i++) sum += yr[i] = MathF.Exp(xr[i] - max);
+                float scale = 1f / sum;
+                for (int i = 0; i < width; i++) yr[i] *= scale;
+            }
+            return;
+        }
         for (int r = 0; r < x.Length; r += width)
         {
             // exp(x - max) / sum: TensorPrimitives.SoftMax alone overflows to NaN for logits near 100.
