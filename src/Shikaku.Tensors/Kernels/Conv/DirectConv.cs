@@ -102,21 +102,29 @@ internal static unsafe class DirectConv
         for (int co = 0; co < cout; co += 32)
         {
             var tail = new FusedTail(bias == null ? null : bias + co, fused ?? FusedTail.Op.None, activation.Alpha);
-            float* kc = kernel + co;
-            int col = 0;
-            for (; col < wide * 13; col += 13)
-                Tile<Width13>(input + (long)col * c, stride, c, kh, kw, kc, cout, tail, output + (long)col * cout + co, cout);
-            for (; col < full; col += Rows)
-                Tile<Width12>(input + (long)col * c, stride, c, kh, kw, kc, cout, tail, output + (long)col * cout + co, cout);
-            // The rest in tiles of 4; the last may recompute pixels of the one before (same values).
-            for (; col < ow; col += 4)
-            {
-                int start = Math.Min(col, ow - 4);
-                Tile<Width4>(input + (long)start * c, stride, c, kh, kw, kc, cout, tail, output + (long)start * cout + co, cout);
-            }
+            if (c % 2 == 0) Tiles<TwoChannels>(input, stride, c, kh, kw, kernel + co, cout, tail, output + co, ow, wide, full);
+            else Tiles<OneChannel>(input, stride, c, kh, kw, kernel + co, cout, tail, output + co, ow, wide, full);
         }
         // Sigmoid and tanh cannot be fused: one pass over the finished row.
         if (fused == null) ElementwiseOps.Activate(new Span<float>(output, ow * cout), activation);
+    }
+
+    /// <summary>32 output channels of a row: <paramref name="wide"/> tiles of 13 pixels, then of 12 up to <paramref name="full"/>, then of 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tiles<TSteps>(float* input, int stride, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* output,
+        int ow, int wide, int full) where TSteps : struct, IChannelSteps
+    {
+        int col = 0;
+        for (; col < wide * 13; col += 13)
+            Tile<Width13, TSteps>(input + (long)col * c, stride, c, kh, kw, kernel, cout, tail, output + (long)col * cout, cout);
+        for (; col < full; col += Rows)
+            Tile<Width12, TSteps>(input + (long)col * c, stride, c, kh, kw, kernel, cout, tail, output + (long)col * cout, cout);
+        // The rest in tiles of 4; the last may recompute pixels of the one before (same values).
+        for (; col < ow; col += 4)
+        {
+            int start = Math.Min(col, ow - 4);
+            Tile<Width4, TSteps>(input + (long)start * c, stride, c, kh, kw, kernel, cout, tail, output + (long)start * cout, cout);
+        }
     }
 
     /// <summary>
@@ -179,27 +187,39 @@ internal static unsafe class DirectConv
 
     private readonly struct Width13 : ITileWidth { public static int Pixels => 13; }
 
+    /// <summary>Input channels taken per pass of a tile's loop: 2 when the channel count is even.</summary>
+    private interface IChannelSteps
+    {
+        static abstract int Channels { get; }
+    }
+
+    private readonly struct OneChannel : IChannelSteps { public static int Channels => 1; }
+
+    private readonly struct TwoChannels : IChannelSteps { public static int Channels => 2; }
+
     /// <summary>
     /// 4, 12 or 13 neighbouring output pixels x 32 channels. Each width is its own compiled copy with the unused
     /// pixels' code removed, so every accumulator is a separate local the JIT keeps in a register (13 pixels: 26
     /// accumulators, 2 kernel vectors and a broadcast, 29 of the 32 registers).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TWidth>(float* x, int w, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, int ldy)
+    private static void Tile<TWidth, TSteps>(float* x, int w, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, int ldy)
         where TWidth : struct, ITileWidth
+        where TSteps : struct, IChannelSteps
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default, c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default, cc0 = default, cc1 = default;
         nint c1 = c, c2 = 2 * c;
         // One flat loop over (tap, channel), so the JIT keeps the accumulators in registers; at the end of a
-        // tap's channels the pointers jump to the next tap (kernel row j + 1, or the next input row).
+        // tap's channels the pointers jump to the next tap (kernel row j + 1, or the next input row). With an
+        // even channel count each pass takes two channels (half the loop's bookkeeping per multiply-add).
         float* a0 = x, k = kernel;
-        int j = 0, ci = 0;
-        for (int q = kh * kw * c; q > 0; q--)
+        int j = 0, ci = 0, steps = TSteps.Channels;
+        for (int q = kh * kw * c; q > 0; q -= steps)
         {
+            Vector512<float> v;
             var b0 = Vector512.Load(k);
             var b1 = Vector512.Load(k + 16);
             float* a3 = a0 + 3 * c1;
-            Vector512<float> v;
             v = Vector512.Create(a0[0]); c00 = Vector512.FusedMultiplyAdd(b0, v, c00); c01 = Vector512.FusedMultiplyAdd(b1, v, c01);
             v = Vector512.Create(a0[c1]); c10 = Vector512.FusedMultiplyAdd(b0, v, c10); c11 = Vector512.FusedMultiplyAdd(b1, v, c11);
             v = Vector512.Create(a0[c2]); c20 = Vector512.FusedMultiplyAdd(b0, v, c20); c21 = Vector512.FusedMultiplyAdd(b1, v, c21);
@@ -220,9 +240,37 @@ internal static unsafe class DirectConv
                     v = Vector512.Create(a9[3 * c1]); cc0 = Vector512.FusedMultiplyAdd(b0, v, cc0); cc1 = Vector512.FusedMultiplyAdd(b1, v, cc1);
                 }
             }
-            a0++;
-            k += cout;
-            if (++ci == c)
+            if (TSteps.Channels == 2)
+            {
+                float* a1 = a0 + 1;
+                var e0 = Vector512.Load((k + cout));
+                var e1 = Vector512.Load((k + cout) + 16);
+                a3 = a1 + 3 * c1;
+                v = Vector512.Create(a1[0]); c00 = Vector512.FusedMultiplyAdd(e0, v, c00); c01 = Vector512.FusedMultiplyAdd(e1, v, c01);
+                v = Vector512.Create(a1[c1]); c10 = Vector512.FusedMultiplyAdd(e0, v, c10); c11 = Vector512.FusedMultiplyAdd(e1, v, c11);
+                v = Vector512.Create(a1[c2]); c20 = Vector512.FusedMultiplyAdd(e0, v, c20); c21 = Vector512.FusedMultiplyAdd(e1, v, c21);
+                v = Vector512.Create(a3[0]); c30 = Vector512.FusedMultiplyAdd(e0, v, c30); c31 = Vector512.FusedMultiplyAdd(e1, v, c31);
+                if (TWidth.Pixels > 4)
+                {
+                    float* a6 = a1 + 6 * c1, a9 = a1 + 9 * c1;
+                    v = Vector512.Create(a3[c1]); c40 = Vector512.FusedMultiplyAdd(e0, v, c40); c41 = Vector512.FusedMultiplyAdd(e1, v, c41);
+                    v = Vector512.Create(a3[c2]); c50 = Vector512.FusedMultiplyAdd(e0, v, c50); c51 = Vector512.FusedMultiplyAdd(e1, v, c51);
+                    v = Vector512.Create(a6[0]); c60 = Vector512.FusedMultiplyAdd(e0, v, c60); c61 = Vector512.FusedMultiplyAdd(e1, v, c61);
+                    v = Vector512.Create(a6[c1]); c70 = Vector512.FusedMultiplyAdd(e0, v, c70); c71 = Vector512.FusedMultiplyAdd(e1, v, c71);
+                    v = Vector512.Create(a6[c2]); c80 = Vector512.FusedMultiplyAdd(e0, v, c80); c81 = Vector512.FusedMultiplyAdd(e1, v, c81);
+                    v = Vector512.Create(a9[0]); c90 = Vector512.FusedMultiplyAdd(e0, v, c90); c91 = Vector512.FusedMultiplyAdd(e1, v, c91);
+                    v = Vector512.Create(a9[c1]); ca0 = Vector512.FusedMultiplyAdd(e0, v, ca0); ca1 = Vector512.FusedMultiplyAdd(e1, v, ca1);
+                    v = Vector512.Create(a9[c2]); cb0 = Vector512.FusedMultiplyAdd(e0, v, cb0); cb1 = Vector512.FusedMultiplyAdd(e1, v, cb1);
+                    if (TWidth.Pixels > 12)
+                    {
+                        v = Vector512.Create(a9[3 * c1]); cc0 = Vector512.FusedMultiplyAdd(e0, v, cc0); cc1 = Vector512.FusedMultiplyAdd(e1, v, cc1);
+                    }
+                }
+            }
+            a0 += steps;
+            k += steps * cout;
+            ci += steps;
+            if (ci == c)
             {
                 ci = 0;
                 if (++j == kw) { j = 0; a0 += (w - kw) * c1; }
