@@ -42,31 +42,7 @@ public sealed class Adam : Optimizer
         {
             if (!_moments.TryGetValue(p.Inner ?? p, out var mv))
                 _moments[p.Inner ?? p] = mv = (Tensor.Zeros(p.Value.Shape), Tensor.Zeros(p.Value.Shape));
-            Update(p.Value.Span, p.Grad.Span, mv.M.Span, mv.V.Span, lr);
-        }
-    }
-
-    private void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float lr)
-    {
-        const int chunk = 4096;
-        Span<float> tmp = stackalloc float[chunk];
-        for (int i = 0; i < w.Length; i += chunk)
-        {
-            int len = Math.Min(chunk, w.Length - i);
-            var gi = g.Slice(i, len);
-            var mi = m.Slice(i, len);
-            var vi = v.Slice(i, len);
-            var t = tmp[..len];
-            // m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g²;  w -= lr m / (sqrt(v) + eps)
-            TensorPrimitives.Multiply(mi, beta1, mi);
-            TensorPrimitives.MultiplyAdd(gi, 1f - beta1, mi, mi);
-            TensorPrimitives.Multiply(gi, gi, t);
-            TensorPrimitives.Multiply(vi, beta2, vi);
-            TensorPrimitives.MultiplyAdd(t, 1f - beta2, vi, vi);
-            TensorPrimitives.Sqrt(vi, t);
-            TensorPrimitives.Add(t, epsilon, t);
-            TensorPrimitives.Divide(mi, t, t);
-            TensorPrimitives.MultiplyAdd(t, -lr, w.Slice(i, len), w.Slice(i, len));
+            Kernels.OptimizerOps.Adam(p.Value.Span, p.Grad.Span, mv.M.Span, mv.V.Span, lr, beta1, beta2, epsilon);
         }
     }
 

@@ -4,6 +4,58 @@ namespace Shikaku.Tests;
 
 public class ElementwiseTests
 {
+    [Theory]
+    [InlineData(7, 32)]       // small: one pass
+    [InlineData(10000, 32)]   // large: row blocks on the threads, sums in registers
+    [InlineData(9000, 37)]    // large, a width that is not a whole number of vectors
+    [InlineData(3000, 128)]   // wider than the register path
+    public void ColumnSumsAddToWhatIsThere(int rows, int width)
+    {
+        var rng = new Random(rows + width);
+        var x = Reference.Random(rng, rows * width);
+        var sums = Enumerable.Range(0, width).Select(i => (float)i).ToArray();
+        var expected = new float[width];
+        for (int j = 0; j < width; j++)
+        {
+            double s = j;
+            for (int r = 0; r < rows; r++) s += x[r * width + j];
+            expected[j] = (float)s;
+        }
+        Backward.AddColumnSums(x, width, sums);
+        Reference.AssertClose(expected, sums, 1e-3f, $"column sums {rows}x{width}");
+    }
+
+    [Fact]
+    public void ReluGradientOfALargeTensorKeepsOnlyPositiveOutputs()
+    {
+        var rng = new Random(8);
+        var y = Enumerable.Range(0, 200_003).Select(_ => rng.Next(3) == 0 ? 0f : rng.NextSingle() - 0.5f).ToArray();
+        var g = Reference.Random(rng, y.Length);
+        var expected = g.Select((v, i) => y[i] > 0 ? v : 0f).ToArray();
+        Backward.Activation(y, g, Activation.Relu);
+        Assert.Equal(expected, g);
+    }
+
+    [Fact]
+    public void AdamUpdateMatchesItsFormulaElementByElement()
+    {
+        var rng = new Random(9);
+        int n = 70_001; // several blocks and a scalar tail
+        var w = Reference.Random(rng, n);
+        var g = Reference.Random(rng, n);
+        var m = Reference.Random(rng, n);
+        var v = Reference.Random(rng, n).Select(Math.Abs).ToArray();
+        var (w0, m0, v0) = ((float[])w.Clone(), (float[])m.Clone(), (float[])v.Clone());
+        OptimizerOps.Adam(w, g, m, v, 0.01f, 0.9f, 0.999f, 1e-7f);
+        for (int i = 0; i < n; i++)
+        {
+            double mi = 0.9 * m0[i] + 0.1 * g[i], vi = 0.999 * v0[i] + 0.001 * g[i] * g[i];
+            Assert.Equal(mi, m[i], 1e-6);
+            Assert.Equal(vi, v[i], 1e-6);
+            Assert.Equal(w0[i] - 0.01 * mi / (Math.Sqrt(vi) + 1e-7), w[i], 1e-5);
+        }
+    }
+
     [Fact]
     public void SoftmaxIsStableForLargeLogitsAndSumsToOnePerRow()
     {

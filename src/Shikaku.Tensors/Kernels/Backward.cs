@@ -342,11 +342,74 @@ public static class Backward
         return dx;
     }
 
-    /// <summary>sums[j] += Σ_i x[i, j] for a row-major matrix of the given width.</summary>
-    public static void AddColumnSums(ReadOnlySpan<float> x, int width, Span<float> sums)
+    /// <summary>
+    /// sums[j] += Σ_i x[i, j] for a row-major matrix of the given width. Large matrices are split into row
+    /// blocks summed by the threads into partial sums, which are then added in block order.
+    /// </summary>
+    public static unsafe void AddColumnSums(ReadOnlySpan<float> x, int width, Span<float> sums)
     {
+        if (width <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"Width must be positive, got {width}.");
+        int rows = x.Length / width;
+        int blocks = x.Length < 1 << 18 ? 1 : Math.Min(Engine.Threads, rows);
+        if (blocks <= 1)
+        {
+            SumRows(x, width, sums[..width]);
+            return;
+        }
+        var partials = new float[blocks * width];
+        fixed (float* xp = x)
+        {
+            float* px = xp;
+            Engine.ParallelFor(blocks, (first, last) =>
+            {
+                for (int b = first; b < last; b++)
+                {
+                    int r0 = (int)((long)rows * b / blocks), r1 = (int)((long)rows * (b + 1) / blocks);
+                    SumRows(new ReadOnlySpan<float>(px + (long)r0 * width, (r1 - r0) * width), width, partials.AsSpan(b * width, width));
+                }
+            });
+        }
+        for (int b = 0; b < blocks; b++) TensorPrimitives.Add(sums[..width], partials.AsSpan(b * width, width), sums[..width]);
+    }
+
+    /// <summary>sums += the column sums of a block of rows; narrow rows (up to 64 values) are summed in registers.</summary>
+    private static void SumRows(ReadOnlySpan<float> x, int width, Span<float> sums)
+    {
+        int lanes = Vector<float>.Count;
+        if (width % lanes != 0 || width > 8 * lanes)
+        {
+            for (int r = 0; r < x.Length; r += width) TensorPrimitives.Add(sums, x.Slice(r, width), sums);
+            return;
+        }
+        // Up to 8 vectors of column sums stay in registers across all rows.
+        Span<Vector<float>> acc = stackalloc Vector<float>[width / lanes];
+        for (int v = 0; v < acc.Length; v++) acc[v] = new Vector<float>(sums[(v * lanes)..]);
         for (int r = 0; r < x.Length; r += width)
-            TensorPrimitives.Add(sums[..width], x.Slice(r, width), sums[..width]);
+            for (int v = 0; v < acc.Length; v++) acc[v] += new Vector<float>(x[(r + v * lanes)..]);
+        for (int v = 0; v < acc.Length; v++) acc[v].CopyTo(sums[(v * lanes)..]);
+    }
+
+    /// <summary>grad = 0 where the ReLU's output is not positive; large tensors in blocks on all threads.</summary>
+    private static unsafe void ReluGradient(ReadOnlySpan<float> output, Span<float> grad)
+    {
+        if (output.Length < grad.Length) throw new ArgumentException($"The ReLU output has {output.Length} values, its gradient {grad.Length}.", nameof(output));
+        const int block = 1 << 16;
+        int blocks = (grad.Length + block - 1) / block;
+        fixed (float* yp = output, gp = grad)
+        {
+            float* y = yp, g = gp;
+            int length = grad.Length;
+            Engine.ParallelFor(blocks, (first, last) =>
+            {
+                int start = first * block, end = Math.Min(length, last * block), i = start;
+                for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var keep = Vector.GreaterThan(Vector.Load(y + i), Vector<float>.Zero);
+                    Vector.Store(Vector.ConditionalSelect(keep, Vector.Load(g + i), Vector<float>.Zero), g + i);
+                }
+                for (; i < end; i++) if (!(y[i] > 0f)) g[i] = 0f;
+            });
+        }
     }
 
     /// <summary>
@@ -565,16 +628,8 @@ public static class Backward
             case ActivationKind.Linear:
                 break;
             case ActivationKind.Relu:
-            {
-                int i = 0;
-                for (; i <= grad.Length - Vector<float>.Count; i += Vector<float>.Count)
-                {
-                    var keep = Vector.GreaterThan(new Vector<float>(output[i..]), Vector<float>.Zero);
-                    Vector.ConditionalSelect(keep, new Vector<float>(grad[i..]), Vector<float>.Zero).CopyTo(grad[i..]);
-                }
-                for (; i < grad.Length; i++) if (output[i] <= 0f) grad[i] = 0f;
+                ReluGradient(output, grad);
                 break;
-            }
             case ActivationKind.Relu6:
                 for (int i = 0; i < grad.Length; i++) if (output[i] <= 0f || output[i] >= 6f) grad[i] = 0f;
                 break;
