@@ -270,8 +270,15 @@ public sealed class Sequential
             for (int i = 0; i < _layers.Count; i++)
             {
                 Tensor next;
-                // Inference: a convolution followed by 2x2 max pooling runs as one fused kernel (same values).
-                if (!training && _layers[i] is Conv2D conv && i + 1 < _layers.Count && _layers[i + 1] is MaxPooling2D { IsFusable2x2: true })
+                // Inference: two convolutions and 2x2 max pooling run image by image, a convolution followed by
+                // 2x2 max pooling as one kernel (same values).
+                if (!training && _layers[i] is Conv2D first && i + 2 < _layers.Count && _layers[i + 1] is Conv2D second
+                    && _layers[i + 2] is MaxPooling2D { IsFusable2x2: true })
+                {
+                    next = first.ForwardThenMaxPooled(second, current);
+                    i += 2;
+                }
+                else if (!training && _layers[i] is Conv2D conv && i + 1 < _layers.Count && _layers[i + 1] is MaxPooling2D { IsFusable2x2: true })
                 {
                     next = conv.ForwardMaxPooled(current);
                     i++;

@@ -403,6 +403,29 @@ public class ConvolutionBackwardTests
     }
 
     [Theory]
+    [InlineData(4, 28, 28, 1, 32, 64, "valid", "valid")] // the lecture CNN's two convolutions
+    [InlineData(5, 13, 17, 3, 32, 32, "same", "same")]   // padding in both, odd sizes
+    [InlineData(4, 12, 12, 8, 16, 32, "valid", "valid")] // 16 channels between: the layers one after the other
+    [InlineData(1, 12, 12, 8, 32, 32, "valid", "same")]  // one image: the layers one after the other
+    public void TwoConvolutionsAndMaxPoolingImageByImageEqualTheLayersOneAfterTheOther(int n, int h, int w, int c, int mid, int cout, string padA, string padB)
+    {
+        var rng = new Random(47);
+        using var x = Tensor.FromArray(Reference.Random(rng, n * h * w * c), n, h, w, c);
+        using var ka = Tensor.FromArray(Reference.Random(rng, 9 * c * mid), 3, 3, c, mid);
+        using var ba = Tensor.FromArray(Reference.Random(rng, mid), mid);
+        using var kb = Tensor.FromArray(Reference.Random(rng, 9 * mid * cout), 3, 3, mid, cout);
+        using var bb = Tensor.FromArray(Reference.Random(rng, cout), cout);
+        var oa = new ConvOptions { Padding = Padding.Parse(padA), Activation = Activation.Relu };
+        var ob = new ConvOptions { Padding = Padding.Parse(padB), Activation = Activation.Relu6 };
+        using var a = Convolution.Conv2D(x, ka, ba, oa);
+        using var b = Convolution.Conv2D(a, kb, bb, ob);
+        using var expected = Pooling.MaxPool2D(b, new PoolOptions(2));
+        using var chained = Convolution.Conv2DConv2DMaxPool2x2(x, ka, ba, oa, kb, bb, ob);
+        Assert.Equal(expected.Shape, chained.Shape);
+        Assert.Equal(expected.ToArray(), chained.ToArray());
+    }
+
+    [Theory]
     [InlineData(2, 26, 26, 32, 64, "valid")]
     [InlineData(1, 17, 21, 3, 32, "same")]
     [InlineData(3, 9, 30, 16, 96, "valid")]

@@ -129,6 +129,39 @@ public static class Convolution
         return output;
     }
 
+    /// <summary>
+    /// max_pool_2x2(conv_b(conv_a(x))), each convolution with its bias and activation, for inference. Where the
+    /// direct kernel takes both convolutions and the batch has at least two images per thread, each thread runs
+    /// whole images through both, the first one's output staying in its cache; otherwise the layers run one
+    /// after the other. Same values either way.
+    /// </summary>
+    public static unsafe Tensor Conv2DConv2DMaxPool2x2(Tensor input, Tensor kernelA, Tensor? biasA, ConvOptions optionsA,
+        Tensor kernelB, Tensor? biasB, ConvOptions optionsB)
+    {
+        ArgumentNullException.ThrowIfNull(optionsA);
+        ArgumentNullException.ThrowIfNull(optionsB);
+        var shapeA = OutputShape(input?.Shape ?? throw new ArgumentNullException(nameof(input)), kernelA?.Shape ?? throw new ArgumentNullException(nameof(kernelA)), optionsA);
+        var shapeB = OutputShape(shapeA, kernelB?.Shape ?? throw new ArgumentNullException(nameof(kernelB)), optionsB);
+        var ga = optionsA.Geometry(input.Shape[1], input.Shape[2], kernelA.Shape[0], kernelA.Shape[1]);
+        var gb = optionsB.Geometry(shapeA[1], shapeA[2], kernelB.Shape[0], kernelB.Shape[1]);
+        bool chained = optionsA.Border == BorderMode.Zero && optionsB.Border == BorderMode.Zero
+            && Conv.DirectConv.Applies(ga, optionsA.Groups, input.Shape[3], shapeA[3]) && Conv.DirectConv.Applies(gb, optionsB.Groups, shapeA[3], shapeB[3])
+            && gb.OutH >= 2 && gb.OutW >= 8 && input.Shape[0] >= 2 * Engine.Threads
+            && (biasA == null || biasA.Shape.Length == shapeA[3]) && (biasB == null || biasB.Shape.Length == shapeB[3]);
+        if (!chained)
+        {
+            using var a = Conv2D(input, kernelA, biasA, optionsA);
+            return Conv2DMaxPool2x2(a, kernelB, biasB, optionsB);
+        }
+        var output = Tensor.Uninitialized(new Shape(input.Shape[0], gb.OutH / 2, gb.OutW / 2, shapeB[3]));
+        fixed (float* x = input.Span, ka = kernelA.Span, kb = kernelB.Span, o = output.Span)
+        fixed (float* ba = biasA == null ? default : biasA.Span, bb = biasB == null ? default : biasB.Span)
+            Conv.DirectConv.RunChainMaxPooled(x, input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3],
+                ka, shapeA[3], biasA == null ? null : ba, ga, optionsA.Activation,
+                kb, shapeB[3], biasB == null ? null : bb, gb, optionsB.Activation, o);
+        return output;
+    }
+
     /// <summary>Which tap of each 2x2 window of <paramref name="y"/> held its maximum (the first in window order).</summary>
     private static void MaxPool2x2Argmax(Tensor y, Tensor pooled, Span<byte> argmax)
     {

@@ -58,24 +58,7 @@ internal static unsafe class DirectConv
                     for (int k = 0; k < 2; k++)
                         Row(rows.Input(b, 2 * r + k, out int stride), stride, c, kernel, cout, bias, geometry, activation, pair + (long)k * ow * cout);
                     long at = (long)row * pw * cout;
-                    for (int pc = 0; pc < pw; pc++, at += cout)
-                    {
-                        float* a = pair + (long)(2 * pc) * cout, below = a + (long)ow * cout;
-                        for (int co = 0; co < cout; co += 16)
-                        {
-                            var t0 = Vector512.Load(a + co);
-                            var t1 = Vector512.Load(a + cout + co);
-                            var t2 = Vector512.Load(below + co);
-                            var t3 = Vector512.Load(below + cout + co);
-                            var max = Vector512.Max(Vector512.Max(t0, t1), Vector512.Max(t2, t3));
-                            max.Store(y + at + co);
-                            if (argmax == null) continue;
-                            var tap = Vector512.ConditionalSelect(Vector512.Equals(t0, max).AsInt32(), Vector512<int>.Zero,
-                                Vector512.ConditionalSelect(Vector512.Equals(t1, max).AsInt32(), Vector512<int>.One,
-                                    Vector512.ConditionalSelect(Vector512.Equals(t2, max).AsInt32(), Vector512.Create(2), Vector512.Create(3))));
-                            Avx512F.ConvertToVector128Byte(tap).Store(argmax + at + co);
-                        }
-                    }
+                    PoolPair(pair, ow, cout, y + at, argmax == null ? null : argmax + at);
                 }
             }
             finally
@@ -83,6 +66,72 @@ internal static unsafe class DirectConv
                 NativeMemory.AlignedFree(pair);
             }
         });
+    }
+
+    /// <summary>
+    /// Two convolutions and 2x2 max pooling, for inference, one image at a time per thread: the first
+    /// convolution's output for an image (a few hundred KB) stays in the thread's cache while the second
+    /// convolution reads it, pooled as in <see cref="RunMaxPooled"/>; it is never written to memory for the batch.
+    /// </summary>
+    public static void RunChainMaxPooled(float* x, int n, int h, int w, int c,
+        float* kernelA, int coutA, float* biasA, in ConvGeometry ga, Activation activationA,
+        float* kernelB, int coutB, float* biasB, in ConvGeometry gb, Activation activationB, float* y)
+    {
+        var geoA = ga;
+        var geoB = gb;
+        int ohA = ga.OutH, owA = ga.OutW, ph = gb.OutH / 2, pw = gb.OutW / 2, owB = gb.OutW;
+        Engine.ParallelFor(n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+        {
+            using var rowsA = new RowSource(x, h, w, c, geoA);
+            var middle = (float*)NativeMemory.AlignedAlloc((nuint)((long)ohA * owA * coutA * sizeof(float)), 64);
+            var pair = (float*)NativeMemory.AlignedAlloc((nuint)(2L * owB * coutB * sizeof(float)), 64);
+            using var rowsB = new RowSource(middle, ohA, owA, coutA, geoB);
+            try
+            {
+                for (int b = first; b < last; b++)
+                {
+                    for (int r = 0; r < ohA; r++)
+                        Row(rowsA.Input(b, r, out int stride), stride, c, kernelA, coutA, biasA, geoA, activationA, middle + (long)r * owA * coutA);
+                    rowsB.Invalidate();
+                    for (int r = 0; r < ph; r++)
+                    {
+                        for (int k = 0; k < 2; k++)
+                            Row(rowsB.Input(0, 2 * r + k, out int stride), stride, coutA, kernelB, coutB, biasB, geoB, activationB, pair + (long)k * owB * coutB);
+                        PoolPair(pair, owB, coutB, y + ((long)b * ph + r) * pw * coutB, null);
+                    }
+                }
+            }
+            finally
+            {
+                NativeMemory.AlignedFree(pair);
+                NativeMemory.AlignedFree(middle);
+            }
+        });
+    }
+
+    /// <summary>2x2 max pooling of two convolution rows (and, with <paramref name="argmax"/>, the tap of each maximum).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PoolPair(float* pair, int ow, int cout, float* y, byte* argmax)
+    {
+        int pw = ow / 2;
+        for (int pc = 0; pc < pw; pc++, y += cout)
+        {
+            float* a = pair + (long)(2 * pc) * cout, below = a + (long)ow * cout;
+            for (int co = 0; co < cout; co += 16)
+            {
+                var t0 = Vector512.Load(a + co);
+                var t1 = Vector512.Load(a + cout + co);
+                var t2 = Vector512.Load(below + co);
+                var t3 = Vector512.Load(below + cout + co);
+                var max = Vector512.Max(Vector512.Max(t0, t1), Vector512.Max(t2, t3));
+                max.Store(y + co);
+                if (argmax == null) continue;
+                var tap = Vector512.ConditionalSelect(Vector512.Equals(t0, max).AsInt32(), Vector512<int>.Zero,
+                    Vector512.ConditionalSelect(Vector512.Equals(t1, max).AsInt32(), Vector512<int>.One,
+                        Vector512.ConditionalSelect(Vector512.Equals(t2, max).AsInt32(), Vector512.Create(2), Vector512.Create(3))));
+                Avx512F.ConvertToVector128Byte(tap).Store(argmax + (long)pc * cout + co);
+            }
+        }
     }
 
     /// <summary>
@@ -168,6 +217,9 @@ internal static unsafe class DirectConv
             stride = _wp;
             return _padded + (long)r * _wp * _c;
         }
+
+        /// <summary>The image memory was overwritten: copy it again on the next request.</summary>
+        public void Invalidate() => _current = -1;
 
         public void Dispose()
         {
