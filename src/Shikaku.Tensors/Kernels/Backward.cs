@@ -17,7 +17,9 @@ public static class Backward
 {
     /// <summary>
     /// Convolution (groups = 1): with P the patch matrix of x (M x K) and y = P W + b:
-    /// dW = Pᵀ dy, db = column sums of dy, dP = dy Wᵀ and dx = col2im(dP).
+    /// dW = Pᵀ dy, db = column sums of dy, dP = dy Wᵀ and dx = col2im(dP). With 32k output channels on
+    /// AVX-512, dW is summed straight from the image (no P) and, for stride 1, dx runs as a convolution of
+    /// dy with the flipped kernel; elsewhere the GEMM forms above.
     /// Gradients are added to <paramref name="weightGrad"/> and <paramref name="biasGrad"/>;
     /// dx is returned unless <paramref name="needInputGrad"/> is false (a first layer).
     /// </summary>
