@@ -170,16 +170,14 @@ internal static unsafe class DirectWeightGradient
         var c90 = Vector512.Load(dw + 9 * ldw); var c91 = Vector512.Load(dw + 9 * ldw + 16);
         var ca0 = Vector512.Load(dw + 10 * ldw); var ca1 = Vector512.Load(dw + 10 * ldw + 16);
         var cb0 = Vector512.Load(dw + 11 * ldw); var cb1 = Vector512.Load(dw + 11 * ldw + 16);
-        // Two output pixels per pass (half the loop's bookkeeping per multiply-add), then the odd one.
-        Vector512<float> b0, b1, v;
         for (int r = 0; r < outH; r++)
         {
             float* p = a + r * rowStride, b = dy + r * dyRowStride;
-            int q = outW;
-            for (; q >= 2; q -= 2)
+            for (int q = outW; q > 0; q--)
             {
-                b0 = Vector512.Load(b);
-                b1 = Vector512.Load(b + 16);
+                var b0 = Vector512.Load(b);
+                var b1 = Vector512.Load(b + 16);
+                Vector512<float> v;
                 v = Vector512.Create(p[0]); c00 = Vector512.FusedMultiplyAdd(b0, v, c00); c01 = Vector512.FusedMultiplyAdd(b1, v, c01);
                 v = Vector512.Create(p[1]); c10 = Vector512.FusedMultiplyAdd(b0, v, c10); c11 = Vector512.FusedMultiplyAdd(b1, v, c11);
                 v = Vector512.Create(p[2]); c20 = Vector512.FusedMultiplyAdd(b0, v, c20); c21 = Vector512.FusedMultiplyAdd(b1, v, c21);
@@ -192,40 +190,8 @@ internal static unsafe class DirectWeightGradient
                 v = Vector512.Create(p[9]); c90 = Vector512.FusedMultiplyAdd(b0, v, c90); c91 = Vector512.FusedMultiplyAdd(b1, v, c91);
                 v = Vector512.Create(p[10]); ca0 = Vector512.FusedMultiplyAdd(b0, v, ca0); ca1 = Vector512.FusedMultiplyAdd(b1, v, ca1);
                 v = Vector512.Create(p[11]); cb0 = Vector512.FusedMultiplyAdd(b0, v, cb0); cb1 = Vector512.FusedMultiplyAdd(b1, v, cb1);
-                float* p2 = p + pixelStride;
-                b0 = Vector512.Load(b + ldy);
-                b1 = Vector512.Load(b + ldy + 16);
-                v = Vector512.Create(p2[0]); c00 = Vector512.FusedMultiplyAdd(b0, v, c00); c01 = Vector512.FusedMultiplyAdd(b1, v, c01);
-                v = Vector512.Create(p2[1]); c10 = Vector512.FusedMultiplyAdd(b0, v, c10); c11 = Vector512.FusedMultiplyAdd(b1, v, c11);
-                v = Vector512.Create(p2[2]); c20 = Vector512.FusedMultiplyAdd(b0, v, c20); c21 = Vector512.FusedMultiplyAdd(b1, v, c21);
-                v = Vector512.Create(p2[3]); c30 = Vector512.FusedMultiplyAdd(b0, v, c30); c31 = Vector512.FusedMultiplyAdd(b1, v, c31);
-                v = Vector512.Create(p2[4]); c40 = Vector512.FusedMultiplyAdd(b0, v, c40); c41 = Vector512.FusedMultiplyAdd(b1, v, c41);
-                v = Vector512.Create(p2[5]); c50 = Vector512.FusedMultiplyAdd(b0, v, c50); c51 = Vector512.FusedMultiplyAdd(b1, v, c51);
-                v = Vector512.Create(p2[6]); c60 = Vector512.FusedMultiplyAdd(b0, v, c60); c61 = Vector512.FusedMultiplyAdd(b1, v, c61);
-                v = Vector512.Create(p2[7]); c70 = Vector512.FusedMultiplyAdd(b0, v, c70); c71 = Vector512.FusedMultiplyAdd(b1, v, c71);
-                v = Vector512.Create(p2[8]); c80 = Vector512.FusedMultiplyAdd(b0, v, c80); c81 = Vector512.FusedMultiplyAdd(b1, v, c81);
-                v = Vector512.Create(p2[9]); c90 = Vector512.FusedMultiplyAdd(b0, v, c90); c91 = Vector512.FusedMultiplyAdd(b1, v, c91);
-                v = Vector512.Create(p2[10]); ca0 = Vector512.FusedMultiplyAdd(b0, v, ca0); ca1 = Vector512.FusedMultiplyAdd(b1, v, ca1);
-                v = Vector512.Create(p2[11]); cb0 = Vector512.FusedMultiplyAdd(b0, v, cb0); cb1 = Vector512.FusedMultiplyAdd(b1, v, cb1);
-                p = p2 + pixelStride;
-                b += 2 * ldy;
-            }
-            if (q > 0)
-            {
-                b0 = Vector512.Load(b);
-                b1 = Vector512.Load(b + 16);
-                v = Vector512.Create(p[0]); c00 = Vector512.FusedMultiplyAdd(b0, v, c00); c01 = Vector512.FusedMultiplyAdd(b1, v, c01);
-                v = Vector512.Create(p[1]); c10 = Vector512.FusedMultiplyAdd(b0, v, c10); c11 = Vector512.FusedMultiplyAdd(b1, v, c11);
-                v = Vector512.Create(p[2]); c20 = Vector512.FusedMultiplyAdd(b0, v, c20); c21 = Vector512.FusedMultiplyAdd(b1, v, c21);
-                v = Vector512.Create(p[3]); c30 = Vector512.FusedMultiplyAdd(b0, v, c30); c31 = Vector512.FusedMultiplyAdd(b1, v, c31);
-                v = Vector512.Create(p[4]); c40 = Vector512.FusedMultiplyAdd(b0, v, c40); c41 = Vector512.FusedMultiplyAdd(b1, v, c41);
-                v = Vector512.Create(p[5]); c50 = Vector512.FusedMultiplyAdd(b0, v, c50); c51 = Vector512.FusedMultiplyAdd(b1, v, c51);
-                v = Vector512.Create(p[6]); c60 = Vector512.FusedMultiplyAdd(b0, v, c60); c61 = Vector512.FusedMultiplyAdd(b1, v, c61);
-                v = Vector512.Create(p[7]); c70 = Vector512.FusedMultiplyAdd(b0, v, c70); c71 = Vector512.FusedMultiplyAdd(b1, v, c71);
-                v = Vector512.Create(p[8]); c80 = Vector512.FusedMultiplyAdd(b0, v, c80); c81 = Vector512.FusedMultiplyAdd(b1, v, c81);
-                v = Vector512.Create(p[9]); c90 = Vector512.FusedMultiplyAdd(b0, v, c90); c91 = Vector512.FusedMultiplyAdd(b1, v, c91);
-                v = Vector512.Create(p[10]); ca0 = Vector512.FusedMultiplyAdd(b0, v, ca0); ca1 = Vector512.FusedMultiplyAdd(b1, v, ca1);
-                v = Vector512.Create(p[11]); cb0 = Vector512.FusedMultiplyAdd(b0, v, cb0); cb1 = Vector512.FusedMultiplyAdd(b1, v, cb1);
+                p += pixelStride;
+                b += ldy;
             }
         }
         if (lo <= 0 && hi > 0) { c00.Store(dw); c01.Store(dw + 16); }
