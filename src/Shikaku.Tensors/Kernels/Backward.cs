@@ -151,12 +151,12 @@ public static class Backward
                         {
                             new Span<float>(padded, hp * wp * cout).Clear();
                             float* inside = padded + ((long)top * wp + left) * cout;
-                            var bias = new Span<float>(biasSums, t * cout, cout);
                             int b0 = (int)((long)n * t / threads), b1 = (int)((long)n * (t + 1) / threads);
                             for (int b = b0; b < b1; b++)
                             {
                                 long at = (long)b * pooledShape[1] * pooledShape[2] * cout;
-                                ExpandPooledGradient(y + at, dyPooled + at, taps + at, pooledShape[1], pooledShape[2], cout, inside, (long)wp * cout, bias);
+                                fixed (float* bias = &biasSums[t * cout])
+                                    ExpandPooledGradient(y + at, dyPooled + at, taps + at, pooledShape[1], pooledShape[2], cout, inside, (long)wp * cout, throughRelu: true, bias);
                                 sum.AddImage(x + (long)b * h * w * c, inside, (long)wp * cout);
                                 if (dX == null) continue;
                                 for (int r = 0; r < h; r++)
@@ -189,32 +189,47 @@ public static class Backward
     }
 
     /// <summary>
-    /// One image's convolution output gradient from its pooled gradient: each window's four taps get the pooled
-    /// gradient at the maximum tap (when the maximum is positive) and 0 elsewhere; the column sums go to <paramref name="bias"/>.
+    /// One image's 2x2 max-pool input gradient from its pooled gradient: each window's four taps get the pooled
+    /// gradient at the maximum tap (with <paramref name="throughRelu"/>, only where the maximum is positive) and 0
+    /// elsewhere; rows of <paramref name="dy"/> are <paramref name="rowStride"/> floats apart. The gradients that
+    /// pass are added to <paramref name="columnSums"/> (C floats) when it is given (a bias gradient).
     /// </summary>
-    private static unsafe void ExpandPooledGradient(float* pooled, float* grad, byte* taps, int ph, int pw, int cout, float* dy, long rowStride, Span<float> bias)
+    private static unsafe void ExpandPooledGradient(float* pooled, float* grad, byte* taps, int ph, int pw, int c, float* dy, long rowStride,
+        bool throughRelu, float* columnSums)
     {
-        fixed (float* biasp = bias)
-            for (int i = 0; i < ph; i++)
+        bool vectors = Engine.Simd == SimdLevel.Avx512 && c % 16 == 0;
+        for (int i = 0; i < ph; i++)
+        {
+            float* top = dy + 2 * i * rowStride, bottom = top + rowStride;
+            for (int j = 0; j < pw; j++)
             {
-                float* top = dy + 2 * i * rowStride, bottom = top + rowStride;
-                for (int j = 0; j < pw; j++)
-                {
-                    long at = ((long)i * pw + j) * cout;
-                    float* t0 = top + (long)2 * j * cout, t1 = t0 + cout, t2 = bottom + (long)2 * j * cout, t3 = t2 + cout;
-                    for (int ch = 0; ch < cout; ch += 16)
+                long at = ((long)i * pw + j) * c;
+                float* t0 = top + (long)2 * j * c, t1 = t0 + c, t2 = bottom + (long)2 * j * c, t3 = t2 + c;
+                int ch = 0;
+                if (vectors)
+                    for (; ch < c; ch += 16)
                     {
-                        var d = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(pooled + at + ch), Vector512<float>.Zero),
-                            Vector512.Load(grad + at + ch), Vector512<float>.Zero);
-                        (Vector512.Load(biasp + ch) + d).Store(biasp + ch);
+                        var d = Vector512.Load(grad + at + ch);
+                        if (throughRelu) d = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(pooled + at + ch), Vector512<float>.Zero), d, Vector512<float>.Zero);
+                        if (columnSums != null) (Vector512.Load(columnSums + ch) + d).Store(columnSums + ch);
                         var tap = System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(taps + at + ch));
                         Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512<int>.Zero).AsSingle(), d, Vector512<float>.Zero).Store(t0 + ch);
                         Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512<int>.One).AsSingle(), d, Vector512<float>.Zero).Store(t1 + ch);
                         Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(2)).AsSingle(), d, Vector512<float>.Zero).Store(t2 + ch);
                         Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(3)).AsSingle(), d, Vector512<float>.Zero).Store(t3 + ch);
                     }
+                for (; ch < c; ch++)
+                {
+                    float d = throughRelu && !(pooled[at + ch] > 0) ? 0f : grad[at + ch];
+                    if (columnSums != null) columnSums[ch] += d;
+                    int tap = taps[at + ch];
+                    t0[ch] = tap == 0 ? d : 0f;
+                    t1[ch] = tap == 1 ? d : 0f;
+                    t2[ch] = tap == 2 ? d : 0f;
+                    t3[ch] = tap == 3 ? d : 0f;
                 }
             }
+        }
     }
 
     /// <summary>
@@ -518,7 +533,6 @@ public static class Backward
         if (argmax.Length < outShape.Length)
             throw new ArgumentException($"The argmax record holds {argmax.Length} bytes; the pooled output {outShape} needs {outShape.Length}.", nameof(argmax));
         var dx = Tensor.Uninitialized(inputShape);
-        bool vectors = Engine.Simd == SimdLevel.Avx512 && c % 16 == 0;
         fixed (float* yp = pooled.Span, dyp = outputGrad.Span, dxp = dx.Span)
         fixed (byte* ap = argmax)
         {
@@ -529,41 +543,11 @@ public static class Backward
                 for (int b = first; b < last; b++)
                 {
                     float* image = grad + (long)b * h * w * c;
-                    for (int i = 0; i < ph; i++)
-                    {
-                        float* top = image + (long)2 * i * w * c, bottom = top + (long)w * c;
-                        long at = ((long)b * ph + i) * pw * c;
-                        for (int j = 0; j < pw; j++, at += c)
-                        {
-                            float* t0 = top + (long)2 * j * c, t1 = t0 + c, t2 = bottom + (long)2 * j * c, t3 = t2 + c;
-                            int ch = 0;
-                            if (vectors)
-                                for (; ch < c; ch += 16)
-                                {
-                                    var d = Vector512.Load(dy + at + ch);
-                                    if (throughRelu) d = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(y + at + ch), Vector512<float>.Zero), d, Vector512<float>.Zero);
-                                    var tap = System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(taps + at + ch));
-                                    Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512<int>.Zero).AsSingle(), d, Vector512<float>.Zero).Store(t0 + ch);
-                                    Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512<int>.One).AsSingle(), d, Vector512<float>.Zero).Store(t1 + ch);
-                                    Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(2)).AsSingle(), d, Vector512<float>.Zero).Store(t2 + ch);
-                                    Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(3)).AsSingle(), d, Vector512<float>.Zero).Store(t3 + ch);
-                                }
-                            for (; ch < c; ch++)
-                            {
-                                float d = throughRelu && !(y[at + ch] > 0) ? 0f : dy[at + ch];
-                                int tap = taps[at + ch];
-                                t0[ch] = tap == 0 ? d : 0f;
-                                t1[ch] = tap == 1 ? d : 0f;
-                                t2[ch] = tap == 2 ? d : 0f;
-                                t3[ch] = tap == 3 ? d : 0f;
-                            }
-                        }
-                        if (w % 2 != 0)
-                        {
-                            new Span<float>(top + (long)(w - 1) * c, c).Clear();
-                            new Span<float>(bottom + (long)(w - 1) * c, c).Clear();
-                        }
-                    }
+                    long at = (long)b * ph * pw * c;
+                    ExpandPooledGradient(y + at, dy + at, taps + at, ph, pw, c, image, (long)w * c, throughRelu, null);
+                    // Rows and columns no window covers.
+                    if (w % 2 != 0)
+                        for (int r = 0; r < 2 * ph; r++) new Span<float>(image + ((long)r * w + w - 1) * c, c).Clear();
                     if (h % 2 != 0) new Span<float>(image + (long)(h - 1) * w * c, w * c).Clear();
                 }
             });
