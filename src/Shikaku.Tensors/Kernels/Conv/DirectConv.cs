@@ -292,8 +292,8 @@ internal static unsafe class DirectConv
                     v = Vector512.Create(a9[3 * c1]); cc0 = Vector512.FusedMultiplyAdd(b0, v, cc0); cc1 = Vector512.FusedMultiplyAdd(b1, v, cc1);
                 }
             }
-            // The same for the next channel, written out again: a helper taking the accumulators by reference
-            // made the JIT keep them in memory (measured 3x slower).
+            // The same for the next channel, written out again: a helper struct holding the accumulators made
+            // the JIT keep them in memory (measured 270 -> 90 GFLOPS).
             if (TSteps.Channels == 2)
             {
                 float* a1 = a0 + 1;
