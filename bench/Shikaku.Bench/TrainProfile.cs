@@ -139,7 +139,6 @@ internal static class ConvCold
             ("conv2+pool+taps", 2.0 * 128 * 24 * 24 * 64 * 288, () => Shikaku.Kernels.Convolution.Conv2DMaxPool2x2(x, kernel, null, relu, argmax).Dispose()),
             ("conv2 dx", 2.0 * 128 * 26 * 26 * 32 * 576, () => Shikaku.Kernels.Convolution.Conv2D(dy, flipped, null, full).Dispose()),
             ("pool backward", 0, () => Shikaku.Kernels.Backward.MaxPool2x2FromArgmax(dy.Shape, pooled, argmax, pooledGrad, true).Dispose()),
-            ("zeros 19 MB", 0, () => Tensor.Zeros(dy.Shape).Dispose()),
         })
         {
             foreach (bool cold in new[] { false, true })

@@ -1,4 +1,3 @@
-using System.Buffers;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Numerics;
 using System.Text.Json.Nodes;
@@ -30,8 +29,7 @@ public abstract class Pooling2DLayer(int poolSize, int? strides, string padding)
 public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string padding = "valid") : Pooling2DLayer(poolSize, strides, padding)
 {
     private Tensor? _input, _output;
-    // After a forward pass fused with the convolution before: the conv output's shape and each window's maximum tap.
-    private Shape _fusedInputShape;
+    // After a forward pass fused with the convolution before: each window's maximum tap.
     private byte[]? _argmax;
 
     /// <inheritdoc/>
@@ -45,26 +43,19 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     {
         CheckInput(input);
         _input = input;
-        _fusedInputShape = default;
         _output = Pooling.MaxPool2D(input, Options);
         return _output;
     }
 
     /// <summary>
     /// Training forward fused with the ReLU convolution before (this pooling 2x2): the convolution's full-size
-    /// output is never stored; the tap that held each maximum is kept for <see cref="BackwardThroughRelu"/>.
+    /// output is never stored; the tap that held each maximum is kept for <see cref="Conv2D.BackwardThroughPooling"/>.
     /// </summary>
     internal Tensor ForwardAfter(Conv2D conv, Tensor input)
     {
-        var convShape = new Shape(input.Shape[0], conv.OutputShape[0], conv.OutputShape[1], conv.OutputShape[2]);
-        int pooled = convShape[0] * (convShape[1] / 2) * (convShape[2] / 2) * convShape[3];
-        if (_argmax == null || _argmax.Length < pooled)
-        {
-            if (_argmax != null) ArrayPool<byte>.Shared.Return(_argmax);
-            _argmax = ArrayPool<byte>.Shared.Rent(pooled);
-        }
+        int pooled = input.Shape[0] * (conv.OutputShape[0] / 2) * (conv.OutputShape[1] / 2) * conv.OutputShape[2];
+        if (_argmax == null || _argmax.Length < pooled) _argmax = new byte[pooled];
         _input = null;
-        _fusedInputShape = convShape;
         _output = conv.ForwardMaxPooled(input, _argmax.AsSpan(0, pooled));
         return _output;
     }
@@ -73,7 +64,7 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
     {
         if (!needInputGrad) return null;
-        if (_input == null) throw new InvalidOperationException("This pooling ran fused with its convolution; its gradient continues through BackwardThroughRelu.");
+        if (_input == null) throw new InvalidOperationException("This pooling ran fused with its convolution; its gradient continues through Conv2D.BackwardThroughPooling.");
         return Kernels.Backward.MaxPool2D(_input, _output!, outputGrad, Options);
     }
 
@@ -87,12 +78,12 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     internal ReadOnlySpan<byte> Taps => _argmax.AsSpan(0, PooledOutput.Shape.Length);
 
     /// <summary>
-    /// Backward when the pooled input is a ReLU's output: the ReLU's gradient is applied in the same pass, so
-    /// the result is the gradient of the layer before's pre-activation sum.
+    /// Backward (after an unfused forward pass) when the pooled input is a ReLU's output: the ReLU's gradient is
+    /// applied in the same pass, so the result is the gradient of the layer before's pre-activation sum.
     /// </summary>
-    internal Tensor BackwardThroughRelu(Tensor outputGrad) => _input == null
-        ? Kernels.Backward.MaxPool2x2FromArgmax(_fusedInputShape, _output!, _argmax, outputGrad, throughRelu: true)
-        : Kernels.Backward.MaxPool2D(_input, _output!, outputGrad, Options, throughRelu: true);
+    internal Tensor BackwardThroughRelu(Tensor outputGrad) =>
+        Kernels.Backward.MaxPool2D(_input ?? throw new InvalidOperationException("This pooling ran fused with its convolution; its gradient continues through Conv2D.BackwardThroughPooling."),
+            _output!, outputGrad, Options, throughRelu: true);
 }
 
 /// <summary>Average pooling (Keras AveragePooling2D); padded positions are not counted, as in TF.</summary>

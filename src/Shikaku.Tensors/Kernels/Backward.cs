@@ -71,14 +71,25 @@ public static class Backward
     /// </summary>
     private static Tensor? InputGradientByConvolution(Tensor outputGrad, Tensor kernel, in ConvGeometry g, int c, int cout)
     {
+        if (InputGradientConvolution(g, c, cout, out _) is not { } options) return null;
+        using var flipped = Flipped(kernel, g, c, cout);
+        return Convolution.Conv2D(outputGrad, flipped, null, options);
+    }
+
+    /// <summary>
+    /// The padding of dy that makes dx a convolution of it (see <see cref="InputGradientByConvolution"/>), and that
+    /// convolution's geometry; null when the convolution is not stride 1 without dilation, a padding would be
+    /// negative, or the direct kernel does not take it.
+    /// </summary>
+    private static ConvOptions? InputGradientConvolution(in ConvGeometry g, int c, int cout, out ConvGeometry full)
+    {
+        full = default;
         if (g.StrideH != 1 || g.StrideW != 1 || g.DilationH != 1 || g.DilationW != 1) return null;
         int top = g.KH - 1 - g.PadTop, bottom = g.KH - 1 - g.PadBottom, left = g.KW - 1 - g.PadLeft, right = g.KW - 1 - g.PadRight;
         if (top < 0 || bottom < 0 || left < 0 || right < 0) return null;
         var options = new ConvOptions { Padding = Padding.Explicit(top, bottom, left, right) };
-        var full = options.Geometry(g.OutH, g.OutW, g.KH, g.KW);
-        if (full.OutH != g.InH || full.OutW != g.InW || !DirectConv.Applies(full, 1, cout, c)) return null;
-        using var flipped = Flipped(kernel, g, c, cout);
-        return Convolution.Conv2D(outputGrad, flipped, null, options);
+        full = options.Geometry(g.OutH, g.OutW, g.KH, g.KW);
+        return full.OutH == g.InH && full.OutW == g.InW && DirectConv.Applies(full, 1, cout, c) ? options : null;
     }
 
     /// <summary>The kernel of dx as a convolution of dy: W'[kh, kw, co, ci] = W[KH-1-kh, KW-1-kw, ci, co].</summary>
@@ -112,13 +123,10 @@ public static class Backward
         var convShape = Convolution.OutputShape(input.Shape, kernel.Shape, options);
         int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3], cout = kernel.Shape[3];
         var g = options.Geometry(h, w, kernel.Shape[0], kernel.Shape[1]);
-        int top = g.KH - 1 - g.PadTop, bottom = g.KH - 1 - g.PadBottom, left = g.KW - 1 - g.PadLeft, right = g.KW - 1 - g.PadRight;
-        var full = new ConvOptions { Padding = Padding.Explicit(Math.Max(top, 0), Math.Max(bottom, 0), Math.Max(left, 0), Math.Max(right, 0)) }
-            .Geometry(g.OutH, g.OutW, g.KH, g.KW);
-        bool fused = options.Groups == 1 && options.Border == BorderMode.Zero && DirectWeightGradient.Applies(cout)
-            && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1 && top >= 0 && bottom >= 0 && left >= 0 && right >= 0
-            && full.OutH == h && full.OutW == w && DirectConv.Applies(full, 1, cout, c);
-        if (!fused)
+        ConvGeometry full = default;
+        var dyPadding = options.Groups == 1 && options.Border == BorderMode.Zero && DirectWeightGradient.Applies(cout)
+            ? InputGradientConvolution(g, c, cout, out full) : null;
+        if (dyPadding == null)
         {
             using var dy = MaxPool2x2FromArgmax(convShape, pooled, argmax, pooledGrad, throughRelu: true);
             return Conv2D(input, kernel, dy, options with { Activation = Kernels.Activation.Linear }, weightGrad, biasGrad, needInputGrad);
@@ -131,7 +139,8 @@ public static class Backward
             throw new ArgumentException($"The argmax record holds {argmax.Length} bytes; the pooled output {pooledShape} needs {pooledShape.Length}.", nameof(argmax));
         using var flipped = needInputGrad ? Flipped(kernel, g, c, cout) : null;
         var dx = needInputGrad ? Tensor.Uninitialized(input.Shape) : null;
-        int threads = Math.Min(Engine.Threads, n), hp = g.OutH + top + bottom, wp = g.OutW + left + right;
+        int top = dyPadding.Padding.Top, left = dyPadding.Padding.Left;
+        int threads = Math.Min(Engine.Threads, n), hp = g.OutH + top + dyPadding.Padding.Bottom, wp = g.OutW + left + dyPadding.Padding.Right;
         var sums = new DirectWeightGradient.Accumulator?[threads];
         var biasSums = new float[threads * cout];
         try
