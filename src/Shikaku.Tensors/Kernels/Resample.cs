@@ -28,10 +28,10 @@ public static class Resample
         if (input.Rank != 4) throw new ArgumentException($"Resize needs NHWC input, got {input.Shape}.", nameof(input));
         if (height < 1 || width < 1) throw new ArgumentException($"Target size {width}x{height} must be at least 1x1.");
         int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
+        if (mode == ResizeMode.BilinearAsymmetric) return ResizeZeroPadded(input, 0, 0, h, w, height, width);
         var output = Tensor.Zeros(n, height, width, c);
         var x = input.Span;
         var y = output.Span;
-        if (mode == ResizeMode.BilinearAsymmetric) return ResizeZeroPadded(input, 0, 0, h, w, height, width);
         if (mode == ResizeMode.Area && (height > h || width > w)) mode = ResizeMode.Bilinear; // area only shrinks
         var rows = Weights(h, height, mode);
         var cols = Weights(w, width, mode);
