@@ -57,6 +57,67 @@ public class SgemmTests
     }
 
     [Fact]
+    public void WideProductsPackingRowsOnceForAllColumnBlocksMatchReference()
+    {
+        // More columns than one packed B panel (NC), more rows than one packed A block (MC) with a
+        // ragged last one, several depth blocks: A is packed once per depth block and reused across the
+        // column blocks. With alpha, beta, a fused and an unfused epilogue, on every SIMD level, one thread.
+        var rng = new Random(11);
+        int m = 205, n = 1100, k = 700;
+        var a = Reference.Random(rng, m * k);
+        var b = Reference.Random(rng, k * n);
+        var c0 = Reference.Random(rng, m * n);
+        var bias = Reference.Random(rng, n);
+        int saved = Engine.Threads;
+        try
+        {
+            Engine.Threads = 1;
+            SimdLevels.ForEach(level =>
+            {
+                foreach (var act in new[] { Activation.Linear, Activation.Relu, Activation.Sigmoid })
+                {
+                    bool ta = act.Kind == ActivationKind.Relu;
+                    var aa = ta ? Transpose(a, m, k) : a;
+                    var plain = Reference.Gemm(ta, false, m, n, k, 0.5f, aa, ta ? m : k, b, n, 0.25f, c0, n);
+                    var expected = new float[m * n];
+                    for (int i = 0; i < m * n; i++)
+                        expected[i] = act.Kind == ActivationKind.Linear ? plain[i] : Reference.Activate(plain[i] + bias[i % n], act);
+                    var c = (float[])c0.Clone();
+                    Sgemm.Multiply(ta, false, m, n, k, 0.5f, aa, ta ? m : k, b, n, 0.25f, c, n,
+                        act.Kind == ActivationKind.Linear ? null : bias, act);
+                    Reference.AssertClose(expected, c, 2e-4f, $"{level} {act} ta={ta}");
+                }
+            });
+        }
+        finally
+        {
+            Engine.Threads = saved;
+        }
+    }
+
+    [Fact]
+    public void EmptyDepthScalesCAndAppliesTheEpilogue()
+    {
+        var rng = new Random(5);
+        int m = 30, n = 600;
+        var c0 = Reference.Random(rng, m * n);
+        var bias = Reference.Random(rng, n);
+        var c = (float[])c0.Clone();
+        Sgemm.Multiply(false, false, m, n, 0, 1, [], 1, [], n, 0.5f, c, n, bias, Activation.Relu);
+        var expected = new float[m * n];
+        for (int i = 0; i < m * n; i++) expected[i] = MathF.Max(0f, 0.5f * c0[i] + bias[i % n]);
+        Reference.AssertClose(expected, c, 1e-6f, "k = 0");
+    }
+
+    private static float[] Transpose(float[] x, int rows, int cols)
+    {
+        var t = new float[x.Length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+        return t;
+    }
+
+    [Fact]
     public void FusedBiasAndActivationMatchSeparateSteps()
     {
         var rng = new Random(3);

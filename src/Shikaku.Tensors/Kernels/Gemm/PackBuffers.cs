@@ -20,6 +20,30 @@ internal static unsafe class PackBuffers
     /// <summary>Room for KC x NC floats of B, after A's part (64-byte aligned).</summary>
     public static float* B => Block() + GemmDriver.MC * GemmDriver.KC;
 
+    /// <summary>Largest wide A buffer: 8 MB (5,461 rows of depth 384).</summary>
+    private const long WideLimit = 2 * 1024 * 1024;
+
+    [ThreadStatic]
+    private static float* _wide;
+    [ThreadStatic]
+    private static long _wideFloats;
+
+    /// <summary>
+    /// Room for <paramref name="floats"/> packed floats of A spanning many row blocks, or null when more
+    /// than the limit is asked for (the caller then packs one block at a time). Grows on demand, kept for the thread's life.
+    /// </summary>
+    public static float* WideA(long floats)
+    {
+        if (floats > WideLimit) return null;
+        if (floats <= _wideFloats) return _wide;
+        if (_wide != null) NativeMemory.AlignedFree(_wide);
+        long bytes = (floats * sizeof(float) + (long)Size - 1) / (long)Size * (long)Size;
+        _wide = (float*)NativeMemory.AlignedAlloc((nuint)bytes, Size);
+        Tensors.HugePages.Advise(_wide, (nuint)bytes);
+        _wideFloats = bytes / sizeof(float);
+        return _wide;
+    }
+
     private static float* Block()
     {
         if (_block != null) return _block;
