@@ -50,6 +50,13 @@ internal static class Program
             TrainProfile.Run(batch: 1000, reps: 5, inference: true, warmup: 40);
             return 0;
         }
+        if (suite == "depthwise-profile")
+        {
+            // The depthwise layers of face-api.js's SSD MobileNet V1 (512 x 512 input), 3x3 'same', + ReLU6.
+            foreach (var (size, c, stride) in new[] { (256, 32, 1), (256, 64, 2), (128, 128, 1), (128, 128, 2), (64, 256, 1), (64, 256, 2), (32, 512, 1), (32, 512, 2), (16, 1024, 1) })
+                Depthwise($"{size}x{size}x{c} stride {stride}", size, c, stride);
+            return 0;
+        }
         if (suite == "conv-cold")
         {
             ConvCold.Run();
@@ -167,6 +174,20 @@ internal static class Program
         double flops = 2.0 * shape[0] * shape[1] * shape[2] * cout * k * k * (depthwise ? 1 : c);
         Emit("conv", name, flops / t / 1e9, "GFLOPS");
 
+    }
+
+    private static void Depthwise(string name, int size, int c, int stride)
+    {
+        var rng = new Random(2);
+        using var x = Tensor.Uninitialized(new Shape(1, size, size, c));
+        foreach (ref float v in x.Span) v = rng.NextSingle();
+        using var kernel = Tensor.Uninitialized(new Shape(3, 3, 1, c));
+        foreach (ref float v in kernel.Span) v = rng.NextSingle() - 0.5f;
+        using var bias = Tensor.Zeros(c);
+        var options = new ConvOptions { Activation = Activation.Relu6, Padding = Padding.Same, StrideH = stride, StrideW = stride, Groups = c };
+        using var y = Tensor.Uninitialized(Convolution.OutputShape(x.Shape, kernel.Shape, options));
+        double t = BestSeconds(() => Convolution.Conv2D(x, kernel, bias, options, y));
+        Emit("depthwise", name, 2.0 * y.Shape.Length * 9 / t / 1e9, "GFLOPS");
     }
 
     /// <summary>One epoch of the lecture CNN on full MNIST (Adam, batch 128), then predicting the 10,000 test images.</summary>
