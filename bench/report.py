@@ -119,7 +119,7 @@ w("")
 
 if cases.get("faces"):
     w("## Faces: face-api.js's networks, Shikaku against face-api.js in Node\n")
-    w("Per image on sample1.jpg (1920x1280, 3 faces) after a warm-up, best of several runs. face-api.js 1.7.15")
+    w("Per image on sample1.jpg (1920x1280, 3 faces): best of 10 runs after 3 warm-up runs (both sides; the cpu backend: 1 run after 1). face-api.js 1.7.15")
     w("runs in Node 20 with TF.js 4.22: the wasm backend (XNNPACK, single-threaded in Node) and the pure-JS")
     w("cpu backend; Shikaku uses its thread count above. Both see the same decoded pixels and give the same")
     w("answers (tests/golden, checked by the parity tests). Target: Shikaku at most 0.5x the wasm backend's time.\n")

@@ -77,7 +77,7 @@ if want faces; then
   (cd "$root/bench/reference/faceapi" && { [ -d node_modules ] || npm install --no-audit --no-fund --package-lock=false >&2; })
   models="$($bench face-pixels "$out/face-pixels" | tail -1)"
   run $bench faces
-  (cd "$root/bench/reference/faceapi" && run node faceapi_reference.js bench "$out/face-pixels" "$models" wasm 5)
+  (cd "$root/bench/reference/faceapi" && run node faceapi_reference.js bench "$out/face-pixels" "$models" wasm 10)
   (cd "$root/bench/reference/faceapi" && run node faceapi_reference.js bench "$out/face-pixels" "$models" cpu 1)
 fi
 
