@@ -25,13 +25,12 @@ internal readonly unsafe struct DenseA(float* a, int lda, bool transposed) : IPa
             int rows = Math.Min(mr, mc - ir);
             if (transposed)
             {
+                // Each k is a contiguous run of the rows in the source.
                 for (int p = 0; p < kc; p++)
                 {
-                    float* src = a + (long)(p0 + p) * lda + i0 + ir;
                     float* d = dest + p * mr;
-                    int i = 0;
-                    for (; i < rows; i++) d[i] = src[i];
-                    for (; i < mr; i++) d[i] = 0f;
+                    Unsafe.CopyBlockUnaligned(d, a + (long)(p0 + p) * lda + i0 + ir, (uint)(rows * sizeof(float)));
+                    if (rows < mr) new Span<float>(d + rows, mr - rows).Clear();
                 }
             }
             else
@@ -129,16 +128,15 @@ internal static unsafe class PackB
             }
             return;
         }
+        // Transposed: each column of the panel is a contiguous row of b, so a panel is the same
+        // interleave as A's micro-panels, with NR rows (padding columns read zeros).
+        float** colPtrs = stackalloc float*[nr];
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
-            for (int j = 0; j < cols; j++)
-            {
-                float* src = b + (long)(j0 + jr + j) * ldb + p0;
-                for (int p = 0; p < kc; p++) dest[p * nr + j] = src[p];
-            }
-            for (int j = cols; j < nr; j++)
-                for (int p = 0; p < kc; p++) dest[p * nr + j] = 0f;
+            for (int j = 0; j < nr; j++)
+                colPtrs[j] = j < cols ? b + (long)(j0 + jr + j) * ldb + p0 : PackRows.Zeros;
+            PackRows.Interleave(colPtrs, nr, kc, dest);
             dest += kc * nr;
         }
     }
