@@ -88,8 +88,9 @@ internal static class ExplainRenderer
         console.WriteLine("(values under the window that lie in the padding are shown as 0*)");
         foreach (var s in trace.Steps)
         {
-            var table = new Table().Border(TableBorder.Rounded)
-                .Title(Markup.Escape($"output[{s.OutRow},{s.OutCol}]: window from input row {s.InRow}, column {s.InCol}"));
+            // The heading on its own line: as the table's title it was centred on, and wrapped to, the table's width.
+            console.WriteLine($"output[{s.OutRow},{s.OutCol}]: window from input row {s.InRow}, column {s.InCol}");
+            var table = new Table().Border(TableBorder.Rounded);
             table.AddColumn("patch");
             if (trace.Kernel != null) table.AddColumn("kernel").AddColumn("products");
             table.AddColumn("result");

@@ -34,6 +34,8 @@ public class CliTests
         Assert.Contains("sum = 1 + 0 + 0 + 1 + 1 + 0 + 0 + 0 + 0", output);
         var (_, pool) = Run("pool", "--matrix", "4 8; 7 1", "--size", "2", "--explain");
         Assert.Contains("max(4, 8, 7, 1) = 8", pool);
+        // Each window's heading is one whole line, however narrow its table.
+        Assert.Contains("output[0,0]: window from input row 0, column 0", pool.Split('\n').Select(l => l.Trim()));
     }
 
     [Fact]
