@@ -21,6 +21,25 @@ public class ImageCodecTests
     }
 
     [Fact]
+    public void PixelsBecomeTensorValuesExactlyAndBack()
+    {
+        // Every byte value, in 0..255 and in 0..1, and back through FromTensor.
+        var pixels = new byte[256 * 3];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i / 3);
+        var image = new Image(256, 1, 3, pixels);
+        using var raw = image.ToTensor();
+        using var unit = image.ToTensor(unitRange: true);
+        Assert.Equal(new Shikaku.Tensors.Shape(1, 1, 256, 3), raw.Shape);
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            Assert.Equal(pixels[i], raw.Span[i]);
+            Assert.Equal(pixels[i] * (1f / 255f), unit.Span[i]);
+        }
+        Assert.Equal(pixels, Image.FromTensor(raw).Pixels);
+        Assert.Equal(pixels, Image.FromTensor(unit, 255f).Pixels);
+    }
+
+    [Fact]
     public void GrayImagesStayGrayInPngTiffAndGif()
     {
         var gray = TestImages.SmallPhoto().ToGray();

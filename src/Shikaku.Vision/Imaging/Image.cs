@@ -40,8 +40,8 @@ public sealed class Image
     {
         var t = Tensor.Uninitialized(new Shape(1, Height, Width, Channels));
         var span = t.Span;
-        float scale = unitRange ? 1f / 255f : 1f;
-        for (int i = 0; i < Pixels.Length; i++) span[i] = Pixels[i] * scale;
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<byte, float>(Pixels, span); // exact for bytes
+        if (unitRange) System.Numerics.Tensors.TensorPrimitives.Multiply(span, 1f / 255f, span);
         return t;
     }
 
