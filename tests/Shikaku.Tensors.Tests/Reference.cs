@@ -129,3 +129,21 @@ internal static class SimdLevels
         }
     }
 }
+
+/// <summary>Runs a test body with the engine on a given number of threads, restoring the setting afterwards.</summary>
+internal static class EngineThreads
+{
+    public static void With(int threads, Action body)
+    {
+        int saved = Engine.Threads;
+        try
+        {
+            Engine.Threads = threads;
+            body();
+        }
+        finally
+        {
+            Engine.Threads = saved;
+        }
+    }
+}

@@ -42,18 +42,12 @@ public class SgemmTests
         var a = Reference.Random(rng, m * k);
         var b = Reference.Random(rng, k * n);
         var expected = Reference.Gemm(false, false, m, n, k, 1, a, k, b, n, 0, new float[m * n], n);
-        int saved = Engine.Threads;
-        try
+        EngineThreads.With(threads, () =>
         {
-            Engine.Threads = threads;
             var c = new float[m * n];
             Sgemm.Multiply(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
             Reference.AssertClose(expected, c, 1e-4f, $"threads={threads}");
-        }
-        finally
-        {
-            Engine.Threads = saved;
-        }
+        });
     }
 
     [Fact]
@@ -68,31 +62,22 @@ public class SgemmTests
         var b = Reference.Random(rng, k * n);
         var c0 = Reference.Random(rng, m * n);
         var bias = Reference.Random(rng, n);
-        int saved = Engine.Threads;
-        try
+        EngineThreads.With(1, () => SimdLevels.ForEach(level =>
         {
-            Engine.Threads = 1;
-            SimdLevels.ForEach(level =>
+            foreach (var act in new[] { Activation.Linear, Activation.Relu, Activation.Sigmoid })
             {
-                foreach (var act in new[] { Activation.Linear, Activation.Relu, Activation.Sigmoid })
-                {
-                    bool ta = act.Kind == ActivationKind.Relu;
-                    var aa = ta ? Transpose(a, m, k) : a;
-                    var plain = Reference.Gemm(ta, false, m, n, k, 0.5f, aa, ta ? m : k, b, n, 0.25f, c0, n);
-                    var expected = new float[m * n];
-                    for (int i = 0; i < m * n; i++)
-                        expected[i] = act.Kind == ActivationKind.Linear ? plain[i] : Reference.Activate(plain[i] + bias[i % n], act);
-                    var c = (float[])c0.Clone();
-                    Sgemm.Multiply(ta, false, m, n, k, 0.5f, aa, ta ? m : k, b, n, 0.25f, c, n,
-                        act.Kind == ActivationKind.Linear ? null : bias, act);
-                    Reference.AssertClose(expected, c, 2e-4f, $"{level} {act} ta={ta}");
-                }
-            });
-        }
-        finally
-        {
-            Engine.Threads = saved;
-        }
+                bool ta = act.Kind == ActivationKind.Relu;
+                var aa = ta ? Transpose(a, m, k) : a;
+                var plain = Reference.Gemm(ta, false, m, n, k, 0.5f, aa, ta ? m : k, b, n, 0.25f, c0, n);
+                var expected = new float[m * n];
+                for (int i = 0; i < m * n; i++)
+                    expected[i] = act.Kind == ActivationKind.Linear ? plain[i] : Reference.Activate(plain[i] + bias[i % n], act);
+                var c = (float[])c0.Clone();
+                Sgemm.Multiply(ta, false, m, n, k, 0.5f, aa, ta ? m : k, b, n, 0.25f, c, n,
+                    act.Kind == ActivationKind.Linear ? null : bias, act);
+                Reference.AssertClose(expected, c, 2e-4f, $"{level} {act} ta={ta}");
+            }
+        }));
     }
 
     [Fact]
