@@ -17,7 +17,7 @@ public sealed class CliArgs
     /// <summary>Splits raw arguments; <paramref name="flags"/> are the switches that take no value.</summary>
     public CliArgs(IEnumerable<string> args, params string[] flags)
     {
-        var flagSet = new HashSet<string>(flags) { "--help", "-h", "--overwrite" };
+        var flagSet = new HashSet<string>(flags) { "--help", "-h" };
         var list = args.ToList();
         for (int i = 0; i < list.Count; i++)
         {
@@ -123,7 +123,7 @@ public sealed class CliArgs
     /// <summary>Fails on options outside <paramref name="known"/> (typos), naming them.</summary>
     public void RejectUnknown(string command, IEnumerable<string> known)
     {
-        var allowed = new HashSet<string>(known) { "--help", "--overwrite" };
+        var allowed = new HashSet<string>(known) { "--help" };
         var unknown = _options.Keys.Where(k => !allowed.Contains(k)).ToList();
         if (unknown.Count > 0)
             throw new UsageException($"'{command}' does not know {string.Join(", ", unknown)}; see ./shikaku {command} --help.");

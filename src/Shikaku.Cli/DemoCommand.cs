@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using Shikaku.Assets;
 using Shikaku.Explain;
+using Shikaku.IO;
 using Shikaku.Kernels;
 using Shikaku.Vision.Faces;
 using Shikaku.Vision.Filters;
@@ -19,22 +21,24 @@ namespace Shikaku.Cli;
 internal static class DemoCommand
 {
     private const string Marker = "<!-- written by shikaku demo -->";
+    private const string ManifestName = ".shikaku-demo.json";
+    private static readonly string[] Outputs = ["index.html", "filters.jpg", "faces.jpg"];
 
-    public static int Run(CliArgs args, IAnsiConsole console)
+    public static int Run(CliArgs args, Cli cli)
     {
         string outDir = args.Get("--out") ?? Path.Combine("out", "demo");
         string? photoPath = args.Get("--photo");
+        bool overwrite = args.Flag("--overwrite");
         args.RejectUnknown("demo");
-        string page = Path.Combine(outDir, "index.html");
-        if (File.Exists(page) && !File.ReadAllText(page).Contains(Marker, StringComparison.Ordinal))
-            throw new ImageException($"{page} exists and was not written by shikaku demo; choose another --out folder.");
+        if (File.Exists(outDir)) throw new UsageException($"--out {outDir} is a file; give a folder.");
+        if (!overwrite) CheckNothingOfTheUsersIsReplaced(outDir);
 
         var html = new StringBuilder();
         html.Append(CultureInfo.InvariantCulture, $"<!doctype html>\n{Marker}\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Shikaku demo</title>\n<style>{Css}</style></head><body>\n");
         html.Append("<h1>Shikaku 視覚: convolution and pooling, as the lecture teaches them</h1>\n");
         html.Append(CultureInfo.InvariantCulture, $"<p class=\"meta\">Engine: {Engine.Simd}, {Engine.Threads} thread(s), .NET {Environment.Version}. Every number below comes from the same kernels that train networks.</p>\n");
 
-        console.MarkupLine("[bold]Lecture examples[/]");
+        cli.Out.MarkupLine("[bold]Lecture examples[/]");
         var examples = new (string Title, string Command, SlidingWindowTrace Trace)[]
         {
             ("1-D convolution", "./shikaku conv1d --data \"0 1 0 1 0 0 1 1 1 0\" --kernel \"1 0 1\" --explain",
@@ -47,17 +51,101 @@ internal static class DemoCommand
         html.Append("<h2>The lecture's worked examples</h2>\n");
         foreach (var (title, command, trace) in examples)
         {
-            console.WriteLine($"  {title,-16} -> {MatrixText.Format(trace.Output)}");
+            cli.Out.WriteLine($"  {title,-16} -> {MatrixText.Format(trace.Output)}");
             html.Append(CultureInfo.InvariantCulture, $"<h3>{Esc(title)}</h3><pre class=\"cmd\">{Esc(command)}</pre>\n");
             html.Append(HtmlTrace.Render(trace));
         }
 
-        string photo = photoPath ?? DemoPhoto(console);
-        var image = ImageCodec.Load(photo);
-        console.MarkupLineInterpolated($"[bold]Filters on a real photo[/] ({Path.GetFileName(photo)}, {image.Width}x{image.Height})");
+        var written = new Dictionary<string, byte[]>();
+        string? photo = photoPath;
+        if (photo == null)
+        {
+            try
+            {
+                photo = DemoPhoto(cli);
+            }
+            catch (AssetException e)
+            {
+                Absent(cli, html, "Filters and faces on a real photo", e.Message);
+            }
+        }
+        if (photo != null)
+        {
+            var image = ImageCodec.Load(photo);
+            written["filters.jpg"] = FilterSection(cli, html, image, photo);
+            try
+            {
+                var models = Fetching.Run(cli.Err, "the face models", log => Models.FaceApi.FaceApiModels.Folder(log));
+                written["faces.jpg"] = FaceSection(cli, html, models, image, Path.GetFileName(photo));
+            }
+            catch (AssetException e)
+            {
+                Absent(cli, html, "Faces", e.Message);
+            }
+        }
+        html.Append("</body></html>\n");
+        written["index.html"] = Encoding.UTF8.GetBytes(html.ToString());
+
+        Directory.CreateDirectory(outDir);
+        // The folder's manifest records what demo wrote, so the next run knows which files it may replace.
+        var manifest = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (name, bytes) in written)
+        {
+            SafeFile.WriteAllBytes(Path.Combine(outDir, name), bytes, overwrite: true);
+            manifest[name] = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        }
+        SafeFile.WriteAllText(Path.Combine(outDir, ManifestName), manifest.ToJsonString(), overwrite: true);
+        string page = Path.Combine(outDir, "index.html");
+        cli.Out.MarkupLineInterpolated($"Wrote [bold]{page}[/] ({new FileInfo(page).Length / 1024} KB): open it in a browser.");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// demo replaces its own earlier output, and nothing else: a file of the same name that it did not
+    /// write, or that was changed since, is refused unless --overwrite.
+    /// </summary>
+    private static void CheckNothingOfTheUsersIsReplaced(string outDir)
+    {
+        Dictionary<string, string> ours = [];
+        string manifest = Path.Combine(outDir, ManifestName);
+        if (File.Exists(manifest))
+        {
+            try
+            {
+                var doc = System.Text.Json.Nodes.JsonNode.Parse(SafeFile.ReadAllText(manifest, 1 << 16, "shikaku demo's list of its files")) as System.Text.Json.Nodes.JsonObject;
+                foreach (var (name, hash) in doc ?? [])
+                    if (hash is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out string? h)) ours[name] = h;
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // A damaged manifest vouches for nothing: every existing file counts as the user's.
+            }
+        }
+        foreach (var name in Outputs)
+        {
+            string path = Path.Combine(outDir, name);
+            if (!File.Exists(path)) continue;
+            bool unchanged = ours.TryGetValue(name, out var hash)
+                && Convert.ToHexStringLower(SHA256.HashData(SafeFile.ReadAllBytes(path, 256 << 20, "a file of shikaku demo"))) == hash;
+            if (!unchanged)
+                throw new IOException($"{path} exists and was not written by shikaku demo (or was changed since); pass --overwrite to replace it, or choose another --out folder.");
+        }
+    }
+
+    /// <summary>A section that could not be made (its assets could not be fetched): the page and stderr say why.</summary>
+    private static void Absent(Cli cli, StringBuilder html, string section, string why)
+    {
+        cli.Warn($"{section} left out of the page: {why}");
+        html.Append(CultureInfo.InvariantCulture, $"<h2>{Esc(section)}: not shown</h2>\n<p class=\"absent\">This part needs pinned packages that could not be fetched: {Esc(why)}</p>\n");
+    }
+
+    /// <summary>Classic filters and pooling of the photo; returns the contact sheet (filters.jpg) as JPEG.</summary>
+    private static byte[] FilterSection(Cli cli, StringBuilder html, Image image, string photo)
+    {
+        cli.Out.MarkupLineInterpolated($"[bold]Filters on a real photo[/] ({Path.GetFileName(photo)}, {image.Width}x{image.Height})");
         // Shrink to a page-friendly width with area averaging; the filters then run on what is shown.
         var shown = image.Width > 640 ? image.Resize(640, (int)Math.Round(image.Height * 640.0 / image.Width), ResizeMode.Area) : image;
-        html.Append(CultureInfo.InvariantCulture, $"<h2>Convolution beyond AI: classic filters on a real photo</h2>\n<p>{Esc(Path.GetFileName(photo))} from the face-api.js demo set (MIT), " +
+        html.Append(CultureInfo.InvariantCulture, $"<h2>Convolution beyond AI: classic filters on a real photo</h2>\n<p>{Esc(Path.GetFileName(photo))}, " +
             $"{image.Width}x{image.Height}, shown at {shown.Width}x{shown.Height}. Written without EXIF/GPS metadata. Each filter is the shared depthwise convolution, same kernel on R, G and B, mirrored border.</p>\n<div class=\"grid\">\n");
         html.Append(Figure("original", "", shown));
         var sheet = new List<(string, Image)>();
@@ -67,7 +155,7 @@ internal static class DemoCommand
             var f = FilterKernel.Parse(spec);
             var sw = Stopwatch.StartNew();
             var result = ImageFilters.Apply(shown, f);
-            console.WriteLine($"  {spec,-24} {sw.Elapsed.TotalMilliseconds,7:0.0} ms");
+            cli.Out.WriteLine($"  {spec,-24} {sw.Elapsed.TotalMilliseconds,7:0.0} ms");
             html.Append(Figure(spec, $"./shikaku filter photo.jpg --kernel \"{spec}\" -o out.png<br>kernel {MatrixText.Format(Round(f.Kernel))}", result));
             if (spec is "gaussian:2" or "sharpen" or "sobel" or "laplacian" or "emboss") sheet.Add((spec, result));
         }
@@ -75,32 +163,21 @@ internal static class DemoCommand
         {
             var pooled = ImageFilters.Pool(shown, 8, max);
             string mode = max ? "max" : "avg";
-            console.WriteLine($"  pool {mode} 8x8           {shown.Width}x{shown.Height} -> {pooled.Width}x{pooled.Height}");
+            cli.Out.WriteLine($"  pool {mode} 8x8           {shown.Width}x{shown.Height} -> {pooled.Width}x{pooled.Height}");
             html.Append(Figure($"{mode} pooling 8x8", $"./shikaku pool photo.jpg --size 8 --mode {mode} -o small.png<br>{pooled.Width}x{pooled.Height}, shown enlarged", pooled, pixelated: true));
             if (max) sheet.Add(("max pool 8x8", pooled.Resize(shown.Width, shown.Height, ResizeMode.Nearest)));
         }
         html.Append("</div>\n");
-        var facesImage = FaceSection(console, html, image, Path.GetFileName(photo));
-        html.Append("</body></html>\n");
-
-        Directory.CreateDirectory(outDir);
-        ImageCodec.Save(facesImage, Path.Combine(outDir, "faces.jpg"), new ImageSaveOptions { Overwrite = true, Quality = 85 });
-        string sheetPath = Path.Combine(outDir, "filters.jpg");
-        ImageCodec.Save(ContactSheet(sheet.Select(x => x.Item2).ToList(), columns: 3, width: 320), sheetPath, new ImageSaveOptions { Overwrite = true, Quality = 85 });
-        string temp = page + ".tmp";
-        File.WriteAllText(temp, html.ToString());
-        File.Move(temp, page, overwrite: true);
-        console.MarkupLineInterpolated($"Wrote [bold]{page}[/] ({new FileInfo(page).Length / 1024} KB): open it in a browser.");
-        return 0;
+        return ImageCodec.Encode(ContactSheet(sheet.Select(x => x.Item2).ToList(), columns: 3, width: 320), ImageFormat.Jpeg, new ImageSaveOptions { Quality = 85 });
     }
 
-    /// <summary>Face analysis of the photo with face-api.js's networks: annotated image and a table (no descriptors shown or kept).</summary>
-    private static Image FaceSection(IAnsiConsole console, StringBuilder html, Image image, string name)
+    /// <summary>Face analysis of the photo with face-api.js's networks: annotated image (as JPEG) and a table (no descriptors shown or kept).</summary>
+    private static byte[] FaceSection(Cli cli, StringBuilder html, string modelFolder, Image image, string name)
     {
-        using var analyzer = new FaceAnalyzer(Fetching.Run(console, "the face models", log => Models.FaceApi.FaceApiModels.Folder(log)));
+        using var analyzer = new FaceAnalyzer(modelFolder);
         var sw = Stopwatch.StartNew();
         var faces = analyzer.Analyze(image, new FaceAnalysisOptions { Descriptors = false });
-        console.MarkupLineInterpolated($"[bold]Faces[/]: {faces.Count} in {name} ({sw.Elapsed.TotalMilliseconds:0} ms: detection, 68 landmarks, expression, age, gender)");
+        cli.Out.MarkupLineInterpolated($"[bold]Faces[/]: {faces.Count} in {name} ({sw.Elapsed.TotalMilliseconds:0} ms: detection, 68 landmarks, expression, age, gender)");
         var annotated = FaceAnnotator.Draw(image, faces, (f, i) => $"{i + 1}");
         var shown = annotated.Width > 960 ? annotated.Resize(960, (int)Math.Round(annotated.Height * 960.0 / annotated.Width), ResizeMode.Area) : annotated;
         html.Append("<h2>Faces: detection, 68 landmarks, expression, age and gender</h2>\n");
@@ -114,15 +191,15 @@ internal static class DemoCommand
             var f = faces[i];
             string expression = f.TopExpression is { } e ? $"{e} {f.Expressions![e]:0.00}" : "-";
             html.Append(CultureInfo.InvariantCulture, $"<tr><td>{i + 1}</td><td>{Esc(f.Detection.Box.ToString())}</td><td>{f.Detection.Score:0.00}</td><td>{Esc(expression)}</td><td>{f.Age:0}</td><td>{Esc(f.Gender ?? "-")} {f.GenderProbability:0.00}</td></tr>\n");
-            console.WriteLine($"  {i + 1}: {f.Detection.Box}  {expression}, ~{f.Age:0} y, {f.Gender} {f.GenderProbability:0.00}");
+            cli.Out.WriteLine($"  {i + 1}: {f.Detection.Box}  {expression}, ~{f.Age:0} y, {f.Gender} {f.GenderProbability:0.00}");
         }
         html.Append("</table>\n");
-        return shown;
+        return ImageCodec.Encode(shown, ImageFormat.Jpeg, new ImageSaveOptions { Quality = 85 });
     }
 
-    private static string DemoPhoto(IAnsiConsole console)
+    private static string DemoPhoto(Cli cli)
     {
-        var files = Fetching.Run(console, "the demo photos", log => AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos, log));
+        var files = Fetching.Run(cli.Err, "the demo photos", log => AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos, log));
         return files["package/demo/sample1.jpg"];
     }
 

@@ -1,7 +1,7 @@
+using Spectre.Console;
 using Shikaku.Kernels;
 using Shikaku.Vision.Filters;
 using Shikaku.Vision.Imaging;
-using Spectre.Console;
 
 namespace Shikaku.Cli;
 
@@ -42,7 +42,7 @@ internal static class ImageArgs
 
 internal static class FilterCommand
 {
-    public static int Run(CliArgs args, IAnsiConsole console)
+    public static int Run(CliArgs args, Cli cli)
     {
         string input = ImageArgs.SingleInput(args, "filter");
         var filter = FilterKernel.Parse(args.Require("--kernel", "gaussian:2"));
@@ -54,18 +54,18 @@ internal static class FilterCommand
         var result = ImageFilters.Apply(image, filter).WithExif(image.Exif);
         double ms = sw.Elapsed.TotalMilliseconds;
         ImageCodec.Save(result, output, save);
-        console.WriteLine($"{filter.Name}: {image.Width}x{image.Height}x{image.Channels} in {ms:0.0} ms -> {output}");
-        return 0;
+        cli.Status($"{filter.Name}: {image.Width}x{image.Height}x{image.Channels} in {ms:0.0} ms -> {output}");
+        return ExitCodes.Ok;
     }
 }
 
 internal static class PoolCommand
 {
-    public static int Run(CliArgs args, IAnsiConsole console)
+    public static int Run(CliArgs args, Cli cli)
     {
-        if (args.Get("--matrix") != null) return LectureCommands.PoolMatrix(args, console);
+        if (args.Get("--matrix") != null) return LectureCommands.PoolMatrix(args, cli);
         string input = ImageArgs.SingleInput(args, "pool");
-        int size = args.Int("--size", 2, 1);
+        int size = args.Int("--size", 2, 1, 1000);
         bool max = LectureCommands.Mode(args);
         var save = ImageArgs.SaveOptions(args);
         string output = ImageArgs.Output(args, save);
@@ -73,18 +73,32 @@ internal static class PoolCommand
         args.RejectUnknown("pool");
         var result = ImageFilters.Pool(image, size, max).WithExif(image.Exif);
         ImageCodec.Save(result, output, save);
-        console.WriteLine($"{(max ? "max" : "avg")} pool {size}x{size}: {image.Width}x{image.Height} -> {result.Width}x{result.Height} -> {output}");
-        return 0;
+        cli.Status($"{(max ? "max" : "avg")} pool {size}x{size}: {image.Width}x{image.Height} -> {result.Width}x{result.Height} -> {output}");
+        return ExitCodes.Ok;
     }
 }
 
 internal static class InfoCommand
 {
-    public static int Run(CliArgs args, IAnsiConsole console)
+    public static int Run(CliArgs args, Cli cli)
     {
+        bool json = args.Flag("--json");
         args.RejectUnknown("info");
-        console.WriteLine($"SIMD: {Engine.Simd} (hardware: {Engine.Hardware}), threads: {Engine.Threads}, .NET {Environment.Version}");
-        console.WriteLine($"cache: {Assets.AssetCache.Root}");
-        return 0;
+        if (json)
+        {
+            cli.WriteJson(new
+            {
+                version = typeof(Program).Assembly.GetName().Version?.ToString(),
+                simd = Engine.Simd.ToString(),
+                hardware = Engine.Hardware.ToString(),
+                threads = Engine.Threads,
+                dotnet = Environment.Version.ToString(),
+                cache = Assets.AssetCache.Root,
+            });
+            return ExitCodes.Ok;
+        }
+        cli.Out.WriteLine($"SIMD: {Engine.Simd} (hardware: {Engine.Hardware}), threads: {Engine.Threads}, .NET {Environment.Version}");
+        cli.Out.WriteLine($"cache: {Assets.AssetCache.Root}");
+        return ExitCodes.Ok;
     }
 }

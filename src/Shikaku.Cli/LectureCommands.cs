@@ -9,45 +9,46 @@ namespace Shikaku.Cli;
 /// <summary>conv1d, conv2d and matrix pooling: the lecture's worked examples, with explanations.</summary>
 internal static class LectureCommands
 {
-    public static int Conv1D(CliArgs args, IAnsiConsole console)
+    public static int Conv1D(CliArgs args, Cli cli)
     {
         var data = Vector(args.Require("--data", "\"0 1 0 1 0 0 1 1 1 0\""), "data");
         var kernel = Vector(args.Require("--kernel", "\"1 0 1\""), "kernel");
         var options = ConvOptionsFrom(args);
-        bool explain = args.Flag("--explain");
-        args.RejectUnknown("conv1d");
-        var trace = SlidingWindowTrace.Convolve1D(data, kernel, options);
-        if (explain) ExplainRenderer.Write(console, trace);
-        console.WriteLine(MatrixText.Format(trace.Output));
-        return 0;
+        return Show(args, cli, "conv1d", () => SlidingWindowTrace.Convolve1D(data, kernel, options));
     }
 
-    public static int Conv2D(CliArgs args, IAnsiConsole console)
+    public static int Conv2D(CliArgs args, Cli cli)
     {
         var input = MatrixText.Parse(args.Require("--matrix", "\"0 1 1; 1 0 1; 1 1 0\""), "matrix");
         var kernel = MatrixText.Parse(args.Require("--kernel", "\"1 0; 0 1\""), "kernel");
         var options = ConvOptionsFrom(args);
-        bool explain = args.Flag("--explain");
-        args.RejectUnknown("conv2d");
-        var trace = SlidingWindowTrace.Convolve(input, kernel, options);
-        if (explain) ExplainRenderer.Write(console, trace);
-        WriteMatrix(console, trace.Output);
-        return 0;
+        return Show(args, cli, "conv2d", () => SlidingWindowTrace.Convolve(input, kernel, options));
     }
 
-    public static int PoolMatrix(CliArgs args, IAnsiConsole console)
+    public static int PoolMatrix(CliArgs args, Cli cli)
     {
         var input = MatrixText.Parse(args.Require("--matrix", "\"4 8; 7 1\""), "matrix");
-        int size = args.Int("--size", 2, 1);
-        int? stride = args.Get("--stride") == null ? null : args.Int("--stride", size, 1);
+        int size = args.Int("--size", 2, 1, 1000);
+        int? stride = args.Get("--stride") == null ? null : args.Int("--stride", size, 1, 1000);
         var padding = Padding.Parse(args.Get("--padding") ?? "valid");
         bool max = Mode(args);
-        bool explain = args.Flag("--explain");
-        args.RejectUnknown("pool");
-        var trace = SlidingWindowTrace.Pool(input, new PoolOptions(size, stride, padding), max);
-        if (explain) ExplainRenderer.Write(console, trace);
-        WriteMatrix(console, trace.Output);
-        return 0;
+        return Show(args, cli, "pool", () => SlidingWindowTrace.Pool(input, new PoolOptions(size, stride, padding), max));
+    }
+
+    /// <summary>The output matrix on stdout; the windows too with --explain; everything as JSON with --json.</summary>
+    private static int Show(CliArgs args, Cli cli, string command, Func<SlidingWindowTrace> compute)
+    {
+        bool explain = args.Flag("--explain"), json = args.Flag("--json");
+        args.RejectUnknown(command);
+        var trace = compute();
+        if (json)
+        {
+            cli.WriteJson(TraceJson.From(trace));
+            return ExitCodes.Ok;
+        }
+        if (explain) ExplainRenderer.Write(cli.Out, trace);
+        WriteMatrix(cli.Out, trace.Output);
+        return ExitCodes.Ok;
     }
 
     internal static bool Mode(CliArgs args) => (args.Get("--mode") ?? "max").ToLowerInvariant() switch
@@ -76,6 +77,44 @@ internal static class LectureCommands
         Dilation = args.Int("--dilation", 1, 1, 1000),
         Padding = Padding.Parse(args.Get("--padding") ?? "valid"),
     };
+}
+
+/// <summary>A trace as the JSON document of conv1d/conv2d/pool --json (schema in docs/CLI.md).</summary>
+internal static class TraceJson
+{
+    public static object From(SlidingWindowTrace t)
+    {
+        var g = t.Geometry;
+        return new
+        {
+            operation = t.Operation,
+            input = Rows(t.Input),
+            kernel = t.Kernel == null ? null : Rows(t.Kernel),
+            geometry = new
+            {
+                input = new[] { g.InH, g.InW },
+                window = new[] { g.KH, g.KW },
+                stride = new[] { g.StrideH, g.StrideW },
+                dilation = new[] { g.DilationH, g.DilationW },
+                padding = new { top = g.PadTop, bottom = g.PadBottom, left = g.PadLeft, right = g.PadRight },
+                output = new[] { g.OutH, g.OutW },
+            },
+            output = Rows(t.Output),
+            steps = t.Steps.Select(s => new
+            {
+                output = new[] { s.OutRow, s.OutCol },
+                input = new[] { s.InRow, s.InCol },
+                patch = Rows(s.Patch),
+                padded = Rows(s.Padded),
+                products = s.Products == null ? null : Rows(s.Products),
+                value = s.Value,
+            }),
+        };
+    }
+
+    /// <summary>A matrix as rows (JSON has no 2-D arrays).</summary>
+    public static T[][] Rows<T>(T[,] m) =>
+        Enumerable.Range(0, m.GetLength(0)).Select(r => Enumerable.Range(0, m.GetLength(1)).Select(c => m[r, c]).ToArray()).ToArray();
 }
 
 /// <summary>Writes a trace as readable tables: for each window the patch, the kernel, the products and the result.</summary>

@@ -4,121 +4,187 @@ using Spectre.Console;
 
 namespace Shikaku.Cli;
 
+/// <summary>One option of a command: its name, the value it takes (null for a switch), its default and what it does.</summary>
+internal sealed record Option(string Name, string? Value, string? Default, string Help)
+{
+    public bool IsFlag => Value == null;
+
+    public static Option Flag(string name, string help) => new(name, null, null, help);
+}
+
 /// <summary>The `shikaku` command-line tool.</summary>
 public static class Program
 {
-    /// <summary>A command: its name, one-line summary, an example and the code that runs it.</summary>
-    internal sealed record Command(string Name, string Summary, string Example, string Usage, Func<CliArgs, IAnsiConsole, int> Run, string[] Options, string[]? Flags = null);
+    /// <summary>A command: its name, one-line summary, an example, its usage line, its options and the code that runs it.</summary>
+    internal sealed record Command(string Name, string Summary, string Example, string Usage, Func<CliArgs, Cli, int> Run, Option[] Options, string? Details = null);
+
+    private static readonly Option Json = Option.Flag("--json", "write the result as one JSON document on stdout (schema: docs/CLI.md)");
+    private static readonly Option Overwrite = Option.Flag("--overwrite", "replace files that already exist (default: refuse)");
+    private static readonly Option MaxPixels = new("--max-pixels", "N", "100000000", "refuse images larger than N pixels, checked from the header before decoding");
+    private static readonly Option Quality = new("--quality", "1-100", "92", "JPEG/WebP quality");
+    private static readonly Option KeepMetadata = Option.Flag("--keep-metadata", "keep the source's EXIF (camera, time, GPS) in JPEG/PNG output (default: none is written)");
+    private static readonly Option Explain = Option.Flag("--explain", "show every window: the patch, the products and their sum (or the max/average)");
+    private static readonly Option Stride = new("--stride", "N", "1", "step between windows (1..1000)");
+    private static readonly Option Dilation = new("--dilation", "N", "1", "spacing between kernel taps (1..1000)");
+
+    private static Option Padding(string forms) => new("--padding", forms, "valid", "border added before sliding: valid (none), same (output as large as the input), or sizes (up to 1000)");
 
     internal static readonly Command[] Commands =
     [
-        new("demo", "Run the lecture's examples and write an HTML page of filters and pooling on a real photo",
-            "./shikaku demo", "demo [--out DIR] [--photo IMAGE]", DemoCommand.Run, ["--out", "--photo"]),
+        new("demo", "Run the lecture's examples and write an HTML page of filters, pooling and faces on a real photo",
+            "./shikaku demo", "demo [--out DIR] [--photo IMAGE] [--overwrite]", DemoCommand.Run,
+            [new("--out", "DIR", "out/demo", "folder for index.html, filters.jpg and faces.jpg"),
+             new("--photo", "IMAGE", "face-api.js demo photo sample1.jpg", "the photo to filter and analyse"),
+             Option.Flag("--overwrite", "replace files in --out that shikaku demo did not write (default: refuse; its own earlier output is replaced)")]),
         new("conv1d", "1-D convolution of a sequence with a kernel (the lecture's first example)",
             "./shikaku conv1d --data \"0 1 0 1 0 0 1 1 1 0\" --kernel \"1 0 1\" --explain",
-            "conv1d --data \"V V V...\" --kernel \"V V V\" [--stride N] [--padding valid|same|N|L,R] [--dilation N] [--explain]",
-            LectureCommands.Conv1D, ["--data", "--kernel", "--stride", "--padding", "--dilation"], ["--explain"]),
+            "conv1d --data \"V V V...\" --kernel \"V V V\" [--stride N] [--padding valid|same|N|L,R] [--dilation N] [--explain] [--json]",
+            LectureCommands.Conv1D,
+            [new("--data", "\"V V V...\"", null, "the sequence (required)"), new("--kernel", "\"V V V\"", null, "the kernel (required)"),
+             Stride, Padding("valid|same|N|L,R"), Dilation, Explain, Json]),
         new("conv2d", "2-D convolution of a matrix with a kernel; --explain shows every window",
             "./shikaku conv2d --matrix \"0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1; 0 1 1 0 1\" --kernel \"1 0 1; 1 1 1; 0 0 1\" --explain",
-            "conv2d --matrix \"ROW; ROW; ...\" --kernel \"ROW; ...\" [--stride N] [--padding valid|same|N|V,H|T,B,L,R] [--dilation N] [--explain]",
-            LectureCommands.Conv2D, ["--matrix", "--kernel", "--stride", "--padding", "--dilation"], ["--explain"]),
+            "conv2d --matrix \"ROW; ROW; ...\" --kernel \"ROW; ...\" [--stride N] [--padding valid|same|N|V,H|T,B,L,R] [--dilation N] [--explain] [--json]",
+            LectureCommands.Conv2D,
+            [new("--matrix", "\"ROW; ROW; ...\"", null, "the input, rows separated by ';' (required)"), new("--kernel", "\"ROW; ...\"", null, "the kernel (required)"),
+             Stride, Padding("valid|same|N|V,H|T,B,L,R"), Dilation, Explain, Json]),
         new("pool", "Max or average pooling of a matrix (--matrix) or of a photo (IMAGE -o OUT)",
             "./shikaku pool --matrix \"4 8; 7 1\" --size 2 --explain   |   ./shikaku pool photo.jpg --size 4 --mode max -o small.png",
-            "pool (--matrix \"ROW; ...\" | IMAGE -o OUT [--overwrite]) --size N [--stride N] [--mode max|avg] [--padding valid|same|N] [--explain]",
-            PoolCommand.Run, ["--matrix", "--size", "--stride", "--mode", "--padding", "--out", "--quality", "--max-pixels"], ["--explain", "--keep-metadata"]),
+            "pool (--matrix \"ROW; ...\" | IMAGE -o OUT [--overwrite]) --size N [--stride N] [--mode max|avg] [--padding valid|same|N] [--explain] [--json]",
+            PoolCommand.Run,
+            [new("--matrix", "\"ROW; ...\"", null, "pool a matrix given as text"), new("--size", "N", "2", "window size (1..1000)"),
+             new("--stride", "N", "the size", "step between windows (1..1000)"), new("--mode", "max|avg", "max", "keep the largest value or the mean"),
+             Padding("valid|same|N"), Explain, Json,
+             new("--out", "OUT", null, "-o: the output image (with IMAGE; the format follows the extension)"), Quality, MaxPixels, KeepMetadata, Overwrite]),
         new("filter", "Apply a classic filter (blur, sharpen, edges, custom kernel) to a photo",
             "./shikaku filter photo.jpg --kernel gaussian:2 -o out.png",
-            "filter IMAGE --kernel SPEC -o OUT [--overwrite] [--keep-metadata] [--quality 1-100] [--max-pixels N]\n  SPEC: " +
-            string.Join("\n        ", Vision.Filters.FilterKernel.Catalogue.Select(c => $"{c.Spec,-34} {c.Description}")),
-            FilterCommand.Run, ["--kernel", "--out", "--quality", "--max-pixels"], ["--keep-metadata"]),
+            "filter IMAGE --kernel SPEC -o OUT [--overwrite] [--keep-metadata] [--quality 1-100] [--max-pixels N]", FilterCommand.Run,
+            [new("--kernel", "SPEC", null, "-k: the filter (required; see below)"), new("--out", "OUT", null, "-o: the output image (required; PNG, JPEG, BMP, GIF, WebP or TIFF by extension)"),
+             Quality, MaxPixels, KeepMetadata, Overwrite],
+            "SPEC:\n  " + string.Join("\n  ", Vision.Filters.FilterKernel.Catalogue.Select(c => $"{c.Spec,-34} {c.Description}"))),
         new("train", "Train a CNN on real MNIST or Fashion-MNIST (the lecture's Keras exercise)",
             "./shikaku train --dataset mnist --model lecture-cnn --epochs 10 --batch-size 128 --out runs/mnist",
             "train [--dataset mnist|fashion-mnist] [--model lecture-cnn|mlp] [--epochs N] [--batch-size N] [--lr X] [--lr-schedule step:E:F] [--augment] [--seed N] [--limit N] [--out DIR] [--overwrite]",
-            TrainCommands.Train, ["--dataset", "--model", "--epochs", "--batch-size", "--lr", "--lr-schedule", "--seed", "--limit", "--out"], ["--augment"]),
+            TrainCommands.Train,
+            [new("--dataset", "mnist|fashion-mnist", "mnist", "the data set, fetched and verified on first use (Fashion-MNIST needs Debian's apt-get)"),
+             new("--model", "lecture-cnn|mlp", "lecture-cnn", "the architecture"), new("--epochs", "N", "10", "passes over the training set"),
+             new("--batch-size", "N", "128", "images per step"), new("--lr", "X", "0.001", "Adam's learning rate (a number > 0 and < 1)"),
+             new("--lr-schedule", "step:E:F", "none", "multiply the learning rate by F every E epochs"),
+             Option.Flag("--augment", "random shifts of up to 2 px and rotations of up to 10 degrees"),
+             new("--seed", "N", "0", "the seed of weights, shuffling and augmentation"), new("--limit", "N", "0 (all)", "train on the first N images only"),
+             new("--out", "DIR", "runs/DATASET, or the next free runs/DATASET-2, -3, ...", "the run folder; an explicit --out that holds files is refused unless --overwrite"),
+             Option.Flag("--overwrite", "replace the run in an explicit --out folder")]),
         new("evaluate", "Test accuracy, loss and confusion matrix of a trained run",
-            "./shikaku evaluate runs/mnist", "evaluate RUN_FOLDER", TrainCommands.Evaluate, []),
-        new("predict", "Classify a photo or drawing of a digit with a trained run (prepared the way MNIST was made)",
-            "./shikaku predict runs/mnist my-digit.png", "predict RUN_FOLDER IMAGE", TrainCommands.Predict, []),
-        new("faces", "Find and analyse faces with face-api.js's pretrained networks: detect, analyze, verify, identify, count",
+            "./shikaku evaluate runs/mnist", "evaluate RUN_FOLDER [--json] [--out confusion.png] [--overwrite]", TrainCommands.Evaluate,
+            [Json, new("--out", "FILE.png", null, "also draw the confusion matrix into FILE.png"), Overwrite]),
+        new("predict", "Classify photos or drawings of digits with a trained run (prepared the way MNIST was made)",
+            "./shikaku predict runs/mnist my-digit.png", "predict RUN_FOLDER IMAGE... [--json] [--max-pixels N]", TrainCommands.Predict,
+            [Json, MaxPixels], "IMAGE may be a folder."),
+        new("faces", "Find and analyse faces with face-api.js's pretrained networks: detect, analyze, verify, identify, count, encode",
             "./shikaku faces analyze photo.jpg --out out/faces",
-            "faces detect|analyze IMAGE... [--out DIR] [--detector ssd|tiny] [--min-score 0.5] [--max-faces N] [--input-size 416] [--tile] [--tiny-landmarks] [--align-eyes] [--overwrite]\n" +
-            "  faces verify A B [--threshold 0.6] [--align-eyes]\n" +
-            "  faces identify --known PEOPLE_DIR IMAGE... [--threshold 0.6] [--out DIR]\n" +
-            "  faces count IMAGE... [--out faces.csv]\n" +
-            "  --tile also searches full-resolution tiles (small faces in large photos; slower).\n" +
-            "  IMAGE may be a folder. Nothing about a face is written unless --out is given.",
-            FaceCommands.Run, FaceCommands.Options, FaceCommands.Flags),
+            "faces detect|analyze IMAGE... [--out DIR] [--json] [options]\n" +
+            "  faces verify A B [--threshold 0.6] [--json]\n" +
+            "  faces identify --known PEOPLE_DIR IMAGE... [--threshold 0.6] [--out DIR] [--json]\n" +
+            "  faces count IMAGE... [--out faces.csv] [--json]\n" +
+            "  faces encode IMAGE... [--out descriptors.json] [--json]",
+            FaceCommands.Run, FaceCommands.Options,
+            "IMAGE may be a folder. Nothing about a face is written unless --out is given (or --json prints it).\n" +
+            "--known takes people/<name>/*.jpg or people/<name>.jpg (face_recognition's layout).\n" +
+            "verify exits 0 for the same person, 3 for different people."),
         new("info", "Show the CPU features and threads the engine uses",
-            "./shikaku info", "info", InfoCommand.Run, []),
+            "./shikaku info", "info [--json]", InfoCommand.Run, [Json]),
     ];
 
-    /// <summary>Entry point: runs a command, turns every expected failure into one clear line.</summary>
-    public static int Main(string[] args) => Run(args, AnsiConsole.Console);
+    private const string ExitCodeHelp = "Exit codes: 0 ok, 1 failed (stderr says why), 2 usage error, 3 faces verify: different people, 70 internal error, 130 stopped by Ctrl+C.";
 
-    /// <summary>Runs with a given console (tests capture the output).</summary>
-    public static int Run(string[] args, IAnsiConsole console)
+    /// <summary>Entry point: runs a command, turns every expected failure into one clear line.</summary>
+    public static int Main(string[] args) => Run(args, Cli.FromProcess());
+
+    /// <summary>Runs with given outputs (tests capture them).</summary>
+    public static int Run(string[] args, Cli cli)
     {
         ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(cli);
         if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
         {
-            if (args.Length > 1) return Help(console, args[1]);
-            PrintHelp(console);
-            return 0;
+            if (args.Length > 1) return Help(cli, args[1]);
+            PrintHelp(cli.Out);
+            return ExitCodes.Ok;
         }
         if (args[0] == "--version")
         {
-            console.WriteLine($"shikaku {typeof(Program).Assembly.GetName().Version}");
-            return 0;
+            cli.Out.WriteLine($"shikaku {typeof(Program).Assembly.GetName().Version}");
+            return ExitCodes.Ok;
         }
         var command = Commands.FirstOrDefault(c => c.Name == args[0]);
         if (command == null)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] unknown command '{args[0]}'. Commands: {string.Join(", ", Commands.Select(c => c.Name))}. Try ./shikaku help.");
-            return 2;
+            cli.Error($"unknown command '{args[0]}'. Commands: {string.Join(", ", Commands.Select(c => c.Name))}. Try ./shikaku help.");
+            return ExitCodes.Usage;
         }
         try
         {
-            var parsed = new CliArgs(args.Skip(1), command.Flags ?? [])
+            var parsed = new CliArgs(args.Skip(1), command.Options.Where(o => o.IsFlag).Select(o => o.Name).ToArray())
             {
                 CommandLine = "./shikaku " + string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) || a.Length == 0 ? $"\"{a}\"" : a)),
             };
-            parsed.RejectUnknown(command.Name, command.Options.Concat(command.Flags ?? []));
-            if (parsed.Flag("--help")) return Help(console, command.Name);
-            return command.Run(parsed, console);
+            parsed.RejectUnknown(command.Name, command.Options.Select(o => o.Name));
+            if (parsed.Flag("--help")) return Help(cli, command.Name);
+            return command.Run(parsed, cli);
         }
         catch (UsageException e)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            console.MarkupLineInterpolated($"usage: ./shikaku {command.Usage.Split('\n')[0]}");
-            return 2;
+            cli.Error(e.Message);
+            cli.Err.WriteLine($"usage: ./shikaku {command.Usage.Split('\n')[0]}   (./shikaku help {command.Name} shows every option)");
+            return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is ImageException or AssetException or Vision.Faces.FaceException or Models.Tfjs.ModelFormatException or FormatException or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e) when (IsUserError(e))
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return 1;
+            cli.Error(e.Message);
+            return ExitCodes.Failed;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("SHIKAKU_DEBUG") != "1")
         {
-            console.MarkupLineInterpolated($"[red]internal error:[/] {e.GetType().Name}: {e.Message} (a bug in Shikaku; rerun with SHIKAKU_DEBUG=1 for the details and please report it).");
-            return 70;
+            cli.Err.MarkupLineInterpolated($"[red]internal error:[/] {e.GetType().Name}: {e.Message} (a bug in Shikaku; rerun with SHIKAKU_DEBUG=1 for the details and please report it).");
+            return ExitCodes.Internal;
         }
     }
 
-    private static int Help(IAnsiConsole console, string name)
+    /// <summary>Failures that are about the user's files, data or environment, not bugs: one line, exit 1.</summary>
+    internal static bool IsUserError(Exception e) =>
+        e is ImageException or AssetException or Vision.Faces.FaceException or Models.Tfjs.ModelFormatException or FormatException
+            or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException or InvalidDataException;
+
+    private static int Help(Cli cli, string name)
     {
         var c = Commands.FirstOrDefault(x => x.Name == name);
         if (c == null)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] no command '{name}'.");
-            return 2;
+            cli.Error($"no command '{name}'.");
+            return ExitCodes.Usage;
         }
-        console.MarkupLineInterpolated($"[bold]{c.Name}[/]: {c.Summary}");
-        console.WriteLine();
-        console.WriteLine("usage: ./shikaku " + c.Usage);
-        console.WriteLine();
-        console.WriteLine("example: " + c.Example);
-        return 0;
+        var o = cli.Out;
+        o.MarkupLineInterpolated($"[bold]{c.Name}[/]: {c.Summary}");
+        o.WriteLine();
+        o.WriteLine("usage: ./shikaku " + c.Usage);
+        o.WriteLine();
+        o.WriteLine("options:");
+        int width = c.Options.Max(x => x.Name.Length + (x.Value == null ? 0 : x.Value.Length + 1));
+        foreach (var opt in c.Options)
+        {
+            string head = opt.Value == null ? opt.Name : $"{opt.Name} {opt.Value}";
+            string def = opt.IsFlag ? "" : opt.Default == null ? "" : $" (default: {opt.Default})";
+            o.WriteLine($"  {head.PadRight(width)}  {opt.Help}{def}");
+        }
+        if (c.Details != null)
+        {
+            o.WriteLine();
+            o.WriteLine(c.Details);
+        }
+        o.WriteLine();
+        o.WriteLine("example: " + c.Example);
+        o.WriteLine(ExitCodeHelp);
+        return ExitCodes.Ok;
     }
 
     private static void PrintHelp(IAnsiConsole console)
@@ -129,6 +195,8 @@ public static class Program
         foreach (var c in Commands)
             table.AddRow(new Text(c.Name), new Rows(new Text(c.Summary), new Text(c.Example, new Style(Color.Grey))));
         console.Write(table);
-        console.WriteLine("./shikaku help COMMAND shows every option. Environment: SHIKAKU_THREADS, SHIKAKU_SIMD (scalar|vector128|avx2|avx512), SHIKAKU_CACHE.");
+        console.WriteLine("./shikaku help COMMAND shows every option and its default. Results go to stdout, status and errors to stderr.");
+        console.WriteLine("Environment: SHIKAKU_THREADS, SHIKAKU_SIMD (scalar|vector128|avx2|avx512), SHIKAKU_CACHE.");
+        console.WriteLine(ExitCodeHelp);
     }
 }

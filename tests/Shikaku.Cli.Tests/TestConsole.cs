@@ -1,21 +1,21 @@
-using Spectre.Console;
-
 namespace Shikaku.Cli.Tests;
 
-/// <summary>Runs the CLI in-process with a plain, wide, captured console.</summary>
+/// <summary>Runs the CLI in-process with captured stdout and stderr (plain text, never wrapped).</summary>
 internal static class TestConsole
 {
+    /// <summary>The exit code and everything written (stdout, then stderr).</summary>
     public static (int Code, string Output) Run(params string[] args)
     {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(writer),
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
-        return (Program.Run(args, console), writer.ToString());
+        var (code, stdout, stderr) = RunSplit(args);
+        return (code, stdout + stderr);
+    }
+
+    /// <summary>The exit code, stdout and stderr apart.</summary>
+    public static (int Code, string Stdout, string Stderr) RunSplit(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, new Cli(stdout, stderr));
+        return (code, stdout.ToString(), stderr.ToString());
     }
 }

@@ -22,6 +22,12 @@ public sealed class FaceAnalyzer : IDisposable
     /// <summary>The usual verification threshold on the Euclidean distance of two descriptors.</summary>
     public const double DefaultThreshold = 0.6;
 
+    /// <summary>
+    /// Names the network that computes <see cref="Face.Descriptor"/>: descriptors of different models
+    /// cannot be compared, so every stored or printed descriptor carries this id.
+    /// </summary>
+    public const string DescriptorModelId = "face-api.js@1.7.15/face_recognition_model";
+
     private readonly Func<FaceApiModel, WeightMap> _load;
     private readonly Lazy<SsdMobilenetV1> _ssd;
     private readonly Lazy<TinyFaceDetector> _tiny;

@@ -32,33 +32,47 @@ public sealed class FaceGallery
     }
 
     /// <summary>
-    /// Builds a gallery from <c>folder/&lt;name&gt;/*.jpg|png|...</c>: the largest face of each photo is that
-    /// person. Photos without a face are reported through <paramref name="warn"/> and skipped.
+    /// Builds a gallery from <c>folder/&lt;name&gt;/*.jpg|png|...</c> (several photos per person), or from
+    /// face_recognition's flat layout <c>folder/&lt;name&gt;.jpg</c>; both may be mixed. The largest face of
+    /// each photo is that person. Photos without a face are reported through <paramref name="warn"/> and
+    /// skipped. A photo that cannot be read is given to <paramref name="onBadImage"/> and skipped, or, without
+    /// it, stops the build with its <see cref="ImageException"/>.
     /// </summary>
-    public static FaceGallery FromFolder(FaceAnalyzer analyzer, string folder, FaceAnalysisOptions? options = null, Action<string>? warn = null)
+    public static FaceGallery FromFolder(FaceAnalyzer analyzer, string folder, FaceAnalysisOptions? options = null, Action<string>? warn = null,
+        Action<string, ImageException>? onBadImage = null)
     {
         ArgumentNullException.ThrowIfNull(analyzer);
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The gallery folder {folder} does not exist; it should hold one subfolder of photos per person.");
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"The gallery folder {folder} does not exist; it should hold one photo per person (<name>.jpg) or one subfolder of photos per person (<name>/*.jpg).");
         options = (options ?? new FaceAnalysisOptions()) with { Expressions = false, AgeGender = false, Descriptors = true };
+        var photos = Directory.GetFiles(folder).Where(ImageCodec.IsImagePath).Select(f => (Name: Path.GetFileNameWithoutExtension(f), File: f))
+            .Concat(Directory.GetDirectories(folder).SelectMany(d => Directory.GetFiles(d).Where(ImageCodec.IsImagePath).Select(f => (Name: Path.GetFileName(d), File: f))))
+            .OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.File, StringComparer.Ordinal);
         var gallery = new FaceGallery();
-        foreach (var personDir in Directory.GetDirectories(folder).Order(StringComparer.Ordinal))
+        foreach (var (name, file) in photos)
         {
-            string name = Path.GetFileName(personDir);
-            foreach (var file in Directory.GetFiles(personDir).Where(ImageCodec.IsImagePath).Order(StringComparer.Ordinal))
+            Image image;
+            try
             {
-                var faces = analyzer.Analyze(ImageCodec.Load(file), options);
-                var face = faces.MaxBy(f => f.Detection.Box.Area);
-                if (face?.Descriptor == null)
-                {
-                    warn?.Invoke($"{file}: no face found; skipped.");
-                    continue;
-                }
-                if (faces.Count > 1) warn?.Invoke($"{file}: {faces.Count} faces; the largest is taken as {name}.");
-                gallery.Add(name, face.Descriptor);
+                image = ImageCodec.Load(file);
             }
+            catch (ImageException e) when (onBadImage != null)
+            {
+                onBadImage(file, e);
+                continue;
+            }
+            var faces = analyzer.Analyze(image, options);
+            var face = faces.MaxBy(f => f.Detection.Box.Area);
+            if (face?.Descriptor == null)
+            {
+                warn?.Invoke($"{file}: no face found; skipped.");
+                continue;
+            }
+            if (faces.Count > 1) warn?.Invoke($"{file}: {faces.Count} faces; the largest is taken as {name}.");
+            gallery.Add(name, face.Descriptor);
         }
         if (gallery.Count == 0)
-            throw new FaceException($"No face was found in the gallery {folder}; put photos in {folder}/<name>/ (one folder per person).");
+            throw new FaceException($"No face was found in the gallery {folder}; put photos in {folder}/<name>.jpg or {folder}/<name>/ (one folder per person).");
         return gallery;
     }
 
