@@ -88,7 +88,7 @@ public static class Program
             "  faces count IMAGE... [--out faces.csv] [--json]\n" +
             "  faces encode IMAGE... [--out descriptors.json] [--json]",
             FaceCommands.Run, FaceCommands.Options,
-            "IMAGE may be a folder. Nothing about a face is written unless --out is given (or --json prints it).\n" +
+            "IMAGE may be a folder. Nothing about a face is written unless --out is given; descriptors reach stdout only from faces encode --json.\n" +
             "--known takes people/<name>/*.jpg or people/<name>.jpg (face_recognition's layout).\n" +
             "verify exits 0 for the same person, 3 for different people."),
         new("info", "Show the CPU features and threads the engine uses",
