@@ -105,4 +105,35 @@ public sealed class ProcessTests : IDisposable
         // Run again: its own page is replaced without --overwrite.
         Assert.Equal(0, Shikaku(env, "demo", "--out", outDir).Code);
     }
+
+    [Fact]
+    public void AFullDiskLeavesNoPartialCsv()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root") return; // needs a tmpfs mount
+        string disk = Directory.CreateDirectory(Path.Combine(_dir, "small-disk")).FullName;
+        if (Start("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", disk]).Code != 0) return; // not allowed here
+        try
+        {
+            // Fill the disk to the last byte.
+            using (var filler = new FileStream(Path.Combine(disk, "filler"), FileMode.Create))
+            {
+                try
+                {
+                    var block = new byte[4096];
+                    while (true) { filler.Write(block); filler.Flush(); }
+                }
+                catch (IOException) { }
+            }
+            string photo = Assets.AssetCache.Fetch(Assets.KnownAssets.FaceApi)["package/demo/sample1.jpg"];
+            string csv = Path.Combine(disk, "faces.csv");
+            var (code, _, stderr) = TestConsole.RunSplit("faces", "count", photo, "--out", csv);
+            Assert.Equal(1, code);
+            Assert.Contains("faces.csv: cannot be written", stderr);
+            Assert.Equal(["filler"], Directory.GetFileSystemEntries(disk).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Start("umount", [disk]);
+        }
+    }
 }
