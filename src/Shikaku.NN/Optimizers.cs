@@ -6,8 +6,45 @@ namespace Shikaku.NN;
 /// <summary>Updates parameters from their gradients after each batch.</summary>
 public abstract class Optimizer
 {
-    /// <summary>Step size.</summary>
-    public float LearningRate { get; set; }
+    private float _learningRate;
+
+    /// <summary>
+    /// Step size: a finite number above 0 and at most <see cref="MaxLearningRate"/>. Anything else
+    /// (NaN, infinity, 0, a negative or absurdly large rate) would only train the weights to NaN, so it
+    /// is refused with an <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
+    /// <example><code>optimizer.LearningRate = 1e-4f; // fine; 1e30f or float.NaN throws</code></example>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = CheckRate(value, MaxLearningRate, GetType().Name);
+    }
+
+    /// <summary>
+    /// The largest learning rate accepted: 10 (100 for <see cref="Adadelta"/>, whose step is already
+    /// normalised by past updates). Useful rates are 1e-5 to 1; above 10 every optimizer here diverges
+    /// in a few steps, so a larger rate is a typo (1e3 for 1e-3) rather than a setting.
+    /// </summary>
+    public virtual float MaxLearningRate => 10f;
+
+    internal static float CheckRate(float rate, float max, string who)
+    {
+        if (!float.IsFinite(rate) || rate <= 0 || rate > max)
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), rate,
+                $"{who}: the learning rate must be a finite number above 0 and at most {max.ToString(System.Globalization.CultureInfo.InvariantCulture)}, " +
+                $"got {rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; typical rates are 1e-4 to 1e-1.");
+        return rate;
+    }
+
+    /// <summary>Refuses a NaN, infinite or out-of-range hyperparameter with a message naming it.</summary>
+    private protected static float Check(float value, string name, float min, float max, bool maxExclusive = false)
+    {
+        if (!float.IsFinite(value) || value < min || value > max || (maxExclusive && value == max))
+            throw new ArgumentOutOfRangeException(name, value,
+                $"{name} must be a finite number in [{min.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {max.ToString(System.Globalization.CultureInfo.InvariantCulture)}{(maxExclusive ? ")" : "]")}, " +
+                $"got {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}.");
+        return value;
+    }
 
     /// <summary>Applies one update to every parameter (gradients are means over the batch).</summary>
     public abstract void Step(IReadOnlyList<Parameter> parameters);
@@ -25,7 +62,9 @@ public sealed class Adam : Optimizer
     public Adam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
     {
         LearningRate = learningRate;
-        (this.beta1, this.beta2, this.epsilon) = (beta1, beta2, epsilon);
+        // beta = 1 divides by zero in the bias correction; epsilon = 0 divides 0 by 0 where a gradient is 0.
+        (this.beta1, this.beta2) = (Check(beta1, nameof(beta1), 0, 1, maxExclusive: true), Check(beta2, nameof(beta2), 0, 1, maxExclusive: true));
+        this.epsilon = Check(epsilon, nameof(epsilon), float.Epsilon, 1);
     }
 
     private readonly Dictionary<Parameter, (Tensor M, Tensor V)> _moments = [];
@@ -61,7 +100,7 @@ public sealed class Sgd : Optimizer
     public Sgd(float learningRate = 0.01f, float momentum = 0f, bool nesterov = false)
     {
         LearningRate = learningRate;
-        (this.momentum, this.nesterov) = (momentum, nesterov);
+        (this.momentum, this.nesterov) = (Check(momentum, nameof(momentum), 0, 1), nesterov);
     }
 
     private readonly Dictionary<Parameter, Tensor> _velocity = [];
@@ -110,7 +149,7 @@ public sealed class AdamW : Optimizer
     public AdamW(float learningRate = 0.001f, float weightDecay = 0.004f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
     {
         LearningRate = learningRate;
-        _decay = weightDecay;
+        _decay = Check(weightDecay, nameof(weightDecay), 0, 1);
         _adam = new Adam(learningRate, beta1, beta2, epsilon);
     }
 
@@ -138,7 +177,7 @@ public sealed class RmsProp : Optimizer
     public RmsProp(float learningRate = 0.001f, float rho = 0.9f, float epsilon = 1e-7f)
     {
         LearningRate = learningRate;
-        (_rho, _epsilon) = (rho, epsilon);
+        (_rho, _epsilon) = (Check(rho, nameof(rho), 0, 1, maxExclusive: true), Check(epsilon, nameof(epsilon), float.Epsilon, 1));
     }
 
     /// <inheritdoc/>
@@ -174,8 +213,11 @@ public sealed class Adadelta : Optimizer
     public Adadelta(float learningRate = 0.001f, float rho = 0.95f, float epsilon = 1e-7f)
     {
         LearningRate = learningRate;
-        (_rho, _epsilon) = (rho, epsilon);
+        (_rho, _epsilon) = (Check(rho, nameof(rho), 0, 1, maxExclusive: true), Check(epsilon, nameof(epsilon), float.Epsilon, 1));
     }
+
+    /// <inheritdoc/>
+    public override float MaxLearningRate => 100f;
 
     /// <inheritdoc/>
     public override void Step(IReadOnlyList<Parameter> parameters)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Shikaku.IO;
 using Shikaku.NN.Layers;
 using Shikaku.Tensors;
 
@@ -157,7 +158,11 @@ public sealed class Sequential
     /// <summary>
     /// Trains for <paramref name="epochs"/> epochs of shuffled mini-batches; the same seed gives the
     /// same history on the same machine. Stops early (after the current batch) when
-    /// <paramref name="cancel"/> is signalled or a callback asks.
+    /// <paramref name="cancel"/> is signalled or a callback asks (<see cref="History.StoppedReason"/> says which).
+    /// A run that diverges stops at once: when a batch loss, the epoch's loss, the validation loss or a
+    /// weight becomes NaN or infinite, training ends, <see cref="History.Divergence"/> says where, the
+    /// unfinished epoch is not recorded and no callback sees it (so a <see cref="ModelCheckpoint"/> keeps
+    /// the last good model). The model's own weights are then those of the bad step; load the checkpoint.
     /// </summary>
     public History Fit(ILabelledData train, int epochs, int batchSize = 32, ILabelledData? validation = null,
         IReadOnlyList<ICallback>? callbacks = null, CancellationToken cancel = default)
@@ -174,8 +179,13 @@ public sealed class Sequential
         var order = Enumerable.Range(0, train.Count).ToArray();
         int batches = (train.Count + batchSize - 1) / batchSize;
         var parameters = Parameters;
-        for (int epoch = 1; epoch <= epochs && !cancel.IsCancellationRequested; epoch++)
+        for (int epoch = 1; epoch <= epochs; epoch++)
         {
+            if (cancel.IsCancellationRequested)
+            {
+                history.StoppedReason = $"cancelled before epoch {epoch}";
+                break;
+            }
             foreach (var c in callbacks) c.OnEpochBegin(this, epoch);
             var clock = Stopwatch.StartNew();
             rng.Shuffle(order);
@@ -186,20 +196,61 @@ public sealed class Sequential
                 int start = b * batchSize, n = Math.Min(batchSize, train.Count - start);
                 var (x, labels) = train.Batch(order.AsSpan(start, n));
                 var (loss, hits) = TrainStep(x, labels, parameters, optimizer);
+                if (!double.IsFinite(loss)) return Diverged(history, new Divergence(epoch, b + 1, "loss", loss));
                 lossSum += loss * n;
                 correct += hits;
                 seen += n;
                 foreach (var c in callbacks) c.OnBatchEnd(epoch, b + 1, batches, lossSum / seen, (double)correct / seen);
             }
-            if (seen == 0) break;
+            if (seen == 0)
+            {
+                history.StoppedReason = $"cancelled before epoch {epoch}";
+                break;
+            }
+            // Finite batch losses can still sum to infinity, and the last step can turn the weights to NaN
+            // (its loss was computed before the step): check both before anyone sees the epoch.
+            if (!double.IsFinite(lossSum / seen)) return Diverged(history, new Divergence(epoch, 0, "loss", lossSum / seen));
+            if (FirstNonFiniteWeight() is { } bad) return Diverged(history, new Divergence(epoch, 0, $"weights '{bad}'", double.NaN));
             Evaluation? val = validation == null ? null : Evaluate(validation);
+            if (val != null && !double.IsFinite(val.Loss)) return Diverged(history, new Divergence(epoch, 0, "val_loss", val.Loss));
             var logs = new EpochLogs(epoch, lossSum / seen, (double)correct / seen, val?.Loss, val?.Accuracy, clock.Elapsed.TotalSeconds, optimizer.LearningRate);
             history.Epochs.Add(logs);
             foreach (var c in callbacks) c.OnEpochEnd(this, logs);
-            if (callbacks.Any(c => c.StopTraining)) break;
+            if (cancel.IsCancellationRequested)
+            {
+                history.StoppedReason = $"cancelled during epoch {epoch}";
+                break;
+            }
+            if (callbacks.FirstOrDefault(c => c.StopTraining) is { } stopper)
+            {
+                if (epoch < epochs) history.StoppedReason = $"{stopper.GetType().Name} stopped training after epoch {epoch}";
+                break;
+            }
         }
         return history;
     }
+
+    private static History Diverged(History history, Divergence divergence)
+    {
+        history.Divergence = divergence;
+        history.StoppedReason = $"{divergence}; training stopped. Lower the learning rate (or check the data), and use the last good checkpoint.";
+        return history;
+    }
+
+    /// <summary>
+    /// The name ("dense_1/kernel") of the first parameter or saved state holding NaN or infinity, or null when
+    /// every weight is finite. A model with such weights only predicts NaN; <see cref="Save"/> refuses it.
+    /// </summary>
+    public string? FirstNonFiniteWeight()
+    {
+        foreach (var (name, value) in NamedTensors())
+            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(value.Span)) return name;
+        return null;
+    }
+
+    /// <summary>Every parameter and state with its saved name, in file order.</summary>
+    private IEnumerable<(string Name, Tensor Value)> NamedTensors() =>
+        _layers.SelectMany(l => l.Parameters.Select(p => ($"{l.Name}/{p.Name}", p.Value)).Concat(l.States.Select(s => ($"{l.Name}/{s.Name}", s.Value))));
 
     /// <summary>Forward, loss, backward and one optimizer step on a batch; returns mean loss and correct count.</summary>
     private (double Loss, int Correct) TrainStep(Tensor x, int[] labels, IReadOnlyList<Parameter> parameters, Optimizer optimizer)
@@ -312,10 +363,17 @@ public sealed class Sequential
         return best;
     }
 
-    /// <summary>Writes model.json (architecture) and model.safetensors (weights) into <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// Writes model.json (architecture) and model.safetensors (weights) into <paramref name="folder"/>, each
+    /// through a temporary file renamed into place (an interrupted save never leaves half a file, and two
+    /// saves at once do not share a temporary name). Refuses weights holding NaN or infinity
+    /// (<see cref="InvalidOperationException"/>): <see cref="Load"/> would refuse them.
+    /// </summary>
     public void Save(string folder, bool overwrite = false)
     {
         ArgumentNullException.ThrowIfNull(folder);
+        if (FirstNonFiniteWeight() is { } bad)
+            throw new InvalidOperationException($"The weights '{bad}' hold NaN or infinite values (training diverged?); a model that cannot be loaded is not saved to {folder}. Lower the learning rate and train again.");
         string json = Path.Combine(folder, "model.json"), weights = Path.Combine(folder, "model.safetensors");
         if (!overwrite && (File.Exists(json) || File.Exists(weights)))
             throw new IOException($"{folder} already holds a model; choose another folder or allow overwriting.");
@@ -330,9 +388,8 @@ public sealed class Sequential
             ["seed"] = Seed,
             ["layers"] = layers,
         };
-        AtomicWrite(json, Encoding.UTF8.GetBytes(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
-        var tensors = _layers.SelectMany(l => l.Parameters.Select(p => ($"{l.Name}/{p.Name}", p.Value)).Concat(l.States.Select(s => ($"{l.Name}/{s.Name}", s.Value)))).ToList();
-        AtomicWrite(weights, Safetensors.Encode(tensors));
+        SafeFile.WriteAllText(json, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), overwrite);
+        SafeFile.WriteAllBytes(weights, Safetensors.Encode(NamedTensors().ToList()), overwrite);
     }
 
     /// <summary>Reads a model written by <see cref="Save"/>, checking every tensor's name, shape and size.</summary>
@@ -366,12 +423,5 @@ public sealed class Sequential
                 t.Values.CopyTo(value.Span);
             }
         return model;
-    }
-
-    private static void AtomicWrite(string path, byte[] bytes)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, path, overwrite: true);
     }
 }
