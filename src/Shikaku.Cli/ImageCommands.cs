@@ -29,6 +29,10 @@ internal static class ImageArgs
         ImageCodec.FormatFromPath(output);
         if (File.Exists(output) && !save.Overwrite)
             throw new ImageException($"{output} already exists; pass --overwrite to replace it, or choose another name.");
+        if (Directory.Exists(output)) throw new ImageException($"-o {output} is a folder; give a file name such as {Path.Combine(output, "result.png")}.");
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (folder != null && !Directory.Exists(folder))
+            throw new ImageException($"-o {output}: the folder {folder} does not exist; create it first.");
         return output;
     }
 

@@ -100,7 +100,7 @@ internal static class TrainCommands
             var bestModel = Sequential.Load(outDir);
             RunPlots.Confusion(bestModel.Evaluate(test).Confusion, test.ClassNames, Path.Combine(outDir, "confusion.png"));
         }
-        if (Diverged(history) is { } diverged)
+        if (history.Divergence is { } diverged)
         {
             cli.Error($"training stopped: {diverged}. " + (saved
                 ? $"The last good checkpoint is kept in {outDir}."
@@ -111,10 +111,6 @@ internal static class TrainCommands
         cli.Out.MarkupLineInterpolated($"Best validation accuracy {best?.ValAccuracy:P2} (epoch {best?.Epoch}); run saved in [bold]{outDir}[/]");
         return cancel.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
-
-    /// <summary>Why training stopped early because the loss became NaN or infinite, or null.</summary>
-    internal static string? Diverged(History history) =>
-        history.Epochs.FirstOrDefault(e => !double.IsFinite(e.Loss)) is { } e ? $"the loss became {e.Loss} in epoch {e.Epoch}" : null;
 
     /// <summary>"step:E:F": multiply the learning rate by F every E epochs.</summary>
     private static StepDecay ParseSchedule(string text)
@@ -281,12 +277,7 @@ internal static class RunFolder
     public static void Write(string folder, History history, string command, int seed, Sequential model, string dataset, string[] classes)
     {
         SafeFile.WriteAllText(Path.Combine(folder, "history.csv"), history.ToCsv(), overwrite: true);
-        var epochs = new JsonArray(history.Epochs.Select(e => (JsonNode)new JsonObject
-        {
-            ["epoch"] = e.Epoch, ["loss"] = Finite(e.Loss), ["accuracy"] = Finite(e.Accuracy), ["val_loss"] = Finite(e.ValLoss),
-            ["val_accuracy"] = Finite(e.ValAccuracy), ["seconds"] = e.Seconds, ["learning_rate"] = Finite(e.LearningRate),
-        }).ToArray());
-        SafeFile.WriteAllText(Path.Combine(folder, "history.json"), new JsonObject { ["epochs"] = epochs }.ToJsonString(Indented), overwrite: true);
+        SafeFile.WriteAllText(Path.Combine(folder, "history.json"), history.ToJson(), overwrite: true);
         var run = new JsonObject
         {
             ["command"] = command,
@@ -297,15 +288,12 @@ internal static class RunFolder
             ["simd"] = Kernels.Engine.Simd.ToString(),
             ["threads"] = Kernels.Engine.Threads,
             ["peak_working_set_mb"] = Math.Round(System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0),
-            ["stopped"] = TrainCommands.Diverged(history),
+            ["stopped"] = history.StoppedReason,
         };
         SafeFile.WriteAllText(Path.Combine(folder, "run.json"), run.ToJsonString(Indented), overwrite: true);
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
-    /// <summary>JSON has no NaN: a diverged value is written as null.</summary>
-    private static double? Finite(double? v) => v is { } x && double.IsFinite(x) ? x : null;
 
     /// <summary>The run's run.json, or null for a folder without one (runs of older versions: MNIST).</summary>
     private static JsonObject? RunJson(string folder)

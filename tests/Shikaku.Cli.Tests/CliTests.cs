@@ -55,6 +55,7 @@ public class CliTests
     [InlineData(2, "unknown command", "convolve")]
     [InlineData(2, "--stride 0 is out of range", "conv1d", "--data", "1 2", "--kernel", "1", "--stride", "0")]
     [InlineData(1, "no such file", "filter", "missing.jpg", "--kernel", "box:3", "-o", "x.png")]
+    [InlineData(1, "the folder", "filter", "missing.jpg", "--kernel", "box:3", "-o", "/no/such/folder/x.png")]
     public void BadInputGivesOneClearLineAndANonZeroExit(int expectedCode, string expected, params string[] args)
     {
         var (code, output) = Run(args);
