@@ -35,6 +35,29 @@ internal static class Program
             Emit("gemm-shape", $"{m}x{n}x{k}", 2.0 * m * n * k / t / 1e9, "GFLOPS");
             return 0;
         }
+        if (suite == "big-photo")
+        {
+            // A real photo of W x H pixels for the memory measurements (bench/memory.sh): face-api.js's
+            // sample1.jpg tiled (mirrored copies, so no seams), written as JPEG without metadata.
+            string output = args[1];
+            int w = int.Parse(args[2], CultureInfo.InvariantCulture), h = int.Parse(args[3], CultureInfo.InvariantCulture);
+            var photo = ImageCodec.Load(AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample1.jpg"]).ToRgb();
+            var px = new byte[(long)w * h * 3];
+            for (int y = 0; y < h; y++)
+            {
+                int ty = y / photo.Height % 2 == 0 ? y % photo.Height : photo.Height - 1 - y % photo.Height;
+                for (int x = 0; x < w; x++)
+                {
+                    int tx = x / photo.Width % 2 == 0 ? x % photo.Width : photo.Width - 1 - x % photo.Width;
+                    long o = ((long)y * w + x) * 3, i = ((long)ty * photo.Width + tx) * 3;
+                    px[o] = photo.Pixels[i];
+                    px[o + 1] = photo.Pixels[i + 1];
+                    px[o + 2] = photo.Pixels[i + 2];
+                }
+            }
+            ImageCodec.Save(new Image(w, h, 3, px), output, new ImageSaveOptions { Quality = 90, Overwrite = true });
+            return 0;
+        }
         if (suite == "predict-ab")
         {
             // Prediction of the 10,000 MNIST test images alone (an untrained lecture CNN: the same work), best of 5.
