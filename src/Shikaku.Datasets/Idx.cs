@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Shikaku.IO;
 
 namespace Shikaku.Datasets;
 
@@ -13,29 +14,44 @@ public sealed record IdxData(int[] Dimensions, byte[] Values);
 /// </summary>
 public static class Idx
 {
-    /// <summary>Reads a file; ".gz" files (or files starting with the gzip magic) are decompressed.</summary>
+    /// <summary>DEFLATE's best compression ratio (about 1032:1): a gzip file cannot hold more than this many bytes per byte.</summary>
+    private const long MaxGzipRatio = 1032;
+
+    /// <summary>
+    /// Reads a file; ".gz" files (or files starting with the gzip magic) are decompressed. Only a regular file is
+    /// opened (a FIFO or device is an <see cref="IOException"/>), and a header promising more values than the file
+    /// can hold is an <see cref="InvalidDataException"/> before anything is allocated.
+    /// </summary>
     public static IdxData Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new InvalidDataException($"{path}: no such file.");
-        using var file = File.OpenRead(path);
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new InvalidDataException($"{path}: no such file.");
+        SafeFile.EnsureRegular(path, "an IDX");
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         Span<byte> head = stackalloc byte[2];
-        int got = file.Read(head);
+        int got = file.ReadAtLeast(head, 2, throwOnEndOfStream: false);
         file.Position = 0;
         bool gzip = got == 2 && head[0] == 0x1F && head[1] == 0x8B;
-        using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+        if (!gzip) return Read(file, path);
+        using var stream = new GZipStream(file, CompressionMode.Decompress);
         try
         {
-            return Read(stream, path);
+            return Read(stream, path, file.Length * MaxGzipRatio);
         }
-        catch (InvalidDataException e) when (gzip && !e.Message.StartsWith(path, StringComparison.Ordinal))
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
         {
             throw new InvalidDataException($"{path}: the gzip data is corrupt ({e.Message}).", e);
         }
     }
 
-    /// <summary>Reads IDX data from a stream; <paramref name="name"/> appears in errors.</summary>
-    public static IdxData Read(Stream stream, string name)
+    /// <summary>
+    /// Reads IDX data from a stream; <paramref name="name"/> appears in errors. Memory grows only with the data
+    /// actually read (a seekable stream is checked against its length first), so a lying header cannot make it
+    /// allocate more than the stream holds.
+    /// </summary>
+    public static IdxData Read(Stream stream, string name) => Read(stream, name, long.MaxValue);
+
+    private static IdxData Read(Stream stream, string name, long maxBytes)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var header = new byte[4];
@@ -54,22 +70,36 @@ public static class Idx
         {
             dims[i] = BinaryPrimitives.ReadInt32BigEndian(dimBytes.AsSpan(4 * i));
             if (dims[i] < 0) throw new InvalidDataException($"{name}: dimension {i} is negative ({dims[i]}).");
-            count *= dims[i];
+            if (dims[i] == 0) throw new InvalidDataException($"{name}: dimension {i} is 0 ({string.Join("x", dims[..(i + 1)])}...): the file holds no data.");
+            count *= dims[i]; // at most 4 factors below 2^31, checked at each: fits a long
+            if (count > Array.MaxLength)
+                throw new InvalidDataException($"{name}: the header promises more than {Array.MaxLength} values ({string.Join("x", dims[..(i + 1)])}...); the file is damaged or not an IDX file.");
         }
-        if (count > int.MaxValue) throw new InvalidDataException($"{name}: {count} values is too many.");
-        var values = new byte[count];
-        int read = ReadFully(stream, values);
+        long available = stream.CanSeek ? stream.Length - stream.Position : maxBytes - 4 - dimBytes.Length;
+        if (count > available)
+            throw new InvalidDataException(stream.CanSeek
+                ? $"{name}: truncated: the header promises {count} values ({string.Join("x", dims)}) but the file holds {available}."
+                : $"{name}: the header promises {count} values ({string.Join("x", dims)}), more than a file of this size can hold compressed; the file is damaged.");
+        // Grown as data arrives: a header that lies about a stream of unknown length costs at most twice what is really there.
+        var values = new byte[Math.Min(count, 1 << 20)];
+        long read = 0;
+        while (true)
+        {
+            read += ReadFully(stream, values.AsSpan((int)read));
+            if (read < values.Length || values.Length == count) break;
+            Array.Resize(ref values, (int)Math.Min(count, 2L * values.Length));
+        }
         if (read < count)
             throw new InvalidDataException($"{name}: truncated: the header promises {count} values ({string.Join("x", dims)}) but the file holds {read}.");
         return new IdxData(dims, values);
     }
 
-    private static int ReadFully(Stream s, byte[] buffer)
+    private static int ReadFully(Stream s, Span<byte> buffer)
     {
         int total = 0;
         while (total < buffer.Length)
         {
-            int n = s.Read(buffer, total, buffer.Length - total);
+            int n = s.Read(buffer[total..]);
             if (n == 0) break;
             total += n;
         }

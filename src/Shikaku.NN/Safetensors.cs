@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Shikaku.IO;
 using Shikaku.Tensors;
 
 namespace Shikaku.NN;
@@ -50,45 +51,150 @@ public static class Safetensors
         return result;
     }
 
+    /// <summary>Largest header accepted (the official reader's limit): a bigger length field is damage, not a model.</summary>
+    public const long MaxHeaderBytes = 100_000_000;
+
     /// <summary>Decodes a file's bytes; every inconsistency is an <see cref="InvalidDataException"/> naming <paramref name="name"/>.</summary>
     public static Dictionary<string, Stored> Decode(byte[] file, string name)
     {
         ArgumentNullException.ThrowIfNull(file);
-        if (file.Length < 8) throw new InvalidDataException($"{name}: {file.Length} bytes is too short for a safetensors file.");
-        long headerLength = BinaryPrimitives.ReadInt64LittleEndian(file);
-        if (headerLength <= 0 || headerLength > file.Length - 8)
-            throw new InvalidDataException($"{name}: the header length {headerLength} does not fit the {file.Length}-byte file; the file is truncated or not safetensors.");
-        JsonObject header;
-        try
-        {
-            header = JsonNode.Parse(Encoding.UTF8.GetString(file, 8, (int)headerLength))?.AsObject() ?? throw new InvalidDataException($"{name}: empty header.");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw new InvalidDataException($"{name}: the header is not valid JSON ({e.Message}).", e);
-        }
-        long dataStart = 8 + headerLength, dataLength = file.Length - dataStart;
-        var result = new Dictionary<string, Stored>();
-        foreach (var (key, node) in header)
-        {
-            if (key == "__metadata__") continue;
-            try
-            {
-                string dtype = node!["dtype"]!.GetValue<string>();
-                if (dtype != "F32") throw new InvalidDataException($"{name}: '{key}' has dtype {dtype}; only F32 is supported.");
-                int[] shape = node["shape"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray();
-                long begin = node["data_offsets"]![0]!.GetValue<long>(), end = node["data_offsets"]![1]!.GetValue<long>();
-                long count = shape.Aggregate(1L, (a, d) => a * d);
-                if (begin < 0 || end > dataLength || end - begin != count * sizeof(float))
-                    throw new InvalidDataException($"{name}: '{key}' claims bytes {begin}..{end} for {count} floats, but the data section has {dataLength} bytes; the file is truncated or corrupt.");
-                var values = MemoryMarshal.Cast<byte, float>(file.AsSpan((int)(dataStart + begin), (int)(end - begin))).ToArray();
-                result[key] = new Stored(shape, values);
-            }
-            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
-            {
-                throw new InvalidDataException($"{name}: the entry '{key}' is malformed.", e);
-            }
-        }
+        long headerLength = HeaderLength(file, file.Length, name);
+        var entries = ParseHeader(file.AsSpan(8, (int)headerLength), file.Length - 8 - headerLength, name);
+        long dataStart = 8 + headerLength;
+        var result = new Dictionary<string, Stored>(StringComparer.Ordinal);
+        foreach (var e in entries)
+            result[e.Key] = new Stored(e.Shape, MemoryMarshal.Cast<byte, float>(file.AsSpan((int)(dataStart + e.Begin), (int)(e.End - e.Begin))).ToArray());
         return result;
     }
+
+    /// <summary>
+    /// Reads a safetensors file: a regular file only (a FIFO or a device is refused, never waited on), the header
+    /// checked before any tensor is allocated, so nothing is allocated beyond what the file holds. Errors are
+    /// <see cref="InvalidDataException"/> (damaged file), <see cref="IOException"/> or <see cref="FileNotFoundException"/>, each naming the file.
+    /// </summary>
+    /// <example><code>var tensors = Safetensors.Read("runs/mnist/model.safetensors"); var kernel = tensors["dense_1/kernel"];</code></example>
+    public static Dictionary<string, Stored> Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        SafeFile.EnsureRegular(path, "a safetensors weights");
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        long fileLength = stream.Length;
+        try
+        {
+            Span<byte> first = stackalloc byte[8];
+            int got = stream.ReadAtLeast(first, 8, throwOnEndOfStream: false);
+            long headerLength = HeaderLength(first[..got], fileLength, path);
+            var header = new byte[headerLength];
+            stream.ReadExactly(header);
+            var entries = ParseHeader(header, fileLength - 8 - headerLength, path);
+            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors reading needs a little-endian CPU.");
+            var result = new Dictionary<string, Stored>(StringComparer.Ordinal);
+            // Entries are contiguous in offset order (ParseHeader checks it): one sequential pass reads them all.
+            foreach (var e in entries.OrderBy(e => e.Begin))
+            {
+                var values = new float[(e.End - e.Begin) / sizeof(float)];
+                stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+                result[e.Key] = new Stored(e.Shape, values);
+            }
+            return result;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"{path} became shorter while it was read ({fileLength} bytes when opened); is another program writing it?", e);
+        }
+    }
+
+    private static long HeaderLength(ReadOnlySpan<byte> first, long fileLength, string name)
+    {
+        if (fileLength < 8 || first.Length < 8)
+            throw new InvalidDataException($"{name}: {fileLength} bytes is too short for a safetensors file (it starts with an 8-byte header length).");
+        // Unsigned in the format: a negative long is a length above 2^63.
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(first);
+        if (headerLength == 0 || headerLength > (ulong)(fileLength - 8))
+            throw new InvalidDataException($"{name}: the header length {headerLength} does not fit the {fileLength}-byte file; the file is truncated or not safetensors.");
+        if (headerLength > MaxHeaderBytes)
+            throw new InvalidDataException($"{name}: the header length {headerLength} is more than a safetensors header may be ({MaxHeaderBytes} bytes); the file is damaged.");
+        return (long)headerLength;
+    }
+
+    private sealed record Entry(string Key, int[] Shape, long Begin, long End);
+
+    /// <summary>Checks every entry against the data section: F32 only, shape products in range, offsets contiguous and covering it.</summary>
+    private static List<Entry> ParseHeader(ReadOnlySpan<byte> json, long dataLength, string name)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { AllowDuplicateProperties = false });
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{name}: the header is not valid JSON ({e.Message}); the file is damaged or not safetensors.", e);
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"{name}: the header is a JSON {doc.RootElement.ValueKind}, not an object of tensors; the file is damaged or not safetensors.");
+            var entries = new List<Entry>();
+            foreach (var property in doc.RootElement.EnumerateObject())
+            {
+                if (property.Name == "__metadata__") continue;
+                entries.Add(ParseEntry(property.Name, property.Value, dataLength, name));
+            }
+            entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+            long at = 0;
+            foreach (var e in entries)
+            {
+                if (e.Begin != at)
+                    throw new InvalidDataException(e.Begin < at
+                        ? $"{name}: '{Clip(e.Key)}' (bytes {e.Begin}..{e.End}) overlaps the tensor before it (which ends at {at}); the file is damaged."
+                        : $"{name}: the data has a gap at bytes {at}..{e.Begin} before '{Clip(e.Key)}'; the file is damaged.");
+                at = e.End;
+            }
+            if (at != dataLength)
+                throw new InvalidDataException($"{name}: the tensors cover {at} bytes but the data section has {dataLength}; the file is damaged or has bytes appended.");
+            return entries;
+        }
+    }
+
+    private static Entry ParseEntry(string key, JsonElement node, long dataLength, string name)
+    {
+        string Where(string field) => $"{name}: '{Clip(key)}'{(field.Length > 0 ? "." + field : "")}";
+        if (node.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{Where("")} is a JSON {node.ValueKind}, not a tensor entry; the file is damaged.");
+        if (!node.TryGetProperty("dtype", out var dtypeNode) || dtypeNode.ValueKind != JsonValueKind.String)
+            throw new InvalidDataException($"{Where("dtype")} is missing or not a string; the file is damaged.");
+        string dtype = dtypeNode.GetString()!;
+        if (dtype != "F32") throw new InvalidDataException($"{Where("")} has dtype {Clip(dtype)}; only F32 is supported (convert the weights to float32).");
+        if (!node.TryGetProperty("shape", out var shapeNode) || shapeNode.ValueKind != JsonValueKind.Array || shapeNode.GetArrayLength() > 8)
+            throw new InvalidDataException($"{Where("shape")} is missing or not an array of at most 8 dimensions; the file is damaged.");
+        var shape = new int[shapeNode.GetArrayLength()];
+        long count = 1;
+        int i = 0;
+        foreach (var d in shapeNode.EnumerateArray())
+        {
+            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out shape[i]) || shape[i] < 0)
+                throw new InvalidDataException($"{Where("shape")}[{i}] is {Clip(d.GetRawText())}, not a dimension (a whole number >= 0); the file is damaged.");
+            // Checked at each step: the product of 8 dimensions of 2^31 would overflow a long.
+            count *= shape[i];
+            if (count > Array.MaxLength)
+                throw new InvalidDataException($"{Where("shape")} ({string.Join(", ", shape[..(i + 1)])}...) has more than {Array.MaxLength} values; the file is damaged.");
+            i++;
+        }
+        if (!node.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2
+            || !offsets[0].TryGetInt64Strict(out long begin) || !offsets[1].TryGetInt64Strict(out long end))
+            throw new InvalidDataException($"{Where("data_offsets")} is missing or not two whole numbers [begin, end]; the file is damaged.");
+        if (begin < 0 || end < begin || end > dataLength)
+            throw new InvalidDataException($"{name}: '{Clip(key)}' claims bytes {begin}..{end}, but the data section has {dataLength} bytes; the file is truncated or corrupt.");
+        if (end - begin != count * sizeof(float))
+            throw new InvalidDataException($"{name}: '{Clip(key)}' has shape ({string.Join(", ", shape)}) = {count} floats = {count * sizeof(float)} bytes, but its offsets {begin}..{end} hold {end - begin}; the file is corrupt.");
+        return new Entry(key, shape, begin, end);
+    }
+
+    private static bool TryGetInt64Strict(this JsonElement e, out long value)
+    {
+        value = 0;
+        return e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out value);
+    }
+
+    private static string Clip(string text) => text.Length <= 60 ? text : text[..57] + "...";
 }

@@ -363,6 +363,12 @@ public sealed class Sequential
         return best;
     }
 
+    /// <summary>Largest model.json read by <see cref="Load"/> (a real one is a few kilobytes).</summary>
+    public const long MaxModelJsonBytes = 16 << 20;
+
+    /// <summary>Largest output of any layer, per example, in a model read by <see cref="Load"/> (64 MB of floats).</summary>
+    public const int MaxLoadedActivation = 1 << 24;
+
     /// <summary>
     /// Writes model.json (architecture) and model.safetensors (weights) into <paramref name="folder"/>, each
     /// through a temporary file renamed into place (an interrupted save never leaves half a file, and two
@@ -392,36 +398,82 @@ public sealed class Sequential
         SafeFile.WriteAllBytes(weights, Safetensors.Encode(NamedTensors().ToList()), overwrite);
     }
 
-    /// <summary>Reads a model written by <see cref="Save"/>, checking every tensor's name, shape and size.</summary>
+    /// <summary>
+    /// Reads a model written by <see cref="Save"/>, checking everything against everything: model.json
+    /// (a regular file of at most <see cref="MaxModelJsonBytes"/>; every field present, typed and in range),
+    /// model.safetensors (see <see cref="Safetensors.Read"/>), every tensor's name and shape, and every weight
+    /// finite. Architecture and weights must agree before the weights are allocated, so a lying model.json
+    /// cannot exhaust memory. Throws <see cref="FileNotFoundException"/> (a file is missing),
+    /// <see cref="IOException"/> (not a regular file, too large, unreadable) or <see cref="InvalidDataException"/>
+    /// (damaged or mismatched: NaN weights, bad JSON, wrong shapes), each naming the file and the field or tensor.
+    /// </summary>
+    /// <example><code>var model = Sequential.Load("runs/mnist"); var eval = model.Evaluate(test);</code></example>
     public static Sequential Load(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
         string json = Path.Combine(folder, "model.json"), weights = Path.Combine(folder, "model.safetensors");
-        if (!File.Exists(json)) throw new FileNotFoundException($"{folder} has no model.json; is it a run folder from 'shikaku train'?");
-        if (!File.Exists(weights)) throw new FileNotFoundException($"{folder} has model.json but no model.safetensors.");
-        JsonNode doc;
+        if (!File.Exists(json) && !Directory.Exists(json)) throw new FileNotFoundException($"{json} does not exist; is {folder} a run folder from 'shikaku train'?", json);
+        if (!File.Exists(weights) && !Directory.Exists(weights)) throw new FileNotFoundException($"{weights} does not exist: {folder} has model.json but no weights.", weights);
+        string text = SafeFile.ReadAllText(json, MaxModelJsonBytes, "a model description (model.json)");
+        var stored = Safetensors.Read(weights);
+        var (shape, seed, layers) = ReadArchitecture(text, json);
+        Sequential model;
+        long available = stored.Values.Sum(t => (long)t.Values.Length);
+        using (BuildLimits.Enter(available, MaxLoadedActivation, json))
+        {
+            try
+            {
+                model = new Sequential(shape, seed, layers);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{json}: {e.Message}", e);
+            }
+        }
+        foreach (var (name, value) in model.NamedTensors())
+        {
+            if (!stored.TryGetValue(name, out var t))
+                throw new InvalidDataException($"{weights} has no tensor '{name}'; the weights do not belong to this architecture.");
+            if (!t.Shape.SequenceEqual(value.Shape))
+                throw new InvalidDataException($"{weights}: '{name}' has shape ({string.Join(", ", t.Shape)}) but the architecture needs {value.Shape}.");
+            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(t.Values))
+                throw new InvalidDataException(
+                    $"{weights} holds NaN/Inf values in '{name}'; the model is damaged (a training run that diverged?). " +
+                    "Train it again with a lower learning rate, or use an earlier checkpoint.");
+            t.Values.CopyTo(value.Span);
+        }
+        return model;
+    }
+
+    /// <summary>Input shape, seed and layers of model.json; every problem names the file and the field.</summary>
+    private static (Shape Shape, int Seed, Layer[] Layers) ReadArchitecture(string text, string json)
+    {
+        JsonNode? doc;
         try
         {
-            doc = JsonNode.Parse(File.ReadAllText(json)) ?? throw new InvalidDataException("empty");
+            doc = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{json} is not valid JSON: {e.Message}", e);
         }
-        var shape = new Shape(doc["input_shape"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray());
-        var layers = doc["layers"]!.AsArray().Select(n => LayerJson.Read(n!)).ToArray();
-        var model = new Sequential(shape, doc["seed"]?.GetValue<int>() ?? 0, layers);
-        var stored = Safetensors.Decode(File.ReadAllBytes(weights), weights);
-        foreach (var l in model._layers)
-            foreach (var (pname, value) in l.Parameters.Select(p => (p.Name, p.Value)).Concat(l.States))
-            {
-                string name = $"{l.Name}/{pname}";
-                if (!stored.TryGetValue(name, out var t))
-                    throw new InvalidDataException($"{weights} has no tensor '{name}'; the weights do not belong to this architecture.");
-                if (!t.Shape.SequenceEqual(value.Shape))
-                    throw new InvalidDataException($"{weights}: '{name}' has shape ({string.Join(", ", t.Shape)}) but the architecture needs {value.Shape}.");
-                t.Values.CopyTo(value.Span);
-            }
-        return model;
+        try
+        {
+            var root = LayerJson.Object(doc, "the top level");
+            var dims = LayerJson.Array(root, "input_shape", "model");
+            if (dims.Count is < 1 or > 3)
+                throw new InvalidDataException($"model.input_shape has {dims.Count} dimensions; a model takes (features), (height, width) or (height, width, channels).");
+            var shape = dims.Select((d, i) => LayerJson.Int(d, $"model.input_shape[{i}]", 1, 1 << 16)).ToArray();
+            if (shape.Aggregate(1L, (a, d) => a * d) > MaxLoadedActivation)
+                throw new InvalidDataException($"model.input_shape ({string.Join(", ", shape)}) has more than {MaxLoadedActivation:N0} values per example.");
+            int seed = root["seed"] is null ? 0 : LayerJson.Int(root, "seed", "model", int.MinValue, int.MaxValue);
+            var layers = LayerJson.Array(root, "layers", "model").Select((n, i) => LayerJson.Read(n, $"model.layers[{i}]")).ToArray();
+            if (layers.Length == 0) throw new InvalidDataException("model.layers is empty; a model needs at least one layer.");
+            return (new Shape(shape), seed, layers);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{json}: {e.Message}", e);
+        }
     }
 }

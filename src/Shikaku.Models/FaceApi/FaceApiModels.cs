@@ -1,4 +1,5 @@
 using Shikaku.Assets;
+using Shikaku.IO;
 using Shikaku.Models.Tfjs;
 
 namespace Shikaku.Models.FaceApi;
@@ -59,6 +60,7 @@ public static class FaceApiModels
             foreach (var path in new[] { manifest, shard })
             {
                 if (!File.Exists(path)) continue; // TfjsWeights.Load names what is missing
+                SafeFile.EnsureRegular(path, "a face-api.js model file"); // hashing a FIFO would block forever
                 string expected = KnownAssets.FaceApi.Files["package/model/" + Path.GetFileName(path)];
                 string actual = AssetCache.Sha256(path);
                 if (!actual.Equals(expected, StringComparison.OrdinalIgnoreCase))

@@ -1,4 +1,11 @@
 namespace Shikaku.Models.Tfjs;
 
 /// <summary>A model file that cannot be used: corrupt, truncated, or not the architecture it claims to be.</summary>
-public sealed class ModelFormatException(string message) : Exception(message);
+public sealed class ModelFormatException : Exception
+{
+    /// <summary>An error whose message names the file and what is wrong with it.</summary>
+    public ModelFormatException(string message) : base(message) { }
+
+    /// <summary>As above, keeping the error that revealed the problem.</summary>
+    public ModelFormatException(string message, Exception? inner) : base(message, inner) { }
+}

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using Shikaku.IO;
 using Shikaku.Tensors;
 
 namespace Shikaku.Models.Tfjs;
@@ -8,28 +9,38 @@ namespace Shikaku.Models.Tfjs;
 /// Reads TF.js weight manifests (<c>*-weights_manifest.json</c>) and their binary shards: float32, int32,
 /// and weights quantized to uint8/uint16 (value = q * scale + min) or float16, as tfjs-core's
 /// <c>decodeWeights</c> defines them. Every size is checked, so a truncated or swapped file is an error
-/// that names the file, never a silent wrong answer.
+/// that names the file, never a silent wrong answer. A manifest is untrusted input: its shard paths must
+/// stay inside its own folder (after following symbolic links), and nothing is read beyond the bytes it describes.
 /// </summary>
 public static class TfjsWeights
 {
-    /// <summary>Loads every tensor a manifest describes; shard paths are relative to the manifest.</summary>
+    /// <summary>Largest manifest read (face-api.js's largest is 60 KB).</summary>
+    public const long MaxManifestBytes = 16 << 20;
+
+    /// <summary>
+    /// Loads every tensor a manifest describes; shard paths are relative to the manifest's folder. A damaged or
+    /// lying manifest or shard is a <see cref="ModelFormatException"/> naming the file; a manifest or shard
+    /// that is not a regular file (FIFO, device, folder) or too large is an <see cref="IOException"/>.
+    /// </summary>
+    /// <example><code>using var weights = TfjsWeights.Load("model/tiny_face_detector_model-weights_manifest.json");</code></example>
     public static WeightMap Load(string manifestPath)
     {
         ArgumentNullException.ThrowIfNull(manifestPath);
-        if (!File.Exists(manifestPath)) throw new ModelFormatException($"Weight manifest {manifestPath} does not exist.");
+        if (!File.Exists(manifestPath) && !Directory.Exists(manifestPath)) throw new ModelFormatException($"Weight manifest {manifestPath} does not exist.");
+        byte[] manifest = SafeFile.ReadAllBytes(manifestPath, MaxManifestBytes, "a TF.js weights manifest");
         List<Group> groups;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
+            using var doc = JsonDocument.Parse(manifest, new JsonDocumentOptions { AllowDuplicateProperties = false });
             groups = ParseManifest(doc.RootElement);
         }
         catch (JsonException e)
         {
-            throw new ModelFormatException($"Weight manifest {manifestPath} is not valid JSON ({e.Message}).");
+            throw new ModelFormatException($"Weight manifest {manifestPath} is not valid JSON ({e.Message}).", e);
         }
         catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or FormatException)
         {
-            throw new ModelFormatException($"Weight manifest {manifestPath} is not a TF.js weights manifest ({e.Message}).");
+            throw new ModelFormatException($"Weight manifest {manifestPath} is not a TF.js weights manifest ({e.Message}).", e);
         }
         string dir = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         var map = new WeightMap(Path.GetFileName(manifestPath));
@@ -37,16 +48,18 @@ public static class TfjsWeights
         {
             foreach (var group in groups)
             {
-                byte[] data = ReadShards(dir, group.Paths);
                 long needed = group.Specs.Sum(s => s.ByteLength);
-                if (data.Length != needed)
-                    throw new ModelFormatException(
-                        $"Shards {string.Join(", ", group.Paths)} hold {data.Length} bytes but {Path.GetFileName(manifestPath)} describes {needed}: " +
-                        "the weight file is truncated or belongs to another model. Delete the cache folder to fetch it again.");
+                byte[] data = ReadShards(manifestPath, dir, group.Paths, needed);
                 int offset = 0;
                 foreach (var spec in group.Specs)
                 {
-                    map.Add(spec.Name, Decode(spec, data.AsSpan(offset, (int)spec.ByteLength)));
+                    var tensor = Decode(spec, data.AsSpan(offset, (int)spec.ByteLength));
+                    if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(tensor.Span))
+                    {
+                        tensor.Dispose();
+                        throw new ModelFormatException($"{manifestPath}: weight '{spec.Name}' holds NaN or infinite values (a damaged shard or a lying quantization scale); the model cannot be used.");
+                    }
+                    map.Add(spec.Name, tensor);
                     offset += (int)spec.ByteLength;
                 }
             }
@@ -59,9 +72,8 @@ public static class TfjsWeights
         return map;
     }
 
-    private sealed record Spec(string Name, int[] Shape, string DType, string? QuantDType, double Scale, double Min)
+    private sealed record Spec(string Name, int[] Shape, long Count, string DType, string? QuantDType, double Scale, double Min)
     {
-        public long Count => Shape.Aggregate(1L, (a, b) => a * b);
         public long ByteLength => Count * (QuantDType switch { "uint8" => 1, "uint16" or "float16" => 2, _ => 4 });
     }
 
@@ -71,49 +83,136 @@ public static class TfjsWeights
     {
         if (root.ValueKind != JsonValueKind.Array) throw new FormatException("the top level must be an array of weight groups");
         var groups = new List<Group>();
-        foreach (var g in root.EnumerateArray())
+        int g = 0;
+        foreach (var group in root.EnumerateArray())
         {
-            var paths = g.GetProperty("paths").EnumerateArray().Select(p => p.GetString() ?? throw new FormatException("a shard path is null")).ToArray();
+            string where = $"group {g++}";
+            if (group.ValueKind != JsonValueKind.Object) throw new FormatException($"{where} is not an object with paths and weights");
+            var paths = Array(group, "paths", where).EnumerateArray()
+                .Select(p => p.ValueKind == JsonValueKind.String ? p.GetString()! : throw new FormatException($"{where}: a shard path is {p.ValueKind}, not a string")).ToArray();
             var specs = new List<Spec>();
-            foreach (var w in g.GetProperty("weights").EnumerateArray())
+            long groupBytes = 0;
+            foreach (var w in Array(group, "weights", where).EnumerateArray())
             {
-                string name = w.GetProperty("name").GetString() ?? throw new FormatException("a weight has no name");
-                int[] shape = w.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
-                if (shape.Any(d => d < 0)) throw new FormatException($"weight '{name}' has a negative dimension");
-                string dtype = w.GetProperty("dtype").GetString() ?? "float32";
+                if (w.ValueKind != JsonValueKind.Object) throw new FormatException($"{where}: a weight is {w.ValueKind}, not an object");
+                string name = String(w, "name", where);
+                string at = $"weight '{name}'";
+                var dims = Array(w, "shape", at);
+                if (dims.GetArrayLength() > 8) throw new FormatException($"{at} has {dims.GetArrayLength()} dimensions; at most 8 are read");
+                var shape = new int[dims.GetArrayLength()];
+                long count = 1;
+                int i = 0;
+                foreach (var d in dims.EnumerateArray())
+                {
+                    if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out shape[i]) || shape[i] < 0)
+                        throw new FormatException($"{at} has dimension {d.GetRawText()}; dimensions are whole numbers >= 0");
+                    count *= shape[i++]; // checked each step: below 2^31 times a dimension below 2^31 fits a long
+                    if (count > System.Array.MaxLength) throw new FormatException($"{at} has shape ({string.Join(", ", shape[..i])}...), more than {System.Array.MaxLength} values");
+                }
+                string dtype = String(w, "dtype", at);
                 if (dtype is not ("float32" or "int32"))
-                    throw new FormatException($"weight '{name}' has dtype '{dtype}'; Shikaku reads float32 and int32");
+                    throw new FormatException($"{at} has dtype '{dtype}'; Shikaku reads float32 and int32");
                 string? qtype = null;
                 double scale = 1, min = 0;
                 if (w.TryGetProperty("quantization", out var q))
                 {
-                    qtype = q.GetProperty("dtype").GetString();
+                    if (q.ValueKind != JsonValueKind.Object) throw new FormatException($"{at}: quantization is {q.ValueKind}, not an object");
+                    qtype = String(q, "dtype", $"{at}'s quantization");
                     if (qtype is not ("uint8" or "uint16" or "float16"))
-                        throw new FormatException($"weight '{name}' uses quantization '{qtype}'; Shikaku reads uint8, uint16 and float16");
+                        throw new FormatException($"{at} uses quantization '{qtype}'; Shikaku reads uint8, uint16 and float16");
                     if (qtype != "float16")
                     {
-                        scale = q.GetProperty("scale").GetDouble();
-                        min = q.GetProperty("min").GetDouble();
+                        scale = Number(q, "scale", $"{at}'s {qtype} quantization");
+                        min = Number(q, "min", $"{at}'s {qtype} quantization");
                     }
                 }
-                specs.Add(new Spec(name, shape, dtype, qtype, scale, min));
+                var spec = new Spec(name, shape, count, dtype, qtype, scale, min);
+                groupBytes += spec.ByteLength;
+                if (groupBytes > System.Array.MaxLength) throw new FormatException($"{where} describes more than {System.Array.MaxLength} bytes of weights");
+                specs.Add(spec);
             }
             groups.Add(new Group(paths, specs));
         }
         return groups;
     }
 
-    private static byte[] ReadShards(string dir, string[] paths)
+    private static JsonElement Array(JsonElement obj, string key, string where) =>
+        obj.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Array ? v : throw new FormatException($"{where} has no array '{key}'");
+
+    private static string String(JsonElement obj, string key, string where) =>
+        obj.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new FormatException($"{where} has no string '{key}'");
+
+    private static double Number(JsonElement obj, string key, string where) =>
+        obj.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && double.IsFinite(d)
+            ? d : throw new FormatException($"{where} has no finite number '{key}'");
+
+    /// <summary>
+    /// The group's shards, concatenated: each must resolve (symbolic links followed) inside the manifest's folder, be a
+    /// regular file, and together hold exactly <paramref name="needed"/> bytes, checked before anything is read.
+    /// </summary>
+    private static byte[] ReadShards(string manifestPath, string dir, string[] paths, long needed)
     {
-        using var all = new MemoryStream();
+        string folder = dir.EndsWith(Path.DirectorySeparatorChar) ? dir : dir + Path.DirectorySeparatorChar;
+        string realFolder = RealPath(dir);
+        realFolder = realFolder.EndsWith(Path.DirectorySeparatorChar) ? realFolder : realFolder + Path.DirectorySeparatorChar;
+        var files = new List<string>();
+        long total = 0;
         foreach (var p in paths)
         {
-            string path = Path.Combine(dir, p);
-            if (!File.Exists(path)) throw new ModelFormatException($"Weight shard {path} named by the manifest does not exist.");
-            using var f = File.OpenRead(path);
-            f.CopyTo(all);
+            string path;
+            try
+            {
+                path = Path.GetFullPath(Path.Combine(dir, p));
+            }
+            catch (ArgumentException e)
+            {
+                throw new ModelFormatException($"{manifestPath} names the shard '{p}', which is not a valid path ({e.Message}).", e);
+            }
+            // Compared with a trailing separator, so that "/models-evil" is not taken to be inside "/models".
+            string real = RealPath(path);
+            if (!path.StartsWith(folder, StringComparison.Ordinal) || !real.StartsWith(realFolder, StringComparison.Ordinal))
+                throw new ModelFormatException(
+                    $"{manifestPath} names the shard '{p}', which leads outside the model folder {dir}; refusing to read it. A manifest's paths must stay inside its folder.");
+            if (!File.Exists(path) && !Directory.Exists(path)) throw new ModelFormatException($"Weight shard {path} named by the manifest does not exist.");
+            // From here on the resolved file: a link's own length is that of its target's name.
+            SafeFile.EnsureRegular(real, "a TF.js weight shard");
+            total += new FileInfo(real).Length;
+            files.Add(real);
         }
-        return all.ToArray();
+        if (total != needed)
+            throw new ModelFormatException(
+                $"Shards {string.Join(", ", paths)} hold {total} bytes but {Path.GetFileName(manifestPath)} describes {needed}: " +
+                "the weight file is truncated or belongs to another model. Delete the cache folder to fetch it again.");
+        var data = new byte[needed];
+        int at = 0;
+        foreach (var path in files)
+        {
+            // Bounded by what is still missing: a shard that grew since it was measured is refused, not read.
+            byte[] bytes = SafeFile.ReadAllBytes(path, needed - at, "a TF.js weight shard of the size its manifest says");
+            bytes.CopyTo(data, at);
+            at += bytes.Length;
+        }
+        if (at != needed) throw new ModelFormatException($"Shards {string.Join(", ", paths)} changed while they were read; try again.");
+        return data;
+    }
+
+    /// <summary>The path with every symbolic link along it resolved (as realpath(3)); a missing part is kept as written.</summary>
+    internal static string RealPath(string path, int depth = 0)
+    {
+        if (depth > 40) throw new ModelFormatException($"{path}: too many levels of symbolic links.");
+        string full = Path.GetFullPath(path);
+        string root = Path.GetPathRoot(full) ?? "";
+        string current = root;
+        foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+            if (info.LinkTarget is null) continue;
+            var target = info.ResolveLinkTarget(returnFinalTarget: true);
+            // The target's own folders may be links too.
+            current = RealPath(target?.FullName ?? Path.GetFullPath(info.LinkTarget, Path.GetDirectoryName(current)!), depth + 1);
+        }
+        return current;
     }
 
     private static Tensor Decode(Spec spec, ReadOnlySpan<byte> bytes)

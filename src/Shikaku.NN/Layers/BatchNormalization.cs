@@ -17,10 +17,12 @@ public sealed class BatchNormalization(double momentum = 0.99, double epsilon = 
     private Tensor? _normalized;
     private float[] _invStd = [];
 
-    /// <summary>Weight of the old moving average at each update.</summary>
-    public double Momentum { get; } = momentum;
-    /// <summary>Added to the variance before the square root.</summary>
-    public double Epsilon { get; } = epsilon;
+    /// <summary>Weight of the old moving average at each update, in [0, 1].</summary>
+    public double Momentum { get; } = momentum is >= 0 and <= 1 ? momentum
+        : throw new ArgumentOutOfRangeException(nameof(momentum), $"Batch normalisation momentum must be in [0, 1], got {momentum}.");
+    /// <summary>Added to the variance before the square root; finite and above 0.</summary>
+    public double Epsilon { get; } = double.IsFinite(epsilon) && epsilon > 0 ? epsilon
+        : throw new ArgumentOutOfRangeException(nameof(epsilon), $"Batch normalisation epsilon must be a finite number above 0, got {epsilon}.");
 
     /// <inheritdoc/>
     public override string TypeName => "BatchNormalization";
@@ -29,9 +31,12 @@ public sealed class BatchNormalization(double momentum = 0.99, double epsilon = 
     /// <inheritdoc/>
     public override IReadOnlyList<(string Name, Tensor Value)> States => _movingMean == null ? [] : [("moving_mean", _movingMean), ("moving_variance", _movingVariance!)];
 
+    internal override long WeightCount(Shape inputShape) => inputShape.Rank > 0 ? 4L * inputShape[inputShape.Rank - 1] : 0;
+
     /// <inheritdoc/>
     protected override Shape BuildCore(Shape inputShape, Random rng)
     {
+        if (inputShape.Rank == 0) throw new ArgumentException("BatchNormalization needs inputs with at least one axis (the channels).");
         int c = inputShape[inputShape.Rank - 1];
         _gamma = new Parameter("gamma", Tensor.Full(new Shape(c), 1f));
         _beta = new Parameter("beta", Tensor.Zeros(c));

@@ -23,6 +23,9 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter> Parameters => _kernel == null ? [] : [_kernel, _bias!];
 
+    internal override long WeightCount(Shape inputShape) =>
+        inputShape.Rank == 3 ? ((long)KernelSize * KernelSize * inputShape[2] + 1) * Filters : 0;
+
     /// <inheritdoc/>
     protected override Shape BuildCore(Shape inputShape, Random rng)
     {

@@ -37,6 +37,8 @@ public sealed class Dense : Layer
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter> Parameters => _kernel == null ? [] : [_kernel, _bias!];
 
+    internal override long WeightCount(Shape inputShape) => inputShape.Rank == 1 ? ((long)inputShape[0] + 1) * Units : 0;
+
     /// <inheritdoc/>
     protected override Shape BuildCore(Shape inputShape, Random rng)
     {

@@ -23,6 +23,9 @@ public sealed class DepthwiseConv2D(int kernelSize, int strides = 1, string padd
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter> Parameters => _kernel == null ? [] : [_kernel, _bias!];
 
+    internal override long WeightCount(Shape inputShape) =>
+        inputShape.Rank == 3 ? ((long)KernelSize * KernelSize + 1) * inputShape[2] * DepthMultiplier : 0;
+
     /// <inheritdoc/>
     protected override Shape BuildCore(Shape inputShape, Random rng)
     {

@@ -43,9 +43,17 @@ public abstract class Layer
         ArgumentNullException.ThrowIfNull(rng);
         if (string.IsNullOrEmpty(Name)) Name = $"{TypeName.ToLowerInvariant()}_{Interlocked.Increment(ref _counter)}";
         InputShape = inputShape;
+        BuildLimits.Current?.BeforeBuild(this, inputShape);
         OutputShape = BuildCore(inputShape, rng);
+        BuildLimits.Current?.AfterBuild(this);
         IsBuilt = true;
     }
+
+    /// <summary>
+    /// How many values <see cref="BuildCore"/> allocates for weights and states on <paramref name="inputShape"/>
+    /// (0 for a shape it will refuse): a model file is checked against it before anything is allocated.
+    /// </summary>
+    internal virtual long WeightCount(Shape inputShape) => 0;
 
     /// <summary>Checks the input shape, creates parameters, returns the output shape.</summary>
     protected abstract Shape BuildCore(Shape inputShape, Random rng);

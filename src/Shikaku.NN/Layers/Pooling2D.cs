@@ -175,7 +175,8 @@ public sealed class Dropout : Layer
     /// <summary>Drops a fraction <paramref name="rate"/> (0 &lt;= rate &lt; 1) of the values while training.</summary>
     public Dropout(double rate)
     {
-        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), $"Dropout rate must be in [0, 1), got {rate}.");
+        // Written as "not in range" so that NaN, which fails every comparison, is refused too.
+        if (!(rate is >= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(rate), $"Dropout rate must be in [0, 1), got {rate}.");
         Rate = rate;
     }
 
