@@ -412,8 +412,8 @@ public sealed class Sequential
     {
         ArgumentNullException.ThrowIfNull(folder);
         string json = Path.Combine(folder, "model.json"), weights = Path.Combine(folder, "model.safetensors");
-        if (!File.Exists(json) && !Directory.Exists(json)) throw new FileNotFoundException($"{json} does not exist; is {folder} a run folder from 'shikaku train'?", json);
-        if (!File.Exists(weights) && !Directory.Exists(weights)) throw new FileNotFoundException($"{weights} does not exist: {folder} has model.json but no weights.", weights);
+        if (!File.Exists(json) && !Directory.Exists(json)) throw new FileNotFoundException($"{folder} has no model.json ({json} does not exist); is it a run folder from 'shikaku train'?", json);
+        if (!File.Exists(weights) && !Directory.Exists(weights)) throw new FileNotFoundException($"{folder} has model.json but no model.safetensors ({weights} does not exist).", weights);
         string text = SafeFile.ReadAllText(json, MaxModelJsonBytes, "a model description (model.json)");
         var stored = Safetensors.Read(weights);
         var (shape, seed, layers) = ReadArchitecture(text, json);

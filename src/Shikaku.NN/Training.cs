@@ -172,13 +172,25 @@ public sealed class StepDecay : ICallback
         ArgumentNullException.ThrowIfNull(model);
         var optimizer = model.Optimizer ?? throw new InvalidOperationException("Compile the model before training.");
         _initial ??= optimizer.LearningRate;
+        optimizer.LearningRate = RateAt(optimizer, epoch);
+    }
+
+    /// <summary>
+    /// The rate this schedule gives <paramref name="optimizer"/> at <paramref name="epoch"/> (from its rate before
+    /// training), or the <see cref="ArgumentOutOfRangeException"/> training would meet there. The rate only moves one
+    /// way, so checking the last epoch before <see cref="Sequential.Fit"/> checks the whole run.
+    /// </summary>
+    /// <example><code>var decay = new StepDecay(3, 0.5f); decay.RateAt(model.Optimizer!, epochs); // throws now, not at epoch 200</code></example>
+    public float RateAt(Optimizer optimizer, int epoch)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
         // In double: the float power underflows to 0 or overflows to infinity long before the rate does.
-        double rate = _initial.Value * Math.Pow(_factor, (epoch - 1) / _every);
+        double rate = (_initial ?? optimizer.LearningRate) * Math.Pow(_factor, (Math.Max(epoch, 1) - 1) / _every);
         if (!double.IsFinite(rate) || (float)rate <= 0 || rate > optimizer.MaxLearningRate)
             throw new ArgumentOutOfRangeException(nameof(epoch), rate,
                 $"StepDecay(every {_every}, factor {History.Text(_factor)}) makes the learning rate {History.Text(rate)} at epoch {epoch}, " +
                 $"outside (0, {optimizer.MaxLearningRate}]; use a factor closer to 1 or fewer epochs.");
-        optimizer.LearningRate = (float)rate;
+        return (float)rate;
     }
 }
 

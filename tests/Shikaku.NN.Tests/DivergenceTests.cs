@@ -103,6 +103,11 @@ public class DivergenceTests
         Assert.Equal(2, recorder.Ends.Count);
         Assert.All(recorder.Ends, l => Assert.True(l.LearningRate > 0));
 
+        // The same refusal, up front, for a caller that wants it before training starts.
+        var sgd = new Sgd(0.01f);
+        Assert.Equal(0.01f * 1e-30f, new StepDecay(1, 1e-30f).RateAt(sgd, 2));
+        Assert.Contains("epoch 3", Assert.Throws<ArgumentOutOfRangeException>(() => new StepDecay(1, 1e-30f).RateAt(sgd, 3)).Message);
+
         // Growing past the optimizer's maximum is refused the same way.
         var growing = Tiny();
         growing.Compile(new Sgd(0.5f));
