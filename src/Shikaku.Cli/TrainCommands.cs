@@ -32,6 +32,18 @@ internal static class TrainCommands
             throw new UsageException($"Unknown dataset '{dataset}'; use {string.Join(" or ", KnownDatasets.Names)}.");
         if (!NN.Models.Names.Contains(modelName))
             throw new UsageException($"--model '{modelName}' is unknown; use {string.Join(" or ", NN.Models.Names)}.");
+        var optimizer = new Adam(lr);
+        if (schedule != null)
+        {
+            try
+            {
+                schedule.RateAt(optimizer, epochs); // the rate only moves one way: the last epoch checks the whole run
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new UsageException($"--lr-schedule {scheduleText} with --lr {lr.ToString(CultureInfo.InvariantCulture)}: {e.Message.Split(" (Parameter", 2)[0]}");
+            }
+        }
         if (explicitOut != null && File.Exists(explicitOut))
             throw new UsageException($"--out {explicitOut} is a file; give a folder for the run.");
 
@@ -43,7 +55,7 @@ internal static class TrainCommands
         {
             if (RunFolder.HoldsFiles(outDir) && !overwrite)
                 throw new IOException($"{outDir} already holds files; pass --overwrite to replace the run, or choose another --out.");
-            return Train(cli, args, dataset, modelName, epochs, batchSize, seed, limit, lr, schedule, augment, outDir);
+            return Train(cli, args, dataset, modelName, epochs, batchSize, seed, limit, optimizer, schedule, augment, outDir);
         }
         finally
         {
@@ -54,15 +66,15 @@ internal static class TrainCommands
     }
 
     private static int Train(Cli cli, CliArgs args, string dataset, string modelName, int epochs, int batchSize, int seed, int limit,
-        float lr, StepDecay? schedule, bool augment, string outDir)
+        Adam optimizer, StepDecay? schedule, bool augment, string outDir)
     {
         var (train, test) = Fetching.Run(cli.Err, dataset, log => KnownDatasets.Load(dataset, log));
         if (limit > 0) train = train.Take(limit);
         var model = NN.Models.Create(modelName, seed);
-        model.Compile(new Adam(lr));
+        model.Compile(optimizer);
         cli.Err.Write(new Text(model.Summary()));
         cli.Status($"Training {modelName} on {train.Name} ({train.Count} images), validating on {test.Name} ({test.Count}); " +
-            $"{epochs} epochs, batch {batchSize}, Adam lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {seed}, {Kernels.Engine.Threads} threads; run folder {outDir}. Ctrl+C stops after the current batch.");
+            $"{epochs} epochs, batch {batchSize}, Adam lr {optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)}, seed {seed}, {Kernels.Engine.Threads} threads; run folder {outDir}. Ctrl+C stops after the current batch.");
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>

@@ -39,8 +39,9 @@ public sealed class ProcessTests : IDisposable
     }
 
     /// <summary>The shikaku.dll built beside the tests, run by the same dotnet host.</summary>
+    /// <summary>A hostile input must end within a minute: a hang fails the test instead of stalling the run.</summary>
     internal static (int Code, string Stdout, string Stderr, TimeSpan Elapsed) Shikaku(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
-        Start(DotnetHost(), [Path.Combine(AppContext.BaseDirectory, "shikaku.dll"), .. args], environment);
+        Start(DotnetHost(), [Path.Combine(AppContext.BaseDirectory, "shikaku.dll"), .. args], environment, timeoutSeconds: 120);
 
     private static string DotnetHost()
     {

@@ -99,6 +99,7 @@ public sealed class ScriptingTests : IDisposable
     [InlineData("--lr-schedule", "step:x:0.5", "--lr-schedule 'step:x:0.5' is not step:EPOCHS:FACTOR")]
     [InlineData("--lr-schedule", "step:2:1e30", "0 < FACTOR <= 1")]
     [InlineData("--lr-schedule", "step:2:NaN", "0 < FACTOR <= 1")]
+    [InlineData("--lr-schedule", "step:1:0.000001", "makes the learning rate")]
     [InlineData("--epochs", "ten", "--epochs 'ten' is not a whole number")]
     [InlineData("--batch-size", "0", "--batch-size 0 is out of range")]
     public void BadTrainingNumbersAreRefusedBeforeAnythingIsLoadedOrMade(string option, string value, string expected)
