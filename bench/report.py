@@ -132,4 +132,8 @@ if cases.get("faces"):
         ours, ref = d.get("shikaku", float("nan")), d.get("faceapi-wasm", float("nan"))
         w(f"| {names.get(case, case)} | **{ours / ref:.2f}x** | {ours:.1f} | {ref:.1f} | {d.get('faceapi-cpu', float('nan')):.0f} |")
     w("")
+# Measured by bench/memory.sh, not by this run: kept as written.
+memory = os.path.join(os.path.dirname(os.path.abspath(__file__)), "memory.md")
+if os.path.exists(memory):
+    w(open(memory).read().rstrip() + "\n")
 print("\n".join(out))

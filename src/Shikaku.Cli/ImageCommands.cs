@@ -52,14 +52,28 @@ internal static class FilterCommand
         var filter = FilterKernel.Parse(args.Require("--kernel", "gaussian:2"));
         var save = ImageArgs.SaveOptions(args);
         string output = ImageArgs.Output(args, save);
+        var (result, size, ms) = Filter(args, input, filter);
+        // The input's pixels and the decoder's leftovers are garbage now; collect them (and give their pages
+        // back) before the encoder takes its RGBA copy, or all three are held at once.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        ImageCodec.Save(result, output, save);
+        cli.Status($"{filter.Name}: {size} in {ms:0.0} ms -> {output}");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Loads and filters in a frame of its own: once it returns, nothing refers to the input's pixels,
+    /// so they can be collected while the result is encoded (unoptimised code keeps a method's locals
+    /// alive to its end).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (Image Result, string Size, double Ms) Filter(CliArgs args, string input, FilterKernel filter)
+    {
         var image = ImageArgs.Load(args, input);
         args.RejectUnknown("filter");
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var result = ImageFilters.Apply(image, filter).WithExif(image.Exif);
-        double ms = sw.Elapsed.TotalMilliseconds;
-        ImageCodec.Save(result, output, save);
-        cli.Status($"{filter.Name}: {image.Width}x{image.Height}x{image.Channels} in {ms:0.0} ms -> {output}");
-        return ExitCodes.Ok;
+        return (result, $"{image.Width}x{image.Height}x{image.Channels}", sw.Elapsed.TotalMilliseconds);
     }
 }
 

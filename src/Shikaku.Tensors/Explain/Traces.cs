@@ -44,17 +44,28 @@ public sealed record SlidingWindowTrace
     /// <summary>The output matrix.</summary>
     public required float[,] Output { get; init; }
 
+    /// <summary>The most padding a trace takes on a side: a learner's example never needs more.</summary>
+    public const int MaxPadding = 1000;
+
+    /// <summary>
+    /// The most values a trace stores: it keeps every window's patch (and products), so windows x window
+    /// size is capped at 1,000,000 (about 12 MB), far above any example that can be read.
+    /// </summary>
+    public const long MaxCells = 1_000_000;
+
     /// <summary>Convolution (cross-correlation, as in CNNs: the kernel is not flipped) of a matrix with a kernel.</summary>
+    /// <example><code>var t = SlidingWindowTrace.Convolve(MatrixText.Parse("1 2; 3 4"), MatrixText.Parse("1 0; 0 1"));</code></example>
     public static SlidingWindowTrace Convolve(float[,] input, float[,] kernel, ConvOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(kernel);
         options ??= ConvOptions.Default;
         int h = input.GetLength(0), w = input.GetLength(1), kh = kernel.GetLength(0), kw = kernel.GetLength(1);
+        var g = options.Geometry(h, w, kh, kw);
+        CheckSize(g, options.Padding);
         using var x = ToTensor(input);
         using var k = Tensor.FromArray(Flatten(kernel), kh, kw, 1, 1);
         using var y = Convolution.Conv2D(x, k, null, options with { Groups = 1 });
-        var g = options.Geometry(h, w, kh, kw);
         var output = ToMatrix(y, g.OutH, g.OutW);
         var steps = Windows(input, g, (r, c) => output[r, c], kernel);
         return new SlidingWindowTrace { Operation = "conv", Input = input, Kernel = kernel, Geometry = g, Steps = steps, Output = output };
@@ -82,12 +93,25 @@ public sealed record SlidingWindowTrace
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(options);
         int h = input.GetLength(0), w = input.GetLength(1);
+        var g = options.Geometry(h, w);
+        CheckSize(g, options.Padding);
         using var x = ToTensor(input);
         using var y = max ? Pooling.MaxPool2D(x, options) : Pooling.AvgPool2D(x, options);
-        var g = options.Geometry(h, w);
         var output = ToMatrix(y, g.OutH, g.OutW);
         var steps = Windows(input, g, (r, c) => output[r, c], null);
         return new SlidingWindowTrace { Operation = max ? "max pool" : "avg pool", Input = input, Geometry = g, Steps = steps, Output = output };
+    }
+
+    /// <summary>Refuses, before anything is allocated, padding over <see cref="MaxPadding"/> and traces over <see cref="MaxCells"/>.</summary>
+    private static void CheckSize(ConvGeometry g, Padding padding)
+    {
+        int most = Math.Max(Math.Max(padding.Top, padding.Bottom), Math.Max(padding.Left, padding.Right));
+        if (padding.Kind == PaddingKind.Explicit && most > MaxPadding)
+            throw new ArgumentException($"Padding {padding} is over the limit of {MaxPadding} per side for a traced example; use 'same' or less padding.", nameof(padding));
+        Int128 cells = (Int128)g.OutH * g.OutW * g.KH * g.KW; // four sides of up to 2^31 each
+        if (cells > MaxCells)
+            throw new ArgumentException($"The trace would hold {g.OutH}x{g.OutW} windows of {g.KH}x{g.KW} = {cells:N0} values, over the limit of {MaxCells:N0}; " +
+                "use a smaller input or window, a larger stride or less padding.");
     }
 
     private static List<WindowStep> Windows(float[,] input, ConvGeometry g, Func<int, int, float> value, float[,]? kernel)

@@ -48,7 +48,8 @@ internal static unsafe class LargeArrays
 
     public static float[] Rent(int length)
     {
-        int size = (int)BitOperations.RoundUpToPowerOf2((uint)length);
+        // Above 2^30 floats the next power of two is past Array.MaxLength: such a tensor gets its exact size.
+        int size = length > 1 << 30 ? length : (int)BitOperations.RoundUpToPowerOf2((uint)length);
         if (Free.TryGetValue(size, out var bag) && bag.TryTake(out var reused)) return reused;
         var array = GC.AllocateUninitializedArray<float>(size, pinned: true);
         fixed (float* p = array) HugePages.Advise(p, (nuint)size * sizeof(float));

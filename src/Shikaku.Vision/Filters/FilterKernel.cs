@@ -39,11 +39,21 @@ public sealed record FilterKernel
         ("\"1 0 -1; 2 0 -2; 1 0 -1\"", "any kernel as text: rows separated by ';'"),
     ];
 
+    /// <summary>
+    /// The largest kernel side accepted (255): a box, a Gaussian or a custom kernel of up to 255 x 255 taps.
+    /// Larger ones cost memory and time out of all proportion and blur past anything a photo shows;
+    /// downscale the image instead.
+    /// </summary>
+    public const int MaxSize = 255;
+
     /// <summary>Parses a filter name or a kernel written as text.</summary>
+    /// <example><code>FilterKernel.Parse("gaussian:2"); FilterKernel.Parse("1 0 -1; 2 0 -2; 1 0 -1");</code></example>
     public static FilterKernel Parse(string spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         string s = spec.Trim().ToLowerInvariant();
+        if (s.All(ch => ch == ';' || char.IsWhiteSpace(ch)))
+            throw Bad(spec, "the kernel is empty; give a filter name (box:3, gaussian:2, sobel, ...) or the kernel's values, rows separated by ';' (\"1 0 -1; 2 0 -2; 1 0 -1\")");
         string[] parts = s.Split(':');
         switch (parts[0])
         {
@@ -51,6 +61,7 @@ public sealed record FilterKernel
             {
                 int n = parts.Length > 1 ? Int(parts[1], spec, "size") : 3;
                 if (n < 1) throw Bad(spec, "the box size must be at least 1");
+                if (n > MaxSize) throw Bad(spec, $"the box size {n} is over the limit of {MaxSize}; downscale the image (pool, resize) for a wider blur");
                 var ones = Enumerable.Repeat(1f / n, n).ToArray();
                 return Separable($"box:{n}", ones, ones);
             }
@@ -59,7 +70,12 @@ public sealed record FilterKernel
                 float sigma = parts.Length > 1 ? Float(parts[1], spec, "sigma") : 1f;
                 int size = parts.Length > 2 ? Int(parts[2], spec, "size") : 0;
                 if (sigma < 0 || (sigma == 0 && size == 0)) throw Bad(spec, "give a positive sigma, or sigma 0 with a size (gaussian:0:5)");
-                if (size == 0) size = Math.Max(3, (int)Math.Round(sigma * 8 + 1) | 1); // OpenCV's rule for float images
+                if (size == 0) size = (int)Math.Min(int.MaxValue, Math.Max(3, (long)Math.Round(sigma * 8 + 1) | 1)); // OpenCV's rule for float images
+                if (size < 0) throw Bad(spec, $"the size {size} must be a positive odd number");
+                if (size > MaxSize)
+                    throw Bad(spec, parts.Length > 2
+                        ? $"the size {size} is over the limit of {MaxSize}"
+                        : $"sigma {sigma.ToString("0.###", CultureInfo.InvariantCulture)} needs a {size}-tap kernel, over the limit of {MaxSize}; use sigma at most 31.6 or downscale the image first");
                 if (size % 2 == 0 || size < 1) throw Bad(spec, $"the size {size} must be odd");
                 float[] g;
                 if (sigma == 0 && size <= 7)
@@ -104,6 +120,8 @@ public sealed record FilterKernel
             {
                 throw new FormatException($"Kernel \"{spec}\": {e.Message}", e);
             }
+            if (k.GetLength(0) > MaxSize || k.GetLength(1) > MaxSize)
+                throw Bad(spec.Length > 40 ? spec[..40] + "..." : spec, $"the kernel is {k.GetLength(0)}x{k.GetLength(1)}, over the limit of {MaxSize}x{MaxSize}");
             return new FilterKernel { Name = "custom", Kernel = k };
         }
         throw Bad(spec, "unknown filter; use one of: " + string.Join(", ", Catalogue.Select(c => c.Spec)));

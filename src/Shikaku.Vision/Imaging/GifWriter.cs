@@ -6,10 +6,12 @@ namespace Shikaku.Vision.Imaging;
 /// </summary>
 internal static class GifWriter
 {
-    public static byte[] Encode(Image image)
+    public static void Write(Image image, Stream s)
     {
+        // The logical screen and the image descriptor hold 16-bit sizes.
+        if (image.Width > ushort.MaxValue || image.Height > ushort.MaxValue)
+            throw new ImageException($"GIF holds at most {ushort.MaxValue}x{ushort.MaxValue} pixels; this image is {image.Width}x{image.Height}: save it as PNG or TIFF, or resize it.");
         var (palette, indices) = image.Channels == 1 ? GrayPalette(image) : MedianCut(image);
-        using var s = new MemoryStream();
         s.Write("GIF89a"u8);
         WriteU16(s, image.Width);
         WriteU16(s, image.Height);
@@ -26,7 +28,6 @@ internal static class GifWriter
         s.WriteByte(8); // LZW minimum code size
         Lzw(indices, s);
         s.WriteByte(0x3B);
-        return s.ToArray();
     }
 
     private static void WriteU16(Stream s, int v)

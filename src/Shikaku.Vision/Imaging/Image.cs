@@ -57,21 +57,26 @@ public sealed class Image
         if (!(batched || s.Rank == 3))
             throw new ArgumentException($"An image tensor is [1, H, W, C] or [H, W, C], got {s}.", nameof(tensor));
         int h = s[s.Rank - 3], w = s[s.Rank - 2], c = s[s.Rank - 1];
-        var pixels = new byte[h * w * c];
-        var span = tensor.Span;
-        for (int i = 0; i < pixels.Length; i++)
-        {
-            float v = span[i] * scale;
-            pixels[i] = v >= 255f ? (byte)255 : v > 0f ? (byte)MathF.Round(v) : (byte)0; // NaN -> 0
-        }
+        var pixels = GC.AllocateUninitializedArray<byte>(tensor.Length);
+        ToBytes(tensor.Span, scale, pixels);
         return new Image(w, h, c, pixels);
+    }
+
+    /// <summary>Values times <paramref name="scale"/>, rounded and clamped to 0..255 (NaN to 0), into <paramref name="bytes"/>.</summary>
+    internal static void ToBytes(ReadOnlySpan<float> values, float scale, Span<byte> bytes)
+    {
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            float v = values[i] * scale;
+            bytes[i] = v >= 255f ? (byte)255 : v > 0f ? (byte)MathF.Round(v) : (byte)0; // NaN -> 0
+        }
     }
 
     /// <summary>Luma (ITU-R BT.601: 0.299 R + 0.587 G + 0.114 B), as OpenCV and PIL compute it.</summary>
     public Image ToGray()
     {
         if (Channels == 1) return this;
-        var g = new byte[Width * Height];
+        var g = new byte[Pixels.Length / 3];
         for (int i = 0; i < g.Length; i++)
             g[i] = (byte)Math.Clamp((int)MathF.Round(0.299f * Pixels[3 * i] + 0.587f * Pixels[3 * i + 1] + 0.114f * Pixels[3 * i + 2]), 0, 255);
         return new Image(Width, Height, 1, g);
@@ -81,7 +86,11 @@ public sealed class Image
     public Image ToRgb()
     {
         if (Channels == 3) return this;
-        var rgb = new byte[Width * Height * 3];
+        long size = 3L * Pixels.Length; // a gray image of more than Array.MaxLength / 3 pixels has no RGB copy
+        if (size > Array.MaxLength)
+            throw new ImageException($"A {Width}x{Height} gray image is too large to turn into RGB: that needs {size:N0} bytes, " +
+                $"more than the {Array.MaxLength:N0} one image can hold; keep it gray or crop it first.");
+        var rgb = new byte[size];
         for (int i = 0; i < Pixels.Length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = Pixels[i];
         return new Image(Width, Height, 3, rgb);
     }

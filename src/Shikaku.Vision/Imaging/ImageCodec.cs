@@ -1,4 +1,6 @@
-using BitMiracle.LibTiff.Classic;
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Shikaku.IO;
 using SkiaSharp;
 
 namespace Shikaku.Vision.Imaging;
@@ -23,8 +25,16 @@ public enum ImageFormat
 /// <summary>Limits and choices when reading an image.</summary>
 public sealed record ImageLoadOptions
 {
+    /// <summary>The default <see cref="MaxFileBytes"/>: 1 GiB, far above any real photo (a 100-megapixel PNG of noise is about 300 MB).</summary>
+    public const long DefaultMaxFileBytes = 1L << 30;
+
     /// <summary>Largest width x height accepted, checked from the header before any pixel is decoded (default 100 megapixels).</summary>
     public long MaxPixels { get; init; } = 100_000_000;
+    /// <summary>
+    /// Largest encoded file or stream read, in bytes (default <see cref="DefaultMaxFileBytes"/>; at most
+    /// <see cref="Array.MaxLength"/>, what one array holds). Reading stops as soon as the input is larger.
+    /// </summary>
+    public long MaxFileBytes { get; init; } = DefaultMaxFileBytes;
     /// <summary>Keep the file's EXIF block (camera, time, GPS) in <see cref="Image.Exif"/>; off by default.</summary>
     public bool KeepMetadata { get; init; }
 }
@@ -44,34 +54,82 @@ public sealed record ImageSaveOptions
 /// Reads PNG, JPEG, BMP, GIF, WebP (SkiaSharp) and TIFF (LibTiff.NET); applies the EXIF orientation;
 /// refuses images over a pixel limit before decoding them; writes without metadata unless asked.
 /// Every failure is an <see cref="ImageException"/> whose message names the file and the fix.
+/// <para>Memory: decoding holds the file's bytes and the image's own (1 or 3 bytes a pixel) plus a band of
+/// rows; only formats that cannot be decoded row by row (WebP, GIF, interlaced or bottom-up files, tiled or
+/// rotated TIFF) need a whole RGBA buffer (4 bytes a pixel) for a moment. Encoding to PNG, JPEG or WebP
+/// needs an RGBA copy (4 bytes a pixel); BMP, GIF and TIFF are written row by row.</para>
 /// </summary>
+/// <example><code>
+/// var photo = ImageCodec.Load("photo.jpg");
+/// ImageCodec.Save(photo.ToGray(), "gray.png", new ImageSaveOptions { Overwrite = true });
+/// </code></example>
 public static class ImageCodec
 {
-    /// <summary>Reads an image file.</summary>
+    /// <summary>
+    /// The most pixels an image may have: decoders work in RGBA (4 bytes a pixel) and one .NET array or
+    /// decoder buffer holds at most <see cref="Array.MaxLength"/> bytes, so about 536 megapixels (23170 x 23170).
+    /// </summary>
+    public const long MaxDecodablePixels = 0x7FFFFFC7 / 4; // Array.MaxLength / 4
+
+    /// <summary>Bytes of RGBA rows decoded at once when a format decodes row by row (4 MB: a band in cache, not an image).</summary>
+    private const int BandBytes = 4 << 20;
+
+    /// <summary>Reads an image file (a regular file of at most <see cref="ImageLoadOptions.MaxFileBytes"/>).</summary>
     public static Image Load(string path, ImageLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new ImageException($"{path}: no such file.");
+        options ??= new ImageLoadOptions();
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = SafeFile.ReadAllBytes(path, MaxFileBytes(options), "an image");
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new ImageException($"{path}: no such file.", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ImageException($"{path}: cannot be read ({e.Message}).", e);
+            // SafeFile's own messages already name the file and what is wrong with it.
+            throw new ImageException(e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message : $"{path}: cannot be read ({e.Message}).", e);
         }
         return Decode(bytes, path, options);
     }
 
-    /// <summary>Reads an image from a stream (read to the end).</summary>
+    /// <summary>Reads an image from a stream, to its end but never more than <see cref="ImageLoadOptions.MaxFileBytes"/>.</summary>
     public static Image Load(Stream stream, string name = "stream", ImageLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        options ??= new ImageLoadOptions();
+        long limit = MaxFileBytes(options);
         using var copy = new MemoryStream();
-        stream.CopyTo(copy);
+        try
+        {
+            if (stream.CanSeek && stream.Length - stream.Position > limit) throw TooLarge(name, stream.Length - stream.Position, limit);
+            var buffer = new byte[81920];
+            while (true)
+            {
+                // At most one byte past the limit: enough to know the input is too large, never the rest of /dev/zero.
+                int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, limit + 1 - copy.Length));
+                if (n == 0) break;
+                copy.Write(buffer, 0, n);
+                if (copy.Length > limit) throw TooLarge(name, copy.Length, limit);
+            }
+        }
+        catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException)
+        {
+            throw new ImageException($"{name}: cannot be read ({e.Message}).", e);
+        }
         return Decode(copy.ToArray(), name, options);
     }
+
+    private static long MaxFileBytes(ImageLoadOptions options) =>
+        options.MaxFileBytes >= 1 ? Math.Min(options.MaxFileBytes, Array.MaxLength)
+            : throw new ImageException($"MaxFileBytes {options.MaxFileBytes} must be at least 1 (default {ImageLoadOptions.DefaultMaxFileBytes:N0}).");
+
+    private static ImageException TooLarge(string name, long length, long limit) =>
+        new($"{name}: the stream holds {(length > limit + 1 ? $"{length:N0} bytes" : $"more than {limit:N0} bytes")}, more than an image may be " +
+            $"({limit:N0} bytes, ImageLoadOptions.MaxFileBytes); it is not an image or it is damaged.");
 
     /// <summary>Decodes encoded bytes; <paramref name="name"/> is used in error messages.</summary>
     public static Image Decode(byte[] bytes, string name, ImageLoadOptions? options = null)
@@ -90,48 +148,108 @@ public static class ImageCodec
         var info = codec.Info;
         CheckSize(name, info.Width, info.Height, options.MaxPixels);
         bool gray = info.ColorType == SKColorType.Gray8;
-        var target = new SKImageInfo(info.Width, info.Height, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var raw = new byte[target.BytesSize];
-        unsafe
-        {
-            fixed (byte* p = raw)
-            {
-                var r = codec.GetPixels(target, (IntPtr)p);
-                if (r == SKCodecResult.IncompleteInput)
-                    throw new ImageException($"{name}: the image data is truncated (only part of it could be decoded); the file is incomplete.");
-                if (r != SKCodecResult.Success)
-                    throw new ImageException($"{name}: the image data is corrupt ({r}).");
-            }
-        }
         int channels = gray ? 1 : 3;
-        byte[] pixels = gray ? raw : DropAlpha(raw, info.Width * info.Height);
+        // Uninitialised: a lying header costs address space, not memory, until rows are really decoded.
+        var pixels = GC.AllocateUninitializedArray<byte>(info.Width * info.Height * channels);
+        if (!DecodeByRows(codec, pixels, gray, name)) DecodeWhole(codec, pixels, gray, name);
         var image = new Image(info.Width, info.Height, channels, pixels);
         image = Orientation.Apply(image, (int)codec.EncodedOrigin);
         byte[]? exif = options.KeepMetadata ? Exif.Extract(bytes) : null;
         return exif == null ? image : new Image(image.Width, image.Height, image.Channels, image.Pixels) { Exif = exif };
     }
 
+    /// <summary>
+    /// Decodes top to bottom a band of rows at a time, RGBA rows compacted to RGB as they come, so no
+    /// RGBA copy of the whole image exists. False when the format cannot decode rows (WebP, GIF) or
+    /// gives them bottom-up (some BMPs); the caller then decodes the whole image.
+    /// </summary>
+    private static unsafe bool DecodeByRows(SKCodec codec, byte[] pixels, bool gray, string name)
+    {
+        int w = codec.Info.Width, h = codec.Info.Height;
+        var target = new SKImageInfo(w, h, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        if (codec.StartScanlineDecode(target) != SKCodecResult.Success || codec.ScanlineOrder != SKCodecScanlineOrder.TopDown) return false;
+        int rowBytes = target.RowBytes;
+        int band = Math.Clamp(BandBytes / rowBytes, 1, h);
+        byte[]? rgba = gray ? null : ArrayPool<byte>.Shared.Rent(band * rowBytes);
+        try
+        {
+            fixed (byte* output = pixels)
+            fixed (byte* rows = rgba)
+            {
+                for (int y = 0; y < h; y += band)
+                {
+                    int n = Math.Min(band, h - y);
+                    byte* destination = gray ? output + (long)y * w : rows;
+                    if (codec.GetScanlines((IntPtr)destination, n, rowBytes) < n)
+                        throw new ImageException($"{name}: the image data is truncated (only part of it could be decoded); the file is incomplete.");
+                    if (!gray) RgbaToRgb(new ReadOnlySpan<byte>(rows, n * rowBytes), new Span<byte>(output + (long)y * w * 3, n * w * 3));
+                }
+            }
+        }
+        finally
+        {
+            if (rgba != null) ArrayPool<byte>.Shared.Return(rgba);
+        }
+        return true;
+    }
+
+    /// <summary>Decodes the whole image at once: gray straight into the pixels, colour through an RGBA buffer.</summary>
+    private static unsafe void DecodeWhole(SKCodec codec, byte[] pixels, bool gray, string name)
+    {
+        int w = codec.Info.Width, h = codec.Info.Height;
+        var target = new SKImageInfo(w, h, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        long bytes = (long)h * target.RowBytes; // not target.BytesSize: that is 32-bit and wraps
+        // Native memory for the RGBA copy: freed at once, its pages go back to the system without a collection.
+        byte* buffer = gray ? null : AllocateNative(bytes);
+        try
+        {
+            fixed (byte* output = pixels)
+            {
+                var r = codec.GetPixels(target, (IntPtr)(gray ? output : buffer), target.RowBytes, new SKCodecOptions());
+                if (r == SKCodecResult.IncompleteInput)
+                    throw new ImageException($"{name}: the image data is truncated (only part of it could be decoded); the file is incomplete.");
+                if (r != SKCodecResult.Success)
+                    throw new ImageException($"{name}: the image data is corrupt ({r}).");
+                if (!gray)
+                    for (int y = 0; y < h; y++)
+                        RgbaToRgb(new ReadOnlySpan<byte>(buffer + (long)y * target.RowBytes, w * 4), new Span<byte>(output + (long)y * w * 3, w * 3));
+            }
+        }
+        finally
+        {
+            if (buffer != null) FreeNative(buffer, bytes);
+        }
+    }
+
+    /// <summary>
+    /// Refuses, from the header alone, an empty size, one over the caller's pixel limit, and one whose
+    /// decoding buffer (RGBA, 4 bytes a pixel, computed in 64 bits) no array or decoder could address.
+    /// </summary>
     internal static void CheckSize(string name, long width, long height, long maxPixels)
     {
         if (width < 1 || height < 1) throw new ImageException($"{name}: the header gives an empty size {width}x{height}; the file is corrupt.");
-        if (width * height > maxPixels)
-            throw new ImageException($"{name}: {width}x{height} = {width * height / 1e6:0.#} megapixels is over the limit of {maxPixels / 1e6:0.#} megapixels; " +
+        long pixels = width * height; // each side < 2^32, so no overflow
+        if (pixels > maxPixels)
+            throw new ImageException($"{name}: {width}x{height} = {pixels / 1e6:0.#} megapixels is over the limit of {maxPixels / 1e6:0.#} megapixels; " +
                 "raise it with --max-pixels if you trust this file.");
+        if (pixels > MaxDecodablePixels)
+            throw new ImageException($"{name}: {width}x{height} is too large to decode: it needs {pixels * 4:N0} bytes as RGBA; " +
+                $"the largest image Shikaku can hold is {MaxDecodablePixels:N0} pixels ({Array.MaxLength:N0} bytes as RGBA, e.g. 23170x23170).");
     }
 
     private static bool IsTiff(byte[] b) =>
         b.Length >= 4 && ((b[0] == 'I' && b[1] == 'I' && b[2] == 42 && b[3] == 0) || (b[0] == 'M' && b[1] == 'M' && b[2] == 0 && b[3] == 42));
 
-    private static byte[] DropAlpha(byte[] rgba, int count)
+    /// <summary>R G B A R G B A ... to R G B R G B ... (alpha dropped).</summary>
+    internal static void RgbaToRgb(ReadOnlySpan<byte> rgba, Span<byte> rgb)
     {
-        var rgb = new byte[count * 3];
+        int count = rgb.Length / 3;
         for (int i = 0; i < count; i++)
         {
             rgb[3 * i] = rgba[4 * i];
             rgb[3 * i + 1] = rgba[4 * i + 1];
             rgb[3 * i + 2] = rgba[4 * i + 2];
         }
-        return rgb;
     }
 
     /// <summary>Whether a path has an image extension Shikaku reads.</summary>
@@ -165,24 +283,18 @@ public static class ImageCodec
         ArgumentNullException.ThrowIfNull(path);
         options ??= new ImageSaveOptions();
         var format = FormatFromPath(path);
+        if (Directory.Exists(path)) throw new ImageException($"{path} is a folder, not a file name.");
         if (File.Exists(path) && !options.Overwrite)
             throw new ImageException($"{path} already exists; pass --overwrite to replace it, or choose another name.");
-        if (Directory.Exists(path)) throw new ImageException($"{path} is a folder, not a file name.");
-        byte[] bytes = Encode(image, format, options);
-        string full = Path.GetFullPath(path);
-        string? dir = Path.GetDirectoryName(full);
-        if (dir != null && !Directory.Exists(dir))
-            throw new ImageException($"{path}: the folder {dir} does not exist.");
-        string temp = Path.Combine(dir ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        CheckOptions(image, format, options);
         try
         {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, full, options.Overwrite);
+            // Encoded straight into the temporary file: no second copy of the encoded bytes in memory.
+            SafeFile.Write(path, s => EncodeTo(image, format, options, s), options.Overwrite);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temp);
-            throw new ImageException($"{path}: cannot be written ({e.Message}).", e);
+            throw new ImageException(e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message : $"{path}: cannot be written ({e.Message}).", e);
         }
     }
 
@@ -191,56 +303,112 @@ public static class ImageCodec
     {
         ArgumentNullException.ThrowIfNull(image);
         options ??= new ImageSaveOptions();
+        CheckOptions(image, format, options);
+        using var stream = new MemoryStream();
+        try
+        {
+            EncodeTo(image, format, options, stream);
+        }
+        catch (IOException e)
+        {
+            throw new ImageException($"A {image.Width}x{image.Height} image cannot be encoded as {format} in memory ({e.Message}); save it to a file instead.", e);
+        }
+        return stream.ToArray();
+    }
+
+    private static void CheckOptions(Image image, ImageFormat format, ImageSaveOptions options)
+    {
         if (options.Quality is < 1 or > 100) throw new ImageException($"Quality {options.Quality} must be between 1 and 100.");
         if (options.KeepMetadata && image.Exif != null && format is not (ImageFormat.Jpeg or ImageFormat.Png))
             throw new ImageException($"Metadata can be kept only in JPEG or PNG output, not {format}.");
-        byte[] bytes = format switch
-        {
-            ImageFormat.Bmp => BmpWriter.Encode(image),
-            ImageFormat.Gif => GifWriter.Encode(image),
-            ImageFormat.Tiff => TiffCodec.Encode(image),
-            _ => SkiaEncode(image, format, options.Quality),
-        };
-        if (options.KeepMetadata && image.Exif != null)
-            bytes = format == ImageFormat.Jpeg ? Exif.InsertIntoJpeg(bytes, image.Exif) : Exif.InsertIntoPng(bytes, image.Exif);
-        return bytes;
     }
 
-    private static unsafe byte[] SkiaEncode(Image image, ImageFormat format, int quality)
+    private static void EncodeTo(Image image, ImageFormat format, ImageSaveOptions options, Stream output)
     {
-        // Skia encodes RGBA or gray; expand RGB to opaque RGBA.
-        bool gray = image.Channels == 1 && format != ImageFormat.Webp;
-        var src = gray ? image : image.ToRgb();
-        byte[] buffer;
-        if (gray)
+        if (options.KeepMetadata && image.Exif != null)
         {
-            buffer = src.Pixels;
+            using var plain = SkiaEncode(image, format, options.Quality);
+            byte[] bytes = plain.ToArray();
+            output.Write(format == ImageFormat.Jpeg ? Exif.InsertIntoJpeg(bytes, image.Exif) : Exif.InsertIntoPng(bytes, image.Exif));
+            return;
         }
-        else
+        switch (format)
         {
-            int count = src.Width * src.Height;
-            buffer = new byte[count * 4];
-            for (int i = 0; i < count; i++)
+            case ImageFormat.Bmp:
+                BmpWriter.Write(image, output);
+                break;
+            case ImageFormat.Gif:
+                GifWriter.Write(image, output);
+                break;
+            case ImageFormat.Tiff:
+                TiffCodec.Encode(image, output);
+                break;
+            default:
+                using (var data = SkiaEncode(image, format, options.Quality)) data.SaveTo(output);
+                break;
+        }
+    }
+
+    /// <summary>PNG, JPEG or WebP through Skia, which encodes gray or RGBA: colour goes through an RGBA copy (4 bytes a pixel).</summary>
+    private static unsafe SKData SkiaEncode(Image image, ImageFormat format, int quality)
+    {
+        int w = image.Width, h = image.Height;
+        int maxSide = format switch { ImageFormat.Jpeg => 65500, ImageFormat.Webp => 16383, _ => int.MaxValue };
+        if (w > maxSide || h > maxSide)
+            throw new ImageException($"{format} holds at most {maxSide}x{maxSide} pixels; this image is {w}x{h}: save it as PNG or TIFF, or resize it.");
+        bool gray = image.Channels == 1 && format != ImageFormat.Webp;
+        long bytes = (long)w * h * (gray ? 1 : 4);
+        if (bytes > Array.MaxLength)
+            throw new ImageException($"A {w}x{h} image is too large to encode as {format}: the encoder needs {bytes:N0} bytes as RGBA, " +
+                $"more than the {Array.MaxLength:N0} it can address; save it as TIFF or BMP.");
+        // Native memory for the RGBA copy: freed as soon as Skia is done. Declared to the GC first, so that
+        // garbage (a decoded input no longer used, say) is collected before, not after, this much more is taken.
+        byte* rgba = gray ? null : AllocateNative(bytes);
+        try
+        {
+            fixed (byte* pixels = image.Pixels)
             {
-                buffer[4 * i] = src.Pixels[3 * i];
-                buffer[4 * i + 1] = src.Pixels[3 * i + 1];
-                buffer[4 * i + 2] = src.Pixels[3 * i + 2];
-                buffer[4 * i + 3] = 255;
+                if (!gray) ToRgba(new ReadOnlySpan<byte>(pixels, image.Pixels.Length), image.Channels, new Span<byte>(rgba, (int)bytes));
+                var info = new SKImageInfo(w, h, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, gray ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
+                using var pixmap = new SKPixmap(info, (IntPtr)(gray ? pixels : rgba), info.RowBytes);
+                var skFormat = format switch
+                {
+                    ImageFormat.Png => SKEncodedImageFormat.Png,
+                    ImageFormat.Jpeg => SKEncodedImageFormat.Jpeg,
+                    _ => SKEncodedImageFormat.Webp,
+                };
+                return pixmap.Encode(skFormat, quality) ?? throw new ImageException($"Encoding a {w}x{h} image as {format} failed.");
             }
         }
-        var info = new SKImageInfo(src.Width, src.Height, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, gray ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
-        fixed (byte* p = buffer)
+        finally
         {
-            using var pixmap = new SKPixmap(info, (IntPtr)p, info.RowBytes);
-            var skFormat = format switch
-            {
-                ImageFormat.Png => SKEncodedImageFormat.Png,
-                ImageFormat.Jpeg => SKEncodedImageFormat.Jpeg,
-                _ => SKEncodedImageFormat.Webp,
-            };
-            using var data = pixmap.Encode(skFormat, quality)
-                ?? throw new ImageException($"Encoding a {src.Width}x{src.Height} image as {format} failed.");
-            return data.ToArray();
+            if (rgba != null) FreeNative(rgba, bytes);
+        }
+    }
+
+    private static unsafe byte* AllocateNative(long bytes)
+    {
+        GC.AddMemoryPressure(bytes);
+        return (byte*)NativeMemory.Alloc((nuint)bytes);
+    }
+
+    private static unsafe void FreeNative(byte* buffer, long bytes)
+    {
+        NativeMemory.Free(buffer);
+        GC.RemoveMemoryPressure(bytes);
+    }
+
+    /// <summary>Gray or RGB samples to opaque RGBA.</summary>
+    private static void ToRgba(ReadOnlySpan<byte> pixels, int channels, Span<byte> rgba)
+    {
+        int count = rgba.Length / 4;
+        for (int i = 0; i < count; i++)
+        {
+            int s = channels * i;
+            rgba[4 * i] = pixels[s];
+            rgba[4 * i + 1] = pixels[s + channels / 3];
+            rgba[4 * i + 2] = pixels[s + 2 * (channels / 3)];
+            rgba[4 * i + 3] = 255;
         }
     }
 }

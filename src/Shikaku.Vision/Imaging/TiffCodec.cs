@@ -17,6 +17,12 @@ internal static class TiffCodec
         public override void WarningHandlerExt(Tiff tif, object clientData, string method, string format, params object[] args) { }
     }
 
+    /// <summary>A TiffStream that leaves the caller's stream open (the caller flushes and closes it).</summary>
+    private sealed class LeaveOpen : TiffStream
+    {
+        public override void Close(object clientData) { }
+    }
+
     public static Image Decode(byte[] bytes, string name, ImageLoadOptions options)
     {
         try
@@ -24,42 +30,89 @@ internal static class TiffCodec
             using var stream = new MemoryStream(bytes, writable: false);
             using var tiff = Tiff.ClientOpen(name, "r", stream, new TiffStream())
                 ?? throw new ImageException($"{name}: the TIFF header is corrupt.");
-            int w = tiff.GetField(TiffTag.IMAGEWIDTH)?[0].ToInt() ?? 0;
-            int h = tiff.GetField(TiffTag.IMAGELENGTH)?[0].ToInt() ?? 0;
+            // Sizes are unsigned 32-bit in the file; read them as such so a huge one is not taken for a negative one.
+            long w = tiff.GetField(TiffTag.IMAGEWIDTH)?[0].ToUInt() ?? 0;
+            long h = tiff.GetField(TiffTag.IMAGELENGTH)?[0].ToUInt() ?? 0;
             ImageCodec.CheckSize(name, w, h, options.MaxPixels);
-            var raster = new int[w * h];
-            if (!tiff.ReadRGBAImageOriented(w, h, raster, BitMiracle.LibTiff.Classic.Orientation.TOPLEFT))
-                throw new ImageException($"{name}: the TIFF pixel data cannot be decoded (corrupt or truncated).");
             int spp = tiff.GetField(TiffTag.SAMPLESPERPIXEL)?[0].ToInt() ?? 1;
             var photometric = (Photometric)(tiff.GetField(TiffTag.PHOTOMETRIC)?[0].ToInt() ?? 1);
             bool gray = spp == 1 && photometric is Photometric.MINISBLACK or Photometric.MINISWHITE;
-            var pixels = new byte[w * h * (gray ? 1 : 3)];
-            for (int i = 0; i < raster.Length; i++)
-            {
-                int v = raster[i];
-                if (gray)
-                {
-                    pixels[i] = (byte)Tiff.GetR(v);
-                }
-                else
-                {
-                    pixels[3 * i] = (byte)Tiff.GetR(v);
-                    pixels[3 * i + 1] = (byte)Tiff.GetG(v);
-                    pixels[3 * i + 2] = (byte)Tiff.GetB(v);
-                }
-            }
-            return new Image(w, h, gray ? 1 : 3, pixels);
+            var image = new Image((int)w, (int)h, gray ? 1 : 3, GC.AllocateUninitializedArray<byte>((int)(w * h * (gray ? 1 : 3))));
+            if (!DecodeByStrips(tiff, image, name)) DecodeWhole(tiff, image, name);
+            return image;
         }
         catch (ImageException e) when (!e.Message.StartsWith(name, StringComparison.Ordinal))
         {
             throw new ImageException($"{name}: {e.Message}; the file is corrupt or truncated.", e);
         }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or NullReferenceException or InvalidCastException
+            or ArithmeticException or IOException or InvalidOperationException or NotSupportedException)
+        {
+            // LibTiff.NET trusts offsets and counts in the file more than it should; a damaged file can
+            // make it fail inside itself instead of reporting an error. That is still a damaged file.
+            throw new ImageException($"{name}: the TIFF data is corrupt or truncated ({e.GetType().Name}: {e.Message}).", e);
+        }
     }
 
-    public static byte[] Encode(Image image)
+    /// <summary>
+    /// Reads strip after strip through a raster of one strip (most TIFFs: 8 to 64 rows), so no 4-byte
+    /// copy of the whole image is made. Only for upright, striped files of several strips; false otherwise.
+    /// </summary>
+    private static bool DecodeByStrips(Tiff tiff, Image image, string name)
     {
-        using var stream = new MemoryStream();
-        using (var tiff = Tiff.ClientOpen("output", "w", stream, new TiffStream()))
+        int w = image.Width, h = image.Height, c = image.Channels;
+        if (tiff.IsTiled()) return false;
+        int orientation = tiff.GetField(TiffTag.ORIENTATION)?[0].ToInt() ?? (int)BitMiracle.LibTiff.Classic.Orientation.TOPLEFT;
+        if (orientation != (int)BitMiracle.LibTiff.Classic.Orientation.TOPLEFT) return false;
+        long rowsPerStrip = tiff.GetFieldDefaulted(TiffTag.ROWSPERSTRIP)?[0].ToUInt() ?? 0;
+        if (rowsPerStrip < 1 || rowsPerStrip >= h) return false;
+        int rps = (int)rowsPerStrip;
+        var raster = new int[(long)w * rps];
+        for (int row = 0; row < h; row += rps)
+        {
+            if (!tiff.ReadRGBAStrip(row, raster))
+                throw new ImageException($"{name}: the TIFF pixel data cannot be decoded (corrupt or truncated).");
+            // The strip comes bottom-up: raster row k is image row row + n - 1 - k.
+            int n = Math.Min(rps, h - row);
+            for (int k = 0; k < n; k++)
+                Unpack(raster.AsSpan(k * w, w), image.Pixels.AsSpan((row + n - 1 - k) * w * c, w * c), c);
+        }
+        return true;
+    }
+
+    /// <summary>The whole image through one raster of 4 bytes a pixel, with the file's orientation applied.</summary>
+    private static void DecodeWhole(Tiff tiff, Image image, string name)
+    {
+        int w = image.Width, h = image.Height, c = image.Channels;
+        var raster = new int[(long)w * h];
+        if (!tiff.ReadRGBAImageOriented(w, h, raster, BitMiracle.LibTiff.Classic.Orientation.TOPLEFT))
+            throw new ImageException($"{name}: the TIFF pixel data cannot be decoded (corrupt or truncated).");
+        for (int y = 0; y < h; y++) Unpack(raster.AsSpan(y * w, w), image.Pixels.AsSpan(y * w * c, w * c), c);
+    }
+
+    /// <summary>Packed ABGR raster values to gray or R G B bytes.</summary>
+    private static void Unpack(ReadOnlySpan<int> raster, Span<byte> pixels, int channels)
+    {
+        for (int i = 0; i < raster.Length; i++)
+        {
+            int v = raster[i];
+            if (channels == 1)
+            {
+                pixels[i] = (byte)Tiff.GetR(v);
+            }
+            else
+            {
+                pixels[3 * i] = (byte)Tiff.GetR(v);
+                pixels[3 * i + 1] = (byte)Tiff.GetG(v);
+                pixels[3 * i + 2] = (byte)Tiff.GetB(v);
+            }
+        }
+    }
+
+    public static void Encode(Image image, Stream output)
+    {
+        using (var tiff = Tiff.ClientOpen("output", "w", output, new LeaveOpen())
+            ?? throw new ImageException("TIFF output could not be started."))
         {
             tiff.SetField(TiffTag.IMAGEWIDTH, image.Width);
             tiff.SetField(TiffTag.IMAGELENGTH, image.Height);
@@ -78,6 +131,5 @@ internal static class TiffCodec
             }
             tiff.Flush();
         }
-        return stream.ToArray();
     }
 }

@@ -37,7 +37,10 @@ public readonly record struct Padding(PaddingKind Kind, int Top = 0, int Bottom 
         return new Padding(PaddingKind.Explicit, top, bottom, left, right);
     }
 
-    /// <summary>Parses "valid", "same", "N" (all sides), "V,H" or "T,B,L,R".</summary>
+    /// <summary>The largest amount <see cref="Parse"/> accepts on a side (1000): more is zeros around zeros, and memory.</summary>
+    public const int MaxParsed = 1000;
+
+    /// <summary>Parses "valid", "same", "N" (all sides), "V,H" or "T,B,L,R"; each amount at most <see cref="MaxParsed"/>.</summary>
     public static Padding Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -49,6 +52,8 @@ public readonly record struct Padding(PaddingKind Kind, int Top = 0, int Bottom 
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out n[i]) || n[i] < 0)
                 throw new FormatException($"Padding '{text}' is not valid: use 'valid', 'same', N, 'V,H' or 'T,B,L,R' with whole numbers >= 0.");
+            else if (n[i] > MaxParsed)
+                throw new FormatException($"Padding '{text}': {n[i]} is over the limit of {MaxParsed} per side; use 'same' or a smaller number.");
         return parts.Length switch
         {
             1 => Explicit(n[0]),

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Peak memory of `shikaku filter` on decompression bombs (10000 x 10000 pixels in a few hundred KB),
+# measured by GNU time (max resident set). Prints the rows of docs/BENCHMARKS.md's "Memory on hostile images".
+#   bench/memory.sh            the 10000 x 10000 bombs
+#   bench/memory.sh 5000 4000  another size
+# Needs: python3 (standard library only) and Debian's 'time' package (/usr/bin/time).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+w="${1:-10000}" h="${2:-10000}"
+if [ ! -x /usr/bin/time ]; then
+  echo "error: /usr/bin/time is missing; install it with: apt-get install -y time" >&2
+  exit 1
+fi
+out="$root/out/memory"
+mkdir -p "$out"
+echo "Building the CLI (Release)..." >&2
+dotnet build "$root/src/Shikaku.Cli/Shikaku.Cli.csproj" -c Release -nologo -v q >/dev/null
+dll="$root/src/Shikaku.Cli/bin/Release/net10.0/shikaku.dll"
+python3 "$root/bench/bombs.py" "$out" "$w" "$h"
+pixels=$((w * h))
+echo "| input | file | peak MB | bytes per pixel | seconds |"
+echo "|---|---|---|---|---|"
+for bomb in bomb.png bomb.tif; do
+  rm -f "$out/filtered.png"
+  /usr/bin/time -f "%M %e" -o "$out/time.txt" dotnet "$dll" filter "$out/$bomb" --kernel box:3 -o "$out/filtered.png" >&2
+  read -r kb seconds < <(tail -1 "$out/time.txt")
+  size_kb=$(( $(stat -c %s "$out/$bomb") / 1024 ))
+  awk -v b="$bomb" -v s="$size_kb" -v kb="$kb" -v px="$pixels" -v t="$seconds" -v w="$w" -v h="$h" \
+    'BEGIN { printf "| %s %dx%d | %d KB | %.0f | %.1f | %.1f |\n", b, w, h, s, kb / 1024, kb * 1024 / px, t }'
+done
