@@ -20,6 +20,20 @@ public class ImageCodecTests
         Assert.Equal(photo.Pixels, back.Pixels);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void TiffIsReadStripByStripIncludingAShortLastStrip(int channels)
+    {
+        // 16 rows a strip: 37 rows are two full strips and one of 5, each delivered bottom-up by LibTiff.
+        var pixels = new byte[23 * 37 * channels];
+        new Random(channels).NextBytes(pixels);
+        var image = new Image(23, 37, channels, pixels);
+        var back = ImageCodec.Decode(ImageCodec.Encode(image, ImageFormat.Tiff), "strips.tif");
+        Assert.Equal((23, 37, channels), (back.Width, back.Height, back.Channels));
+        Assert.Equal(pixels, back.Pixels);
+    }
+
     [Fact]
     public void PixelsBecomeTensorValuesExactlyAndBack()
     {

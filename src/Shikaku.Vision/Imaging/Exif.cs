@@ -34,7 +34,7 @@ internal static class Exif
             while (p + 12 <= file.Length)
             {
                 int len = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(p));
-                if (len < 0 || p + 12 + len > file.Length) break;
+                if (len < 0 || (long)p + 12 + len > file.Length) break; // 64-bit: a lying length near 2^31 wrapped past the check
                 if (file.AsSpan(p + 4, 4).SequenceEqual("eXIf"u8)) { tiff = file.AsSpan(p + 8, len).ToArray(); break; }
                 p += 12 + len;
             }
@@ -50,7 +50,7 @@ internal static class Exif
         bool little = tiff[0] == 'I';
         int Read16(int o) => little ? BinaryPrimitives.ReadUInt16LittleEndian(tiff.AsSpan(o)) : BinaryPrimitives.ReadUInt16BigEndian(tiff.AsSpan(o));
         int ifd = little ? BinaryPrimitives.ReadInt32LittleEndian(tiff.AsSpan(4)) : BinaryPrimitives.ReadInt32BigEndian(tiff.AsSpan(4));
-        if (ifd < 8 || ifd + 2 > tiff.Length) return;
+        if (ifd < 8 || (long)ifd + 2 > tiff.Length) return;
         int count = Read16(ifd);
         for (int i = 0; i < count; i++)
         {

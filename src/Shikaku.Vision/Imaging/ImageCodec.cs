@@ -223,14 +223,14 @@ public static class ImageCodec
 
     /// <summary>
     /// Refuses, from the header alone, an empty size, one over the caller's pixel limit, and one whose
-    /// decoding buffer (RGBA, 4 bytes a pixel, computed in 64 bits) no array or decoder could address.
+    /// decoding buffer (RGBA, 4 bytes a pixel, computed in 128 bits) no array or decoder could address.
     /// </summary>
     internal static void CheckSize(string name, long width, long height, long maxPixels)
     {
         if (width < 1 || height < 1) throw new ImageException($"{name}: the header gives an empty size {width}x{height}; the file is corrupt.");
-        long pixels = width * height; // each side < 2^32, so no overflow
+        Int128 pixels = (Int128)width * height; // two sides of up to 2^32 overflow 64 bits
         if (pixels > maxPixels)
-            throw new ImageException($"{name}: {width}x{height} = {pixels / 1e6:0.#} megapixels is over the limit of {maxPixels / 1e6:0.#} megapixels; " +
+            throw new ImageException($"{name}: {width}x{height} = {(double)pixels / 1e6:0.#} megapixels is over the limit of {maxPixels / 1e6:0.#} megapixels; " +
                 "raise it with --max-pixels if you trust this file.");
         if (pixels > MaxDecodablePixels)
             throw new ImageException($"{name}: {width}x{height} is too large to decode: it needs {pixels * 4:N0} bytes as RGBA; " +

@@ -28,14 +28,14 @@ internal static class TiffCodec
         try
         {
             using var stream = new MemoryStream(bytes, writable: false);
-            using var tiff = Tiff.ClientOpen(name, "r", stream, new TiffStream())
+            using var tiff = Lib(name, () => Tiff.ClientOpen(name, "r", stream, new TiffStream()))
                 ?? throw new ImageException($"{name}: the TIFF header is corrupt.");
             // Sizes are unsigned 32-bit in the file; read them as such so a huge one is not taken for a negative one.
-            long w = tiff.GetField(TiffTag.IMAGEWIDTH)?[0].ToUInt() ?? 0;
-            long h = tiff.GetField(TiffTag.IMAGELENGTH)?[0].ToUInt() ?? 0;
+            long w = Lib(name, () => tiff.GetField(TiffTag.IMAGEWIDTH)?[0].ToUInt() ?? 0);
+            long h = Lib(name, () => tiff.GetField(TiffTag.IMAGELENGTH)?[0].ToUInt() ?? 0);
             ImageCodec.CheckSize(name, w, h, options.MaxPixels);
-            int spp = tiff.GetField(TiffTag.SAMPLESPERPIXEL)?[0].ToInt() ?? 1;
-            var photometric = (Photometric)(tiff.GetField(TiffTag.PHOTOMETRIC)?[0].ToInt() ?? 1);
+            int spp = Lib(name, () => tiff.GetField(TiffTag.SAMPLESPERPIXEL)?[0].ToInt() ?? 1);
+            var photometric = (Photometric)Lib(name, () => tiff.GetField(TiffTag.PHOTOMETRIC)?[0].ToInt() ?? 1);
             bool gray = spp == 1 && photometric is Photometric.MINISBLACK or Photometric.MINISWHITE;
             var image = new Image((int)w, (int)h, gray ? 1 : 3, GC.AllocateUninitializedArray<byte>((int)(w * h * (gray ? 1 : 3))));
             if (!DecodeByStrips(tiff, image, name)) DecodeWhole(tiff, image, name);
@@ -45,11 +45,22 @@ internal static class TiffCodec
         {
             throw new ImageException($"{name}: {e.Message}; the file is corrupt or truncated.", e);
         }
+    }
+
+    /// <summary>
+    /// A call into LibTiff.NET. It trusts offsets, counts and types in the file more than it should: a
+    /// damaged file can make it fail inside itself instead of reporting an error. That is still a damaged
+    /// file, and said so; only exceptions from these calls are taken for one, never Shikaku's own.
+    /// </summary>
+    private static T Lib<T>(string name, Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or NullReferenceException or InvalidCastException
             or ArithmeticException or IOException or InvalidOperationException or NotSupportedException)
         {
-            // LibTiff.NET trusts offsets and counts in the file more than it should; a damaged file can
-            // make it fail inside itself instead of reporting an error. That is still a damaged file.
             throw new ImageException($"{name}: the TIFF data is corrupt or truncated ({e.GetType().Name}: {e.Message}).", e);
         }
     }
@@ -61,16 +72,17 @@ internal static class TiffCodec
     private static bool DecodeByStrips(Tiff tiff, Image image, string name)
     {
         int w = image.Width, h = image.Height, c = image.Channels;
-        if (tiff.IsTiled()) return false;
-        int orientation = tiff.GetField(TiffTag.ORIENTATION)?[0].ToInt() ?? (int)BitMiracle.LibTiff.Classic.Orientation.TOPLEFT;
+        if (Lib(name, tiff.IsTiled)) return false;
+        int orientation = Lib(name, () => tiff.GetField(TiffTag.ORIENTATION)?[0].ToInt() ?? (int)BitMiracle.LibTiff.Classic.Orientation.TOPLEFT);
         if (orientation != (int)BitMiracle.LibTiff.Classic.Orientation.TOPLEFT) return false;
-        long rowsPerStrip = tiff.GetFieldDefaulted(TiffTag.ROWSPERSTRIP)?[0].ToUInt() ?? 0;
+        long rowsPerStrip = Lib(name, () => tiff.GetFieldDefaulted(TiffTag.ROWSPERSTRIP)?[0].ToUInt() ?? 0);
         if (rowsPerStrip < 1 || rowsPerStrip >= h) return false;
         int rps = (int)rowsPerStrip;
         var raster = new int[(long)w * rps];
         for (int row = 0; row < h; row += rps)
         {
-            if (!tiff.ReadRGBAStrip(row, raster))
+            int first = row;
+            if (!Lib(name, () => tiff.ReadRGBAStrip(first, raster)))
                 throw new ImageException($"{name}: the TIFF pixel data cannot be decoded (corrupt or truncated).");
             // The strip comes bottom-up: raster row k is image row row + n - 1 - k.
             int n = Math.Min(rps, h - row);
@@ -85,7 +97,7 @@ internal static class TiffCodec
     {
         int w = image.Width, h = image.Height, c = image.Channels;
         var raster = new int[(long)w * h];
-        if (!tiff.ReadRGBAImageOriented(w, h, raster, BitMiracle.LibTiff.Classic.Orientation.TOPLEFT))
+        if (!Lib(name, () => tiff.ReadRGBAImageOriented(w, h, raster, BitMiracle.LibTiff.Classic.Orientation.TOPLEFT)))
             throw new ImageException($"{name}: the TIFF pixel data cannot be decoded (corrupt or truncated).");
         for (int y = 0; y < h; y++) Unpack(raster.AsSpan(y * w, w), image.Pixels.AsSpan(y * w * c, w * c), c);
     }
