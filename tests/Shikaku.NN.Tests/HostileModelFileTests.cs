@@ -242,8 +242,9 @@ public class HostileModelFileTests
         Assert.Contains("unknown layer type 'Lambda'", Message(GoodJson.Replace("\"Dense\"", "\"Lambda\"")));
         Assert.Contains("would need 5,000,000 weights", Message(GoodJson.Replace("\"units\": 3", "\"units\": 1000000")));
         Assert.Contains("Unknown activation 'swish9'", Message(GoodJson.Replace("softmax", "swish9")));
-        Assert.Contains("outputs (8196, 8196, 1) = 67,174,416 values per example", Message("""
-            {"input_shape": [4, 4, 1], "layers": [{"class_name": "MaxPooling2D", "name": "p", "config": {"pool_size": 1, "strides": 1, "padding": "4096,4096"}}]}
+        // A layer whose output grows past the limit (padding at most 1000 a side, so the input is near the limit).
+        Assert.Contains("outputs (4000, 4200, 1) = 16,800,000 values per example", Message("""
+            {"input_shape": [4000, 4000, 1], "layers": [{"class_name": "MaxPooling2D", "name": "p", "config": {"pool_size": 1, "strides": 1, "padding": "0,100"}}]}
             """));
     }
 
