@@ -28,3 +28,17 @@ for bomb in bomb.png bomb.tif; do
   awk -v b="$bomb" -v s="$size_kb" -v kb="$kb" -v px="$pixels" -v t="$seconds" -v w="$w" -v h="$h" \
     'BEGIN { printf "| %s %dx%d | %d KB | %.0f | %.1f | %.1f |\n", b, w, h, s, kb / 1024, kb * 1024 / px, t }'
 done
+
+# Face detection on a real 100-megapixel photo (face-api.js's sample1.jpg tiled to 12240 x 8160).
+echo "Building the benchmark tool (Release)..." >&2
+dotnet build "$root/bench/Shikaku.Bench/Shikaku.Bench.csproj" -c Release -nologo -v q >/dev/null
+dotnet "$root/bench/Shikaku.Bench/bin/Release/net10.0/Shikaku.Bench.dll" big-photo "$out/photo-100mp.jpg" 12240 8160
+echo
+echo "| command | input | peak MB | bytes per pixel | seconds |"
+echo "|---|---|---|---|---|"
+for detector in ssd tiny; do
+  /usr/bin/time -f "%M %e" -o "$out/time.txt" dotnet "$dll" faces detect "$out/photo-100mp.jpg" --detector "$detector" --json >/dev/null
+  read -r kb seconds < <(tail -1 "$out/time.txt")
+  awk -v d="$detector" -v kb="$kb" -v t="$seconds" \
+    'BEGIN { printf "| faces detect --detector %s | photo 12240x8160 (99.9 MP) | %.0f | %.1f | %.1f |\n", d, kb / 1024, kb * 1024 / 99878400, t }'
+done

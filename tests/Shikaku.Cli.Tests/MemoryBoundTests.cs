@@ -125,6 +125,21 @@ public class MemoryBoundTests(Bombs bombs, ITestOutputHelper log) : IClassFixtur
         Assert.True(peak <= bound, $"peak {peak / (1 << 20)} MB is over the bound of {bound / (1 << 20)} MB ({BytesPerPixel} B/px + {Baseline >> 20} MB)");
     }
 
+    /// <summary>Face detection holds the image (3 B/px) and its float tensor (12 B/px), which the detectors and crops read.</summary>
+    public const int FaceBytesPerPixel = 16;
+
+    [Fact]
+    public void DetectingFacesInA100MegapixelImageStaysWithinTheStatedBound()
+    {
+        var run = Measure("faces", "detect", bombs.Png, "--json");
+        if (run == null) return;
+        var (code, text, peak) = run.Value;
+        log.WriteLine($"faces detect on 100 megapixels: peak {peak / (1 << 20)} MB = {(double)peak / Pixels:0.0} bytes/pixel");
+        Assert.True(code == 0, text);
+        long bound = FaceBytesPerPixel * Pixels + Baseline;
+        Assert.True(peak <= bound, $"peak {peak / (1 << 20)} MB is over the bound of {bound / (1 << 20)} MB ({FaceBytesPerPixel} B/px + {Baseline >> 20} MB)");
+    }
+
     [Fact]
     public void TheDefaultPixelLimitRefusesABombFromItsHeader()
     {
