@@ -165,7 +165,7 @@ public sealed class Sequential
     /// the last good model). The model's own weights are then those of the bad step; load the checkpoint.
     /// </summary>
     public History Fit(ILabelledData train, int epochs, int batchSize = 32, ILabelledData? validation = null,
-        IReadOnlyList<ICallback>? callbacks = null, CancellationToken cancel = default)
+        IReadOnlyList<ICallback>? callbacks = null, CancellationToken cancel = default, bool verbose = false)
     {
         ArgumentNullException.ThrowIfNull(train);
         var optimizer = Optimizer ?? throw new InvalidOperationException("Call Compile(optimizer) before Fit.");
@@ -174,6 +174,8 @@ public sealed class Sequential
         CheckData(train);
         if (validation != null) CheckData(validation);
         callbacks ??= [];
+        // Keras' verbose=1: a line per epoch on stdout (a ProgressLogger of one's own can write elsewhere).
+        if (verbose) callbacks = [.. callbacks, new ProgressLogger(Console.Out) { Epochs = epochs }];
         var history = new History();
         var rng = new Random(Seed + 1);
         var order = Enumerable.Range(0, train.Count).ToArray();
