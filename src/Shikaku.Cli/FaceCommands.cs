@@ -107,17 +107,8 @@ internal static class FaceCommands
     }
 
     /// <summary>An output file named by --out, checked before any work.</summary>
-    private static string? OutputFile(CliArgs args, string extension)
-    {
-        string? output = args.Get("--out");
-        if (output == null) return null;
-        if (Directory.Exists(output)) throw new UsageException($"--out {output} is a folder; give a file name ending in {extension}.");
-        if (File.Exists(output) && !args.Flag("--overwrite"))
-            throw new IOException($"{output} already exists; pass --overwrite to replace it, or choose another name.");
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (folder != null && !Directory.Exists(folder)) throw new IOException($"--out {output}: the folder {folder} does not exist.");
-        return output;
-    }
+    private static string? OutputFile(CliArgs args, string example) =>
+        args.Get("--out") is { } output ? Inputs.OutputFile(output, args.Flag("--overwrite"), example) : null;
 
     private static void Save(Image annotated, object json, string dir, string file, bool overwrite)
     {
@@ -143,7 +134,7 @@ internal static class FaceCommands
             {
                 work(file, ImageCodec.Load(file, load));
             }
-            catch (Exception e) when (e is ImageException or FaceException or IOException)
+            catch (Exception e) when (Program.IsUserError(e))
             {
                 failures++;
                 cli.Error(e.Message);
@@ -325,7 +316,7 @@ internal static class FaceCommands
     {
         var options = DetectorOptions(args);
         bool json = args.Flag("--json");
-        string? output = OutputFile(args, ".csv");
+        string? output = OutputFile(args, "faces.csv");
         bool overwrite = args.Flag("--overwrite");
         var files = Inputs.Expand(inputs, "faces count");
         var load = LoadOptions(args);
@@ -360,7 +351,7 @@ internal static class FaceCommands
     {
         var options = AnalysisOptions(args, full: false) with { Descriptors = true };
         bool json = args.Flag("--json");
-        string? output = OutputFile(args, ".json");
+        string? output = OutputFile(args, "descriptors.json");
         bool overwrite = args.Flag("--overwrite");
         var files = Inputs.Expand(inputs, "faces encode");
         var load = LoadOptions(args);

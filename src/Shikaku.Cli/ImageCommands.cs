@@ -27,13 +27,7 @@ internal static class ImageArgs
     {
         string output = args.Require("--out", "result.png");
         ImageCodec.FormatFromPath(output);
-        if (File.Exists(output) && !save.Overwrite)
-            throw new ImageException($"{output} already exists; pass --overwrite to replace it, or choose another name.");
-        if (Directory.Exists(output)) throw new ImageException($"-o {output} is a folder; give a file name such as {Path.Combine(output, "result.png")}.");
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (folder != null && !Directory.Exists(folder))
-            throw new ImageException($"-o {output}: the folder {folder} does not exist; create it first.");
-        return output;
+        return Inputs.OutputFile(output, save.Overwrite, "result.png");
     }
 
     public static string SingleInput(CliArgs args, string command)

@@ -2,9 +2,24 @@ using Shikaku.Vision.Imaging;
 
 namespace Shikaku.Cli;
 
-/// <summary>The images a batch command works on, and how a batch ends when some of them fail.</summary>
+/// <summary>The images a batch command works on, the file it writes, and how a batch ends when some images fail.</summary>
 internal static class Inputs
 {
+    /// <summary>
+    /// Checks an output file named by --out before any work, so a long run never ends in "file exists":
+    /// not a folder, not an existing file unless <paramref name="overwrite"/>, in a folder that exists.
+    /// </summary>
+    public static string OutputFile(string output, bool overwrite, string example)
+    {
+        if (Directory.Exists(output)) throw new UsageException($"--out {output} is a folder; give a file name such as {Path.Combine(output, example)}.");
+        if (File.Exists(output) && !overwrite)
+            throw new IOException($"{output} already exists; pass --overwrite to replace it, or choose another name.");
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (folder != null && !Directory.Exists(folder))
+            throw new IOException($"--out {output}: the folder {folder} does not exist; create it first.");
+        return output;
+    }
+
     /// <summary>Files given, with folders expanded to the images inside them (sorted); each must exist.</summary>
     public static List<string> Expand(IEnumerable<string> inputs, string what)
     {

@@ -1,3 +1,4 @@
+using Shikaku.IO;
 using Shikaku.NN;
 
 namespace Shikaku.Cli;
@@ -18,8 +19,8 @@ internal static class RunPlots
         {
             var plot = new ScottPlot.Plot();
             Curve(plot, epochs, train, validation, metric, title);
-            plot.SavePng(Path.Combine(folder, $"{metric}.png"), 700, 450);
-            plot.SaveSvg(Path.Combine(folder, $"{metric}.svg"), 700, 450);
+            Save(plot, Path.Combine(folder, $"{metric}.png"), 700, 450);
+            SafeFile.WriteAllText(Path.Combine(folder, $"{metric}.svg"), plot.GetSvgXml(700, 450), overwrite: true);
         }
     }
 
@@ -62,6 +63,10 @@ internal static class RunPlots
         plot.XLabel("predicted");
         plot.YLabel("true");
         plot.Title("confusion matrix (test set; colour: log count)");
-        plot.SavePng(path, 800, 700);
+        Save(plot, path, 800, 700);
     }
+
+    /// <summary>A PNG of the plot, written whole or not at all (the caller has checked what may be replaced).</summary>
+    private static void Save(ScottPlot.Plot plot, string path, int width, int height) =>
+        SafeFile.WriteAllBytes(path, plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png), overwrite: true);
 }

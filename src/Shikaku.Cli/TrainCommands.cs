@@ -146,7 +146,7 @@ internal static class TrainCommands
         if (plot != null)
         {
             if (!plot.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--out {plot}: the confusion matrix is drawn as PNG; give a name ending in .png.");
-            if (File.Exists(plot) && !overwrite) throw new IOException($"{plot} already exists; pass --overwrite to replace it, or choose another name.");
+            Inputs.OutputFile(plot, overwrite, "confusion.png");
         }
         var model = Sequential.Load(run);
         string dataset = RunFolder.Dataset(run);
