@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Shikaku.Cli;
 
 /// <summary>A command-line mistake: printed as one line with the usage hint, exit code 2.</summary>
-public sealed class UsageException(string message) : Exception(message);
+public sealed class UsageException(string message) : ShikakuException(message);
 
 /// <summary>
 /// Parsed arguments of one command: positionals, "--name value" options and "--flag" switches.

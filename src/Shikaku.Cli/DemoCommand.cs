@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Shikaku.Assets;
 using Shikaku.Explain;
+using Shikaku.Tensors;
 using Shikaku.IO;
 using Shikaku.Kernels;
 using Shikaku.Vision.Faces;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Shikaku.Explain;
+using Shikaku.Tensors;
 using Shikaku.Kernels;
 using Spectre.Console;
 using Padding = Shikaku.Kernels.Padding;

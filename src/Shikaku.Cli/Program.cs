@@ -1,3 +1,4 @@
+using Shikaku.Formats;
 using Shikaku.Assets;
 using Shikaku.Vision.Imaging;
 using Spectre.Console;
@@ -152,7 +153,7 @@ public static class Program
 
     /// <summary>Failures that are about the user's files, data or environment, not bugs: one line, exit 1.</summary>
     internal static bool IsUserError(Exception e) =>
-        e is ImageException or AssetException or Vision.Faces.FaceException or Models.Tfjs.ModelFormatException or FormatException
+        e is ShikakuException or FormatException
             or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException or InvalidDataException;
 
     private static int Help(Cli cli, string name)

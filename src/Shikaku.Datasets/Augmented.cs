@@ -1,4 +1,3 @@
-using Shikaku.NN;
 using Shikaku.Tensors;
 
 namespace Shikaku.Datasets;

@@ -1,5 +1,4 @@
 using Shikaku.Assets;
-using Shikaku.NN;
 using Shikaku.Tensors;
 
 namespace Shikaku.Datasets;

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Shikaku.Formats;
+using Shikaku.Datasets;
 using Shikaku.IO;
 using Shikaku.NN.Layers;
 using Shikaku.Tensors;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Shikaku.Models.Tfjs;
+using Shikaku.Formats;
 
 namespace Shikaku.Tests;
 

@@ -1,5 +1,5 @@
 using Shikaku.Models.FaceApi;
-using Shikaku.Models.Tfjs;
+using Shikaku.Formats;
 
 namespace Shikaku.Tests;
 

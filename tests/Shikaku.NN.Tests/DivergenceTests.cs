@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Shikaku.Datasets;
 using Shikaku.NN.Layers;
 using Shikaku.Tensors;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Shikaku.Formats;
 using Shikaku.NN.Layers;
 using Shikaku.Tensors;
 

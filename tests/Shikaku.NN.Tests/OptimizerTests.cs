@@ -1,3 +1,4 @@
+using Shikaku.Datasets;
 using Shikaku.Tensors;
 
 namespace Shikaku.NN.Tests;

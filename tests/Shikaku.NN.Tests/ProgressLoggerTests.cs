@@ -1,3 +1,4 @@
+using Shikaku.Datasets;
 using Shikaku.NN.Layers;
 using Shikaku.Tensors;
 

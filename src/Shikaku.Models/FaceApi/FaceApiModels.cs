@@ -1,6 +1,6 @@
 using Shikaku.Assets;
 using Shikaku.IO;
-using Shikaku.Models.Tfjs;
+using Shikaku.Formats;
 
 namespace Shikaku.Models.FaceApi;
 

@@ -1,6 +1,6 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Shikaku.Kernels;
-using Shikaku.Models.Tfjs;
+using Shikaku.Formats;
 using Shikaku.Tensors;
 
 namespace Shikaku.Models.FaceApi;

@@ -1,5 +1,5 @@
 using Shikaku.Kernels;
-using Shikaku.Models.Tfjs;
+using Shikaku.Formats;
 using Shikaku.Tensors;
 
 namespace Shikaku.Models.FaceApi;

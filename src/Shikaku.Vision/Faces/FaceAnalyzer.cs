@@ -1,6 +1,6 @@
 using Shikaku.Kernels;
 using Shikaku.Models.FaceApi;
-using Shikaku.Models.Tfjs;
+using Shikaku.Formats;
 using Shikaku.Tensors;
 using Shikaku.Vision.Imaging;
 
@@ -433,4 +433,4 @@ public sealed class FaceAnalyzer : IDisposable
 public sealed record FaceVerification(Face First, Face Second, double Distance, double Threshold, bool SamePerson);
 
 /// <summary>A face task that cannot be done with this input (no face found, and the like).</summary>
-public sealed class FaceException(string message) : Exception(message);
+public sealed class FaceException(string message) : ShikakuException(message);

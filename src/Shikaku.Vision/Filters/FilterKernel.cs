@@ -1,5 +1,5 @@
 using System.Globalization;
-using Shikaku.Explain;
+using Shikaku.Tensors;
 
 namespace Shikaku.Vision.Filters;
 

@@ -1,7 +1,7 @@
-namespace Shikaku.Models.Tfjs;
+namespace Shikaku.Formats;
 
 /// <summary>A model file that cannot be used: corrupt, truncated, or not the architecture it claims to be.</summary>
-public sealed class ModelFormatException : Exception
+public sealed class ModelFormatException : ShikakuException
 {
     /// <summary>An error whose message names the file and what is wrong with it.</summary>
     public ModelFormatException(string message) : base(message) { }

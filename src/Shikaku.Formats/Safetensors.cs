@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using Shikaku.IO;
 using Shikaku.Tensors;
 
-namespace Shikaku.NN;
+namespace Shikaku.Formats;
 
 /// <summary>
 /// The safetensors format (Hugging Face): 8-byte little-endian header length, a JSON header naming

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Shikaku.Explain;
+namespace Shikaku.Tensors;
 
 /// <summary>
 /// Small matrices as a learner writes them: rows separated by ';', values by spaces or commas,

@@ -1,4 +1,5 @@
 using Shikaku.Explain;
+using Shikaku.Tensors;
 using Shikaku.Kernels;
 
 namespace Shikaku.Tests;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Shikaku.IO;
 using Shikaku.Tensors;
 
-namespace Shikaku.Models.Tfjs;
+namespace Shikaku.Formats;
 
 /// <summary>
 /// Reads TF.js weight manifests (<c>*-weights_manifest.json</c>) and their binary shards: float32, int32,
