@@ -114,19 +114,9 @@ internal static class SimdLevels
 
     public static void ForEach(Action<SimdLevel> body)
     {
-        var saved = Engine.MaxSimd;
-        try
-        {
-            foreach (var level in Available())
-            {
-                Engine.MaxSimd = level;
+        foreach (var level in Available())
+            using (Engine.Use(maxSimd: level))
                 body(level);
-            }
-        }
-        finally
-        {
-            Engine.MaxSimd = saved;
-        }
     }
 }
 
@@ -135,15 +125,7 @@ internal static class EngineThreads
 {
     public static void With(int threads, Action body)
     {
-        int saved = Engine.Threads;
-        try
-        {
-            Engine.Threads = threads;
+        using (Engine.Use(threads: threads))
             body();
-        }
-        finally
-        {
-            Engine.Threads = saved;
-        }
     }
 }

@@ -17,39 +17,76 @@ public enum SimdLevel
 }
 
 /// <summary>
-/// Process-wide engine settings: how many threads kernels use and which instruction set they may use.
-/// The instruction set is detected at start-up; it can be lowered (never raised past what the CPU has)
-/// with <see cref="MaxSimd"/> or the environment variable <c>SHIKAKU_SIMD</c> (scalar, vector128, avx2, avx512),
-/// which is how the tests exercise the fallback paths. <c>SHIKAKU_THREADS</c> sets the thread count.
+/// Engine settings: how many threads kernels use and which instruction set they may use. The defaults are
+/// the machine's (all cores, the best instruction set detected at start-up), or the environment variables
+/// <c>SHIKAKU_THREADS</c> and <c>SHIKAKU_SIMD</c> (scalar, vector128, avx2, avx512). Code that wants other
+/// settings takes a scope with <see cref="Use"/>: the override holds for that code and whatever it calls,
+/// including the worker threads kernels start, and for nothing else, so two callers (two tests, two web
+/// requests) with different settings never see each other's. The level can be lowered, never raised past
+/// what the CPU has, which is how the tests exercise the fallback paths.
 /// </summary>
-/// <example><code>Engine.Threads = 1; Engine.MaxSimd = SimdLevel.Vector128;</code></example>
+/// <example><code>using (Engine.Use(threads: 1, maxSimd: SimdLevel.Vector128)) model.Predict(x);</code></example>
 public static class Engine
 {
-    private static int _threads = ThreadsFromEnvironment() ?? Environment.ProcessorCount;
-    private static SimdLevel _max = FromEnvironment() ?? SimdLevel.Avx512;
+    private static readonly int DefaultThreads = ThreadsFromEnvironment() ?? Environment.ProcessorCount;
+    private static readonly SimdLevel DefaultMax = FromEnvironment() ?? SimdLevel.Avx512;
+
+    // The innermost scope of the current logical call (it flows into tasks and Parallel.For workers).
+    private static readonly AsyncLocal<Settings?> Scoped = new();
+    // How many scopes are open anywhere: while none is, reading a setting costs no AsyncLocal lookup.
+    private static int _openScopes;
+
+    private sealed record Settings(int Threads, SimdLevel MaxSimd);
 
     /// <summary>The best level this CPU supports.</summary>
     public static SimdLevel Hardware { get; } = Detect();
 
-    /// <summary>The highest level kernels may use; the effective level is the lower of this and <see cref="Hardware"/>.</summary>
-    public static SimdLevel MaxSimd
-    {
-        get => _max;
-        set => _max = value;
-    }
+    /// <summary>The highest level kernels may use here; the effective level is the lower of this and <see cref="Hardware"/>.</summary>
+    public static SimdLevel MaxSimd => Current?.MaxSimd ?? DefaultMax;
 
     /// <summary>The level kernels use now.</summary>
-    public static SimdLevel Simd => _max < Hardware ? _max : Hardware;
-
-    /// <summary>Number of threads kernels use (default: all cores).</summary>
-    public static int Threads
+    public static SimdLevel Simd
     {
-        get => _threads;
-        set
+        get
         {
-            if (value < 1)
-                throw new ArgumentOutOfRangeException(nameof(value), $"Engine.Threads must be at least 1, got {value}.");
-            _threads = value;
+            var max = MaxSimd;
+            return max < Hardware ? max : Hardware;
+        }
+    }
+
+    /// <summary>Number of threads kernels use here (default: all cores).</summary>
+    public static int Threads => Current?.Threads ?? DefaultThreads;
+
+    private static Settings? Current => Volatile.Read(ref _openScopes) == 0 ? null : Scoped.Value;
+
+    /// <summary>
+    /// Overrides the settings for the calling code until the returned scope is disposed; a setting left
+    /// null keeps its current value. Scopes nest, and each restores the settings it found.
+    /// </summary>
+    /// <param name="threads">Threads kernels may use, at least 1.</param>
+    /// <param name="maxSimd">Highest instruction set kernels may use (lowered to what the CPU has).</param>
+    public static IDisposable Use(int? threads = null, SimdLevel? maxSimd = null)
+    {
+        if (threads is < 1)
+            throw new ArgumentOutOfRangeException(nameof(threads), $"Engine threads must be at least 1, got {threads}.");
+        if (maxSimd is { } level && !Enum.IsDefined(level))
+            throw new ArgumentOutOfRangeException(nameof(maxSimd), $"'{level}' is not a SIMD level; use one of {string.Join(", ", Enum.GetNames<SimdLevel>())}.");
+        var outer = Scoped.Value;
+        var scope = new Scope(outer);
+        Interlocked.Increment(ref _openScopes);
+        Scoped.Value = new Settings(threads ?? Threads, maxSimd ?? MaxSimd);
+        return scope;
+    }
+
+    private sealed class Scope(Settings? outer) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            Scoped.Value = outer;
+            Interlocked.Decrement(ref _openScopes);
         }
     }
 
