@@ -14,17 +14,18 @@ internal static class TrainProfile
         for (int r = 1 - warmup; r < reps + 1; r++)
         {
             var acts = new List<Tensor> { Tensor.Full(new Shape(batch, 28, 28, 1), 0.5f) };
+            using var tape = inference ? null : new Shikaku.NN.Tape();
             for (int i = 0; i < layers.Length; i++)
             {
                 var sw = Stopwatch.StartNew();
-                acts.Add(layers[i].Forward(acts[^1], !inference));
+                acts.Add(layers[i].Forward(acts[^1], tape));
                 if (r > 0) fwd[i] += sw.Elapsed.TotalMilliseconds;
             }
             Tensor? g = Tensor.Full(acts[^1].Shape, 0.01f);
             for (int i = layers.Length - 1; i >= 0 && !inference; i--)
             {
                 var sw = Stopwatch.StartNew();
-                var next = layers[i].Backward(g!, i > 0);
+                var next = layers[i].Backward(g!, tape!, i > 0);
                 if (r > 0) bwd[i] += sw.Elapsed.TotalMilliseconds;
                 g?.Dispose();
                 g = next;

@@ -126,7 +126,7 @@ public sealed class Sequential
         {
             int n = Math.Min(batchSize, data.Count - start);
             var (x, batchLabels) = data.Batch(indices.AsSpan(start, n));
-            using var y = ForwardAll(x, training: false);
+            using var y = ForwardAll(x);
             y.Span.CopyTo(result.Span.Slice(start * width, n * width));
             batchLabels.CopyTo(labels, start);
         }
@@ -137,7 +137,7 @@ public sealed class Sequential
     public Tensor Predict(Tensor batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return ForwardAll(batch, training: false, disposeInput: false);
+        return ForwardAll(batch, disposeInput: false);
     }
 
     /// <summary>Mean loss, accuracy and confusion matrix (rows: true class, columns: predicted).</summary>
@@ -260,6 +260,7 @@ public sealed class Sequential
     private (double Loss, int Correct) TrainStep(Tensor x, int[] labels, IReadOnlyList<Parameter> parameters, Optimizer optimizer)
     {
         var activations = new List<Tensor>(_layers.Count + 1) { x };
+        using var tape = new Tape();
         try
         {
             for (int i = 0; i < _layers.Count; i++)
@@ -268,11 +269,11 @@ public sealed class Sequential
                 if (_layers[i] is Conv2D { Options.Activation.Kind: Kernels.ActivationKind.Relu } conv && i + 1 < _layers.Count
                     && _layers[i + 1] is MaxPooling2D { IsFusable2x2: true } pool)
                 {
-                    activations.Add(pool.ForwardAfter(conv, activations[^1]));
+                    activations.Add(pool.ForwardAfter(conv, activations[^1], tape));
                     i++;
                     continue;
                 }
-                activations.Add(_layers[i].Forward(activations[^1], training: true));
+                activations.Add(_layers[i].Forward(activations[^1], tape));
             }
             var probs = activations[^1];
             int n = labels.Length;
@@ -288,21 +289,21 @@ public sealed class Sequential
                 // Max pooling after a ReLU convolution applies the ReLU's gradient while routing its own (same values).
                 if (i > 0 && _layers[i] is MaxPooling2D pool && _layers[i - 1] is Conv2D { Options.Activation.Kind: Kernels.ActivationKind.Relu } conv)
                 {
-                    if (pool.HasTaps)
+                    if (pool.RanFused(tape))
                     {
                         // Fused forward: the convolution's output gradient is built and used one image at a time.
-                        next = conv.BackwardThroughPooling(pool, upstream ?? grad, needInputGrad: i - 1 > 0);
+                        next = conv.BackwardThroughPooling(pool, upstream ?? grad, tape, needInputGrad: i - 1 > 0);
                     }
                     else
                     {
-                        using var preActivation = pool.BackwardThroughRelu(upstream ?? grad);
-                        next = conv.BackwardFromPreActivation(preActivation, needInputGrad: i - 1 > 0);
+                        using var preActivation = pool.BackwardThroughRelu(upstream ?? grad, tape);
+                        next = conv.BackwardFromPreActivation(preActivation, tape, needInputGrad: i - 1 > 0);
                     }
                     i--;
                 }
                 else
                 {
-                    next = _layers[i].Backward(upstream ?? grad, needInputGrad: i > 0);
+                    next = _layers[i].Backward(upstream ?? grad, tape, needInputGrad: i > 0);
                 }
                 upstream?.Dispose();
                 upstream = next;
@@ -317,7 +318,8 @@ public sealed class Sequential
         }
     }
 
-    private Tensor ForwardAll(Tensor x, bool training, bool disposeInput = true)
+    /// <summary>Inference through every layer (no tape: nothing is kept, so concurrent calls are safe).</summary>
+    private Tensor ForwardAll(Tensor x, bool disposeInput = true)
     {
         var current = x;
         try
@@ -327,20 +329,20 @@ public sealed class Sequential
                 Tensor next;
                 // Inference: two convolutions and 2x2 max pooling run image by image, a convolution followed by
                 // 2x2 max pooling as one kernel (same values).
-                if (!training && _layers[i] is Conv2D first && i + 2 < _layers.Count && _layers[i + 1] is Conv2D second
+                if (_layers[i] is Conv2D first && i + 2 < _layers.Count && _layers[i + 1] is Conv2D second
                     && _layers[i + 2] is MaxPooling2D { IsFusable2x2: true })
                 {
                     next = first.ForwardThenMaxPooled(second, current);
                     i += 2;
                 }
-                else if (!training && _layers[i] is Conv2D conv && i + 1 < _layers.Count && _layers[i + 1] is MaxPooling2D { IsFusable2x2: true })
+                else if (_layers[i] is Conv2D conv && i + 1 < _layers.Count && _layers[i + 1] is MaxPooling2D { IsFusable2x2: true })
                 {
                     next = conv.ForwardMaxPooled(current);
                     i++;
                 }
                 else
                 {
-                    next = _layers[i].Forward(current, training);
+                    next = _layers[i].Forward(current);
                 }
                 if (disposeInput || current != x) current.Dispose();
                 current = next;

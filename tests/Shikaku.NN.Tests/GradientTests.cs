@@ -11,7 +11,8 @@ public class GradientTests
 {
     private static double Loss(Layer layer, Tensor x, float[] r)
     {
-        using var y = layer.Forward(x, training: true);
+        using var tape = new Tape();
+        using var y = layer.Forward(x, tape);
         double s = 0;
         var span = y.Span;
         for (int i = 0; i < span.Length; i++) s += (double)span[i] * r[i];
@@ -39,9 +40,10 @@ public class GradientTests
         // Analytic gradients.
         foreach (var p in layer.Parameters) p.Grad.Span.Clear();
         Tensor? dx;
-        using (var y = layer.Forward(x, training: true))
+        using (var tape = new Tape())
+        using (var y = layer.Forward(x, tape))
         using (var g = Tensor.FromArray(r, outDims))
-            dx = layer.Backward(g, needInputGrad: true);
+            dx = layer.Backward(g, tape, needInputGrad: true);
         using var dxOwned = dx;
         void Compare(Span<float> values, ReadOnlySpan<float> analytic, string what)
         {
@@ -89,9 +91,10 @@ public class GradientTests
         var pool = new MaxPooling2D(2);
         pool.Build(new Shape(2, 2, 1), new Random(0));
         using var x = Tensor.FromArray([3f, 3f, 1f, 3f], 1, 2, 2, 1);
-        using var y = pool.Forward(x, true);
+        using var tape = new Tape();
+        using var y = pool.Forward(x, tape);
         using var g = Tensor.FromArray([1f], 1, 1, 1, 1);
-        using var dx = pool.Backward(g, true)!;
+        using var dx = pool.Backward(g, tape, true)!;
         Assert.Equal([1f, 0f, 0f, 0f], dx.ToArray()); // as TF and PyTorch: one subgradient, not split
     }
 
@@ -110,17 +113,19 @@ public class GradientTests
         var model = new Sequential(new Shape(1000), 3, new Dropout(rate));
         var dropout = (Dropout)model.Layers.Single();
         using var x = Tensor.Full(new Shape(10, 1000), 1f);
-        using var a = dropout.Forward(x, training: true);
+        using var tapeA = new Tape();
+        using var a = dropout.Forward(x, tapeA);
         var first = a.ToArray();
         double dropped = first.Count(v => v == 0f) / (double)first.Length;
         Assert.InRange(dropped, rate - 0.02, rate + 0.02);
         Assert.All(first.Where(v => v != 0f), v => Assert.Equal((float)(1 / (1 - rate)), v, 5));
-        using var b = dropout.Forward(x, training: true);
+        using var tape = new Tape();
+        using var b = dropout.Forward(x, tape);
         Assert.NotEqual(first, b.ToArray());
         using var g = Tensor.Full(new Shape(10, 1000), 2f);
-        using var dx = dropout.Backward(g, true)!;
+        using var dx = dropout.Backward(g, tape, true)!;
         Assert.Equal(b.ToArray().Select(v => 2 * v), dx.ToArray());
-        using var inference = dropout.Forward(x, training: false);
+        using var inference = dropout.Forward(x);
         Assert.All(inference.ToArray(), v => Assert.Equal(1f, v));
     }
 

@@ -129,7 +129,7 @@ public class FusedInferenceTests
         Tensor current = x.Reshape(5, 28, 28, 1);
         foreach (var layer in model.Layers)
         {
-            var next = layer.Forward(current, training: false);
+            var next = layer.Forward(current);
             current.Dispose();
             current = next;
         }
@@ -151,8 +151,9 @@ public class FusedTrainingTests
         conv.Build(new Shape(10, 10, 32), rng); // 32 channels in and out: the direct kernels build dy one image at a time
         pool.Build(conv.OutputShape, rng);
         using var x = Tensor.FromArray(Enumerable.Range(0, 4 * 10 * 10 * 32).Select(_ => rng.NextSingle() - 0.5f).ToArray(), 4, 10, 10, 32);
-        using var y = conv.Forward(x, training: true);
-        using var pooled = pool.Forward(y, training: true);
+        using var tape = new Tape();
+        using var y = conv.Forward(x, tape);
+        using var pooled = pool.Forward(y, tape);
         Assert.Contains(y.ToArray(), v => v == 0); // some ReLU outputs are cut
         var dyValues = Enumerable.Range(0, pooled.Shape.Length).Select(_ => rng.NextSingle() - 0.5f).ToArray();
 
@@ -164,20 +165,21 @@ public class FusedTrainingTests
             if (fusedForward)
             {
                 // The forward pass fused too: the convolution output is not kept, the maximum taps are.
-                using var again = pool.ForwardAfter(conv, x);
+                using var fusedTape = new Tape();
+                using var again = pool.ForwardAfter(conv, x, fusedTape);
                 Assert.Equal(pooled.ToArray(), again.ToArray());
-                Assert.True(pool.HasTaps);
-                dx = conv.BackwardThroughPooling(pool, dy, needInputGrad: true);
+                Assert.True(pool.RanFused(fusedTape));
+                dx = conv.BackwardThroughPooling(pool, dy, fusedTape, needInputGrad: true);
             }
             else if (fused)
             {
-                using var pre = pool.BackwardThroughRelu(dy);
-                dx = conv.BackwardFromPreActivation(pre, needInputGrad: true);
+                using var pre = pool.BackwardThroughRelu(dy, tape);
+                dx = conv.BackwardFromPreActivation(pre, tape, needInputGrad: true);
             }
             else
             {
-                using var dConv = pool.Backward(dy, needInputGrad: true)!;
-                dx = conv.Backward(dConv, needInputGrad: true);
+                using var dConv = pool.Backward(dy, tape, needInputGrad: true)!;
+                dx = conv.Backward(dConv, tape, needInputGrad: true);
             }
             using (dx)
                 return [.. dx!.ToArray(), .. conv.Parameters.SelectMany(p => p.Grad.ToArray())];

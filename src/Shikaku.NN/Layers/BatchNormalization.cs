@@ -14,8 +14,9 @@ public sealed class BatchNormalization(double momentum = 0.99, double epsilon = 
 {
     private Parameter? _gamma, _beta;
     private Tensor? _movingMean, _movingVariance;
-    private Tensor? _normalized;
-    private float[] _invStd = [];
+
+    // A training pass's normalised input x̂ (owned by the tape) and 1 / sqrt(var + epsilon) per channel.
+    private sealed record Saved(Tensor Normalized, float[] InvStd);
 
     /// <summary>Weight of the old moving average at each update, in [0, 1].</summary>
     public double Momentum { get; } = momentum is >= 0 and <= 1 ? momentum
@@ -46,62 +47,71 @@ public sealed class BatchNormalization(double momentum = 0.99, double epsilon = 
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
+    public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
         int c = _gamma!.Value.Length, rows = input.Length / c;
         var x = input.Span;
-        var mean = new float[c];
-        var variance = new float[c];
-        if (training)
-        {
-            // Two passes (mean, then squared deviations) for a stable variance.
-            for (int r = 0; r < rows; r++) TensorPrimitives.Add(mean, x.Slice(r * c, c), mean);
-            TensorPrimitives.Multiply(mean, 1f / rows, mean);
-            var dev = new float[c];
-            for (int r = 0; r < rows; r++)
-            {
-                TensorPrimitives.Subtract(x.Slice(r * c, c), mean, dev);
-                TensorPrimitives.MultiplyAdd(dev, dev, variance, variance);
-            }
-            TensorPrimitives.Multiply(variance, 1f / rows, variance);
-            float m = (float)Momentum;
-            var mm = _movingMean!.Span;
-            var mv = _movingVariance!.Span;
-            for (int j = 0; j < c; j++)
-            {
-                mm[j] = mm[j] * m + mean[j] * (1 - m);
-                mv[j] = mv[j] * m + variance[j] * (1 - m);
-            }
-        }
-        else
-        {
-            _movingMean!.Span.CopyTo(mean);
-            _movingVariance!.Span.CopyTo(variance);
-        }
-        _invStd = variance.Select(v => 1f / MathF.Sqrt(v + (float)Epsilon)).ToArray();
-        _normalized?.Dispose();
-        _normalized = Tensor.Uninitialized(input.Shape);
-        var xhat = _normalized.Span;
         var y = Tensor.Uninitialized(input.Shape);
         var ys = y.Span;
+        if (tape == null)
+        {
+            // Inference with the moving averages, in the training pass's order of operations (same values);
+            // nothing about the call is kept, so one model can serve many threads at once.
+            Span<float> invStdRow = c <= 1024 ? stackalloc float[c] : new float[c];
+            var movingVar = _movingVariance!.Span;
+            for (int j = 0; j < c; j++) invStdRow[j] = 1f / MathF.Sqrt(movingVar[j] + (float)Epsilon);
+            for (int r = 0; r < rows; r++)
+            {
+                var yr = ys.Slice(r * c, c);
+                TensorPrimitives.Subtract(x.Slice(r * c, c), _movingMean!.Span, yr);
+                TensorPrimitives.Multiply(yr, invStdRow, yr);
+                TensorPrimitives.FusedMultiplyAdd(yr, _gamma.Value.Span, _beta!.Value.Span, yr);
+            }
+            return y;
+        }
+        var mean = new float[c];
+        var variance = new float[c];
+        // Two passes (mean, then squared deviations) for a stable variance.
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(mean, x.Slice(r * c, c), mean);
+        TensorPrimitives.Multiply(mean, 1f / rows, mean);
+        var dev = new float[c];
+        for (int r = 0; r < rows; r++)
+        {
+            TensorPrimitives.Subtract(x.Slice(r * c, c), mean, dev);
+            TensorPrimitives.MultiplyAdd(dev, dev, variance, variance);
+        }
+        TensorPrimitives.Multiply(variance, 1f / rows, variance);
+        float m = (float)Momentum;
+        var movingMean = _movingMean!.Span;
+        var movingVariance = _movingVariance!.Span;
+        for (int j = 0; j < c; j++)
+        {
+            movingMean[j] = movingMean[j] * m + mean[j] * (1 - m);
+            movingVariance[j] = movingVariance[j] * m + variance[j] * (1 - m);
+        }
+        var invStd = variance.Select(v => 1f / MathF.Sqrt(v + (float)Epsilon)).ToArray();
+        var normalized = tape.Own(Tensor.Uninitialized(input.Shape));
+        var xhat = normalized.Span;
         for (int r = 0; r < rows; r++)
         {
             var xr = xhat.Slice(r * c, c);
             TensorPrimitives.Subtract(x.Slice(r * c, c), mean, xr);
-            TensorPrimitives.Multiply(xr, _invStd, xr);
+            TensorPrimitives.Multiply(xr, invStd, xr);
             TensorPrimitives.FusedMultiplyAdd(xr, _gamma.Value.Span, _beta!.Value.Span, ys.Slice(r * c, c));
         }
+        tape.Record(this, new Saved(normalized, invStd));
         return y;
     }
 
     /// <inheritdoc/>
-    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
+    public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
+        var (normalized, invStd) = tape.Recall<Saved>(this);
         // With x̂ = (x - μ)/s: dγ = Σ dy·x̂, dβ = Σ dy, dx = γ/s · (dy - mean(dy) - x̂·mean(dy·x̂)).
         int c = _gamma!.Value.Length, rows = outputGrad.Length / c;
         var dy = outputGrad.Span;
-        var xhat = _normalized!.Span;
+        var xhat = normalized.Span;
         var sumDy = new float[c];
         var sumDyXhat = new float[c];
         for (int r = 0; r < rows; r++)
@@ -113,7 +123,7 @@ public sealed class BatchNormalization(double momentum = 0.99, double epsilon = 
         TensorPrimitives.Add(_beta!.Grad.Span, sumDy, _beta.Grad.Span);
         if (!needInputGrad) return null;
         var scale = new float[c];
-        TensorPrimitives.Multiply(_gamma.Value.Span, _invStd, scale);
+        TensorPrimitives.Multiply(_gamma.Value.Span, invStd, scale);
         TensorPrimitives.Multiply(sumDy, 1f / rows, sumDy);
         TensorPrimitives.Multiply(sumDyXhat, 1f / rows, sumDyXhat);
         var dx = Tensor.Uninitialized(outputGrad.Shape);

@@ -9,7 +9,9 @@ namespace Shikaku.NN.Layers;
 public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string padding = "valid", string activation = "linear", int dilation = 1) : Layer
 {
     private Parameter? _kernel, _bias;
-    private Tensor? _input, _output;
+
+    /// <summary>What backward needs: the input (for the weight gradient) and the output (for the activation's gradient; null after a fused pooling pass).</summary>
+    internal sealed record Saved(Tensor Input, Tensor? Output);
 
     /// <summary>Number of output channels.</summary>
     public int Filters { get; } = filters > 0 ? filters : throw new ArgumentOutOfRangeException(nameof(filters), $"Conv2D needs at least 1 filter, got {filters}.");
@@ -39,12 +41,12 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
+    public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
-        _input = input;
-        _output = Convolution.Conv2D(input, _kernel!.Value, _bias!.Value, Options);
-        return _output;
+        var output = Convolution.Conv2D(input, _kernel!.Value, _bias!.Value, Options);
+        tape?.Record(this, new Saved(input, output));
+        return output;
     }
 
     /// <summary>
@@ -53,22 +55,20 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     /// each window's maximum tap, and the input is kept for the weight gradient (the output is not: the backward
     /// pass starts from the pooling's gradient through the ReLU, <see cref="BackwardFromPreActivation"/>).
     /// </summary>
-    internal Tensor ForwardMaxPooled(Tensor input, Span<byte> argmax = default)
+    internal Tensor ForwardMaxPooled(Tensor input, Span<byte> argmax = default, Tape? tape = null)
     {
         CheckInput(input);
-        if (!argmax.IsEmpty)
-        {
-            _input = input;
-            _output = null;
-        }
+        tape?.Record(this, new Saved(input, null));
         return Convolution.Conv2DMaxPool2x2(input, _kernel!.Value, _bias!.Value, Options, argmax);
     }
 
     /// <inheritdoc/>
-    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
+    public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
-        Kernels.Backward.Activation(_output!.Span, outputGrad.Span, Options.Activation);
-        return BackwardFromPreActivation(outputGrad, needInputGrad);
+        var output = tape.Recall<Saved>(this).Output
+            ?? throw new InvalidOperationException($"Layer {Name} ran fused with its pooling; its gradient continues through BackwardThroughPooling.");
+        Kernels.Backward.Activation(output.Span, outputGrad.Span, Options.Activation);
+        return BackwardFromPreActivation(outputGrad, tape, needInputGrad);
     }
 
     /// <summary>Inference: this layer, then <paramref name="next"/> and 2x2 max pooling, one image at a time (same values as the three layers).</summary>
@@ -79,16 +79,19 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     }
 
     /// <summary>
-    /// Backward of this ReLU convolution and the 2x2 max pooling after it, fused forward (<see cref="MaxPooling2D.HasTaps"/>):
+    /// Backward of this ReLU convolution and the 2x2 max pooling after it, fused forward (<see cref="MaxPooling2D.RanFused"/>):
     /// from the pooled gradient, without building the convolution's output gradient for the whole batch.
     /// </summary>
-    internal Tensor? BackwardThroughPooling(MaxPooling2D pool, Tensor pooledGrad, bool needInputGrad) =>
-        Kernels.Backward.Conv2DReluMaxPool2x2(_input!, _kernel!.Value, pool.PooledOutput, pool.Taps, pooledGrad, Options,
+    internal Tensor? BackwardThroughPooling(MaxPooling2D pool, Tensor pooledGrad, Tape tape, bool needInputGrad)
+    {
+        var taps = tape.Recall<MaxPooling2D.FusedTaps>(pool);
+        return Kernels.Backward.Conv2DReluMaxPool2x2(tape.Recall<Saved>(this).Input, _kernel!.Value, taps.Pooled, taps.Argmax, pooledGrad, Options,
             _kernel.Grad, _bias!.Grad, needInputGrad);
+    }
 
     /// <summary>Backward from the gradient of the pre-activation sum (the activation's gradient already applied).</summary>
-    internal Tensor? BackwardFromPreActivation(Tensor preActivationGrad, bool needInputGrad) =>
-        Kernels.Backward.Conv2D(_input!, _kernel!.Value, preActivationGrad, Options with { Activation = Kernels.Activation.Linear },
+    internal Tensor? BackwardFromPreActivation(Tensor preActivationGrad, Tape tape, bool needInputGrad) =>
+        Kernels.Backward.Conv2D(tape.Recall<Saved>(this).Input, _kernel!.Value, preActivationGrad, Options with { Activation = Kernels.Activation.Linear },
             _kernel.Grad, _bias!.Grad, needInputGrad);
 
     /// <inheritdoc/>

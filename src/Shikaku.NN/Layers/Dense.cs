@@ -10,7 +10,6 @@ namespace Shikaku.NN.Layers;
 public sealed class Dense : Layer
 {
     private Parameter? _kernel, _bias;
-    private Tensor? _input, _output;
     private readonly Activation _activation;
 
     /// <summary>A dense layer of <paramref name="units"/> outputs; activation: linear, relu, relu6, sigmoid, tanh, leaky_relu or softmax.</summary>
@@ -51,27 +50,30 @@ public sealed class Dense : Layer
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
+    private sealed record Saved(Tensor Input, Tensor Output);
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
-        _input = input;
         int n = input.Shape[0], k = InputShape[0];
         var y = Tensor.Uninitialized(new Shape(n, Units));
         Sgemm.Multiply(false, false, n, Units, k, 1f, input.Span, k, _kernel!.Value.Span, Units, 0f, y.Span, Units, _bias!.Value.Span, _activation);
         if (IsSoftmax) ElementwiseOps.Softmax(y.Span, y.Span, Units);
-        _output = y;
+        tape?.Record(this, new Saved(input, y));
         return y;
     }
 
     /// <inheritdoc/>
-    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
+    public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
-        int n = _input!.Shape[0], k = InputShape[0];
+        var (input, output) = tape.Recall<Saved>(this);
+        int n = input.Shape[0], k = InputShape[0];
         var dz = outputGrad.Span;
         if (IsSoftmax && !GradientIsForLogits)
         {
             // Softmax Jacobian times g: dz_i = p_i (g_i - Σ_j g_j p_j).
-            var p = _output!.Span;
+            var p = output.Span;
             for (int r = 0; r < n; r++)
             {
                 var pr = p.Slice(r * Units, Units);
@@ -83,13 +85,13 @@ public sealed class Dense : Layer
         }
         else
         {
-            Kernels.Backward.Activation(_output!.Span, dz, _activation);
+            Kernels.Backward.Activation(output.Span, dz, _activation);
         }
         // dW += xᵀ dz, db += Σ dz, dx = dz Wᵀ
-        Sgemm.Multiply(true, false, k, Units, n, 1f, _input.Span, k, dz, Units, 1f, _kernel!.Grad.Span, Units);
+        Sgemm.Multiply(true, false, k, Units, n, 1f, input.Span, k, dz, Units, 1f, _kernel!.Grad.Span, Units);
         Kernels.Backward.AddColumnSums(dz, Units, _bias!.Grad.Span);
         if (!needInputGrad) return null;
-        var dx = Tensor.Uninitialized(_input.Shape);
+        var dx = Tensor.Uninitialized(input.Shape);
         Sgemm.Multiply(false, true, n, k, Units, 1f, dz, Units, _kernel.Value.Span, Units, 0f, dx.Span, k);
         return dx;
     }

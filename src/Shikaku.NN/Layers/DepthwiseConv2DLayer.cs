@@ -9,7 +9,8 @@ namespace Shikaku.NN.Layers;
 public sealed class DepthwiseConv2D(int kernelSize, int strides = 1, string padding = "valid", int depthMultiplier = 1, string activation = "linear") : Layer
 {
     private Parameter? _kernel, _bias;
-    private Tensor? _input, _output;
+
+    private sealed record Saved(Tensor Input, Tensor Output);
 
     /// <summary>Square kernel size.</summary>
     public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentOutOfRangeException(nameof(kernelSize), $"Kernel size must be positive, got {kernelSize}.");
@@ -40,19 +41,20 @@ public sealed class DepthwiseConv2D(int kernelSize, int strides = 1, string padd
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
+    public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
-        _input = input;
-        _output = Convolution.DepthwiseConv2D(input, _kernel!.Value, _bias!.Value, Options);
-        return _output;
+        var output = Convolution.DepthwiseConv2D(input, _kernel!.Value, _bias!.Value, Options);
+        tape?.Record(this, new Saved(input, output));
+        return output;
     }
 
     /// <inheritdoc/>
-    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
+    public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
-        Kernels.Backward.Activation(_output!.Span, outputGrad.Span, Options.Activation);
-        return Kernels.Backward.DepthwiseConv2D(_input!, _kernel!.Value, outputGrad, Options, _kernel.Grad, _bias!.Grad, needInputGrad);
+        var saved = tape.Recall<Saved>(this);
+        Kernels.Backward.Activation(saved.Output.Span, outputGrad.Span, Options.Activation);
+        return Kernels.Backward.DepthwiseConv2D(saved.Input, _kernel!.Value, outputGrad, Options, _kernel.Grad, _bias!.Grad, needInputGrad);
     }
 
     /// <inheritdoc/>

@@ -6,8 +6,9 @@ namespace Shikaku.NN.Layers;
 /// <summary>
 /// A layer as in Keras: built once for an input shape (weights created then), then
 /// <see cref="Forward"/> on batches and, in training, <see cref="Backward"/> with the gradient of
-/// the loss with respect to its output. A layer keeps references to what its backward pass needs
-/// until the next forward call; the model owns and disposes the tensors.
+/// the loss with respect to its output. A layer holds its weights and nothing about a call: what its
+/// backward pass needs is recorded on the <see cref="Tape"/> the training step owns, so inference
+/// (no tape) on one model may run from many threads at once.
 /// </summary>
 public abstract class Layer
 {
@@ -58,14 +59,19 @@ public abstract class Layer
     /// <summary>Checks the input shape, creates parameters, returns the output shape.</summary>
     protected abstract Shape BuildCore(Shape inputShape, Random rng);
 
-    /// <summary>Computes the output for a batch [N, ...InputShape]. <paramref name="training"/> switches dropout and the like on.</summary>
-    public abstract Tensor Forward(Tensor input, bool training);
+    /// <summary>
+    /// Computes the output for a batch [N, ...InputShape]. With a <paramref name="tape"/> this is a training
+    /// pass: dropout and batch statistics are on, and what <see cref="Backward"/> needs is recorded on the tape.
+    /// Without one it is inference, which keeps nothing and allocates nothing beyond the output.
+    /// </summary>
+    public abstract Tensor Forward(Tensor input, Tape? tape = null);
 
     /// <summary>
     /// Adds this layer's parameter gradients and returns d loss / d input (null when
-    /// <paramref name="needInputGrad"/> is false, as for the first layer).
+    /// <paramref name="needInputGrad"/> is false, as for the first layer), from what the forward pass
+    /// recorded on <paramref name="tape"/>.
     /// </summary>
-    public abstract Tensor? Backward(Tensor outputGrad, bool needInputGrad);
+    public abstract Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad);
 
     /// <summary>The layer's settings, as Keras writes them in model JSON.</summary>
     public abstract JsonObject Config();
@@ -79,6 +85,9 @@ public abstract class Layer
         if (input.Shape != expected)
             throw new ArgumentException($"Layer {Name} ({TypeName}) expects input (batch, {string.Join(", ", InputShape)}), got {input.Shape}.");
     }
+
+    /// <summary>The shape of a batch of inputs with as many examples as <paramref name="outputGrad"/>: [N, ...InputShape].</summary>
+    protected Shape BatchInputShape(Tensor outputGrad) => new(InputShape.ToArray().Prepend(outputGrad.Shape[0]).ToArray());
 
     /// <summary>Keras's default initialiser: uniform in ±sqrt(6 / (fan_in + fan_out)).</summary>
     protected static void GlorotUniform(Tensor t, int fanIn, int fanOut, Random rng)

@@ -28,9 +28,10 @@ public abstract class Pooling2DLayer(int poolSize, int? strides, string padding)
 /// <example><code>new MaxPooling2D(2)</code></example>
 public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string padding = "valid") : Pooling2DLayer(poolSize, strides, padding)
 {
-    private Tensor? _input, _output;
-    // After a forward pass fused with the convolution before: each window's maximum tap.
-    private byte[]? _argmax;
+    private sealed record Saved(Tensor Input, Tensor Output);
+
+    /// <summary>After a training pass fused with the ReLU convolution before: the pooled output and each window's maximum tap.</summary>
+    internal sealed record FusedTaps(Tensor Pooled, byte[] Argmax, int Length);
 
     /// <inheritdoc/>
     public override string TypeName => "MaxPooling2D";
@@ -39,80 +40,75 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     internal bool IsFusable2x2 => Options is { SizeH: 2, SizeW: 2, StrideH: 2, StrideW: 2, Padding.Kind: PaddingKind.Valid };
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
+    public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
-        _input = input;
-        _output = Pooling.MaxPool2D(input, Options);
-        return _output;
+        var output = Pooling.MaxPool2D(input, Options);
+        tape?.Record(this, new Saved(input, output));
+        return output;
     }
 
     /// <summary>
     /// Training forward fused with the ReLU convolution before (this pooling 2x2): the convolution's full-size
-    /// output is never stored; the tap that held each maximum is kept for <see cref="Conv2D.BackwardThroughPooling"/>.
+    /// output is never stored; the tap that held each maximum is kept on the tape for <see cref="Conv2D.BackwardThroughPooling"/>.
     /// </summary>
-    internal Tensor ForwardAfter(Conv2D conv, Tensor input)
+    internal Tensor ForwardAfter(Conv2D conv, Tensor input, Tape tape)
     {
         int pooled = input.Shape[0] * (conv.OutputShape[0] / 2) * (conv.OutputShape[1] / 2) * conv.OutputShape[2];
-        if (_argmax == null || _argmax.Length < pooled) _argmax = new byte[pooled];
-        _input = null;
-        _output = conv.ForwardMaxPooled(input, _argmax.AsSpan(0, pooled));
-        return _output;
+        var argmax = tape.Rent<byte>(pooled);
+        var output = conv.ForwardMaxPooled(input, argmax.AsSpan(0, pooled), tape);
+        tape.Record(this, new FusedTaps(output, argmax, pooled));
+        return output;
     }
 
     /// <inheritdoc/>
-    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
+    public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
         if (!needInputGrad) return null;
-        if (_input == null) throw new InvalidOperationException("This pooling ran fused with its convolution; its gradient continues through Conv2D.BackwardThroughPooling.");
-        return Kernels.Backward.MaxPool2D(_input, _output!, outputGrad, Options);
+        var saved = Unfused(tape);
+        return Kernels.Backward.MaxPool2D(saved.Input, saved.Output, outputGrad, Options);
     }
 
-    /// <summary>Whether the last forward pass ran fused with its convolution and recorded the maximum taps.</summary>
-    internal bool HasTaps => _input == null && _argmax != null && _output != null;
-
-    /// <summary>The pooled output of the last forward pass.</summary>
-    internal Tensor PooledOutput => _output ?? throw new InvalidOperationException("Forward has not run.");
-
-    /// <summary>The maximum tap of each window, recorded by the last fused forward pass.</summary>
-    internal ReadOnlySpan<byte> Taps => _argmax.AsSpan(0, PooledOutput.Shape.Length);
+    /// <summary>Whether the forward pass on <paramref name="tape"/> ran fused with its convolution and recorded the maximum taps.</summary>
+    internal bool RanFused(Tape tape) => tape.Find<FusedTaps>(this) != null;
 
     /// <summary>
     /// Backward (after an unfused forward pass) when the pooled input is a ReLU's output: the ReLU's gradient is
     /// applied in the same pass, so the result is the gradient of the layer before's pre-activation sum.
     /// </summary>
-    internal Tensor BackwardThroughRelu(Tensor outputGrad) =>
-        Kernels.Backward.MaxPool2D(_input ?? throw new InvalidOperationException("This pooling ran fused with its convolution; its gradient continues through Conv2D.BackwardThroughPooling."),
-            _output!, outputGrad, Options, throughRelu: true);
+    internal Tensor BackwardThroughRelu(Tensor outputGrad, Tape tape)
+    {
+        var saved = Unfused(tape);
+        return Kernels.Backward.MaxPool2D(saved.Input, saved.Output, outputGrad, Options, throughRelu: true);
+    }
+
+    private Saved Unfused(Tape tape) => tape.Find<Saved>(this)
+        ?? (RanFused(tape) ? throw new InvalidOperationException("This pooling ran fused with its convolution; its gradient continues through Conv2D.BackwardThroughPooling.")
+            : tape.Recall<Saved>(this));
 }
 
 /// <summary>Average pooling (Keras AveragePooling2D); padded positions are not counted, as in TF.</summary>
 /// <example><code>new AveragePooling2D(2)</code></example>
 public sealed class AveragePooling2D(int poolSize = 2, int? strides = null, string padding = "valid") : Pooling2DLayer(poolSize, strides, padding)
 {
-    private Shape _batchShape;
-
     /// <inheritdoc/>
     public override string TypeName => "AveragePooling2D";
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
+    public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
-        _batchShape = input.Shape;
         return Pooling.AvgPool2D(input, Options);
     }
 
     /// <inheritdoc/>
-    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
-        needInputGrad ? Kernels.Backward.AvgPool2D(_batchShape, outputGrad, Options) : null;
+    public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad) =>
+        needInputGrad ? Kernels.Backward.AvgPool2D(BatchInputShape(outputGrad), outputGrad, Options) : null;
 }
 
 /// <summary>Mean over all positions of each channel: (H, W, C) -> (C).</summary>
 public sealed class GlobalAveragePooling2D : Layer
 {
-    private Shape _batchShape;
-
     /// <inheritdoc/>
     public override string TypeName => "GlobalAveragePooling2D";
 
@@ -124,16 +120,15 @@ public sealed class GlobalAveragePooling2D : Layer
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
+    public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
-        _batchShape = input.Shape;
         return Pooling.GlobalAvgPool(input);
     }
 
     /// <inheritdoc/>
-    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
-        needInputGrad ? Kernels.Backward.GlobalAvgPool(_batchShape, outputGrad) : null;
+    public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad) =>
+        needInputGrad ? Kernels.Backward.GlobalAvgPool(BatchInputShape(outputGrad), outputGrad) : null;
 
     /// <inheritdoc/>
     public override JsonObject Config() => [];
@@ -149,15 +144,15 @@ public sealed class Flatten : Layer
     protected override Shape BuildCore(Shape inputShape, Random rng) => new(inputShape.Length);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
+    public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
         return input.Reshape(input.Shape[0], -1);
     }
 
     /// <inheritdoc/>
-    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
-        needInputGrad ? outputGrad.Reshape(new[] { outputGrad.Shape[0] }.Concat(InputShape).ToArray()) : null;
+    public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad) =>
+        needInputGrad ? outputGrad.Reshape(BatchInputShape(outputGrad).ToArray()) : null;
 
     /// <inheritdoc/>
     public override JsonObject Config() => [];
@@ -169,8 +164,11 @@ public sealed class Flatten : Layer
 /// </summary>
 public sealed class Dropout : Layer
 {
-    private float[] _mask = []; // per value: 0 (dropped) or 1 / (1 - rate) (kept, rescaled)
+    // The random streams advance with each training pass (training is one pass at a time; inference never draws).
     private uint[] _state = [];
+
+    // Per value of one training pass: 0 (dropped) or 1 / (1 - rate) (kept, rescaled); rented from the tape.
+    private sealed record Mask(float[] Values, int Length);
 
     /// <summary>Drops a fraction <paramref name="rate"/> (0 &lt;= rate &lt; 1) of the values while training.</summary>
     public Dropout(double rate)
@@ -199,18 +197,20 @@ public sealed class Dropout : Layer
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
+    public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
-        if (!training || Rate == 0) return input.Reshape(input.Shape.ToArray()); // identity: a view, no copy
+        if (tape == null || Rate == 0) return input.Reshape(input.Shape.ToArray()); // identity: a view, no copy
         var y = Tensor.Uninitialized(input.Shape);
-        if (_mask.Length != y.Length) _mask = new float[y.Length];
+        var values = tape.Rent<float>(y.Length);
+        var mask = values.AsSpan(0, y.Length);
         float scale = (float)(1.0 / (1.0 - Rate));
         if (FixedMask != null)
-            for (int i = 0; i < _mask.Length; i++) _mask[i] = FixedMask[i] != 0 ? scale : 0f;
+            for (int i = 0; i < mask.Length; i++) mask[i] = FixedMask[i] != 0 ? scale : 0f;
         else
-            DrawMask(_mask, scale);
-        TensorPrimitives.Multiply(input.Span, _mask.AsSpan(0, y.Length), y.Span);
+            DrawMask(mask, scale);
+        TensorPrimitives.Multiply(input.Span, mask, y.Span);
+        tape.Record(this, new Mask(values, y.Length));
         return y;
     }
 
@@ -241,12 +241,13 @@ public sealed class Dropout : Layer
     }
 
     /// <inheritdoc/>
-    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
+    public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
         if (!needInputGrad) return null;
         if (Rate == 0) return outputGrad.Clone();
+        var mask = tape.Recall<Mask>(this);
         var dx = Tensor.Uninitialized(outputGrad.Shape);
-        TensorPrimitives.Multiply(outputGrad.Span, _mask.AsSpan(0, dx.Length), dx.Span);
+        TensorPrimitives.Multiply(outputGrad.Span, mask.Values.AsSpan(0, mask.Length), dx.Span);
         return dx;
     }
 

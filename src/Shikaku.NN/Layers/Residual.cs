@@ -12,7 +12,6 @@ namespace Shikaku.NN.Layers;
 public sealed class Residual(params Layer[] branch) : Layer
 {
     private readonly Layer[] _branch = branch is { Length: > 0 } ? branch : throw new ArgumentException("A residual block needs at least one layer in its branch.");
-    private readonly List<Tensor> _activations = [];
 
     /// <summary>The layers of the non-identity branch.</summary>
     public IReadOnlyList<Layer> Branch => _branch;
@@ -44,33 +43,41 @@ public sealed class Residual(params Layer[] branch) : Layer
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
+    public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
-        ReleaseActivations();
         var current = input;
-        foreach (var layer in _branch)
+        try
         {
-            current = layer.Forward(current, training);
-            _activations.Add(current);
+            foreach (var layer in _branch)
+            {
+                var next = layer.Forward(current, tape);
+                // The branch's activations: kept by the tape while its backward may read them, else freed at once.
+                if (current != input && tape == null) current.Dispose();
+                current = next;
+                if (tape != null) tape.Own(current);
+            }
+            var y = Tensor.Uninitialized(input.Shape);
+            TensorPrimitives.Add(input.Span, current.Span, y.Span);
+            return y;
         }
-        var y = Tensor.Uninitialized(input.Shape);
-        TensorPrimitives.Add(input.Span, current.Span, y.Span);
-        return y;
+        finally
+        {
+            if (current != input && tape == null) current.Dispose();
+        }
     }
 
     /// <inheritdoc/>
-    public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
+    public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
         // d(x + f(x)) = dy + f'(x)ᵀ dy: the gradient flows through both branches and adds up.
         Tensor? upstream = null;
         for (int i = _branch.Length - 1; i >= 0; i--)
         {
-            var next = _branch[i].Backward(upstream ?? outputGrad, needInputGrad: true);
+            var next = _branch[i].Backward(upstream ?? outputGrad, tape, needInputGrad: true);
             upstream?.Dispose();
             upstream = next;
         }
-        ReleaseActivations();
         if (!needInputGrad)
         {
             upstream?.Dispose();
@@ -79,12 +86,6 @@ public sealed class Residual(params Layer[] branch) : Layer
         var dx = upstream!;
         TensorPrimitives.Add(dx.Span, outputGrad.Span, dx.Span);
         return dx;
-    }
-
-    private void ReleaseActivations()
-    {
-        foreach (var t in _activations) t.Dispose();
-        _activations.Clear();
     }
 
     /// <inheritdoc/>
