@@ -4,7 +4,7 @@
 #   bench/run.sh            all suites, 2 threads
 #   THREADS=1 bench/run.sh  single-threaded
 #   SUITES="faces" bench/run.sh   rerun some suites (peak sgemm conv filters train faces), keeping the others' last results
-# Needs (Debian): python3-numpy python3-torch python3-opencv libopenblas0-pthread; Node.js and npm for
+# Needs (Debian): python3-numpy python3-torch python3-opencv libopenblas0-pthread libdnnl-dev gcc; Node.js and npm for
 # the photos, the face models and the face-api.js reference (bench/reference/faceapi, npm install on first use).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +30,7 @@ for module in numpy torch cv2; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "error: Debian's python3 lacks: ${missing[*]}." >&2
-  echo "install them with: apt-get install -y python3-numpy python3-torch python3-opencv libopenblas0-pthread" >&2
+  echo "install them with: apt-get install -y python3-numpy python3-torch python3-opencv libopenblas0-pthread libdnnl-dev gcc" >&2
   exit 1
 fi
 
@@ -47,12 +47,20 @@ want peak && run $bench peak
 # OpenBLAS 0.3.21 picks its kernel from the CPU model; on CPUs newer than it knows it falls back to
 # a generic SSE3 kernel. Measure both what it picks and its best AVX-512 kernels forced by name,
 # alternating with Shikaku twice so that drift of the machine's speed falls on both (report keeps the best).
+# oneDNN (Debian libdnnl-dev) is the second SGEMM reference: a few lines of C around dnnl_sgemm.
 if want sgemm; then
+  if [ ! -f /usr/include/dnnl.h ]; then
+    echo "error: the oneDNN reference needs Debian's libdnnl-dev: apt-get install -y libdnnl-dev" >&2
+    exit 1
+  fi
+  dnnl="$out/dnnl_sgemm"
+  cc -O2 -o "$dnnl" "$root/bench/reference/dnnl_sgemm.c" -ldnnl
   run "$py" numpy_sgemm.py numpy-openblas-autodetect
   for round in 1 2; do
     run $bench sgemm
     OPENBLAS_CORETYPE=SkylakeX run "$py" numpy_sgemm.py numpy-openblas-skylakex
     OPENBLAS_CORETYPE=Cooperlake run "$py" numpy_sgemm.py numpy-openblas-cooperlake
+    run "$dnnl" onednn
   done
 fi
 if want conv; then
