@@ -67,7 +67,7 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
     {
-        Kernels.Backward.Activation(_output!.Span, outputGrad.Span, Options.Activation);
+        Options.Activation.Backward(_output!.Span, outputGrad.Span);
         return BackwardFromPreActivation(outputGrad, needInputGrad);
     }
 
@@ -83,12 +83,12 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     /// from the pooled gradient, without building the convolution's output gradient for the whole batch.
     /// </summary>
     internal Tensor? BackwardThroughPooling(MaxPooling2D pool, Tensor pooledGrad, bool needInputGrad) =>
-        Kernels.Backward.Conv2DReluMaxPool2x2(_input!, _kernel!.Value, pool.PooledOutput, pool.Taps, pooledGrad, Options,
+        Kernels.Convolution.Conv2DReluMaxPool2x2Backward(_input!, _kernel!.Value, pool.PooledOutput, pool.Taps, pooledGrad, Options,
             _kernel.Grad, _bias!.Grad, needInputGrad);
 
     /// <summary>Backward from the gradient of the pre-activation sum (the activation's gradient already applied).</summary>
     internal Tensor? BackwardFromPreActivation(Tensor preActivationGrad, bool needInputGrad) =>
-        Kernels.Backward.Conv2D(_input!, _kernel!.Value, preActivationGrad, Options with { Activation = Kernels.Activation.Linear },
+        Kernels.Convolution.Conv2DBackward(_input!, _kernel!.Value, preActivationGrad, Options with { Activation = Kernels.Activation.Linear },
             _kernel.Grad, _bias!.Grad, needInputGrad);
 
     /// <inheritdoc/>

@@ -83,11 +83,11 @@ public sealed class Dense : Layer
         }
         else
         {
-            Kernels.Backward.Activation(_output!.Span, dz, _activation);
+            _activation.Backward(_output!.Span, dz);
         }
         // dW += xᵀ dz, db += Σ dz, dx = dz Wᵀ
         Sgemm.Multiply(true, false, k, Units, n, 1f, _input.Span, k, dz, Units, 1f, _kernel!.Grad.Span, Units);
-        Kernels.Backward.AddColumnSums(dz, Units, _bias!.Grad.Span);
+        Kernels.Sgemm.AddColumnSums(dz, Units, _bias!.Grad.Span);
         if (!needInputGrad) return null;
         var dx = Tensor.Uninitialized(_input.Shape);
         Sgemm.Multiply(false, true, n, k, Units, 1f, dz, Units, _kernel.Value.Span, Units, 0f, dx.Span, k);

@@ -51,8 +51,8 @@ public sealed class DepthwiseConv2D(int kernelSize, int strides = 1, string padd
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad)
     {
-        Kernels.Backward.Activation(_output!.Span, outputGrad.Span, Options.Activation);
-        return Kernels.Backward.DepthwiseConv2D(_input!, _kernel!.Value, outputGrad, Options, _kernel.Grad, _bias!.Grad, needInputGrad);
+        Options.Activation.Backward(_output!.Span, outputGrad.Span);
+        return Kernels.Convolution.DepthwiseConv2DBackward(_input!, _kernel!.Value, outputGrad, Options, _kernel.Grad, _bias!.Grad, needInputGrad);
     }
 
     /// <inheritdoc/>

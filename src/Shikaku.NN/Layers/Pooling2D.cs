@@ -65,7 +65,7 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     {
         if (!needInputGrad) return null;
         if (_input == null) throw new InvalidOperationException("This pooling ran fused with its convolution; its gradient continues through Conv2D.BackwardThroughPooling.");
-        return Kernels.Backward.MaxPool2D(_input, _output!, outputGrad, Options);
+        return Kernels.Pooling.MaxPool2DBackward(_input, _output!, outputGrad, Options);
     }
 
     /// <summary>Whether the last forward pass ran fused with its convolution and recorded the maximum taps.</summary>
@@ -82,7 +82,7 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     /// applied in the same pass, so the result is the gradient of the layer before's pre-activation sum.
     /// </summary>
     internal Tensor BackwardThroughRelu(Tensor outputGrad) =>
-        Kernels.Backward.MaxPool2D(_input ?? throw new InvalidOperationException("This pooling ran fused with its convolution; its gradient continues through Conv2D.BackwardThroughPooling."),
+        Kernels.Pooling.MaxPool2DBackward(_input ?? throw new InvalidOperationException("This pooling ran fused with its convolution; its gradient continues through Conv2D.BackwardThroughPooling."),
             _output!, outputGrad, Options, throughRelu: true);
 }
 
@@ -105,7 +105,7 @@ public sealed class AveragePooling2D(int poolSize = 2, int? strides = null, stri
 
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
-        needInputGrad ? Kernels.Backward.AvgPool2D(_batchShape, outputGrad, Options) : null;
+        needInputGrad ? Kernels.Pooling.AvgPool2DBackward(_batchShape, outputGrad, Options) : null;
 }
 
 /// <summary>Mean over all positions of each channel: (H, W, C) -> (C).</summary>
@@ -133,7 +133,7 @@ public sealed class GlobalAveragePooling2D : Layer
 
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, bool needInputGrad) =>
-        needInputGrad ? Kernels.Backward.GlobalAvgPool(_batchShape, outputGrad) : null;
+        needInputGrad ? Kernels.Pooling.GlobalAvgPoolBackward(_batchShape, outputGrad) : null;
 
     /// <inheritdoc/>
     public override JsonObject Config() => [];

@@ -12,7 +12,7 @@ namespace Shikaku.Kernels;
 /// // C[2x2] = A[2x3] * B[3x2]
 /// Sgemm.Multiply(false, false, 2, 2, 3, 1f, a, 3, b, 2, 0f, c, 2);
 /// </code></example>
-public static class Sgemm
+public static partial class Sgemm
 {
     /// <summary>C = alpha * op(A) * op(B) + beta * C. op(A) is m x k, op(B) is k x n, C is m x n.</summary>
     /// <param name="lda">Row stride of A as stored (k, or m when transposed, for a packed matrix).</param>
