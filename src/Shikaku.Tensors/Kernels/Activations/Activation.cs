@@ -98,6 +98,13 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0f)
             ? value
             : throw new FormatException($"The {name} parameter '{parameter}' is not a number; write e.g. '{name}:0.1'.");
 
+    /// <summary>A fused PReLU reads one slope per output channel: checks that there are <paramref name="channels"/>.</summary>
+    internal void ExpectChannels(int channels, string where)
+    {
+        if (Kind == ActivationKind.PRelu && Slopes != null && Slopes.Shape.Length != channels)
+            throw new ArgumentException($"The PReLU of {where} has {Slopes.Shape.Length} slopes ({Slopes.Shape}) but {channels} output channels; give one slope per channel.");
+    }
+
     /// <summary>The function, as a virtual call per span.</summary>
     internal ActivationFunction Function => ActivationFunction.For(Kind);
 

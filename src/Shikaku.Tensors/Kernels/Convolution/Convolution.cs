@@ -194,6 +194,7 @@ public static partial class Convolution
             throw new ArgumentException($"Groups = {groups} must divide the input channels ({c}) and the output channels ({cout}).");
         if (kernel[2] != c / groups)
             throw new ArgumentException($"Kernel {kernel} expects {kernel[2]} channels per group, but the input {input} has {c} channels in {groups} group(s) ({c / groups} each).");
+        options.Activation.ExpectChannels(cout, "a convolution");
         var g = options.Geometry(input[1], input[2], kernel[0], kernel[1]);
         return new Shape(input[0], g.OutH, g.OutW, cout);
     }

@@ -33,6 +33,7 @@ public static partial class Sgemm
         Validate(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (!bias.IsEmpty && bias.Length < n)
             throw new ArgumentException($"Bias has {bias.Length} values but C has {n} columns.", nameof(bias));
+        activation.ExpectChannels(n, "a matrix product");
         fixed (float* pa = a, pb = b, pc = c, pbias = bias)
         {
             var epilogue = new GemmEpilogue(bias.IsEmpty ? null : pbias, activation);
