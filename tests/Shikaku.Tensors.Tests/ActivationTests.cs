@@ -81,14 +81,21 @@ public class ActivationTests
         return [.. points];
     }
 
-    [Theory]
-    [MemberData(nameof(New))]
-    public void ForwardMatchesItsFormulaAlsoWhereNaiveFormsOverflow(string name)
+    /// <summary>The activation, the points and its outputs there.</summary>
+    private static (Activation, float[], float[]) AtPoints(string name)
     {
         var a = Activation.Parse(name);
         var x = Points();
         var y = (float[])x.Clone();
         a.Apply(y);
+        return (a, x, y);
+    }
+
+    [Theory]
+    [MemberData(nameof(New))]
+    public void ForwardMatchesItsFormulaAlsoWhereNaiveFormsOverflow(string name)
+    {
+        var (a, x, y) = AtPoints(name);
         for (int i = 0; i < x.Length; i++)
         {
             double e = Forward(a, x[i]);
@@ -105,10 +112,7 @@ public class ActivationTests
     [MemberData(nameof(New))]
     public void GradientMatchesTheDerivativesFormula(string name)
     {
-        var a = Activation.Parse(name);
-        var x = Points();
-        var y = (float[])x.Clone();
-        a.Apply(y);
+        var (a, x, y) = AtPoints(name);
         var grad = Enumerable.Repeat(1f, x.Length).ToArray();
         a.Backward(x, y, grad);
         var scaled = Enumerable.Range(0, x.Length).Select(i => i % 2 == 0 ? 2f : -0.5f).ToArray();

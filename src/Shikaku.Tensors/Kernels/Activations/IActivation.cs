@@ -74,10 +74,9 @@ internal static class ActivationLoops
             (new Vector<float>(grad[i..]) * f.Derivative(new Vector<float>(input[i..]), new Vector<float>(output[i..]))).CopyTo(grad[i..]);
         if (i == grad.Length) return;
         int rest = grad.Length - i;
-        Span<float> x = stackalloc float[lanes], y = stackalloc float[lanes], g = stackalloc float[lanes];
-        x.Clear();
-        y.Clear();
-        g.Clear();
+        Span<float> padded = stackalloc float[3 * lanes];
+        padded.Clear();
+        Span<float> x = padded[..lanes], y = padded.Slice(lanes, lanes), g = padded[(2 * lanes)..];
         input.Slice(i, rest).CopyTo(x);
         output.Slice(i, rest).CopyTo(y);
         grad[i..].CopyTo(g);

@@ -18,3 +18,20 @@ internal readonly struct Sigmoid : IActivation<Sigmoid>
         for (int i = 0; i < grad.Length; i++) grad[i] *= output[i] * (1f - output[i]);
     }
 }
+
+/// <summary>tanh(x); f' = 1 - y². Spans run through TensorPrimitives.</summary>
+internal readonly struct Tanh : IActivation<Tanh>
+{
+    public static ActivationKind Kind => ActivationKind.Tanh;
+    public static string[] Names { get; } = ["tanh"];
+    public static Tanh Create(in Activation activation) => default;
+    /// <summary>2 sigmoid(2x) - 1 (spans use TensorPrimitives.Tanh, which keeps small x's relative precision).</summary>
+    public Vector<float> Forward(Vector<float> x) => new Vector<float>(2f) * VectorMath.Sigmoid(x + x) - Vector<float>.One;
+    public Vector<float> Derivative(Vector<float> x, Vector<float> y) => Vector<float>.One - y * y;
+    public static void Apply(in Tanh f, Span<float> x, int offset) => TensorPrimitives.Tanh(x, x);
+
+    public static void ApplyGradient(in Tanh f, ReadOnlySpan<float> input, ReadOnlySpan<float> output, Span<float> grad, int offset)
+    {
+        for (int i = 0; i < grad.Length; i++) grad[i] *= 1f - output[i] * output[i];
+    }
+}

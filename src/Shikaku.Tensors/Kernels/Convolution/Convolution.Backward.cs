@@ -21,11 +21,7 @@ public static partial class Convolution
     public static unsafe Tensor? Conv2DBackward(Tensor input, Tensor kernel, Tensor outputGrad, ConvOptions options,
         Tensor weightGrad, Tensor? biasGrad, bool needInputGrad = true)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(kernel);
-        ArgumentNullException.ThrowIfNull(outputGrad);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(weightGrad);
+        CheckBackwardArguments(input, kernel, outputGrad, options, weightGrad);
         if (options.Groups != 1) throw new NotSupportedException("Conv2D backward supports groups = 1; use DepthwiseConv2D for depthwise layers.");
         var outShape = Convolution.OutputShape(input.Shape, kernel.Shape, options);
         outputGrad.ExpectShape(outShape, "convolution output gradient");
@@ -56,6 +52,15 @@ public static partial class Convolution
         fixed (float* p = cols.Span, d = dx.Span)
             Im2Col.Scatter(p, n, h, w, c, g, d);
         return dx;
+    }
+
+    private static void CheckBackwardArguments(Tensor input, Tensor kernel, Tensor outputGrad, ConvOptions options, Tensor weightGrad)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(outputGrad);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(weightGrad);
     }
 
     /// <summary>

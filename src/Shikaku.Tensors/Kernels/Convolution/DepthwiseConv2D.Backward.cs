@@ -13,11 +13,7 @@ public static partial class Convolution
     public static unsafe Tensor? DepthwiseConv2DBackward(Tensor input, Tensor kernel, Tensor outputGrad, ConvOptions options,
         Tensor weightGrad, Tensor? biasGrad, bool needInputGrad = true)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(kernel);
-        ArgumentNullException.ThrowIfNull(outputGrad);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(weightGrad);
+        CheckBackwardArguments(input, kernel, outputGrad, options, weightGrad);
         int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
         int kh = kernel.Shape[0], kw = kernel.Shape[1], mult = kernel.Shape[3], cout = c * mult;
         var g = options.Geometry(h, w, kh, kw);
