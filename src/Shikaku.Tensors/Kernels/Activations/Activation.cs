@@ -112,10 +112,14 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0f)
     public bool GradientNeedsInput => !Function.GradientFromOutput(this);
 
     /// <summary>x = f(x) in place.</summary>
-    public void Apply(Span<float> x) => Function.Apply(this, x, 0);
+    public void Apply(Span<float> x) => Apply(x, 0);
 
     /// <summary>x = f(x) in place, x[0] being at <paramref name="channel"/> of the last axis (for per-channel slopes).</summary>
-    internal void Apply(Span<float> x, int channel) => Function.Apply(this, x, channel);
+    internal void Apply(Span<float> x, int channel)
+    {
+        // Kernels call this per row even without an activation: the identity costs no virtual call.
+        if (Kind != ActivationKind.Linear) Function.Apply(this, x, channel);
+    }
 
     /// <summary>f(x) for one value, through the same code as a span.</summary>
     public float Apply(float x)

@@ -97,8 +97,8 @@ internal abstract class ActivationFunction
     public abstract void Apply(in Activation activation, Span<float> x, int offset);
     public abstract void ApplyGradient(in Activation activation, ReadOnlySpan<float> input, ReadOnlySpan<float> output, Span<float> grad, int offset);
 
-    // In ActivationKind order (checked below).
-    private static readonly ActivationFunction[] Table =
+    // In ActivationKind order (checked by InKindOrder).
+    private static readonly ActivationFunction[] Table = InKindOrder(
     [
         new ActivationFunction<Linear>(),
         new ActivationFunction<Relu>(),
@@ -113,12 +113,14 @@ internal abstract class ActivationFunction
         new ActivationFunction<Elu>(),
         new ActivationFunction<Softplus>(),
         new ActivationFunction<PRelu.Function>(),
-    ];
+    ]);
 
-    static ActivationFunction()
+    // A field initializer rather than a static constructor, so that reading the table needs no initialization check.
+    private static ActivationFunction[] InKindOrder(ActivationFunction[] table)
     {
-        for (int i = 0; i < Table.Length; i++)
-            if ((int)Table[i].Kind != i) throw new InvalidOperationException($"Activation table entry {i} is {Table[i].Kind}; keep it in ActivationKind order.");
+        for (int i = 0; i < table.Length; i++)
+            if ((int)table[i].Kind != i) throw new InvalidOperationException($"Activation table entry {i} is {table[i].Kind}; keep it in ActivationKind order.");
+        return table;
     }
 
     /// <summary>Every activation, in <see cref="ActivationKind"/> order.</summary>
