@@ -86,14 +86,14 @@ internal static unsafe class ConvBackwardProfile
         using var flippedKernel = Tensor.Uninitialized(new Shape(3, 3, cout, c));
         var steps = new (string Name, Action Run)[]
         {
-            ("relu backward", () => Shikaku.Kernels.Backward.Activation(y.Span, dy.Span, Shikaku.Kernels.Activation.Relu)),
+            ("relu backward", () => Shikaku.Kernels.Activation.Relu.Backward(y.Span, dy.Span)),
             ("im2col gather", () => { fixed (float* px = x.Span, pc = cols.Span) Shikaku.Kernels.Conv.Im2Col.Gather(px, n, h, w, c, g, pc); }),
-            ("bias grad", () => Shikaku.Kernels.Backward.AddColumnSums(dy.Span, cout, db.Span)),
+            ("bias grad", () => Shikaku.Kernels.Sgemm.AddColumnSums(dy.Span, cout, db.Span)),
             ("dP = dy W^T", () => Shikaku.Kernels.Sgemm.Multiply(false, true, m, k, cout, 1f, dy.Span, cout, kernel.Span, cout, 0f, cols.Span, k)),
             ("col2im scatter", () => { fixed (float* pc = cols.Span, pd = dx.Span) Shikaku.Kernels.Conv.Im2Col.Scatter(pc, n, h, w, c, g, pd); }),
             ("dx as conv", () => Shikaku.Kernels.Convolution.Conv2D(dy, flippedKernel, null, new Shikaku.Kernels.ConvOptions { Padding = Shikaku.Kernels.Padding.Explicit(2) }).Dispose()),
             ("dW", () => { fixed (float* px = x.Span, pd = dy.Span, pw = dw.Span) Shikaku.Kernels.Conv.DirectWeightGradient.Run(px, n, h, w, c, pd, cout, g, pw); }),
-            ("whole backward", () => Shikaku.Kernels.Backward.Conv2D(x, kernel, dy, Shikaku.Kernels.ConvOptions.Default, dw, db)?.Dispose()),
+            ("whole backward", () => Shikaku.Kernels.Convolution.Conv2DBackward(x, kernel, dy, Shikaku.Kernels.ConvOptions.Default, dw, db)?.Dispose()),
         };
         foreach (var (name, run) in steps)
         {
@@ -139,7 +139,7 @@ internal static class ConvCold
             ("conv2+pool", 2.0 * 128 * 24 * 24 * 64 * 288, () => Shikaku.Kernels.Convolution.Conv2DMaxPool2x2(x, kernel, null, relu).Dispose()),
             ("conv2+pool+taps", 2.0 * 128 * 24 * 24 * 64 * 288, () => Shikaku.Kernels.Convolution.Conv2DMaxPool2x2(x, kernel, null, relu, argmax).Dispose()),
             ("conv2 dx", 2.0 * 128 * 26 * 26 * 32 * 576, () => Shikaku.Kernels.Convolution.Conv2D(dy, flipped, null, full).Dispose()),
-            ("pool backward", 0, () => Shikaku.Kernels.Backward.MaxPool2x2FromArgmax(dy.Shape, pooled, argmax, pooledGrad, true).Dispose()),
+            ("pool backward", 0, () => Shikaku.Kernels.Pooling.MaxPool2x2BackwardFromArgmax(dy.Shape, pooled, argmax, pooledGrad, true).Dispose()),
         })
         {
             foreach (bool cold in new[] { false, true })

@@ -72,6 +72,21 @@ public class GradientTests
     public void Conv2DWithStridePaddingAndDilation(int stride, string padding, int dilation) =>
         Check(new Conv2D(4, 3, stride, padding, "linear", dilation), new Shape(7, 6, 3), batch: 2);
 
+    // Activations whose gradient needs their input: the layer keeps the pre-activation on the tape.
+    [Theory]
+    [InlineData("gelu")]
+    [InlineData("gelu:tanh")]
+    [InlineData("swish")]
+    [InlineData("hard_swish")]
+    [InlineData("elu")]
+    [InlineData("softplus")]
+    public void LayersTrainWithTheActivationsOfImportedGraphs(string activation)
+    {
+        Check(new Dense(5, activation), new Shape(7), batch: 3, seed: 2, eps: 1e-3f);
+        Check(new Conv2D(4, 3, padding: "same", activation: activation), new Shape(5, 5, 2), batch: 2, seed: 3, eps: 1e-3f);
+        Check(new DepthwiseConv2D(3, padding: "same", activation: activation), new Shape(5, 5, 3), batch: 2, seed: 5, eps: 1e-3f);
+    }
+
     [Fact]
     public void Conv2DWithRelu() => Check(new Conv2D(5, 3, activation: "relu"), new Shape(6, 6, 2), batch: 2, seed: 4, eps: 1e-3f, tolerance: 3e-2);
 

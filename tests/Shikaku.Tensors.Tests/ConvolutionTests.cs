@@ -291,10 +291,10 @@ public class ConvolutionBackwardTests
                             }
                         expected[best] += dyValues[((b * g.OutH + oh) * g.OutW + ow) * c + ch];
                     }
-        using var dx = Backward.MaxPool2D(input, y, dy, o);
+        using var dx = Pooling.MaxPool2DBackward(input, y, dy, o);
         Assert.Equal(expected, dx.ToArray());
-        using var fused = Backward.MaxPool2D(input, y, dy, o, throughRelu: true);
-        Backward.Activation(input.Span, dx.Span, Activation.Relu);
+        using var fused = Pooling.MaxPool2DBackward(input, y, dy, o, throughRelu: true);
+        Activation.Relu.Backward(input.Span, dx.Span);
         Assert.Equal(dx.ToArray(), fused.ToArray());
         Assert.Contains(fused.ToArray(), v => v != 0);
     }
@@ -337,7 +337,7 @@ public class ConvolutionBackwardTests
                 using var grad = Tensor.FromArray(dy, n, g.OutH, g.OutW, cout);
                 using var dw = Tensor.Full(new Shape(kh, kw, c, cout), 0.5f); // gradients accumulate onto what is there
                 using var db = Tensor.Full(new Shape(cout), -1f);
-                Backward.Conv2D(input, kernel, grad, o, dw, db, needInputGrad: false);
+                Convolution.Conv2DBackward(input, kernel, grad, o, dw, db, needInputGrad: false);
                 var expectedW = new double[kh * kw * c * cout];
                 var expectedB = new double[cout];
                 Array.Fill(expectedW, 0.5);
@@ -377,7 +377,7 @@ public class ConvolutionBackwardTests
         using var kernel = Tensor.FromArray(Reference.Random(rng, 9 * c * cout), 3, 3, c, cout);
         using var grad = Tensor.FromArray(dy, n, 18, 18, cout);
         using var dw = Tensor.Full(new Shape(3, 3, c, cout), 1f); // gradients accumulate onto what is there
-        Backward.Conv2D(input, kernel, grad, ConvOptions.Default, dw, null, needInputGrad: false);
+        Convolution.Conv2DBackward(input, kernel, grad, ConvOptions.Default, dw, null, needInputGrad: false);
         var expected = new float[9 * c * cout];
         for (int kh = 0; kh < 3; kh++)
             for (int kw = 0; kw < 3; kw++)
@@ -410,7 +410,7 @@ public class ConvolutionBackwardTests
         using var kernel = Tensor.FromArray(k, 3, 3, c, cout);
         using var grad = Tensor.FromArray(dy, n, g.OutH, g.OutW, cout);
         using var dw = Tensor.Zeros(3, 3, c, cout);
-        using var dx = Backward.Conv2D(input, kernel, grad, options, dw, null)!;
+        using var dx = Convolution.Conv2DBackward(input, kernel, grad, options, dw, null)!;
         var expected = new float[n * h * w * c];
         for (int b = 0; b < n; b++)
             for (int oh = 0; oh < g.OutH; oh++)
@@ -478,20 +478,20 @@ public class ConvolutionBackwardTests
         using var dy = Tensor.FromArray(Reference.Random(rng, fused.Shape.Length), fused.Shape.ToArray());
         foreach (bool throughRelu in new[] { false, true })
         {
-            using var reference = Backward.MaxPool2D(conv, expected, dy, new PoolOptions(2), throughRelu);
-            using var fromTaps = Backward.MaxPool2x2FromArgmax(conv.Shape, recorded, argmax, dy, throughRelu);
+            using var reference = Pooling.MaxPool2DBackward(conv, expected, dy, new PoolOptions(2), throughRelu);
+            using var fromTaps = Pooling.MaxPool2x2BackwardFromArgmax(conv.Shape, recorded, argmax, dy, throughRelu);
             Assert.Equal(reference.ToArray(), fromTaps.ToArray());
         }
 
         // The whole backward pass of conv + ReLU + pooling from the taps (the convolution's output gradient built one
         // image at a time where the direct kernels apply) equals pooling's then the convolution's backward passes.
-        using var dConv = Backward.MaxPool2D(conv, expected, dy, new PoolOptions(2), throughRelu: true);
+        using var dConv = Pooling.MaxPool2DBackward(conv, expected, dy, new PoolOptions(2), throughRelu: true);
         using var dw = Tensor.Full(k.Shape, 0.25f);
         using var db = Tensor.Full(b.Shape, 0.5f);
-        using var dx = Backward.Conv2D(x, k, dConv, options with { Activation = Activation.Linear }, dw, db)!;
+        using var dx = Convolution.Conv2DBackward(x, k, dConv, options with { Activation = Activation.Linear }, dw, db)!;
         using var dwFused = Tensor.Full(k.Shape, 0.25f);
         using var dbFused = Tensor.Full(b.Shape, 0.5f);
-        using var dxFused = Backward.Conv2DReluMaxPool2x2(x, k, recorded, argmax, dy, options, dwFused, dbFused)!;
+        using var dxFused = Convolution.Conv2DReluMaxPool2x2Backward(x, k, recorded, argmax, dy, options, dwFused, dbFused)!;
         Reference.AssertClose(dx.Span, dxFused.Span, 1e-5f, "dx");
         Reference.AssertClose(dw.Span, dwFused.Span, 1e-5f, "dW");
         Reference.AssertClose(db.Span, dbFused.Span, 1e-5f, "db");

@@ -21,7 +21,7 @@ public class ElementwiseTests
             for (int r = 0; r < rows; r++) s += x[r * width + j];
             expected[j] = (float)s;
         }
-        Backward.AddColumnSums(x, width, sums);
+        Sgemm.AddColumnSums(x, width, sums);
         Reference.AssertClose(expected, sums, 1e-3f, $"column sums {rows}x{width}");
     }
 
@@ -32,7 +32,7 @@ public class ElementwiseTests
         var y = Enumerable.Range(0, 200_003).Select(_ => rng.Next(3) == 0 ? 0f : rng.NextSingle() - 0.5f).ToArray();
         var g = Reference.Random(rng, y.Length);
         var expected = g.Select((v, i) => y[i] > 0 ? v : 0f).ToArray();
-        Backward.Activation(y, g, Activation.Relu);
+        Activation.Relu.Backward(y, g);
         Assert.Equal(expected, g);
     }
 

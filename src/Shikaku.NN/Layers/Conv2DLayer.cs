@@ -11,7 +11,7 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     private Parameter? _kernel, _bias;
 
     /// <summary>What backward needs: the input (for the weight gradient) and the output (for the activation's gradient; null after a fused pooling pass).</summary>
-    internal sealed record Saved(Tensor Input, Tensor? Output);
+    internal sealed record Saved(Tensor Input, Tensor? Output, Tensor? PreActivation = null);
 
     /// <summary>Number of output channels.</summary>
     public int Filters { get; } = filters > 0 ? filters : throw new ArgumentOutOfRangeException(nameof(filters), $"Conv2D needs at least 1 filter, got {filters}.");
@@ -44,6 +44,13 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
+        if (tape != null && Options.Activation.GradientNeedsInput)
+        {
+            var pre = Convolution.Conv2D(input, _kernel!.Value, _bias!.Value, Options with { Activation = Kernels.Activation.Linear });
+            var activated = ActivateKeepingInput(pre, Options.Activation, tape);
+            tape.Record(this, new Saved(input, activated, pre));
+            return activated;
+        }
         var output = Convolution.Conv2D(input, _kernel!.Value, _bias!.Value, Options);
         tape?.Record(this, new Saved(input, output));
         return output;
@@ -65,9 +72,10 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
-        var output = tape.Recall<Saved>(this).Output
+        var saved = tape.Recall<Saved>(this);
+        var output = saved.Output
             ?? throw new InvalidOperationException($"Layer {Name} ran fused with its pooling; its gradient continues through BackwardThroughPooling.");
-        Kernels.Backward.Activation(output.Span, outputGrad.Span, Options.Activation);
+        ActivationBackward(Options.Activation, saved.PreActivation, output, outputGrad.Span);
         return BackwardFromPreActivation(outputGrad, tape, needInputGrad);
     }
 
@@ -85,13 +93,13 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     internal Tensor? BackwardThroughPooling(MaxPooling2D pool, Tensor pooledGrad, Tape tape, bool needInputGrad)
     {
         var taps = tape.Recall<MaxPooling2D.FusedTaps>(pool);
-        return Kernels.Backward.Conv2DReluMaxPool2x2(tape.Recall<Saved>(this).Input, _kernel!.Value, taps.Pooled, taps.Argmax, pooledGrad, Options,
+        return Kernels.Convolution.Conv2DReluMaxPool2x2Backward(tape.Recall<Saved>(this).Input, _kernel!.Value, taps.Pooled, taps.Argmax, pooledGrad, Options,
             _kernel.Grad, _bias!.Grad, needInputGrad);
     }
 
     /// <summary>Backward from the gradient of the pre-activation sum (the activation's gradient already applied).</summary>
     internal Tensor? BackwardFromPreActivation(Tensor preActivationGrad, Tape tape, bool needInputGrad) =>
-        Kernels.Backward.Conv2D(tape.Recall<Saved>(this).Input, _kernel!.Value, preActivationGrad, Options with { Activation = Kernels.Activation.Linear },
+        Kernels.Convolution.Conv2DBackward(tape.Recall<Saved>(this).Input, _kernel!.Value, preActivationGrad, Options with { Activation = Kernels.Activation.Linear },
             _kernel.Grad, _bias!.Grad, needInputGrad);
 
     /// <inheritdoc/>

@@ -50,15 +50,23 @@ public sealed class Dense : Layer
     }
 
     /// <inheritdoc/>
-    private sealed record Saved(Tensor Input, Tensor Output);
+    private sealed record Saved(Tensor Input, Tensor Output, Tensor? PreActivation = null);
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
         int n = input.Shape[0], k = InputShape[0];
+        bool keepInput = tape != null && _activation.GradientNeedsInput;
         var y = Tensor.Uninitialized(new Shape(n, Units));
-        Sgemm.Multiply(false, false, n, Units, k, 1f, input.Span, k, _kernel!.Value.Span, Units, 0f, y.Span, Units, _bias!.Value.Span, _activation);
+        Sgemm.Multiply(false, false, n, Units, k, 1f, input.Span, k, _kernel!.Value.Span, Units, 0f, y.Span, Units, _bias!.Value.Span,
+            keepInput ? Activation.Linear : _activation);
+        if (keepInput)
+        {
+            var activated = ActivateKeepingInput(y, _activation, tape!);
+            tape!.Record(this, new Saved(input, activated, y));
+            return activated;
+        }
         if (IsSoftmax) ElementwiseOps.Softmax(y.Span, y.Span, Units);
         tape?.Record(this, new Saved(input, y));
         return y;
@@ -67,7 +75,7 @@ public sealed class Dense : Layer
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
-        var (input, output) = tape.Recall<Saved>(this);
+        var (input, output, preActivation) = tape.Recall<Saved>(this);
         int n = input.Shape[0], k = InputShape[0];
         var dz = outputGrad.Span;
         if (IsSoftmax && !GradientIsForLogits)
@@ -85,11 +93,11 @@ public sealed class Dense : Layer
         }
         else
         {
-            Kernels.Backward.Activation(output.Span, dz, _activation);
+            ActivationBackward(_activation, preActivation, output, dz);
         }
         // dW += xᵀ dz, db += Σ dz, dx = dz Wᵀ
         Sgemm.Multiply(true, false, k, Units, n, 1f, input.Span, k, dz, Units, 1f, _kernel!.Grad.Span, Units);
-        Kernels.Backward.AddColumnSums(dz, Units, _bias!.Grad.Span);
+        Kernels.Sgemm.AddColumnSums(dz, Units, _bias!.Grad.Span);
         if (!needInputGrad) return null;
         var dx = Tensor.Uninitialized(input.Shape);
         Sgemm.Multiply(false, true, n, k, Units, 1f, dz, Units, _kernel.Value.Span, Units, 0f, dx.Span, k);

@@ -86,6 +86,25 @@ public abstract class Layer
             throw new ArgumentException($"Layer {Name} ({TypeName}) expects input (batch, {string.Join(", ", InputShape)}), got {input.Shape}.");
     }
 
+    /// <summary>
+    /// Training with an activation whose gradient needs its input (GELU, swish, hard swish, PReLU): the layer ran
+    /// without its activation, giving <paramref name="preActivation"/>, which the tape keeps; returns f(pre).
+    /// </summary>
+    internal static Tensor ActivateKeepingInput(Tensor preActivation, Kernels.Activation activation, Tape tape)
+    {
+        tape.Own(preActivation);
+        var y = preActivation.Clone();
+        activation.Apply(y.Span);
+        return y;
+    }
+
+    /// <summary>grad *= f'(x): from the kept pre-activation when there is one, else from the output.</summary>
+    internal static void ActivationBackward(Kernels.Activation activation, Tensor? preActivation, Tensor output, Span<float> grad)
+    {
+        if (preActivation != null) activation.Backward(preActivation.Span, output.Span, grad);
+        else activation.Backward(output.Span, grad);
+    }
+
     /// <summary>The shape of a batch of inputs with as many examples as <paramref name="outputGrad"/>: [N, ...InputShape].</summary>
     protected Shape BatchInputShape(Tensor outputGrad) => new(InputShape.ToArray().Prepend(outputGrad.Shape[0]).ToArray());
 

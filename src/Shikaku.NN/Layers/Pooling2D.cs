@@ -66,7 +66,7 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     {
         if (!needInputGrad) return null;
         var saved = Unfused(tape);
-        return Kernels.Backward.MaxPool2D(saved.Input, saved.Output, outputGrad, Options);
+        return Kernels.Pooling.MaxPool2DBackward(saved.Input, saved.Output, outputGrad, Options);
     }
 
     /// <summary>Whether the forward pass on <paramref name="tape"/> ran fused with its convolution and recorded the maximum taps.</summary>
@@ -79,7 +79,7 @@ public sealed class MaxPooling2D(int poolSize = 2, int? strides = null, string p
     internal Tensor BackwardThroughRelu(Tensor outputGrad, Tape tape)
     {
         var saved = Unfused(tape);
-        return Kernels.Backward.MaxPool2D(saved.Input, saved.Output, outputGrad, Options, throughRelu: true);
+        return Kernels.Pooling.MaxPool2DBackward(saved.Input, saved.Output, outputGrad, Options, throughRelu: true);
     }
 
     private Saved Unfused(Tape tape) => tape.Find<Saved>(this)
@@ -103,7 +103,7 @@ public sealed class AveragePooling2D(int poolSize = 2, int? strides = null, stri
 
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad) =>
-        needInputGrad ? Kernels.Backward.AvgPool2D(BatchInputShape(outputGrad), outputGrad, Options) : null;
+        needInputGrad ? Kernels.Pooling.AvgPool2DBackward(BatchInputShape(outputGrad), outputGrad, Options) : null;
 }
 
 /// <summary>Mean over all positions of each channel: (H, W, C) -> (C).</summary>
@@ -128,7 +128,7 @@ public sealed class GlobalAveragePooling2D : Layer
 
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad) =>
-        needInputGrad ? Kernels.Backward.GlobalAvgPool(BatchInputShape(outputGrad), outputGrad) : null;
+        needInputGrad ? Kernels.Pooling.GlobalAvgPoolBackward(BatchInputShape(outputGrad), outputGrad) : null;
 
     /// <inheritdoc/>
     public override JsonObject Config() => [];

@@ -9,39 +9,7 @@ namespace Shikaku.Kernels;
 public static class ElementwiseOps
 {
     /// <summary>Applies <paramref name="activation"/> in place.</summary>
-    public static void Activate(Span<float> x, Activation activation)
-    {
-        switch (activation.Kind)
-        {
-            case ActivationKind.Linear:
-                break;
-            case ActivationKind.Relu:
-                TensorPrimitives.Max(x, 0f, x);
-                break;
-            case ActivationKind.Relu6:
-                TensorPrimitives.Clamp(x, 0f, 6f, x);
-                break;
-            case ActivationKind.LeakyRelu:
-                // For 0 <= alpha <= 1, leaky relu is max(x, alpha * x).
-                if (activation.Alpha is >= 0f and <= 1f)
-                {
-                    for (int i = 0; i < x.Length; i++) x[i] = MathF.Max(x[i], activation.Alpha * x[i]);
-                }
-                else
-                {
-                    for (int i = 0; i < x.Length; i++) x[i] = x[i] > 0 ? x[i] : activation.Alpha * x[i];
-                }
-                break;
-            case ActivationKind.Sigmoid:
-                TensorPrimitives.Sigmoid(x, x);
-                break;
-            case ActivationKind.Tanh:
-                TensorPrimitives.Tanh(x, x);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(activation), activation.Kind, "Unknown activation.");
-        }
-    }
+    public static void Activate(Span<float> x, Activation activation) => activation.Apply(x);
 
     /// <summary>x[r, :] += bias for each row of a row-major block, then the activation.</summary>
     public static void BiasActivate(Span<float> rows, int rowCount, int width, int stride, ReadOnlySpan<float> bias, Activation activation)

@@ -34,15 +34,8 @@ internal readonly unsafe struct FusedTail(float* bias, FusedTail.Op op, float sl
 
     public bool IsNone => Bias == null && Operation == Op.None;
 
-    /// <summary>The fused form of an activation, or null if it needs a separate pass.</summary>
-    public static Op? For(Activation activation) => activation.Kind switch
-    {
-        ActivationKind.Linear => Op.None,
-        ActivationKind.Relu => Op.Relu,
-        ActivationKind.Relu6 => Op.Relu6,
-        ActivationKind.LeakyRelu when activation.Alpha is >= 0f and <= 1f => Op.LeakyRelu,
-        _ => null,
-    };
+    /// <summary>The fused form of an activation (each activation says whether it has one), or null if it needs a separate pass.</summary>
+    public static Op? For(Activation activation) => activation.Function.FusesIntoGemm(activation);
 
     public FusedTail At(int column) => new(Bias == null ? null : Bias + column, Operation, Slope);
 

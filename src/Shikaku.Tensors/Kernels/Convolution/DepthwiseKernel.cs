@@ -63,7 +63,7 @@ internal static unsafe class DepthwiseKernel
                                 if (tilePath) Tile3x3<TV>(x, n, oh, h, w, c, weights, bias, geometry, border, yRow);
                                 else if (rowPath) RowPath<TV>(x, n, oh, h, w, c, weights, bias, geometry, border, patterns0, stride, period, tapPointers, yRow);
                                 else PixelPath<TV>(x, n, oh, h, w, c, weights, multiplier, bias, geometry, border, yRow);
-                                ElementwiseOps.Activate(new Span<float>(yRow, rowLength), activation);
+                                activation.Apply(new Span<float>(yRow, rowLength));
                             }
                         }
                     }

@@ -12,7 +12,7 @@ namespace Shikaku.Kernels;
 /// // C[2x2] = A[2x3] * B[3x2]
 /// Sgemm.Multiply(false, false, 2, 2, 3, 1f, a, 3, b, 2, 0f, c, 2);
 /// </code></example>
-public static class Sgemm
+public static partial class Sgemm
 {
     /// <summary>C = alpha * op(A) * op(B) + beta * C. op(A) is m x k, op(B) is k x n, C is m x n.</summary>
     /// <param name="lda">Row stride of A as stored (k, or m when transposed, for a packed matrix).</param>
@@ -33,6 +33,7 @@ public static class Sgemm
         Validate(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (!bias.IsEmpty && bias.Length < n)
             throw new ArgumentException($"Bias has {bias.Length} values but C has {n} columns.", nameof(bias));
+        activation.ExpectChannels(n, "a matrix product");
         fixed (float* pa = a, pb = b, pc = c, pbias = bias)
         {
             var epilogue = new GemmEpilogue(bias.IsEmpty ? null : pbias, activation);

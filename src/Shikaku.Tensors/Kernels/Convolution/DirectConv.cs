@@ -155,7 +155,7 @@ internal static unsafe class DirectConv
             else Tiles<OneChannel>(input, stride, c, kh, kw, kernel + co, cout, tail, output + co, ow, wide, full);
         }
         // Sigmoid and tanh cannot be fused: one pass over the finished row.
-        if (fused == null) ElementwiseOps.Activate(new Span<float>(output, ow * cout), activation);
+        if (fused == null) activation.Apply(new Span<float>(output, ow * cout));
     }
 
     /// <summary>32 output channels of a row: <paramref name="wide"/> tiles of 13 pixels, then of 12 up to <paramref name="full"/>, then of 4.</summary>

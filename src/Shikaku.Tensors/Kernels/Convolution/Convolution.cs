@@ -60,7 +60,7 @@ public sealed record ConvOptions
 /// <example><code>
 /// using var y = Convolution.Conv2D(x, kernel, bias, new ConvOptions { Padding = Padding.Same, Activation = Activation.Relu });
 /// </code></example>
-public static class Convolution
+public static partial class Convolution
 {
     /// <summary>y = act(conv(x, kernel) + bias). x: [N, H, W, Cin]; kernel: [KH, KW, Cin/groups, Cout]; bias: [Cout] or null.</summary>
     public static Tensor Conv2D(Tensor input, Tensor kernel, Tensor? bias = null, ConvOptions? options = null)
@@ -101,7 +101,7 @@ public static class Convolution
     /// never reaches memory; otherwise the two operations run one after the other. Same result.
     /// For training, <paramref name="argmax"/> (one byte per output value) receives the tap of each window that
     /// held the maximum: 0 top left, 1 top right, 2 bottom left, 3 bottom right, the first in that order on ties
-    /// (see <see cref="Backward.MaxPool2x2FromArgmax"/>).
+    /// (see <see cref="Pooling.MaxPool2x2BackwardFromArgmax"/>).
     /// </summary>
     public static unsafe Tensor Conv2DMaxPool2x2(Tensor input, Tensor kernel, Tensor? bias, ConvOptions options, Span<byte> argmax = default)
     {
@@ -194,6 +194,7 @@ public static class Convolution
             throw new ArgumentException($"Groups = {groups} must divide the input channels ({c}) and the output channels ({cout}).");
         if (kernel[2] != c / groups)
             throw new ArgumentException($"Kernel {kernel} expects {kernel[2]} channels per group, but the input {input} has {c} channels in {groups} group(s) ({c / groups} each).");
+        options.Activation.ExpectChannels(cout, "a convolution");
         var g = options.Geometry(input[1], input[2], kernel[0], kernel[1]);
         return new Shape(input[0], g.OutH, g.OutW, cout);
     }

@@ -33,7 +33,7 @@ public sealed record PoolOptions
 
 /// <summary>Max, average and global average pooling on NHWC tensors.</summary>
 /// <example><code>using var y = Pooling.MaxPool2D(x, new PoolOptions(2));</code></example>
-public static class Pooling
+public static partial class Pooling
 {
     /// <summary>The largest value in each window, per channel.</summary>
     public static Tensor MaxPool2D(Tensor input, PoolOptions options) => Pool(input, options, max: true);

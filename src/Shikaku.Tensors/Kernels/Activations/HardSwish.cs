@@ -1,0 +1,25 @@
+using System.Numerics;
+
+namespace Shikaku.Kernels;
+
+/// <summary>
+/// x · relu6(x + 3) / 6 (MobileNetV3; Keras' hard_silu). f' = 0 below -3, 1 above 3, (2x + 3) / 6 between;
+/// the function is not monotonic on [-3, -1.5], so the gradient needs the input.
+/// </summary>
+internal readonly struct HardSwish : IActivation<HardSwish>
+{
+    public static ActivationKind Kind => ActivationKind.HardSwish;
+    public static string[] Names { get; } = ["hard_swish", "hard_silu", "hardswish"];
+    public static HardSwish Create(in Activation activation) => default;
+    public static bool GradientFromOutput(in Activation activation) => false;
+
+    public Vector<float> Forward(Vector<float> x) =>
+        x * Vector.Min(Vector.Max(x + new Vector<float>(3f), Vector<float>.Zero), new Vector<float>(6f)) * new Vector<float>(1f / 6);
+
+    public Vector<float> Derivative(Vector<float> x, Vector<float> y)
+    {
+        var inside = (x + x + new Vector<float>(3f)) * new Vector<float>(1f / 6);
+        var d = Vector.ConditionalSelect(Vector.GreaterThan(x, new Vector<float>(3f)), Vector<float>.One, inside);
+        return Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(-3f)), Vector<float>.Zero, d);
+    }
+}
