@@ -75,36 +75,12 @@ public static class Safetensors
     /// <see cref="InvalidDataException"/> (damaged file), <see cref="IOException"/> or <see cref="FileNotFoundException"/>, each naming the file.
     /// </summary>
     /// <example><code>var tensors = Safetensors.Read("runs/mnist/model.safetensors"); var kernel = tensors["dense_1/kernel"];</code></example>
-    public static Dictionary<string, Stored> Read(string path)
+    public static Dictionary<string, Stored> Read(string path) => ReadAll(path, anyDType: false, static (stream, e) =>
     {
-        ArgumentNullException.ThrowIfNull(path);
-        SafeFile.EnsureRegular(path, "a safetensors weights");
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        long fileLength = stream.Length;
-        try
-        {
-            Span<byte> first = stackalloc byte[8];
-            int got = stream.ReadAtLeast(first, 8, throwOnEndOfStream: false);
-            long headerLength = HeaderLength(first[..got], fileLength, path);
-            var header = new byte[headerLength];
-            stream.ReadExactly(header);
-            var entries = ParseHeader(header, fileLength - 8 - headerLength, path, anyDType: false);
-            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors reading needs a little-endian CPU.");
-            var result = new Dictionary<string, Stored>(StringComparer.Ordinal);
-            // Entries are contiguous in offset order (ParseHeader checks it): one sequential pass reads them all.
-            foreach (var e in entries.OrderBy(e => e.Begin))
-            {
-                var values = new float[(e.End - e.Begin) / sizeof(float)];
-                stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
-                result[e.Key] = new Stored(e.Shape, values);
-            }
-            return result;
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException($"{path} became shorter while it was read ({fileLength} bytes when opened); is another program writing it?", e);
-        }
-    }
+        var values = new float[(e.End - e.Begin) / sizeof(float)];
+        stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+        return new Stored(e.Shape, values);
+    }, dispose: null);
 
     /// <summary>
     /// Reads every tensor of a safetensors file with its dtype: F32, I32, I64, U8 and BOOL as Float32, Int32, Int64,
@@ -112,13 +88,16 @@ public static class Safetensors
     /// The caller disposes the tensors.
     /// </summary>
     /// <example><code>var tensors = Safetensors.ReadTensors("model.safetensors"); using var ids = tensors["input_ids"];</code></example>
-    public static Dictionary<string, Tensor> ReadTensors(string path)
+    public static Dictionary<string, Tensor> ReadTensors(string path) => ReadAll(path, anyDType: true, ReadTensor, static t => t.Dispose());
+
+    /// <summary>Checks the header, then reads each entry in one sequential pass; on an error what was read is disposed.</summary>
+    private static Dictionary<string, T> ReadAll<T>(string path, bool anyDType, Func<Stream, Entry, T> read, Action<T>? dispose)
     {
         ArgumentNullException.ThrowIfNull(path);
         SafeFile.EnsureRegular(path, "a safetensors weights");
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         long fileLength = stream.Length;
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var result = new Dictionary<string, T>(StringComparer.Ordinal);
         try
         {
             Span<byte> first = stackalloc byte[8];
@@ -126,14 +105,15 @@ public static class Safetensors
             long headerLength = HeaderLength(first[..got], fileLength, path);
             var header = new byte[headerLength];
             stream.ReadExactly(header);
-            var entries = ParseHeader(header, fileLength - 8 - headerLength, path, anyDType: true);
+            var entries = ParseHeader(header, fileLength - 8 - headerLength, path, anyDType);
             if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors reading needs a little-endian CPU.");
-            foreach (var e in entries.OrderBy(e => e.Begin)) result[e.Key] = ReadTensor(stream, e);
+            // Entries are contiguous in offset order (ParseHeader checks it): one sequential pass reads them all.
+            foreach (var e in entries.OrderBy(e => e.Begin)) result[e.Key] = read(stream, e);
             return result;
         }
         catch (Exception e)
         {
-            foreach (var t in result.Values) t.Dispose();
+            if (dispose is not null) foreach (var t in result.Values) dispose(t);
             if (e is EndOfStreamException)
                 throw new InvalidDataException($"{path} became shorter while it was read ({fileLength} bytes when opened); is another program writing it?", e);
             throw;

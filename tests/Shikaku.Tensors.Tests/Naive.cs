@@ -104,4 +104,11 @@ internal static class Naive
         }
         return dims;
     }
+
+    /// <summary><paramref name="count"/> random trials from one seeded generator, cycling through <paramref name="dtypes"/>.</summary>
+    public static IEnumerable<(Random Rng, DType DType)> Trials(int seed, int count, params DType[] dtypes)
+    {
+        var rng = new Random(seed);
+        for (int trial = 0; trial < count; trial++) yield return (rng, dtypes[trial % dtypes.Length]);
+    }
 }

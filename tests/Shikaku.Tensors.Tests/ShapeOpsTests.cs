@@ -11,10 +11,8 @@ public class ShapeOpsTests
     [Fact]
     public void ConcatPlacesEachInputAtItsOffsetAlongTheAxis()
     {
-        var rng = new Random(1);
-        for (int trial = 0; trial < 80; trial++)
+        foreach (var (rng, dtype) in Naive.Trials(seed: 1, count: 80, All))
         {
-            var dtype = All[trial % All.Length];
             var dims = Naive.Shape(rng);
             if (dims.Length == 0) dims = [3];
             int axis = rng.Next(dims.Length);
@@ -48,10 +46,8 @@ public class ShapeOpsTests
     [Fact]
     public void TransposeMovesEveryElementToItsPermutedIndex()
     {
-        var rng = new Random(2);
-        for (int trial = 0; trial < 100; trial++)
+        foreach (var (rng, dtype) in Naive.Trials(seed: 2, count: 100, All))
         {
-            var dtype = All[trial % All.Length];
             var dims = Naive.Shape(rng, maxRank: 6, maxDim: 5);
             var perm = Enumerable.Range(0, dims.Length).OrderBy(_ => rng.Next()).ToArray();
             using var x = Naive.Random(rng, dtype, dims);
@@ -81,10 +77,8 @@ public class ShapeOpsTests
     [Fact]
     public void StridedSliceVisitsWhatPythonSlicingVisits()
     {
-        var rng = new Random(3);
-        for (int trial = 0; trial < 200; trial++)
+        foreach (var (rng, dtype) in Naive.Trials(seed: 3, count: 200, All))
         {
-            var dtype = All[trial % All.Length];
             var dims = Naive.Shape(rng, maxRank: 5, maxDim: 6);
             if (dims.Length == 0) continue;
             int n = dims.Length;
@@ -122,7 +116,7 @@ public class ShapeOpsTests
             var xv = Naive.Values(x);
             var pickDims = picks.Select(p => p.Count).ToArray();
             var expected = Naive.Indices(pickDims).Select(i => xv[Naive.Flat(i.Select((k, d) => picks[d][k]).ToArray(), dims)]).ToArray();
-            Assert.True(expected.SequenceEqual(Naive.Values(y)), $"trial {trial}");
+            Assert.True(expected.SequenceEqual(Naive.Values(y)), $"{dtype} {string.Join('x', dims)} begin ({string.Join(", ", begin)}) end ({string.Join(", ", end)}) strides ({string.Join(", ", strides)})");
         }
     }
 
@@ -156,10 +150,8 @@ public class ShapeOpsTests
     [InlineData(DType.Int64)]
     public void GatherPicksSlicesAlongAnyAxisWithBatchDimensions(DType indexType)
     {
-        var rng = new Random(4 + (int)indexType);
-        for (int trial = 0; trial < 80; trial++)
+        foreach (var (rng, dtype) in Naive.Trials(seed: 4 + (int)indexType, count: 80, All))
         {
-            var dtype = All[trial % All.Length];
             var dims = Naive.Shape(rng, maxRank: 4);
             if (dims.Length == 0) dims = [4];
             int axis = rng.Next(dims.Length);
@@ -197,10 +189,8 @@ public class ShapeOpsTests
     [Fact]
     public void TileRepeatsEveryDimension()
     {
-        var rng = new Random(5);
-        for (int trial = 0; trial < 80; trial++)
+        foreach (var (rng, dtype) in Naive.Trials(seed: 5, count: 80, All))
         {
-            var dtype = All[trial % All.Length];
             var dims = Naive.Shape(rng, maxRank: 5, maxDim: 3);
             var multiples = dims.Select(_ => rng.Next(0, 4)).ToArray();
             using var x = Naive.Random(rng, dtype, dims);
@@ -220,10 +210,8 @@ public class ShapeOpsTests
     [InlineData(PadMode.Symmetric)]
     public void PadFillsByMirroringOrWithTheConstant(PadMode mode)
     {
-        var rng = new Random(6 + (int)mode);
-        for (int trial = 0; trial < 80; trial++)
+        foreach (var (rng, dtype) in Naive.Trials(seed: 6 + (int)mode, count: 80, All))
         {
-            var dtype = All[trial % All.Length];
             var dims = Naive.Shape(rng, maxRank: 4, maxDim: 4);
             int Limit(int d) => mode switch { PadMode.Reflect => d - 1, PadMode.Symmetric => d, _ => 3 };
             var pads = dims.Select(d => (rng.Next(Limit(d) + 1), rng.Next(Limit(d) + 1))).ToArray();

@@ -27,6 +27,16 @@ public static class Broadcasting
         return new Shape(dims);
     }
 
+    /// <summary>The broadcast shape of two operands of one operation, which must share a dtype.</summary>
+    internal static Shape Operands(Tensor a, Tensor b, string operation)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.DType != b.DType)
+            throw new ArgumentException($"{operation}: the operands are {a.DType.Name()} {a.Shape} and {b.DType.Name()} {b.Shape}; cast one of them (TensorOps.Cast) so the dtypes agree.");
+        return Shape(a.Shape, b.Shape, operation);
+    }
+
     private static int Dim(Shape s, int i) => i < 0 ? 1 : s[i];
 
     /// <summary>Row-major strides of <paramref name="operand"/> seen through <paramref name="output"/>'s dimensions (0 where it is broadcast).</summary>

@@ -17,35 +17,16 @@ public enum Comparison
 
 public static partial class TensorOps
 {
-    /// <summary>a == b elementwise with broadcasting, as a Bool tensor; any dtype, both the same (NaN equals nothing).</summary>
-    /// <example><code>using var isCat = TensorOps.Equal(labels, Tensor.FromInt32([3], 1));</code></example>
-    public static Tensor Equal(Tensor a, Tensor b) => Compare(a, b, Comparison.Equal);
-
-    /// <summary>a != b elementwise with broadcasting, as a Bool tensor.</summary>
-    public static Tensor NotEqual(Tensor a, Tensor b) => Compare(a, b, Comparison.NotEqual);
-
-    /// <summary>a &gt; b elementwise with broadcasting, as a Bool tensor.</summary>
-    public static Tensor Greater(Tensor a, Tensor b) => Compare(a, b, Comparison.Greater);
-
-    /// <summary>a &gt;= b elementwise with broadcasting, as a Bool tensor.</summary>
-    public static Tensor GreaterEqual(Tensor a, Tensor b) => Compare(a, b, Comparison.GreaterEqual);
-
-    /// <summary>a &lt; b elementwise with broadcasting, as a Bool tensor.</summary>
-    public static Tensor Less(Tensor a, Tensor b) => Compare(a, b, Comparison.Less);
-
-    /// <summary>a &lt;= b elementwise with broadcasting, as a Bool tensor.</summary>
-    public static Tensor LessEqual(Tensor a, Tensor b) => Compare(a, b, Comparison.LessEqual);
-
-    /// <summary>Compares a and b elementwise with broadcasting; bool operands compare as false &lt; true.</summary>
+    /// <summary>
+    /// Compares a and b elementwise with broadcasting into a Bool tensor; any dtype, both the same; bool operands
+    /// compare as false &lt; true.
+    /// </summary>
+    /// <example><code>using var isCat = TensorOps.Compare(labels, Tensor.FromInt32([3], 1), Comparison.Equal);</code></example>
     /// <exception cref="ArgumentException">The shapes do not broadcast, or the dtypes differ.</exception>
     public static Tensor Compare(Tensor a, Tensor b, Comparison comparison)
     {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
         string name = comparison.ToString();
-        if (a.DType != b.DType)
-            throw new ArgumentException($"{name}: the operands are {a.DType.Name()} {a.Shape} and {b.DType.Name()} {b.Shape}; cast one of them (TensorOps.Cast) so the dtypes agree.");
-        var shape = Broadcasting.Shape(a.Shape, b.Shape, name);
+        var shape = Broadcasting.Operands(a, b, name);
         var y = Tensor.Uninitialized(shape, DType.Bool);
         var walk = new StridedWalk(shape.ToArray(), Broadcasting.Strides(shape), Broadcasting.Strides(a.Shape, shape), Broadcasting.Strides(b.Shape, shape));
         var o = y.AsSpan<bool>();

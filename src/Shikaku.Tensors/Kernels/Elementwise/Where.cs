@@ -9,7 +9,7 @@ public static partial class TensorOps
     /// y = condition ? x : y elementwise, the three broadcast together (TF's SelectV2, ONNX's Where). The
     /// condition is Bool; x and y share any dtype, which the result has.
     /// </summary>
-    /// <example><code>using var clipped = TensorOps.Where(TensorOps.Greater(x, limit), limit, x);</code></example>
+    /// <example><code>using var clipped = TensorOps.Where(TensorOps.Compare(x, limit, Comparison.Greater), limit, x);</code></example>
     /// <exception cref="ArgumentException">The condition is not Bool, x and y differ in dtype, or the shapes do not broadcast.</exception>
     public static Tensor Where(Tensor condition, Tensor x, Tensor y)
     {
