@@ -6,9 +6,11 @@ using Shikaku.Tensors;
 namespace Shikaku.Formats;
 
 /// <summary>
-/// Reads TF.js weight manifests (<c>*-weights_manifest.json</c>) and their binary shards: float32, int32,
-/// and weights quantized to uint8/uint16 (value = q * scale + min) or float16, as tfjs-core's
-/// <c>decodeWeights</c> defines them. Every size is checked, so a truncated or swapped file is an error
+/// Reads TF.js weight manifests (<c>*-weights_manifest.json</c>) and their binary shards, as tfjs-core's
+/// <c>decodeWeights</c> defines them: float32 weights (Float32 tensors), int32 (Int32 tensors: the shapes, axes
+/// and slice bounds of graph models) and bool (Bool tensors, one byte each); weights quantized to uint8/uint16
+/// (value = q * scale + min, float32 or int32 rounded as JavaScript's Math.round) or float16 (float32 only)
+/// are dequantized on load. Every size is checked, so a truncated or swapped file is an error
 /// that names the file, never a silent wrong answer. A manifest is untrusted input: its shard paths must
 /// stay inside its own folder (after following symbolic links), and nothing is read beyond the bytes it describes.
 /// </summary>
@@ -54,7 +56,7 @@ public static class TfjsWeights
                 foreach (var spec in group.Specs)
                 {
                     var tensor = Decode(spec, data.AsSpan(offset, (int)spec.ByteLength));
-                    if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(tensor.Span))
+                    if (tensor.DType == DType.Float32 && !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(tensor.Span))
                     {
                         tensor.Dispose();
                         throw new ModelFormatException($"{manifestPath}: weight '{spec.Name}' holds NaN or infinite values (a damaged shard or a lying quantization scale); the model cannot be used.");
@@ -74,7 +76,7 @@ public static class TfjsWeights
 
     private sealed record Spec(string Name, int[] Shape, long Count, string DType, string? QuantDType, double Scale, double Min)
     {
-        public long ByteLength => Count * (QuantDType switch { "uint8" => 1, "uint16" or "float16" => 2, _ => 4 });
+        public long ByteLength => Count * (QuantDType switch { "uint8" => 1, "uint16" or "float16" => 2, _ => DType == "bool" ? 1 : 4 });
     }
 
     private sealed record Group(string[] Paths, List<Spec> Specs);
@@ -110,8 +112,8 @@ public static class TfjsWeights
                     if (count > System.Array.MaxLength) throw new FormatException($"{at} has shape ({string.Join(", ", shape[..i])}...), more than {System.Array.MaxLength} values");
                 }
                 string dtype = String(w, "dtype", at);
-                if (dtype is not ("float32" or "int32"))
-                    throw new FormatException($"{at} has dtype '{dtype}'; Shikaku reads float32 and int32");
+                if (dtype is not ("float32" or "int32" or "bool"))
+                    throw new FormatException($"{at} has dtype '{dtype}'; Shikaku reads float32, int32 and bool");
                 string? qtype = null;
                 double scale = 1, min = 0;
                 if (w.TryGetProperty("quantization", out var q))
@@ -120,6 +122,8 @@ public static class TfjsWeights
                     qtype = String(q, "dtype", $"{at}'s quantization");
                     if (qtype is not ("uint8" or "uint16" or "float16"))
                         throw new FormatException($"{at} uses quantization '{qtype}'; Shikaku reads uint8, uint16 and float16");
+                    if (dtype == "bool" || (qtype == "float16" && dtype != "float32"))
+                        throw new FormatException($"{at} is {dtype} quantized as {qtype}; tfjs quantizes float32 weights (and int32 ones to uint8/uint16) only");
                     if (qtype != "float16")
                     {
                         scale = Number(q, "scale", $"{at}'s {qtype} quantization");
@@ -217,32 +221,59 @@ public static class TfjsWeights
 
     private static Tensor Decode(Spec spec, ReadOnlySpan<byte> bytes)
     {
-        var values = new float[spec.Count];
-        bool isInt = spec.DType == "int32";
+        int n = (int)spec.Count;
+        if (spec.DType == "bool")
+        {
+            var flags = new bool[n];
+            for (int i = 0; i < n; i++) flags[i] = bytes[i] != 0;
+            return Tensor.Wrap(flags, spec.Shape);
+        }
+        if (spec.DType == "int32")
+        {
+            var ints = new int[n];
+            switch (spec.QuantDType)
+            {
+                case "uint8":
+                    for (int i = 0; i < n; i++) ints[i] = DequantizeInt(bytes[i], spec);
+                    break;
+                case "uint16":
+                    for (int i = 0; i < n; i++) ints[i] = DequantizeInt(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]), spec);
+                    break;
+                default:
+                    for (int i = 0; i < n; i++) ints[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(4 * i)..]);
+                    break;
+            }
+            return Tensor.Wrap(ints, spec.Shape);
+        }
+        var values = new float[n];
         switch (spec.QuantDType)
         {
             case "uint8":
-                for (int i = 0; i < values.Length; i++) values[i] = Dequantize(bytes[i], spec, isInt);
+                for (int i = 0; i < values.Length; i++) values[i] = (float)(bytes[i] * spec.Scale + spec.Min);
                 break;
             case "uint16":
-                for (int i = 0; i < values.Length; i++) values[i] = Dequantize(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]), spec, isInt);
+                for (int i = 0; i < values.Length; i++) values[i] = (float)(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]) * spec.Scale + spec.Min);
                 break;
             case "float16":
                 for (int i = 0; i < values.Length; i++) values[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(bytes[(2 * i)..]);
                 break;
             default:
-                for (int i = 0; i < values.Length; i++)
-                    values[i] = isInt ? BinaryPrimitives.ReadInt32LittleEndian(bytes[(4 * i)..]) : BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
+                for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
                 break;
         }
         return Tensor.Wrap(values, spec.Shape);
     }
 
-    // tfjs computes q * scale + min in double precision and stores it as float32 (int32: rounded).
-    private static float Dequantize(int q, Spec spec, bool isInt)
+    // tfjs computes q * scale + min in double precision; float32 weights store it as float32, int32 ones as
+    // Math.round of it (halves toward +infinity: -2.5 -> -2), which Floor(v + 0.5) would get wrong just below a half.
+    private static int DequantizeInt(int q, Spec spec)
     {
         double v = q * spec.Scale + spec.Min;
-        return isInt ? (float)Math.Round(v, MidpointRounding.AwayFromZero) : (float)v;
+        double r = Math.Floor(v);
+        if (v - r >= 0.5) r += 1;
+        if (r < int.MinValue || r > int.MaxValue)
+            throw new ModelFormatException($"int32 weight '{spec.Name}' dequantizes to {r}, outside the int32 range: its quantization min/scale are damaged.");
+        return (int)r;
     }
 }
 

@@ -1,5 +1,6 @@
 using Shikaku.Models.FaceApi;
 using Shikaku.Formats;
+using Shikaku.Tensors;
 
 namespace Shikaku.Tests;
 
@@ -39,6 +40,44 @@ public sealed class TfjsWeightsTests : IDisposable
         Assert.Equal([-1f, 4f, 126.5f], w.Get("q8", 3).ToArray());
         Assert.Equal(1f, w.Get("q16").ToArray()[0], 6);
         Assert.Equal(0.25f, w.Get("h", 1).ToArray()[0]);
+    }
+
+    [Fact]
+    public void Int32_and_bool_weights_load_as_Int32_and_Bool_tensors_not_floats()
+    {
+        var ints = BitConverter.GetBytes(16_777_217).Concat(BitConverter.GetBytes(-5)).ToArray(); // 2^24 + 1: a float would round it
+        byte[] flags = [1, 0, 1];
+        byte[] q = [0, 1, 2, 3];
+        string path = Write("""
+            [{"paths": ["a.bin"], "weights": [
+              {"name": "i", "shape": [2], "dtype": "int32"},
+              {"name": "b", "shape": [3], "dtype": "bool"},
+              {"name": "qi", "shape": [4], "dtype": "int32", "quantization": {"dtype": "uint8", "scale": 0.5, "min": -1.5}}]}]
+            """, ("a.bin", ints.Concat(flags).Concat(q).ToArray()));
+        using var w = TfjsWeights.Load(path);
+        var i = w.Get("i", 2);
+        Assert.Equal(DType.Int32, i.DType);
+        Assert.Equal([16_777_217, -5], i.ToArray<int>());
+        Assert.Equal([true, false, true], w.Get("b", 3).ToArray<bool>());
+        // -1.5, -1, -0.5, 0 rounded as JavaScript's Math.round: halves toward +infinity.
+        Assert.Equal([-1, -1, 0, 0], w.Get("qi", 4).ToArray<int>());
+    }
+
+    [Fact]
+    public void The_ssd_manifest_int32_constants_are_exact_integers()
+    {
+        using var w = FaceApiModels.LoadWeights(FaceApiModel.SsdMobilenetV1, FaceApiModels.Folder());
+        var priors = w.Get("Postprocessor/stack/1");
+        Assert.Equal(DType.Int32, priors.DType);
+        Assert.Equal(5118, priors.ToArray<int>()[0]);
+        Assert.Equal([512, 512], w.Get("Preprocessor/ResizeImage/size", 2).ToArray<int>());
+    }
+
+    [Fact]
+    public void Float16_quantization_of_an_int32_weight_is_refused_as_tfjs_does()
+    {
+        string path = Write("""[{"paths": ["a.bin"], "weights": [{"name": "h", "shape": [1], "dtype": "int32", "quantization": {"dtype": "float16"}}]}]""", ("a.bin", new byte[2]));
+        Assert.Contains("float16", Assert.Throws<ModelFormatException>(() => TfjsWeights.Load(path)).Message);
     }
 
     [Fact]
