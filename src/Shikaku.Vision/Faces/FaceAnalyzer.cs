@@ -226,7 +226,7 @@ public sealed class FaceAnalyzer : IDisposable
     // the eye line is horizontal (bilinear; outside the image is black, as the padding is). Chip pixel
     // (u, v) has its centre at (u + 0.5, v + 0.5) - (0.5, 0.43) size from the reference point, rotated by the
     // eye-line angle; the -0.5 turns that continuous position into the warp's pixel-index coordinates.
-    private static Tensor RotatedChip(Tensor pixels, FaceLandmarks landmarks, Point2D centre, int size)
+    internal static Tensor RotatedChip(Tensor pixels, FaceLandmarks landmarks, Point2D centre, int size)
     {
         size = Math.Max(size, 1);
         double angle = landmarks.EyeLineAngle * Math.PI / 180, cos = Math.Cos(angle), sin = Math.Sin(angle);
