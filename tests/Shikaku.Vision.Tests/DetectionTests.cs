@@ -192,6 +192,9 @@ public sealed class DetectionTests
     {
         var results = new DetectionResults(200, 100, [new DetectedObject(0, "person", 0.875, BoundingBox.FromXyxy(20, 10, 120, 60)), new DetectedObject(2, "car, red", 0.5, new BoundingBox(0, 0, 50, 50))]);
         Assert.Equal(2, results.Count);
+        // A face is a detection of class 0 with its box in pixels.
+        var face = new Shikaku.Vision.Faces.FaceDetection(0.9, new BoundingBox(0.25, 0.5, 0.5, 0.25), 100, 50).ToDetectedObject();
+        Assert.Equal(new DetectedObject(0, "face", 0.9, new BoundingBox(25, 25, 50, 12.5)), face);
         Assert.Equal((0.1, 0.1, 0.6, 0.6), results.Xyxy(normalized: true)[0]);
         Assert.Equal((70.0, 35.0, 100.0, 50.0), results.Xywh()[0]);
         using var json = JsonDocument.Parse(results.ToJson());

@@ -1,3 +1,4 @@
+using Shikaku.Vision.Detection;
 using Shikaku.Vision.Geometry;
 
 namespace Shikaku.Vision.Faces;
@@ -60,6 +61,9 @@ public sealed class FaceDetection
 
     /// <summary>Height of the image the face was found in.</summary>
     public int ImageHeight { get; }
+
+    /// <summary>The face as a detection of class 0, "face", for <see cref="DetectionResults"/> and <see cref="BoxAnnotator"/>.</summary>
+    public DetectedObject ToDetectedObject() => new(0, "face", Score, Box);
 
     /// <summary>Box back to fractions through 1/width, 1/height, as face-api's relativeBox getter computes it.</summary>
     internal BoundingBox RelativeFromBox() => Box.Rescale(1.0 / ImageWidth, 1.0 / ImageHeight);
