@@ -1,3 +1,4 @@
+using Shikaku.Kernels;
 using Shikaku.Tensors;
 
 namespace Shikaku.Datasets;
@@ -27,25 +28,11 @@ public sealed class Augmented(ILabelledData inner, int maxShift = 2, double maxD
         {
             var image = span.Slice(b * size, size);
             image.CopyTo(source);
-            double angle = (_rng.NextDouble() * 2 - 1) * maxDegrees * Math.PI / 180;
+            double degrees = (_rng.NextDouble() * 2 - 1) * maxDegrees;
             double dx = _rng.Next(-maxShift, maxShift + 1), dy = _rng.Next(-maxShift, maxShift + 1);
-            double cos = Math.Cos(angle), sin = Math.Sin(angle), cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
-            for (int y = 0; y < h; y++)
-                for (int xo = 0; xo < w; xo++)
-                {
-                    // Inverse map: output pixel -> source position (rotate about the centre, then shift).
-                    double u = xo - cx - dx, v = y - cy - dy;
-                    double sx = cos * u + sin * v + cx, sy = -sin * u + cos * v + cy;
-                    int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
-                    float fx = (float)(sx - x0), fy = (float)(sy - y0);
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        float Sample(int yy, int xx) => (uint)yy < (uint)h && (uint)xx < (uint)w ? source[(yy * w + xx) * c + ch] : 0f;
-                        float top = Sample(y0, x0) * (1 - fx) + Sample(y0, x0 + 1) * fx;
-                        float bottom = Sample(y0 + 1, x0) * (1 - fx) + Sample(y0 + 1, x0 + 1) * fx;
-                        image[(y * w + xo) * c + ch] = top * (1 - fy) + bottom * fy;
-                    }
-                }
+            // Rotate about the centre, then shift; the warp maps each output pixel back to its source.
+            var matrix = AffineWarp.Rotation(degrees, (w - 1) / 2.0, (h - 1) / 2.0, dx, dy);
+            AffineWarp.Apply(source, 1, h, w, c, matrix, image, h, w);
         }
         return (x, labels);
     }

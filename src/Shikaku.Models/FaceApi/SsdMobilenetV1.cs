@@ -15,6 +15,7 @@ public sealed record SsdOutput(float[] Boxes, float[] Scores)
 /// face-api.js's SSD MobileNet V1 face detector: a MobileNet V1 backbone (depthwise + pointwise
 /// convolutions, batch norm folded, ReLU6), six SSD box predictors on 32x32 ... 1x1 feature maps, box
 /// decoding against 5118 prior boxes, sigmoid scores. Input 512x512, pixels scaled to -1..1.
+/// Non-max suppression and the way back to image coordinates are Shikaku.Vision.Detection.SsdDecoder's.
 /// </summary>
 public sealed class SsdMobilenetV1 : IDisposable
 {

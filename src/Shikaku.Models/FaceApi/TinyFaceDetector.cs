@@ -6,7 +6,8 @@ namespace Shikaku.Models.FaceApi;
 
 /// <summary>
 /// face-api.js's Tiny Face Detector: a Tiny-YOLOv2-style network of separable convolutions (leaky ReLU
-/// 0.1) ending in a grid of (inputSize / 32)^2 cells x 5 anchors x (x, y, w, h, score).
+/// 0.1) ending in a grid of (inputSize / 32)^2 cells x 5 anchors x (x, y, w, h, score); the grid is decoded
+/// into boxes by Shikaku.Vision.Detection.TinyYoloDecoder.
 /// </summary>
 public sealed class TinyFaceDetector : IDisposable
 {

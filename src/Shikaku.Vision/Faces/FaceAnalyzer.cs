@@ -2,6 +2,8 @@ using Shikaku.Kernels;
 using Shikaku.Models.FaceApi;
 using Shikaku.Formats;
 using Shikaku.Tensors;
+using Shikaku.Vision.Detection;
+using Shikaku.Vision.Geometry;
 using Shikaku.Vision.Imaging;
 
 namespace Shikaku.Vision.Faces;
@@ -88,157 +90,34 @@ public sealed class FaceAnalyzer : IDisposable
         // Overlapping tiles at two scales: tiles of half the network input (seen enlarged 2x, so a 20 px face
         // becomes 40 px, which the networks find reliably) and of the full input (seen at full resolution).
         // A face smaller than a quarter tile lies whole in some tile of its scale.
-        var candidates = new List<(double Score, FaceBox Box)>(found.Select(d => (d.Score, d.Box)));
-        foreach (int tile in new[] { input / 2, input })
+        var candidates = new List<DetectedObject>(found.Select(d => new DetectedObject(0, "face", d.Score, d.Box)));
+        foreach (var tile in Tiling.Tiles(width, height, [input / 2, input]))
         {
-            if (tile >= Math.Max(width, height)) break;
-            int step = tile - tile / 4;
-            foreach (int y0 in TileStarts(height, tile, step))
-                foreach (int x0 in TileStarts(width, tile, step))
-                {
-                    int tw = Math.Min(tile, width), th = Math.Min(tile, height);
-                    using var crop = Resample.Crop(pixels, x0, y0, tw, th);
-                    foreach (var d in DetectWhole(crop, tw, th, options))
-                    {
-                        // A box touching an inner tile edge is a face cut by the tile: an overlapping tile has it whole.
-                        var b = d.Box;
-                        double margin = Math.Max(4, 0.25 * b.Width);
-                        bool cut = (x0 > 0 && b.X < margin) || (y0 > 0 && b.Y < margin)
-                            || (x0 + tw < width && b.Right > tw - margin) || (y0 + th < height && b.Bottom > th - margin);
-                        if (!cut) candidates.Add((d.Score, b with { X = b.X + x0, Y = b.Y + y0 }));
-                    }
-                }
+            using var crop = Resample.Crop(pixels, tile.X, tile.Y, tile.Width, tile.Height);
+            foreach (var d in DetectWhole(crop, tile.Width, tile.Height, options))
+                if (!Tiling.IsCut(d.Box, tile, width, height)) candidates.Add(new DetectedObject(0, "face", d.Score, d.Box.Offset(tile.X, tile.Y)));
         }
         // Merge: highest score first; drop a box that overlaps a kept one (IoU > 0.3) or lies mostly inside
         // it (a face cut by a tile border).
-        var kept = new List<(double Score, FaceBox Box)>();
-        foreach (var c in candidates.OrderByDescending(c => c.Score))
-        {
-            if (kept.Count >= options.MaxFaces) break;
-            bool duplicate = kept.Any(k => k.Box.IoU(c.Box) > 0.3 || Intersection(k.Box, c.Box) > 0.6 * Math.Min(k.Box.Area, c.Box.Area));
-            if (!duplicate) kept.Add(c);
-        }
-        return kept.Select(k => new FaceDetection(k.Score, k.Box.Rescale(1.0 / width, 1.0 / height), width, height)).ToList();
+        return Tiling.Merge(candidates, options.MaxFaces, iouThreshold: 0.3, containment: 0.6)
+            .Select(k => new FaceDetection(k.Score, k.Box.Rescale(1.0 / width, 1.0 / height), width, height)).ToList();
     }
 
     private List<FaceDetection> DetectWhole(Tensor pixels, int width, int height, FaceDetectorOptions options) =>
         options.Detector == FaceDetectorKind.Tiny ? DetectTiny(pixels, width, height, options) : DetectSsd(pixels, width, height, options);
 
-    private static IEnumerable<int> TileStarts(int length, int tile, int step)
-    {
-        if (length <= tile)
-        {
-            yield return 0;
-            yield break;
-        }
-        for (int s = 0; ; s += step)
-        {
-            if (s + tile >= length)
-            {
-                yield return length - tile;
-                yield break;
-            }
-            yield return s;
-        }
-    }
-
-    private static double Intersection(FaceBox a, FaceBox b) =>
-        Math.Max(0, Math.Min(a.Right, b.Right) - Math.Max(a.X, b.X)) * Math.Max(0, Math.Min(a.Bottom, b.Bottom) - Math.Max(a.Y, b.Y));
-
-    private List<FaceDetection> DetectSsd(Tensor pixels, int width, int height, FaceDetectorOptions options)
-    {
-        var output = _ssd.Value.Forward(pixels);
-        var boxes = output.Boxes;
-        var selected = SsdSuppression(output, options.MaxFaces, 0.5, options.MinScore);
-        var (rw, rh) = NetInput.ReshapedDimensions(width, height, SsdMobilenetV1.InputSize);
-        double padX = (double)SsdMobilenetV1.InputSize / rw, padY = (double)SsdMobilenetV1.InputSize / rh;
-        var result = new List<FaceDetection>(selected.Count);
-        foreach (int i in selected)
-        {
-            double top = Math.Max(0, (double)boxes[i * 4]) * padY, bottom = Math.Min(1.0, (double)boxes[i * 4 + 2]) * padY;
-            double left = Math.Max(0, (double)boxes[i * 4 + 1]) * padX, right = Math.Min(1.0, (double)boxes[i * 4 + 3]) * padX;
-            result.Add(new FaceDetection(output.Scores[i], new FaceBox(left, top, right - left, bottom - top), width, height));
-        }
-        return result;
-    }
-
-    // ssdMobilenetv1/nonMaxSuppression.ts: greedy, highest score first; a candidate overlapping a kept box by IoU > 0.5 is dropped.
-    private static List<int> SsdSuppression(SsdOutput output, int maxOutput, double iouThreshold, double scoreThreshold)
-    {
-        var candidates = Enumerable.Range(0, output.Count).Where(i => output.Scores[i] > scoreThreshold)
-            .OrderByDescending(i => output.Scores[i]).ToList(); // stable, like Array.prototype.sort
-        var selected = new List<int>();
-        int limit = Math.Min(maxOutput, output.Count);
-        foreach (int c in candidates)
-        {
-            if (selected.Count >= limit) break;
-            double score = output.Scores[c], original = score;
-            for (int j = selected.Count - 1; j >= 0; j--)
-            {
-                double iou = SsdIoU(output.Boxes, c, selected[j]);
-                if (iou == 0.0) continue;
-                score *= iou <= iouThreshold ? 1 : 0;
-                if (score <= scoreThreshold) break;
-            }
-            if (original == score) selected.Add(c);
-        }
-        return selected;
-    }
-
-    private static double SsdIoU(float[] b, int i, int j)
-    {
-        double yminI = Math.Min(b[i * 4], b[i * 4 + 2]), xminI = Math.Min(b[i * 4 + 1], b[i * 4 + 3]);
-        double ymaxI = Math.Max(b[i * 4], b[i * 4 + 2]), xmaxI = Math.Max(b[i * 4 + 1], b[i * 4 + 3]);
-        double yminJ = Math.Min(b[j * 4], b[j * 4 + 2]), xminJ = Math.Min(b[j * 4 + 1], b[j * 4 + 3]);
-        double ymaxJ = Math.Max(b[j * 4], b[j * 4 + 2]), xmaxJ = Math.Max(b[j * 4 + 1], b[j * 4 + 3]);
-        double areaI = (ymaxI - yminI) * (xmaxI - xminI), areaJ = (ymaxJ - yminJ) * (xmaxJ - xminJ);
-        if (areaI <= 0 || areaJ <= 0) return 0.0;
-        double inter = Math.Max(Math.Min(ymaxI, ymaxJ) - Math.Max(yminI, yminJ), 0.0) * Math.Max(Math.Min(xmaxI, xmaxJ) - Math.Max(xminI, xminJ), 0.0);
-        return inter / (areaI + areaJ - inter);
-    }
+    private List<FaceDetection> DetectSsd(Tensor pixels, int width, int height, FaceDetectorOptions options) =>
+        SsdDecoder.Decode(_ssd.Value.Forward(pixels), width, height, SsdMobilenetV1.InputSize, options.MinScore, options.MaxFaces, iouThreshold: 0.5)
+            .Select(d => new FaceDetection(d.Score, d.Box, width, height)).ToList();
 
     private List<FaceDetection> DetectTiny(Tensor pixels, int width, int height, FaceDetectorOptions options)
     {
         int inputSize = options.InputSize;
         using var grid = _tiny.Value.Forward(pixels, inputSize);
-        int cells = grid.Shape[1];
-        var v = grid.Span;
-        var (rw, rh) = NetInput.ReshapedDimensions(width, height, inputSize);
-        double size = Math.Max(rw, rh), corrX = size / rw, corrY = size / rh;
-        var boxes = new List<FaceBox>();
-        var scores = new List<double>();
-        var anchors = TinyFaceDetector.Anchors;
-        for (int row = 0; row < cells; row++)
-            for (int col = 0; col < cells; col++)
-                for (int a = 0; a < anchors.Count; a++)
-                {
-                    int o = ((row * cells + col) * anchors.Count + a) * 5;
-                    double score = Sigmoid(v[o + 4]);
-                    if (!(score > options.MinScore)) continue;
-                    double ctX = (col + Sigmoid(v[o])) / cells * corrX;
-                    double ctY = (row + Sigmoid(v[o + 1])) / cells * corrY;
-                    double w = Math.Exp(v[o + 2]) * anchors[a].X / cells * corrX;
-                    double h = Math.Exp(v[o + 3]) * anchors[a].Y / cells * corrY;
-                    double x = ctX - w / 2, y = ctY - h / 2;
-                    boxes.Add(FaceBox.FromBounds(x, y, x + w, y + h));
-                    scores.Add(score);
-                }
-        // ops/nonMaxSuppression.ts on boxes scaled to the input size, IoU threshold 0.4.
-        var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToList();
-        var result = new List<FaceDetection>();
-        while (order.Count > 0)
-        {
-            int current = order[^1];
-            order.RemoveAt(order.Count - 1);
-            var currentBox = boxes[current].Rescale(inputSize, inputSize);
-            order = order.Where(i => currentBox.IoU(boxes[i].Rescale(inputSize, inputSize)) <= 0.4).ToList();
-            var detection = new FaceDetection(scores[current], boxes[current], width, height);
-            result.Add(new FaceDetection(scores[current], detection.RelativeFromBox(), width, height));
-        }
-        return result;
+        var found = TinyYoloDecoder.Decode(grid.Span, grid.Shape[1], TinyFaceDetector.Anchors, width, height, inputSize, options.MinScore, iouThreshold: 0.4);
+        // face-api keeps each box as a FaceDetection and reads its relativeBox back through the pixel box.
+        return found.Select(d => new FaceDetection(d.Score, new FaceDetection(d.Score, d.Box, width, height).RelativeFromBox(), width, height)).ToList();
     }
-
-    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 
     // ---- per face ----
 
@@ -261,12 +140,12 @@ public sealed class FaceAnalyzer : IDisposable
         int w = (int)region.Width, h = (int)region.Height;
         var relative = (tiny ? _landmarksTiny : _landmarks).Value.Forward(crop);
         // FaceLandmarks68(relative, crop size), then shiftBy(detection.box.x, y), each step as face-api does it.
-        var dims = new PointD(w, h);
-        var shift = new PointD(detection.Box.X, detection.Box.Y);
-        var points = new PointD[68];
+        var dims = new Point2D(w, h);
+        var shift = new Point2D(detection.Box.X, detection.Box.Y);
+        var points = new Point2D[68];
         for (int i = 0; i < 68; i++)
         {
-            var unshifted = new PointD(relative[2 * i], relative[2 * i + 1]).Mul(dims);
+            var unshifted = new Point2D(relative[2 * i], relative[2 * i + 1]).Mul(dims);
             points[i] = unshifted.Div(dims).Mul(dims).Add(shift);
         }
         return new FaceLandmarks(points, w, h);
@@ -329,7 +208,7 @@ public sealed class FaceAnalyzer : IDisposable
         return Describe(pixels, image.Width, image.Height, landmarks, alignEyes).Descriptor;
     }
 
-    private (float[] Descriptor, FaceBox Box) Describe(Tensor pixels, int width, int height, FaceLandmarks landmarks, bool alignEyes)
+    private (float[] Descriptor, BoundingBox Box) Describe(Tensor pixels, int width, int height, FaceLandmarks landmarks, bool alignEyes)
     {
         var square = landmarks.DlibSquare(out var reference, out int size);
         if (alignEyes)
@@ -344,34 +223,17 @@ public sealed class FaceAnalyzer : IDisposable
     }
 
     // The same square as face-api's, but cut from the image rotated about the eyes-and-mouth centre so that
-    // the eye line is horizontal (bilinear sampling; outside the image is black, as the padding is).
-    private static Tensor RotatedChip(Tensor pixels, FaceLandmarks landmarks, PointD centre, int size)
+    // the eye line is horizontal (bilinear; outside the image is black, as the padding is). Chip pixel
+    // (u, v) has its centre at (u + 0.5, v + 0.5) - (0.5, 0.43) size from the reference point, rotated by the
+    // eye-line angle; the -0.5 turns that continuous position into the warp's pixel-index coordinates.
+    internal static Tensor RotatedChip(Tensor pixels, FaceLandmarks landmarks, Point2D centre, int size)
     {
         size = Math.Max(size, 1);
         double angle = landmarks.EyeLineAngle * Math.PI / 180, cos = Math.Cos(angle), sin = Math.Sin(angle);
-        int h = pixels.Shape[1], w = pixels.Shape[2];
-        var chip = Tensor.Zeros(1, size, size, 3);
-        var src = pixels.Span;
-        var dst = chip.Span;
-        for (int v = 0; v < size; v++)
-            for (int u = 0; u < size; u++)
-            {
-                double dx = u + 0.5 - 0.5 * size, dy = v + 0.5 - 0.43 * size;
-                double x = centre.X + dx * cos - dy * sin - 0.5, y = centre.Y + dx * sin + dy * cos - 0.5;
-                int x0 = (int)Math.Floor(x), y0 = (int)Math.Floor(y);
-                double fx = x - x0, fy = y - y0;
-                for (int c = 0; c < 3; c++)
-                {
-                    double top = Sample(src, w, h, x0, y0, c) * (1 - fx) + Sample(src, w, h, x0 + 1, y0, c) * fx;
-                    double bottom = Sample(src, w, h, x0, y0 + 1, c) * (1 - fx) + Sample(src, w, h, x0 + 1, y0 + 1, c) * fx;
-                    dst[(v * size + u) * 3 + c] = (float)(top * (1 - fy) + bottom * fy);
-                }
-            }
-        return chip;
+        double ox = 0.5 - 0.5 * size, oy = 0.5 - 0.43 * size;
+        double[] matrix = [cos, -sin, centre.X - 0.5 + ox * cos - oy * sin, sin, cos, centre.Y - 0.5 + ox * sin + oy * cos];
+        return AffineWarp.Apply(pixels, matrix, size, size);
     }
-
-    private static double Sample(ReadOnlySpan<float> src, int w, int h, int x, int y, int c) =>
-        x < 0 || y < 0 || x >= w || y >= h ? 0 : src[(y * w + x) * 3 + c];
 
     // ---- comparing ----
 
@@ -416,7 +278,7 @@ public sealed class FaceAnalyzer : IDisposable
         return image.ToRgb().ToTensor();
     }
 
-    private static Tensor Crop(Tensor pixels, FaceBox region) =>
+    private static Tensor Crop(Tensor pixels, BoundingBox region) =>
         Resample.Crop(pixels, (int)region.X, (int)region.Y, (int)region.Width, (int)region.Height);
 
     public void Dispose()

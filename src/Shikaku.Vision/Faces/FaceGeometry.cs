@@ -1,66 +1,35 @@
+using Shikaku.Vision.Detection;
+using Shikaku.Vision.Geometry;
+
 namespace Shikaku.Vision.Faces;
 
-/// <summary>A point in image pixels.</summary>
-public readonly record struct PointD(double X, double Y)
-{
-    internal PointD Add(PointD p) => new(X + p.X, Y + p.Y);
-    internal PointD Sub(PointD p) => new(X - p.X, Y - p.Y);
-    internal PointD Mul(PointD p) => new(X * p.X, Y * p.Y);
-    internal PointD Div(PointD p) => new(X / p.X, Y / p.Y);
-    internal double Magnitude() => Math.Sqrt(X * X + Y * Y);
-
-    /// <summary>The mean of the points (face-api's getCenterPoint: a running sum, then a division).</summary>
-    internal static PointD Centre(ReadOnlySpan<PointD> points)
-    {
-        var sum = new PointD(0, 0);
-        foreach (var p in points) sum = sum.Add(p);
-        return sum.Div(new PointD(points.Length, points.Length));
-    }
-}
-
 /// <summary>
-/// A rectangle in image pixels (or, for relative boxes, in fractions of the image). The operations
-/// repeat face-api.js's Box arithmetic step by step in double precision, so that boxes and the crops
-/// cut from them come out the same as the reference's.
+/// The face API's first name for a <see cref="BoundingBox"/> (x, y, width, height in pixels), kept so that
+/// callers written against it still compile; it converts implicitly both ways and does its arithmetic
+/// through <see cref="BoundingBox"/>. New code uses <see cref="BoundingBox"/>.
 /// </summary>
 public readonly record struct FaceBox(double X, double Y, double Width, double Height)
 {
     /// <summary>X + Width.</summary>
-    public double Right => X + Width;
+    public double Right => ((BoundingBox)this).Right;
 
     /// <summary>Y + Height.</summary>
-    public double Bottom => Y + Height;
+    public double Bottom => ((BoundingBox)this).Bottom;
 
     /// <summary>Width * Height.</summary>
-    public double Area => Width * Height;
-
-    internal static FaceBox FromBounds(double left, double top, double right, double bottom) => new(left, top, right - left, bottom - top);
-
-    internal FaceBox Rescale(double sx, double sy) => new(X * sx, Y * sy, Width * sx, Height * sy);
-
-    internal FaceBox Floor() => new(Math.Floor(X), Math.Floor(Y), Math.Floor(Width), Math.Floor(Height));
-
-    internal FaceBox Pad(double padX, double padY) => new(X - padX / 2, Y - padY / 2, Width + padX, Height + padY);
-
-    /// <summary>The part inside a width x height image, floored to whole pixels (face-api's clipAtImageBorders).</summary>
-    internal FaceBox ClipAtImageBorders(int imageWidth, int imageHeight)
-    {
-        double x = Math.Max(X, 0), y = Math.Max(Y, 0);
-        double w = Math.Min(Right - x, imageWidth - x), h = Math.Min(Bottom - y, imageHeight - y);
-        return new FaceBox(x, y, w, h).Floor();
-    }
+    public double Area => ((BoundingBox)this).Area;
 
     /// <summary>Intersection over union with another box (0 when they do not overlap).</summary>
-    public double IoU(FaceBox other)
-    {
-        double w = Math.Max(0.0, Math.Min(Right, other.Right) - Math.Max(X, other.X));
-        double h = Math.Max(0.0, Math.Min(Bottom, other.Bottom) - Math.Max(Y, other.Y));
-        double inter = w * h;
-        return inter / (Area + other.Area - inter);
-    }
+    public double IoU(FaceBox other) => ((BoundingBox)this).IoU(other);
+
+    /// <summary>The same box as a <see cref="BoundingBox"/>.</summary>
+    public static implicit operator BoundingBox(FaceBox box) => new(box.X, box.Y, box.Width, box.Height);
+
+    /// <summary>A <see cref="BoundingBox"/> under the face API's name.</summary>
+    public static implicit operator FaceBox(BoundingBox box) => new(box.X, box.Y, box.Width, box.Height);
 
     /// <summary>"x,y wxh" rounded to 0.1 px.</summary>
-    public override string ToString() => $"{X:0.#},{Y:0.#} {Width:0.#}x{Height:0.#}";
+    public override string ToString() => ((BoundingBox)this).ToString();
 }
 
 /// <summary>
@@ -69,7 +38,7 @@ public readonly record struct FaceBox(double X, double Y, double Width, double H
 /// </summary>
 public sealed class FaceDetection
 {
-    internal FaceDetection(double score, FaceBox relativeBox, int imageWidth, int imageHeight)
+    internal FaceDetection(double score, BoundingBox relativeBox, int imageWidth, int imageHeight)
     {
         Score = score;
         RelativeBox = relativeBox;
@@ -82,10 +51,10 @@ public sealed class FaceDetection
     public double Score { get; }
 
     /// <summary>The box in fractions of the image's width and height.</summary>
-    public FaceBox RelativeBox { get; }
+    public BoundingBox RelativeBox { get; }
 
     /// <summary>The box in pixels.</summary>
-    public FaceBox Box { get; }
+    public BoundingBox Box { get; }
 
     /// <summary>Width of the image the face was found in.</summary>
     public int ImageWidth { get; }
@@ -93,8 +62,11 @@ public sealed class FaceDetection
     /// <summary>Height of the image the face was found in.</summary>
     public int ImageHeight { get; }
 
+    /// <summary>The face as a detection of class 0, "face", for <see cref="DetectionResults"/> and <see cref="BoxAnnotator"/>.</summary>
+    public DetectedObject ToDetectedObject() => new(0, "face", Score, Box);
+
     /// <summary>Box back to fractions through 1/width, 1/height, as face-api's relativeBox getter computes it.</summary>
-    internal FaceBox RelativeFromBox() => Box.Rescale(1.0 / ImageWidth, 1.0 / ImageHeight);
+    internal BoundingBox RelativeFromBox() => Box.Rescale(1.0 / ImageWidth, 1.0 / ImageHeight);
 
     /// <summary>face-api's FaceDetection.forSize: two round trips through an ObjectDetection.</summary>
     internal FaceDetection ForSize(int width, int height)
@@ -104,5 +76,5 @@ public sealed class FaceDetection
     }
 
     /// <summary>The integer region face-api slices from the image for this detection.</summary>
-    internal FaceBox CropRegion() => ForSize(ImageWidth, ImageHeight).Box.ClipAtImageBorders(ImageWidth, ImageHeight);
+    internal BoundingBox CropRegion() => ForSize(ImageWidth, ImageHeight).Box.ClipAtImageBorders(ImageWidth, ImageHeight);
 }

@@ -1,3 +1,5 @@
+using Shikaku.Vision.Geometry;
+
 namespace Shikaku.Vision.Faces;
 
 /// <summary>The 68 landmark points of one face (iBUG 300-W layout), in image pixels.</summary>
@@ -10,9 +12,9 @@ public sealed class FaceLandmarks
         ("nose", 31, 5, false), ("left eye", 36, 6, true), ("right eye", 42, 6, true), ("outer lips", 48, 12, true), ("inner lips", 60, 8, true),
     ];
 
-    private readonly PointD[] _points;
+    private readonly Point2D[] _points;
 
-    internal FaceLandmarks(PointD[] points, int cropWidth, int cropHeight)
+    internal FaceLandmarks(Point2D[] points, int cropWidth, int cropHeight)
     {
         if (points.Length != 68) throw new ArgumentException($"Expected 68 landmark points, got {points.Length}.", nameof(points));
         _points = points;
@@ -21,26 +23,26 @@ public sealed class FaceLandmarks
     }
 
     /// <summary>All 68 points in image pixels.</summary>
-    public IReadOnlyList<PointD> Points => _points;
+    public IReadOnlyList<Point2D> Points => _points;
 
     // face-api keeps the size of the crop the landmarks were found in; its dlib-style alignment uses it.
     internal int CropWidth { get; }
     internal int CropHeight { get; }
 
     /// <summary>Centre of the left eye (points 36-41; the eye on the image's left).</summary>
-    public PointD LeftEye => PointD.Centre(_points.AsSpan(36, 6));
+    public Point2D LeftEye => Point2D.Centre(_points.AsSpan(36, 6));
 
     /// <summary>Centre of the right eye (points 42-47).</summary>
-    public PointD RightEye => PointD.Centre(_points.AsSpan(42, 6));
+    public Point2D RightEye => Point2D.Centre(_points.AsSpan(42, 6));
 
     /// <summary>Centre of the mouth (points 48-67).</summary>
-    public PointD Mouth => PointD.Centre(_points.AsSpan(48, 20));
+    public Point2D Mouth => Point2D.Centre(_points.AsSpan(48, 20));
 
     /// <summary>The roll angle of the eye line in degrees (positive: the right eye is lower).</summary>
     public double EyeLineAngle => Math.Atan2(RightEye.Y - LeftEye.Y, RightEye.X - LeftEye.X) * 180 / Math.PI;
 
     /// <summary>face-api's alignMinBbox: the points' bounding box grown by 20 % of its size.</summary>
-    internal FaceBox MinBoxAligned(double padding = 0.2)
+    internal BoundingBox MinBoxAligned(double padding = 0.2)
     {
         double minX = double.PositiveInfinity, minY = double.PositiveInfinity, maxX = 0, maxY = 0;
         foreach (var p in _points)
@@ -50,7 +52,7 @@ public sealed class FaceLandmarks
             if (maxX < p.X) maxX = p.X;
             if (maxY < p.Y) maxY = p.Y;
         }
-        var box = FaceBox.FromBounds(minX, minY, maxX, maxY);
+        var box = BoundingBox.FromBounds(minX, minY, maxX, maxY);
         return box.Pad(box.Width * padding, box.Height * padding);
     }
 
@@ -58,14 +60,14 @@ public sealed class FaceLandmarks
     /// face-api's alignDlib: a square whose side is the mean eye-to-mouth distance / 0.45, placed so the
     /// centre of eyes and mouth sits at (0.5, 0.43) of it. This is the chip the recognition net sees.
     /// </summary>
-    internal FaceBox DlibSquare(out PointD reference, out int size)
+    internal BoundingBox DlibSquare(out Point2D reference, out int size)
     {
-        PointD left = LeftEye, right = RightEye, mouth = Mouth;
+        Point2D left = LeftEye, right = RightEye, mouth = Mouth;
         double eyeToMouth = (mouth.Sub(left).Magnitude() + mouth.Sub(right).Magnitude()) / 2;
         size = (int)Math.Floor(eyeToMouth / 0.45);
-        reference = PointD.Centre([left, right, mouth]);
+        reference = Point2D.Centre([left, right, mouth]);
         double x = Math.Floor(Math.Max(0, reference.X - 0.5 * size));
         double y = Math.Floor(Math.Max(0, reference.Y - 0.43 * size));
-        return new FaceBox(x, y, Math.Min(size, CropWidth + x), Math.Min(size, CropHeight + y));
+        return new BoundingBox(x, y, Math.Min(size, CropWidth + x), Math.Min(size, CropHeight + y));
     }
 }

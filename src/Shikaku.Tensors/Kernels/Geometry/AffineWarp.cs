@@ -1,0 +1,103 @@
+using Shikaku.Tensors;
+
+namespace Shikaku.Kernels;
+
+/// <summary>Which way the 2x3 matrix of <c>AffineWarp.Apply</c> maps.</summary>
+public enum AffineDirection
+{
+    /// <summary>The matrix takes an output pixel to its source position (OpenCV's WARP_INVERSE_MAP).</summary>
+    OutputToInput,
+    /// <summary>The matrix takes a source pixel to its output position; it is inverted first.</summary>
+    InputToOutput,
+}
+
+/// <summary>
+/// Affine warp of NHWC images, bilinear; outside the image it reads by <see cref="BorderMode"/>
+/// (<see cref="BorderMode.Zero"/> reads the constant borderValue, 0 unless given). Coordinates are pixel indices: pixel (x, y) has its centre at
+/// (x, y), as in OpenCV's warpAffine. The matrix [a, b, c, d, e, f] maps (x, y) to
+/// (a x + b y + c, d x + e y + f).
+/// </summary>
+/// <example><code>
+/// // Rotate 10 degrees about the centre of a 28x28 image, outside black:
+/// using var rotated = AffineWarp.Apply(images, AffineWarp.Rotation(10, 13.5, 13.5, 0, 0), 28, 28);
+/// </code></example>
+public static class AffineWarp
+{
+    /// <summary>
+    /// Warps every image of [N, H, W, C] into [N, height, width, C] through <paramref name="matrix"/>
+    /// (6 numbers, row-major 2x3; see <paramref name="direction"/>).
+    /// </summary>
+    public static Tensor Apply(Tensor input, ReadOnlySpan<double> matrix, int height, int width,
+        AffineDirection direction = AffineDirection.OutputToInput, BorderMode border = BorderMode.Zero, float borderValue = 0f)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 4) throw new ArgumentException($"AffineWarp needs NHWC input, got {input.Shape}.", nameof(input));
+        if (height < 1 || width < 1) throw new ArgumentException($"Target size {width}x{height} must be at least 1x1.");
+        var output = Tensor.Uninitialized(new Shape(input.Shape[0], height, width, input.Shape[3]));
+        Apply(input.Span, input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], matrix, output.Span, height, width, direction, border, borderValue);
+        return output;
+    }
+
+    /// <summary>The span form of <see cref="Apply(Tensor, ReadOnlySpan{double}, int, int, AffineDirection, BorderMode, float)"/>: n images h x w x c into n images height x width x c.</summary>
+    public static void Apply(ReadOnlySpan<float> input, int n, int h, int w, int c, ReadOnlySpan<double> matrix, Span<float> output, int height, int width,
+        AffineDirection direction = AffineDirection.OutputToInput, BorderMode border = BorderMode.Zero, float borderValue = 0f)
+    {
+        if (matrix.Length != 6) throw new ArgumentException($"An affine matrix has 6 numbers (2x3, row-major), not {matrix.Length}.", nameof(matrix));
+        if (n < 0 || h < 1 || w < 1 || c < 1) throw new ArgumentException($"Image size {n}x{h}x{w}x{c} must be positive.");
+        if (input.Length != (long)n * h * w * c) throw new ArgumentException($"Input holds {input.Length} values, not {n}x{h}x{w}x{c}.", nameof(input));
+        if (output.Length != (long)n * height * width * c) throw new ArgumentException($"Output holds {output.Length} values, not {n}x{height}x{width}x{c}.", nameof(output));
+        Span<double> m = stackalloc double[6];
+        matrix.CopyTo(m);
+        if (direction == AffineDirection.InputToOutput) Invert(m);
+        for (int b = 0; b < n; b++)
+        {
+            var src = input.Slice(b * h * w * c, h * w * c);
+            var dst = output.Slice(b * height * width * c, height * width * c);
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    double sx = m[0] * x + m[1] * y + m[2], sy = m[3] * x + m[4] * y + m[5];
+                    int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
+                    float fx = (float)(sx - x0), fy = (float)(sy - y0);
+                    var o = dst.Slice((y * width + x) * c, c);
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        float top = Sample(src, h, w, c, y0, x0, ch, border, borderValue) * (1 - fx) + Sample(src, h, w, c, y0, x0 + 1, ch, border, borderValue) * fx;
+                        float bottom = Sample(src, h, w, c, y0 + 1, x0, ch, border, borderValue) * (1 - fx) + Sample(src, h, w, c, y0 + 1, x0 + 1, ch, border, borderValue) * fx;
+                        o[ch] = top * (1 - fy) + bottom * fy;
+                    }
+                }
+        }
+    }
+
+    // Border.Map gives -1 for a position that reads the constant (BorderMode.Zero reads borderValue).
+    private static float Sample(ReadOnlySpan<float> src, int h, int w, int c, int y, int x, int ch, BorderMode border, float value)
+    {
+        if ((uint)y < (uint)h && (uint)x < (uint)w) return src[(y * w + x) * c + ch];
+        int yy = Border.Map(y, h, border), xx = Border.Map(x, w, border);
+        return yy < 0 || xx < 0 ? value : src[(yy * w + xx) * c + ch];
+    }
+
+    /// <summary>Inverts a 2x3 affine matrix in place.</summary>
+    public static void Invert(Span<double> m)
+    {
+        if (m.Length != 6) throw new ArgumentException($"An affine matrix has 6 numbers, not {m.Length}.", nameof(m));
+        double det = m[0] * m[4] - m[1] * m[3];
+        if (det == 0 || !double.IsFinite(det)) throw new ArgumentException("The affine matrix is singular (its 2x2 part has determinant 0) and cannot be inverted.", nameof(m));
+        double a = m[4] / det, b = -m[1] / det, d = -m[3] / det, e = m[0] / det;
+        double c = -(a * m[2] + b * m[5]), f = -(d * m[2] + e * m[5]);
+        m[0] = a; m[1] = b; m[2] = c; m[3] = d; m[4] = e; m[5] = f;
+    }
+
+    /// <summary>
+    /// The output-to-input matrix of a rotation by <paramref name="degrees"/> (counter-clockwise on screen
+    /// for positive angles with y down: the source is turned the other way) about (<paramref name="cx"/>,
+    /// <paramref name="cy"/>), after which the content moves by (<paramref name="dx"/>, <paramref name="dy"/>).
+    /// </summary>
+    public static double[] Rotation(double degrees, double cx, double cy, double dx, double dy)
+    {
+        double angle = degrees * Math.PI / 180, cos = Math.Cos(angle), sin = Math.Sin(angle);
+        // source = R^T (output - centre - shift) + centre, with R the rotation by the angle.
+        return [cos, sin, cx - cos * (cx + dx) - sin * (cy + dy), -sin, cos, cy + sin * (cx + dx) - cos * (cy + dy)];
+    }
+}

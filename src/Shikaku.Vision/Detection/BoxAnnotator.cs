@@ -1,0 +1,113 @@
+using SkiaSharp;
+using Shikaku.Vision.Geometry;
+using Shikaku.Vision.Imaging;
+
+namespace Shikaku.Vision.Detection;
+
+/// <summary>
+/// Draws boxes and their labels onto a copy of an image: the one annotator of every detector (faces
+/// add their landmark mesh through it).
+/// </summary>
+/// <example><code>
+/// var drawn = BoxAnnotator.Draw(image, results.Items, (d, i) => $"{d.ClassName} {d.Score:0.00}");
+/// </code></example>
+public static class BoxAnnotator
+{
+    private static readonly Lazy<SKTypeface> Typeface = new(LoadTypeface);
+
+    /// <summary>
+    /// A new RGB image: <paramref name="image"/> with each detection's box and the label from
+    /// <paramref name="label"/> (default: class name and score; a null label draws none). The input is not changed.
+    /// </summary>
+    public static Image Draw(Image image, IReadOnlyList<DetectedObject> detections, Func<DetectedObject, int, string?>? label = null)
+    {
+        ArgumentNullException.ThrowIfNull(detections);
+        label ??= (d, _) => $"{d.ClassName} {d.Score:0.00}";
+        return Draw(image, detections.Count, (canvas, i, stroke) =>
+        {
+            DrawBox(canvas, detections[i].Box, stroke);
+            DrawLabel(canvas, detections[i].Box, label(detections[i], i));
+        });
+    }
+
+    /// <summary>Runs <paramref name="draw"/> (canvas, item index, stroke width) for each item on an RGBA canvas over a copy of the image.</summary>
+    internal static Image Draw(Image image, int count, Action<SKCanvas, int, float> draw)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var rgb = image.ToRgb();
+        int w = rgb.Width, h = rgb.Height;
+        var rgba = new byte[w * h * 4];
+        for (int i = 0; i < w * h; i++)
+        {
+            rgba[4 * i] = rgb.Pixels[3 * i];
+            rgba[4 * i + 1] = rgb.Pixels[3 * i + 1];
+            rgba[4 * i + 2] = rgb.Pixels[3 * i + 2];
+            rgba[4 * i + 3] = 255;
+        }
+        using (var bitmap = new SKBitmap())
+        {
+            var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul);
+            var handle = System.Runtime.InteropServices.GCHandle.Alloc(rgba, System.Runtime.InteropServices.GCHandleType.Pinned);
+            try
+            {
+                bitmap.InstallPixels(info, handle.AddrOfPinnedObject(), info.RowBytes);
+                using var canvas = new SKCanvas(bitmap);
+                float stroke = Math.Max(2f, Math.Max(w, h) / 640f);
+                for (int i = 0; i < count; i++) draw(canvas, i, stroke);
+                canvas.Flush();
+            }
+            finally
+            {
+                handle.Free();
+            }
+        }
+        var pixels = new byte[w * h * 3];
+        for (int i = 0; i < w * h; i++)
+        {
+            pixels[3 * i] = rgba[4 * i];
+            pixels[3 * i + 1] = rgba[4 * i + 1];
+            pixels[3 * i + 2] = rgba[4 * i + 2];
+        }
+        return new Image(w, h, 3, pixels);
+    }
+
+    internal static void DrawBox(SKCanvas canvas, BoundingBox box, float stroke)
+    {
+        using var boxPaint = new SKPaint { Color = new SKColor(0, 160, 255), Style = SKPaintStyle.Stroke, StrokeWidth = stroke, IsAntialias = true };
+        canvas.DrawRect((float)box.X, (float)box.Y, (float)box.Width, (float)box.Height, boxPaint);
+    }
+
+    /// <summary>The label's lines under the box, white on a dark band.</summary>
+    internal static void DrawLabel(SKCanvas canvas, BoundingBox box, string? label)
+    {
+        if (string.IsNullOrEmpty(label)) return;
+        float size = Math.Max(14f, (float)box.Width / 9f);
+        using var font = new SKFont(Typeface.Value, size);
+        using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
+        using var back = new SKPaint { Color = new SKColor(0, 0, 0, 170), Style = SKPaintStyle.Fill };
+        float y = (float)box.Bottom + size * 1.15f;
+        foreach (var lineText in label.Split('\n'))
+        {
+            float width = font.MeasureText(lineText);
+            canvas.DrawRect((float)box.X, y - size, width + size * 0.4f, size * 1.25f, back);
+            canvas.DrawText(lineText, (float)box.X + size * 0.2f, y, SKTextAlign.Left, font, text);
+            y += size * 1.25f;
+        }
+    }
+
+    private static SKTypeface LoadTypeface()
+    {
+        // SkiaSharp's dependency-free Linux build has no font lookup: use a DejaVu/Liberation file when one is installed.
+        string[] candidates =
+        [
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+            "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+            "/usr/share/fonts/TTF/DejaVuSans.ttf",
+            "C:\\Windows\\Fonts\\arial.ttf",
+            "/System/Library/Fonts/Helvetica.ttc",
+        ];
+        foreach (var path in candidates)
+            if (File.Exists(path) && SKTypeface.FromFile(path) is { } face) return face;
+        return SKTypeface.Default;
+    }
+}
