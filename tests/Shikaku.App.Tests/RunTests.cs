@@ -21,8 +21,11 @@ public sealed class RunTests : IDisposable
         Assert.Equal(runs, RunFolder.NextFree(runs)); // empty: free
         File.WriteAllText(Path.Combine(runs, "model.json"), "{}");
         Assert.Equal(runs + "-2", RunFolder.NextFree(runs));
-        using (RunFolder.Lock(runs + "-2"))
-            Assert.Equal(runs + "-3", RunFolder.NextFree(runs)); // held by a run that has written nothing yet
+        Directory.CreateDirectory(runs + "-2");
+        File.WriteAllText(Path.Combine(runs + "-2", "history.csv"), "");
+        Assert.Equal(runs + "-3", RunFolder.NextFree(runs));
+        using (RunFolder.Lock(runs + "-3"))
+            Assert.Equal(runs + "-4", RunFolder.NextFree(runs)); // held by a run that has written nothing yet
     }
 
     [Fact]

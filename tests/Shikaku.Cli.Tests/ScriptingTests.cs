@@ -115,16 +115,7 @@ public sealed class ScriptingTests : IDisposable
     [Fact]
     public void RunsWithoutOutTakeTheNextFreeFolderAndARunFolderIsLockedWhileInUse()
     {
-        string runs = Path.Combine(_dir, "runs", "mnist");
-        Assert.Equal(runs, RunFolder.NextFree(runs));
-        Directory.CreateDirectory(runs);
-        Assert.Equal(runs, RunFolder.NextFree(runs)); // empty: free
-        File.WriteAllText(Path.Combine(runs, "model.json"), "{}");
-        Assert.Equal(runs + "-2", RunFolder.NextFree(runs));
-        Directory.CreateDirectory(runs + "-2");
-        File.WriteAllText(Path.Combine(runs + "-2", "history.csv"), "");
-        Assert.Equal(runs + "-3", RunFolder.NextFree(runs));
-
+        // RunFolder.NextFree's assertions moved to Shikaku.App.Tests (RunTests.TheNextFreeRunFolderSkipsFoldersThatHoldFiles).
         // Two runs into one new folder: the second is refused while the first holds it.
         string shared = Path.Combine(_dir, "shared-run");
         using (RunFolder.Lock(shared))
