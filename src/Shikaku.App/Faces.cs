@@ -15,8 +15,9 @@ public sealed record FacesRequest(IReadOnlyList<string> Inputs, FaceAnalysisOpti
     string? Out = null, bool Overwrite = false, double Threshold = FaceAnalyzer.DefaultThreshold, string? Known = null);
 
 /// <summary>
-/// One image of a faces batch: its faces (with their gallery matches for identify), the time taken, the
-/// files written (stem of .png/.json), or the reason it failed. <see cref="ToJson"/> is its entry in the batch's JSON.
+/// One image of a faces batch: its faces (with their gallery matches for identify), the time taken, what
+/// was written for it (detect/analyze/identify: the path of its .png/.json without the extension; count
+/// and encode: their --out file), or the reason it failed. <see cref="ToJson"/> is its entry in the batch's JSON.
 /// </summary>
 public sealed record FaceImageResult(string Image, int Width, int Height, IReadOnlyList<Face> Faces, double Milliseconds,
     IReadOnlyList<FaceMatch>? Matches, string? Saved, string? Error)
