@@ -79,22 +79,9 @@ public sealed class RunTests : IDisposable
         Assert.False(Directory.Exists(fresh)); // a run that wrote nothing leaves no folder behind
     }
 
-    private string UntrainedRun()
-    {
-        string run = Path.Combine(_dir, "untrained");
-        NN.Models.Create("mlp", 1).Save(run);
-        return run;
-    }
+    private string UntrainedRun() => RunFixtures.UntrainedRun(_dir);
 
-    private string Digit(string name)
-    {
-        var px = Enumerable.Repeat((byte)230, 64 * 64).ToArray();
-        for (int y = 12; y < 52; y++)
-            for (int x = 28; x < 36; x++) px[y * 64 + x] = 20;
-        string path = Path.Combine(_dir, name);
-        ImageCodec.Save(new Image(64, 64, 1, px), path);
-        return path;
-    }
+    private string Digit(string name) => RunFixtures.Digit(_dir, name);
 
     [Fact]
     public void PredictGivesTheModelsProbabilitiesAndGoesOnPastABadImage()
