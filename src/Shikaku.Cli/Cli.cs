@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Spectre.Console;
 
 namespace Shikaku.Cli;
@@ -28,13 +26,6 @@ public static class ExitCodes
 /// </summary>
 public sealed class Cli
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     /// <summary>Consoles over the given writers; redirected output is never wrapped.</summary>
     public Cli(TextWriter stdout, TextWriter stderr, bool stdoutIsTerminal = false, bool stderrIsTerminal = false)
     {
@@ -71,7 +62,7 @@ public sealed class Cli
     /// <summary>Writes one JSON document (the whole result of a --json command) to stdout.</summary>
     public void WriteJson(object document)
     {
-        StdOut.WriteLine(JsonSerializer.Serialize(document, JsonOptions));
+        StdOut.WriteLine(Contract.Serialize(document));
         StdOut.Flush();
     }
 
@@ -83,4 +74,12 @@ public sealed class Cli
 
     /// <summary>An error on stderr (the command goes on or ends; the caller decides).</summary>
     public void Error(string line) => Err.MarkupLineInterpolated($"[red]error:[/] {line}");
+
+    /// <summary>The exit code of a batch; with failures, their summary on stderr first.</summary>
+    public int BatchResult(BatchOutcome outcome)
+    {
+        if (outcome.Succeeded) return ExitCodes.Ok;
+        Error(outcome.Summary);
+        return ExitCodes.Failed;
+    }
 }

@@ -2,9 +2,6 @@ using System.Globalization;
 
 namespace Shikaku.Cli;
 
-/// <summary>A command-line mistake: printed as one line with the usage hint, exit code 2.</summary>
-public sealed class UsageException(string message) : ShikakuException(message);
-
 /// <summary>
 /// Parsed arguments of one command: positionals, "--name value" options and "--flag" switches.
 /// Every option a command reads is recorded so that <see cref="RejectUnknown(string)"/> can name options a command does not use.

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
-using Shikaku.IO;
 using Shikaku.Vision.Faces;
 using Shikaku.Vision.Imaging;
 using Spectre.Console;
@@ -26,8 +24,6 @@ internal static class FaceCommands
         Option.Flag("--json", "write the result as one JSON document on stdout (schema: docs/CLI.md)"),
         Option.Flag("--overwrite", "replace files that already exist (default: refuse)"),
     ];
-
-    private static readonly JsonSerializerOptions FileJson = new() { WriteIndented = true };
 
     public static int Run(CliArgs args, Cli cli)
     {
@@ -78,121 +74,38 @@ internal static class FaceCommands
 
     private static double Threshold(CliArgs args) => args.Double("--threshold", FaceAnalyzer.DefaultThreshold, 0, 2);
 
-    /// <summary>An analyzer on the verified face-api.js models, fetched first (with a status line) if the cache lacks them.</summary>
-    private static FaceAnalyzer Analyzer(Cli cli) =>
-        new(Fetching.Run(cli.Err, "the face models", log => Models.FaceApi.FaceApiModels.Folder(log)));
-
     private static ImageLoadOptions LoadOptions(CliArgs args) => new() { MaxPixels = args.Long("--max-pixels", 100_000_000, 1) };
 
-    /// <summary>The output folder (created), after checking that no file it would write exists unless --overwrite.</summary>
-    private static string? OutputFolder(CliArgs args, IEnumerable<string> files, params string[] extensions)
+    private static FacesRequest Request(CliArgs args, List<string> inputs, FaceAnalysisOptions options, double threshold = FaceAnalyzer.DefaultThreshold, string? known = null) =>
+        new(inputs, options, LoadOptions(args), args.Get("--out"), args.Flag("--overwrite"), threshold, known);
+
+    /// <summary>An image that failed: its error on stderr as it happens (the batch goes on).</summary>
+    private static bool Failed(Cli cli, FaceImageResult r)
     {
-        string? dir = args.Get("--out");
-        if (dir == null) return null;
-        if (File.Exists(dir)) throw new UsageException($"--out {dir} is a file; give a folder.");
-        var stems = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var f in files)
-        {
-            string stem = Path.GetFileNameWithoutExtension(f);
-            if (!stems.Add(stem)) throw new UsageException($"Two inputs are named {stem}; their outputs in {dir} would collide. Rename one.");
-            foreach (var ext in extensions)
-            {
-                string target = Path.Combine(dir, stem + ext);
-                if (File.Exists(target) && !args.Flag("--overwrite"))
-                    throw new IOException($"{target} already exists; pass --overwrite to replace it, or choose another --out folder.");
-            }
-        }
-        Directory.CreateDirectory(dir);
-        return dir;
+        if (r.Error == null) return false;
+        cli.Error(r.Error);
+        return true;
     }
 
-    /// <summary>An output file named by --out, checked before any work.</summary>
-    private static string? OutputFile(CliArgs args, string example) =>
-        args.Get("--out") is { } output ? Inputs.OutputFile(output, args.Flag("--overwrite"), example) : null;
-
-    private static void Save(Image annotated, object json, string dir, string file, bool overwrite)
-    {
-        string stem = Path.GetFileNameWithoutExtension(file);
-        ImageCodec.Save(annotated, Path.Combine(dir, stem + ".png"), new ImageSaveOptions { Overwrite = overwrite });
-        SafeFile.WriteAllText(Path.Combine(dir, stem + ".json"), JsonSerializer.Serialize(json, FileJson), overwrite);
-    }
-
-    private static object BoxJson(FaceBox b) => new { x = Math.Round(b.X, 2), y = Math.Round(b.Y, 2), width = Math.Round(b.Width, 2), height = Math.Round(b.Height, 2) };
-
-    private static string Percent(double p) => p.ToString("0.00", CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// Runs <paramref name="work"/> on each image; an image that cannot be read or analysed is reported on
-    /// stderr (and in the JSON) and the batch goes on; the exit code says whether all succeeded.
-    /// </summary>
-    private static int ForEachImage(Cli cli, ImageLoadOptions load, List<string> files, List<object> results, Action<string, Image> work)
-    {
-        int failures = 0;
-        foreach (var file in files)
-        {
-            try
-            {
-                work(file, ImageCodec.Load(file, load));
-            }
-            catch (Exception e) when (Program.IsUserError(e))
-            {
-                failures++;
-                cli.Error(e.Message);
-                results.Add(new { image = file, error = e.Message });
-            }
-        }
-        return Inputs.BatchResult(cli, failures, files.Count);
-    }
-
-    private static object FaceJson(Face f, bool withDescriptor) => new
-    {
-        score = f.Detection.Score,
-        box = BoxJson(f.Detection.Box),
-        landmarks = f.Landmarks?.Points.Select(p => new[] { Math.Round(p.X, 2), Math.Round(p.Y, 2) }),
-        expressions = f.Expressions,
-        age = f.Age,
-        gender = f.Gender,
-        genderProbability = f.GenderProbability,
-        descriptor = withDescriptor ? f.Descriptor : null,
-    };
+    private static string Percent(double p) => FaceJson.Percent(p);
 
     private static int DetectOrAnalyze(CliArgs args, Cli cli, List<string> inputs, bool analyze)
     {
-        string verb = analyze ? "analyze" : "detect";
-        var options = AnalysisOptions(args, full: analyze);
-        bool json = args.Flag("--json"), overwrite = args.Flag("--overwrite");
-        var files = Inputs.Expand(inputs, "faces " + verb);
-        string? dir = OutputFolder(args, files, ".png", ".json");
-        var load = LoadOptions(args);
+        var request = Request(args, inputs, AnalysisOptions(args, full: analyze));
+        bool json = args.Flag("--json");
         args.RejectUnknown("faces");
-        using var analyzer = Analyzer(cli);
-        var results = new List<object>();
-        int code = ForEachImage(cli, load, files, results, (file, image) =>
+        using var faces = new FaceUseCases(new Fetching(cli.Err));
+        Action<FaceImageResult> show = r =>
         {
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            IReadOnlyList<Face> faces = analyze
-                ? analyzer.Analyze(image, options)
-                : analyzer.Detect(image, options.Detection).Select(d => new Face { Detection = d }).ToList();
-            double ms = sw.Elapsed.TotalMilliseconds;
-            // Descriptors are biometric data: they leave the process only into a file the user named.
-            var document = new
-            {
-                image = file,
-                width = image.Width,
-                height = image.Height,
-                detector = options.Detection.Detector.ToString().ToLowerInvariant(),
-                descriptorModel = analyze ? FaceAnalyzer.DescriptorModelId : null,
-                faces = faces.Select(f => FaceJson(f, withDescriptor: dir != null)).ToList(),
-            };
-            results.Add(document);
+            if (Failed(cli, r)) return;
             if (!json)
             {
-                cli.Out.MarkupLineInterpolated($"[bold]{file}[/]: {image.Width}x{image.Height}, {faces.Count} face(s) in {ms:0} ms");
+                cli.Out.MarkupLineInterpolated($"[bold]{r.Image}[/]: {r.Width}x{r.Height}, {r.Faces.Count} face(s) in {r.Milliseconds:0} ms");
                 var table = new Table().Border(TableBorder.Simple).AddColumns("#", "box (x,y wxh)", "score");
                 if (analyze) table.AddColumns("expression", "age", "gender");
-                for (int i = 0; i < faces.Count; i++)
+                for (int i = 0; i < r.Faces.Count; i++)
                 {
-                    var f = faces[i];
+                    var f = r.Faces[i];
                     var row = new List<string> { (i + 1).ToString(CultureInfo.InvariantCulture), f.Detection.Box.ToString(), Percent(f.Detection.Score) };
                     if (analyze)
                     {
@@ -202,111 +115,74 @@ internal static class FaceCommands
                     }
                     table.AddRow(row.Select(Markup.Escape).ToArray());
                 }
-                if (faces.Count > 0) cli.Out.Write(table);
+                if (r.Faces.Count > 0) cli.Out.Write(table);
             }
-            if (dir == null) return;
-            var annotated = FaceAnnotator.Draw(image, faces, analyze ? (f, i) => Label(f, i) : (f, i) => $"{i + 1}: {Percent(f.Detection.Score)}");
-            Save(annotated, document, dir, file, overwrite);
-            cli.Status($"  -> {Path.Combine(dir, Path.GetFileNameWithoutExtension(file))}.png/.json (no EXIF/GPS)");
-        });
-        if (json) cli.WriteJson(new { images = results });
-        if (dir != null && analyze)
+            if (r.Saved != null) cli.Status($"  -> {r.Saved}.png/.json (no EXIF/GPS)");
+        };
+        var result = analyze ? faces.Analyze(request, show) : faces.Detect(request, show);
+        int code = cli.BatchResult(result.Outcome);
+        if (json) cli.WriteJson(result.ToJson());
+        if (request.Out != null && analyze)
             cli.Err.MarkupLine("[yellow]note:[/] the JSON files hold face descriptors (biometric data). Keep them only with the consent of the people shown.");
         return code;
-    }
-
-    private static string Label(Face f, int i)
-    {
-        var parts = new List<string> { $"{i + 1}" };
-        if (f.TopExpression is { } e) parts.Add($"{e} {Percent(f.Expressions![e])}");
-        if (f.Age is { } age) parts.Add($"~{age:0} y");
-        if (f.Gender is { } g) parts.Add($"{g} {Percent(f.GenderProbability!.Value)}");
-        return string.Join("  ", parts);
     }
 
     private static int Verify(CliArgs args, Cli cli, List<string> inputs)
     {
         if (inputs.Count != 2) throw new UsageException($"faces verify compares two images, got {inputs.Count}: ./shikaku faces verify a.jpg b.jpg");
-        double threshold = Threshold(args);
-        var options = AnalysisOptions(args, full: false) with { Descriptors = true };
+        var request = Request(args, inputs, AnalysisOptions(args, full: false), Threshold(args));
         bool json = args.Flag("--json");
-        var load = LoadOptions(args);
-        var files = Inputs.Expand(inputs, "faces verify");
         args.RejectUnknown("faces");
-        if (files.Count != 2) throw new UsageException($"faces verify compares two images; {string.Join(" ", inputs)} hold {files.Count}.");
-        using var analyzer = Analyzer(cli);
-        var result = analyzer.Verify(ImageCodec.Load(files[0], load), ImageCodec.Load(files[1], load), threshold, options);
+        using var faces = new FaceUseCases(new Fetching(cli.Err));
+        var result = faces.Verify(request);
+        var v = result.Verification;
         if (json)
         {
-            cli.WriteJson(new
-            {
-                first = new { image = files[0], box = BoxJson(result.First.Detection.Box) },
-                second = new { image = files[1], box = BoxJson(result.Second.Detection.Box) },
-                distance = result.Distance,
-                threshold,
-                samePerson = result.SamePerson,
-                descriptorModel = FaceAnalyzer.DescriptorModelId,
-            });
+            cli.WriteJson(result.ToJson());
         }
         else
         {
-            cli.Out.WriteLine($"{files[0]}: face at {result.First.Detection.Box} (largest)");
-            cli.Out.WriteLine($"{files[1]}: face at {result.Second.Detection.Box} (largest)");
+            cli.Out.WriteLine($"{result.First}: face at {v.First.Detection.Box} (largest)");
+            cli.Out.WriteLine($"{result.Second}: face at {v.Second.Detection.Box} (largest)");
             cli.Out.MarkupLineInterpolated(
-                $"distance {result.Distance:0.0000} (threshold {threshold:0.###}): [bold]{(result.SamePerson ? "same person" : "different people")}[/]");
+                $"distance {v.Distance:0.0000} (threshold {result.Threshold:0.###}): [bold]{(v.SamePerson ? "same person" : "different people")}[/]");
             cli.Err.WriteLine("A distance under the threshold is evidence, not proof: look-alikes and relatives can fall under 0.6.");
         }
-        return result.SamePerson ? ExitCodes.Ok : ExitCodes.Different;
+        return v.SamePerson ? ExitCodes.Ok : ExitCodes.Different;
     }
 
     private static int Identify(CliArgs args, Cli cli, List<string> inputs)
     {
         string known = args.Require("--known", "people/   (people/<name>.jpg, or one subfolder of photos per person)");
         double threshold = Threshold(args);
-        var options = AnalysisOptions(args, full: false) with { Descriptors = true };
-        bool json = args.Flag("--json"), overwrite = args.Flag("--overwrite");
-        var files = Inputs.Expand(inputs, "faces identify");
-        string? dir = OutputFolder(args, files, ".png", ".json");
-        var load = LoadOptions(args);
+        var request = Request(args, inputs, AnalysisOptions(args, full: false), threshold, known);
+        bool json = args.Flag("--json");
         args.RejectUnknown("faces");
-        using var analyzer = Analyzer(cli);
-        int galleryFailures = 0;
-        var gallery = FaceGallery.FromFolder(analyzer, known, options, warn: cli.Warn, onBadImage: (file, e) =>
-        {
-            galleryFailures++;
-            cli.Error($"gallery: {e.Message}");
-        });
-        cli.Status($"gallery: {gallery.Count} face(s) of {gallery.People.Count} people ({string.Join(", ", gallery.People)}); threshold {threshold:0.###}");
-        var results = new List<object>();
-        int code = ForEachImage(cli, load, files, results, (file, image) =>
-        {
-            var faces = analyzer.Analyze(image, options);
-            var matches = faces.Select(f => gallery.Identify(f.Descriptor, threshold)).ToList();
-            var document = new
+        using var faces = new FaceUseCases(new Fetching(cli.Err));
+        var result = faces.Identify(request,
+            onGallery: g => cli.Status($"gallery: {g.Faces} face(s) of {g.People.Count} people ({string.Join(", ", g.People)}); threshold {threshold:0.###}"),
+            onImage: r =>
             {
-                image = file,
-                threshold,
-                faces = faces.Select((f, i) => new { box = BoxJson(f.Detection.Box), name = matches[i].Name, distance = matches[i].Distance }).ToList(),
-            };
-            results.Add(document);
-            if (!json)
-            {
-                cli.Out.MarkupLineInterpolated($"[bold]{file}[/]: {faces.Count} face(s)");
-                var table = new Table().Border(TableBorder.Simple).AddColumns("#", "box (x,y wxh)", "name", "distance");
-                for (int i = 0; i < faces.Count; i++)
-                    table.AddRow(Markup.Escape((i + 1).ToString(CultureInfo.InvariantCulture)), Markup.Escape(faces[i].Detection.Box.ToString()),
-                        Markup.Escape(matches[i].Name), matches[i].Distance.ToString("0.000", CultureInfo.InvariantCulture));
-                if (faces.Count > 0) cli.Out.Write(table);
-            }
-            if (dir == null) return;
-            var annotated = FaceAnnotator.Draw(image, faces.Select(f => f with { Landmarks = null }).ToList(), (f, i) => $"{matches[i].Name} ({matches[i].Distance:0.00})");
-            Save(annotated, document, dir, file, overwrite);
-            cli.Status($"  -> {Path.Combine(dir, Path.GetFileNameWithoutExtension(file))}.png/.json (names and distances, no descriptors)");
-        });
-        if (json) cli.WriteJson(new { gallery = new { people = gallery.People, faces = gallery.Count }, threshold, images = results });
-        if (galleryFailures > 0)
+                if (Failed(cli, r)) return;
+                if (!json)
+                {
+                    cli.Out.MarkupLineInterpolated($"[bold]{r.Image}[/]: {r.Faces.Count} face(s)");
+                    var table = new Table().Border(TableBorder.Simple).AddColumns("#", "box (x,y wxh)", "name", "distance");
+                    var matches = r.Matches!;
+                    for (int i = 0; i < r.Faces.Count; i++)
+                        table.AddRow(Markup.Escape((i + 1).ToString(CultureInfo.InvariantCulture)), Markup.Escape(r.Faces[i].Detection.Box.ToString()),
+                            Markup.Escape(matches[i].Name), matches[i].Distance.ToString("0.000", CultureInfo.InvariantCulture));
+                    if (r.Faces.Count > 0) cli.Out.Write(table);
+                }
+                if (r.Saved != null) cli.Status($"  -> {r.Saved}.png/.json (names and distances, no descriptors)");
+            },
+            warn: cli.Warn,
+            onBadGalleryPhoto: message => cli.Error($"gallery: {message}"));
+        int code = cli.BatchResult(result.Outcome);
+        if (json) cli.WriteJson(result.ToJson());
+        if (result.Gallery!.Failures > 0)
         {
-            cli.Error($"{galleryFailures} photo(s) of the gallery could not be read (see above); they were left out.");
+            cli.Error($"{result.Gallery.Failures} photo(s) of the gallery could not be read (see above); they were left out.");
             return ExitCodes.Failed;
         }
         return code;
@@ -314,73 +190,46 @@ internal static class FaceCommands
 
     private static int Count(CliArgs args, Cli cli, List<string> inputs)
     {
-        var options = DetectorOptions(args);
+        var request = Request(args, inputs, new FaceAnalysisOptions { Detection = DetectorOptions(args) });
         bool json = args.Flag("--json");
-        string? output = OutputFile(args, "faces.csv");
-        bool overwrite = args.Flag("--overwrite");
-        var files = Inputs.Expand(inputs, "faces count");
-        var load = LoadOptions(args);
         args.RejectUnknown("faces");
-        using var analyzer = Analyzer(cli);
-        var lines = new List<string> { "image,faces" };
-        bool stream = output == null && !json;
-        if (stream) cli.Out.WriteLine(lines[0]);
-        int total = 0;
-        var results = new List<object>();
-        int code = ForEachImage(cli, load, files, results, (file, image) =>
+        using var faces = new FaceUseCases(new Fetching(cli.Err));
+        bool stream = request.Out == null && !json, header = false;
+        var result = faces.Count(request, r =>
         {
-            int n = analyzer.Detect(image, options).Count;
-            total += n;
-            results.Add(new { image = file, faces = n });
-            // CSV quoting for names with commas, quotes or line breaks.
-            string name = file.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{file.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : file;
-            lines.Add($"{name},{n}");
-            if (stream) cli.Out.WriteLine(lines[^1]);
+            if (stream && !header)
+            {
+                cli.Out.WriteLine(FaceUseCases.CsvHeader);
+                header = true;
+            }
+            if (Failed(cli, r)) return;
+            if (stream) cli.Out.WriteLine(FaceUseCases.CsvLine(r.Image, r.Faces.Count));
         });
-        if (json) cli.WriteJson(new { images = results, total });
-        if (output != null)
-        {
-            SafeFile.WriteAllText(output, string.Join('\n', lines) + "\n", overwrite);
-            cli.Status($"{files.Count} image(s), {total} face(s) -> {output}");
-        }
+        int code = cli.BatchResult(result.Outcome);
+        if (json) cli.WriteJson(result.ToJson());
+        if (request.Out != null) cli.Status($"{result.Images.Count} image(s), {result.TotalFaces} face(s) -> {request.Out}");
         return code;
     }
 
     /// <summary>deepface's `represent`: the 128-d descriptor of every face, written only where the user asks.</summary>
     private static int Encode(CliArgs args, Cli cli, List<string> inputs)
     {
-        var options = AnalysisOptions(args, full: false) with { Descriptors = true };
+        var request = Request(args, inputs, AnalysisOptions(args, full: false));
         bool json = args.Flag("--json");
-        string? output = OutputFile(args, "descriptors.json");
-        bool overwrite = args.Flag("--overwrite");
-        var files = Inputs.Expand(inputs, "faces encode");
-        var load = LoadOptions(args);
         args.RejectUnknown("faces");
-        using var analyzer = Analyzer(cli);
-        var results = new List<object>();
-        int total = 0;
-        int code = ForEachImage(cli, load, files, results, (file, image) =>
+        using var faces = new FaceUseCases(new Fetching(cli.Err));
+        var result = faces.Encode(request, r =>
         {
-            var faces = analyzer.Analyze(image, options);
-            total += faces.Count;
-            results.Add(new
-            {
-                image = file,
-                faces = faces.Select(f => new { score = f.Detection.Score, box = BoxJson(f.Detection.Box), descriptor = f.Descriptor }).ToList(),
-            });
-            if (!json) cli.Out.WriteLine($"{file}: {faces.Count} face(s) encoded");
+            if (Failed(cli, r)) return;
+            if (!json) cli.Out.WriteLine($"{r.Image}: {r.Faces.Count} face(s) encoded");
         });
-        var document = new { descriptorModel = FaceAnalyzer.DescriptorModelId, distance = "euclidean", threshold = FaceAnalyzer.DefaultThreshold, images = results };
-        if (output != null)
-        {
-            SafeFile.WriteAllText(output, JsonSerializer.Serialize(document, FileJson), overwrite);
-            cli.Status($"{total} descriptor(s) -> {output}");
-        }
-        if (json) cli.WriteJson(document);
-        if (output != null || json)
+        int code = cli.BatchResult(result.Outcome);
+        if (request.Out != null) cli.Status($"{result.TotalFaces} descriptor(s) -> {request.Out}");
+        if (json) cli.WriteJson(result.ToJson());
+        if (request.Out != null || json)
             cli.Err.MarkupLine("[yellow]note:[/] face descriptors are biometric data. Keep them only with the consent of the people shown, and delete them when the purpose is served.");
         else
-            cli.Status($"{total} descriptor(s) computed and discarded: nothing is written unless you give --out FILE.json (or --json for stdout).");
+            cli.Status($"{result.TotalFaces} descriptor(s) computed and discarded: nothing is written unless you give --out FILE.json (or --json for stdout).");
         return code;
     }
 }

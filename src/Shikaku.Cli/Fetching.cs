@@ -6,8 +6,11 @@ namespace Shikaku.Cli;
 /// Runs work that may fetch pinned packages on first use under a live status line (spinner and the
 /// current step: npm pack / apt-get download, SHA-256 checks), so a first run does not look stuck.
 /// </summary>
-internal static class Fetching
+internal sealed class Fetching(IAnsiConsole console) : IFetchProgress
 {
+    /// <inheritdoc/>
+    public T Run<T>(string what, Func<Action<string>, T> work) => Run(console, what, work);
+
     public static T Run<T>(IAnsiConsole console, string what, Func<Action<string>, T> work)
     {
         T result = default!;

@@ -1,63 +1,52 @@
 using System.Globalization;
 using Shikaku.Explain;
 using Shikaku.Tensors;
-using Shikaku.Kernels;
+using Shikaku.App;
 using Spectre.Console;
-using Padding = Shikaku.Kernels.Padding;
 
 namespace Shikaku.Cli;
 
-/// <summary>conv1d, conv2d and matrix pooling: the lecture's worked examples, with explanations.</summary>
+/// <summary>conv1d, conv2d and matrix pooling: the lecture's worked examples (computed by <see cref="Traces"/>), with explanations.</summary>
 internal static class LectureCommands
 {
     public static int Conv1D(CliArgs args, Cli cli)
     {
-        var data = Vector(args.Require("--data", "\"0 1 0 1 0 0 1 1 1 0\""), "data");
-        var kernel = Vector(args.Require("--kernel", "\"1 0 1\""), "kernel");
-        var options = ConvOptionsFrom(args);
-        return Show(args, cli, "conv1d", () => SlidingWindowTrace.Convolve1D(data, kernel, options));
+        var request = new Conv1DRequest(args.Require("--data", "\"0 1 0 1 0 0 1 1 1 0\""), args.Require("--kernel", "\"1 0 1\""), Window(args));
+        return Show(args, cli, "conv1d", () => Traces.Conv1D(request));
     }
 
     public static int Conv2D(CliArgs args, Cli cli)
     {
-        var input = MatrixText.Parse(args.Require("--matrix", "\"0 1 1; 1 0 1; 1 1 0\""), "matrix");
-        var kernel = MatrixText.Parse(args.Require("--kernel", "\"1 0; 0 1\""), "kernel");
-        var options = ConvOptionsFrom(args);
-        return Show(args, cli, "conv2d", () => SlidingWindowTrace.Convolve(input, kernel, options));
+        var request = new Conv2DRequest(args.Require("--matrix", "\"0 1 1; 1 0 1; 1 1 0\""), args.Require("--kernel", "\"1 0; 0 1\""), Window(args));
+        return Show(args, cli, "conv2d", () => Traces.Conv2D(request));
     }
 
     public static int PoolMatrix(CliArgs args, Cli cli)
     {
-        var input = MatrixText.Parse(args.Require("--matrix", "\"4 8; 7 1\""), "matrix");
+        string matrix = args.Require("--matrix", "\"4 8; 7 1\"");
         int size = args.Int("--size", 2, 1, 1000);
         int? stride = args.Get("--stride") == null ? null : args.Int("--stride", size, 1, 1000);
-        var padding = Padding.Parse(args.Get("--padding") ?? "valid");
-        bool max = Mode(args);
-        return Show(args, cli, "pool", () => SlidingWindowTrace.Pool(input, new PoolOptions(size, stride, padding), max));
+        var request = new PoolMatrixRequest(matrix, size, stride, args.Get("--padding") ?? "valid", Mode(args));
+        return Show(args, cli, "pool", () => Traces.Pool(request));
     }
 
     /// <summary>The output matrix on stdout; the windows too with --explain; everything as JSON with --json.</summary>
-    private static int Show(CliArgs args, Cli cli, string command, Func<SlidingWindowTrace> compute)
+    private static int Show(CliArgs args, Cli cli, string command, Func<TraceResult> compute)
     {
         bool explain = args.Flag("--explain"), json = args.Flag("--json");
         args.RejectUnknown(command);
-        var trace = compute();
+        var result = compute();
         if (json)
         {
-            cli.WriteJson(TraceJson.From(trace));
+            cli.WriteJson(result.ToJson());
             return ExitCodes.Ok;
         }
-        if (explain) ExplainRenderer.Write(cli.Out, trace);
-        WriteMatrix(cli.Out, trace.Output);
+        if (explain) ExplainRenderer.Write(cli.Out, result);
+        WriteMatrix(cli.Out, result.Output);
         return ExitCodes.Ok;
     }
 
-    internal static bool Mode(CliArgs args) => (args.Get("--mode") ?? "max").ToLowerInvariant() switch
-    {
-        "max" => true,
-        "avg" or "average" or "mean" => false,
-        var m => throw new UsageException($"--mode '{m}' is not max or avg."),
-    };
+    internal static bool Mode(CliArgs args) => Traces.ParsePoolMode(args.Get("--mode"));
 
     private static void WriteMatrix(IAnsiConsole console, float[,] m)
     {
@@ -65,66 +54,18 @@ internal static class LectureCommands
             console.WriteLine(string.Join(' ', Enumerable.Range(0, m.GetLength(1)).Select(c => MatrixText.FormatValue(m[r, c]))));
     }
 
-    private static float[] Vector(string text, string what)
-    {
-        var m = MatrixText.Parse(text, what);
-        if (m.GetLength(0) != 1) throw new FormatException($"The {what} of conv1d is one row of numbers; got {m.GetLength(0)} rows (remove the ';').");
-        return Enumerable.Range(0, m.GetLength(1)).Select(i => m[0, i]).ToArray();
-    }
-
-    private static ConvOptions ConvOptionsFrom(CliArgs args) => new()
-    {
-        Stride = args.Int("--stride", 1, 1, 1000),
-        Dilation = args.Int("--dilation", 1, 1, 1000),
-        Padding = Padding.Parse(args.Get("--padding") ?? "valid"),
-    };
-}
-
-/// <summary>A trace as the JSON document of conv1d/conv2d/pool --json (schema in docs/CLI.md).</summary>
-internal static class TraceJson
-{
-    public static object From(SlidingWindowTrace t)
-    {
-        var g = t.Geometry;
-        return new
-        {
-            operation = t.Operation,
-            input = Rows(t.Input),
-            kernel = t.Kernel == null ? null : Rows(t.Kernel),
-            geometry = new
-            {
-                input = new[] { g.InH, g.InW },
-                window = new[] { g.KH, g.KW },
-                stride = new[] { g.StrideH, g.StrideW },
-                dilation = new[] { g.DilationH, g.DilationW },
-                padding = new { top = g.PadTop, bottom = g.PadBottom, left = g.PadLeft, right = g.PadRight },
-                output = new[] { g.OutH, g.OutW },
-            },
-            output = Rows(t.Output),
-            steps = t.Steps.Select(s => new
-            {
-                output = new[] { s.OutRow, s.OutCol },
-                input = new[] { s.InRow, s.InCol },
-                patch = Rows(s.Patch),
-                padded = Rows(s.Padded),
-                products = s.Products == null ? null : Rows(s.Products),
-                value = s.Value,
-            }),
-        };
-    }
-
-    /// <summary>A matrix as rows (JSON has no 2-D arrays).</summary>
-    public static T[][] Rows<T>(T[,] m) =>
-        Enumerable.Range(0, m.GetLength(0)).Select(r => Enumerable.Range(0, m.GetLength(1)).Select(c => m[r, c]).ToArray()).ToArray();
+    private static WindowSettings Window(CliArgs args) =>
+        new(args.Int("--stride", 1, 1, 1000), args.Int("--dilation", 1, 1, 1000), args.Get("--padding") ?? "valid");
 }
 
 /// <summary>Writes a trace as readable tables: for each window the patch, the kernel, the products and the result.</summary>
 internal static class ExplainRenderer
 {
-    public static void Write(IAnsiConsole console, SlidingWindowTrace trace)
+    public static void Write(IAnsiConsole console, TraceResult traced)
     {
-        var g = trace.Geometry;
-        console.MarkupLineInterpolated($"[bold]{trace.Operation}[/] of a {g.InH}x{g.InW} input with a {g.KH}x{g.KW} window: stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW}, padding top {g.PadTop} bottom {g.PadBottom} left {g.PadLeft} right {g.PadRight} -> {g.OutH}x{g.OutW} output");
+        var trace = traced.Trace;
+        string geometry = traced.Geometry;
+        console.MarkupLineInterpolated($"[bold]{trace.Operation}[/]{geometry[trace.Operation.Length..]}");
         console.WriteLine("(values under the window that lie in the padding are shown as 0*)");
         foreach (var s in trace.Steps)
         {

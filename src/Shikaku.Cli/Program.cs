@@ -152,9 +152,7 @@ public static class Program
     }
 
     /// <summary>Failures that are about the user's files, data or environment, not bugs: one line, exit 1.</summary>
-    internal static bool IsUserError(Exception e) =>
-        e is ShikakuException or FormatException
-            or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException or InvalidDataException;
+    internal static bool IsUserError(Exception e) => UserErrors.IsUserError(e);
 
     private static int Help(Cli cli, string name)
     {

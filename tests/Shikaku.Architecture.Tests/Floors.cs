@@ -82,6 +82,13 @@ public class Floors
         Assert.True(strays.Length == 0, $"public exceptions that do not derive from ShikakuException: {string.Join(", ", strays)}");
     }
 
+    [Fact]
+    public void FrontEndsReachKernelsOnlyThroughTheAppLayer()
+    {
+        var kernels = ReferencedNamespaces("Shikaku.Cli").Where(n => n == "Shikaku.Kernels" || n.StartsWith("Shikaku.Kernels.", StringComparison.Ordinal)).Order().ToArray();
+        Assert.True(kernels.Length == 0, $"shikaku (the CLI) uses types of {string.Join(", ", kernels)}; give the app layer (Shikaku.App) a request that takes what the CLI parsed.");
+    }
+
     /// <summary>The namespaces of types an assembly names in its metadata (what its code uses from other assemblies).</summary>
     internal static HashSet<string> ReferencedNamespaces(string project)
     {

@@ -115,16 +115,7 @@ public sealed class ScriptingTests : IDisposable
     [Fact]
     public void RunsWithoutOutTakeTheNextFreeFolderAndARunFolderIsLockedWhileInUse()
     {
-        string runs = Path.Combine(_dir, "runs", "mnist");
-        Assert.Equal(runs, RunFolder.NextFree(runs));
-        Directory.CreateDirectory(runs);
-        Assert.Equal(runs, RunFolder.NextFree(runs)); // empty: free
-        File.WriteAllText(Path.Combine(runs, "model.json"), "{}");
-        Assert.Equal(runs + "-2", RunFolder.NextFree(runs));
-        Directory.CreateDirectory(runs + "-2");
-        File.WriteAllText(Path.Combine(runs + "-2", "history.csv"), "");
-        Assert.Equal(runs + "-3", RunFolder.NextFree(runs));
-
+        // RunFolder.NextFree's assertions moved to Shikaku.App.Tests (RunTests.TheNextFreeRunFolderSkipsFoldersThatHoldFiles).
         // Two runs into one new folder: the second is refused while the first holds it.
         string shared = Path.Combine(_dir, "shared-run");
         using (RunFolder.Lock(shared))
@@ -137,22 +128,9 @@ public sealed class ScriptingTests : IDisposable
     }
 
     /// <summary>An untrained MLP saved as a run folder: enough to exercise evaluate/predict's file handling.</summary>
-    private string UntrainedRun()
-    {
-        string run = Path.Combine(_dir, "untrained");
-        NN.Models.Create("mlp", 1).Save(run);
-        return run;
-    }
+    private string UntrainedRun() => App.Tests.RunFixtures.UntrainedRun(_dir);
 
-    private string Digit(string name)
-    {
-        var px = Enumerable.Repeat((byte)230, 64 * 64).ToArray();
-        for (int y = 12; y < 52; y++)
-            for (int x = 28; x < 36; x++) px[y * 64 + x] = 20; // a "1", dark on light
-        string path = Path.Combine(_dir, name);
-        ImageCodec.Save(new Image(64, 64, 1, px), path);
-        return path;
-    }
+    private string Digit(string name) => App.Tests.RunFixtures.Digit(_dir, name);
 
     [Theory]
     [InlineData("{ not json", "run.json is not valid JSON")]

@@ -1,10 +1,10 @@
 using Shikaku.IO;
 using Shikaku.NN;
 
-namespace Shikaku.Cli;
+namespace Shikaku.App;
 
 /// <summary>Learning curves (train vs validation accuracy and loss) and the confusion matrix, as images.</summary>
-internal static class RunPlots
+public static class RunPlots
 {
     /// <summary>Writes accuracy.png/.svg and loss.png/.svg: train vs validation per epoch.</summary>
     public static void LearningCurves(History history, string folder, string title)
