@@ -1,4 +1,5 @@
 using System.Globalization;
+using Shikaku.Vision.Geometry;
 using System.Text;
 using Shikaku.Assets;
 using Shikaku.Kernels;
@@ -38,11 +39,11 @@ internal static class FaceVerification
                 for (int i = 0; i < faces.Count; i++)
                     for (int j = i + 1; j < faces.Count; j++)
                         negatives.Add(FaceAnalyzer.Distance(faces[i].Descriptor, faces[j].Descriptor));
-                var copies = new (string Name, Image Image, Func<FaceBox, FaceBox> Map)[]
+                var copies = new (string Name, Image Image, Func<BoundingBox, BoundingBox> Map)[]
                 {
-                    ("rescaled 50 %", image.Resize(image.Width / 2, image.Height / 2, ResizeMode.Area), b => new FaceBox(b.X / 2, b.Y / 2, b.Width / 2, b.Height / 2)),
+                    ("rescaled 50 %", image.Resize(image.Width / 2, image.Height / 2, ResizeMode.Area), b => new BoundingBox(b.X / 2, b.Y / 2, b.Width / 2, b.Height / 2)),
                     ("JPEG q50", ImageCodec.Decode(ImageCodec.Encode(image, ImageFormat.Jpeg, new ImageSaveOptions { Quality = 50 }), "q50"), b => b),
-                    ("mirrored", Mirror(image), b => new FaceBox(image.Width - b.Right, b.Y, b.Width, b.Height)),
+                    ("mirrored", Mirror(image), b => new BoundingBox(image.Width - b.Right, b.Y, b.Width, b.Height)),
                 };
                 foreach (var (name, copy, map) in copies)
                 {

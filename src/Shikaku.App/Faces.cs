@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Shikaku.Vision.Geometry;
 using System.Globalization;
 using Shikaku.IO;
 using Shikaku.Vision.Faces;
@@ -64,7 +65,7 @@ public sealed record GalleryInfo(IReadOnlyList<string> People, int Faces, int Fa
 /// <summary>The faces' JSON pieces (docs/CLI.md): boxes rounded to 0.01 px, descriptors only where asked.</summary>
 public static class FaceJson
 {
-    public static object Box(FaceBox b) => new { x = Math.Round(b.X, 2), y = Math.Round(b.Y, 2), width = Math.Round(b.Width, 2), height = Math.Round(b.Height, 2) };
+    public static object Box(BoundingBox b) => new { x = Math.Round(b.X, 2), y = Math.Round(b.Y, 2), width = Math.Round(b.Width, 2), height = Math.Round(b.Height, 2) };
 
     public static object Face(Face f, bool withDescriptor) => new
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Shikaku.Vision.Geometry;
 using Shikaku.Vision.Faces;
 
 namespace Shikaku.Tests;
@@ -22,7 +23,7 @@ public sealed class FaceParityTests : IClassFixture<FaceParityTests.Analyzer>
 
     public static TheoryData<string> Photos => new() { "sample1", "sample2", "sample3", "sample4", "sample5", "sample6" };
 
-    private static void AssertBox(JsonElement expected, FaceBox actual, double tolerance)
+    private static void AssertBox(JsonElement expected, BoundingBox actual, double tolerance)
     {
         Assert.InRange(Math.Abs(actual.X - expected.GetProperty("x").GetDouble()), 0, tolerance);
         Assert.InRange(Math.Abs(actual.Y - expected.GetProperty("y").GetDouble()), 0, tolerance);
@@ -111,7 +112,7 @@ public sealed class FaceParityTests : IClassFixture<FaceParityTests.Analyzer>
         foreach (var expected in FaceApiGolden.Image("sample1").GetProperty("ssd").EnumerateArray())
         {
             var b = expected.GetProperty("box");
-            var scaled = new FaceBox(b.GetProperty("x").GetDouble() * 200 / 1920, b.GetProperty("y").GetDouble() * 133 / 1280,
+            var scaled = new BoundingBox(b.GetProperty("x").GetDouble() * 200 / 1920, b.GetProperty("y").GetDouble() * 133 / 1280,
                 b.GetProperty("width").GetDouble() * 200 / 1920, b.GetProperty("height").GetDouble() * 133 / 1280);
             var match = found.MaxBy(f => f.Box.IoU(scaled))!;
             Assert.True(match.Box.IoU(scaled) > 0.6, $"{match.Box} vs {scaled}");

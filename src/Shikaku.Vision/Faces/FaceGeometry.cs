@@ -4,35 +4,6 @@ using Shikaku.Vision.Geometry;
 namespace Shikaku.Vision.Faces;
 
 /// <summary>
-/// The face API's first name for a <see cref="BoundingBox"/> (x, y, width, height in pixels), kept so that
-/// callers written against it still compile; it converts implicitly both ways and does its arithmetic
-/// through <see cref="BoundingBox"/>. New code uses <see cref="BoundingBox"/>.
-/// </summary>
-public readonly record struct FaceBox(double X, double Y, double Width, double Height)
-{
-    /// <summary>X + Width.</summary>
-    public double Right => ((BoundingBox)this).Right;
-
-    /// <summary>Y + Height.</summary>
-    public double Bottom => ((BoundingBox)this).Bottom;
-
-    /// <summary>Width * Height.</summary>
-    public double Area => ((BoundingBox)this).Area;
-
-    /// <summary>Intersection over union with another box (0 when they do not overlap).</summary>
-    public double IoU(FaceBox other) => ((BoundingBox)this).IoU(other);
-
-    /// <summary>The same box as a <see cref="BoundingBox"/>.</summary>
-    public static implicit operator BoundingBox(FaceBox box) => new(box.X, box.Y, box.Width, box.Height);
-
-    /// <summary>A <see cref="BoundingBox"/> under the face API's name.</summary>
-    public static implicit operator FaceBox(BoundingBox box) => new(box.X, box.Y, box.Width, box.Height);
-
-    /// <summary>"x,y wxh" rounded to 0.1 px.</summary>
-    public override string ToString() => ((BoundingBox)this).ToString();
-}
-
-/// <summary>
 /// A detected face: its score and its box relative to the image (0..1), as face-api.js keeps it;
 /// <see cref="Box"/> is in pixels.
 /// </summary>

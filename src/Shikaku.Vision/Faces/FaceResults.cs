@@ -1,3 +1,4 @@
+using Shikaku.Vision.Geometry;
 namespace Shikaku.Vision.Faces;
 
 /// <summary>Which detector finds the faces.</summary>
@@ -73,10 +74,10 @@ public sealed record Face
     public FaceLandmarks? Landmarks { get; init; }
 
     /// <summary>The box around the landmarks (grown by 20 %) from which expression, age and gender are computed.</summary>
-    public FaceBox? AlignedBox { get; init; }
+    public BoundingBox? AlignedBox { get; init; }
 
     /// <summary>The square chip the descriptor was computed from.</summary>
-    public FaceBox? DescriptorBox { get; init; }
+    public BoundingBox? DescriptorBox { get; init; }
 
     /// <summary>Probability of each of the 7 expressions (neutral, happy, sad, angry, fearful, disgusted, surprised).</summary>
     public IReadOnlyDictionary<string, double>? Expressions { get; init; }
