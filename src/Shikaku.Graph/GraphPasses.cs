@@ -12,7 +12,7 @@ namespace Shikaku.Graph;
 public static class GraphPasses
 {
     /// <summary>Bias fusion, batch-norm and scale folding, activation fusion, convolution + max pooling fusion.</summary>
-    public static void Optimize(Graph graph, bool foldBatchNorm = true)
+    public static void Optimize(ComputeGraph graph, bool foldBatchNorm = true)
     {
         ArgumentNullException.ThrowIfNull(graph);
         FuseBias(graph);
@@ -34,7 +34,7 @@ public static class GraphPasses
     private static bool HasActivation(Node n) => FusedOps(n).Any(o => o != "BiasAdd");
 
     /// <summary>How many times each node's outputs are read (by nodes and as graph outputs).</summary>
-    private static Dictionary<string, int> Readers(Graph g)
+    private static Dictionary<string, int> Readers(ComputeGraph g)
     {
         var count = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var r in g.Nodes.SelectMany(n => n.Inputs).Concat(g.Outputs).Concat(g.Outputs))
@@ -43,7 +43,7 @@ public static class GraphPasses
     }
 
     /// <summary>Runs <paramref name="rewrite"/> on each (producer, consumer) pair where the consumer reads the producer's only reader; a true result replaces both by the returned node.</summary>
-    private static void Pairs(Graph g, Func<Node, Node, Node?> rewrite)
+    private static void Pairs(ComputeGraph g, Func<Node, Node, Node?> rewrite)
     {
         for (bool changed = true; changed;)
         {
@@ -66,7 +66,7 @@ public static class GraphPasses
     }
 
     /// <summary>Conv2D / DepthwiseConv2dNative / MatMul followed by BiasAdd (or AddV2 of a constant vector) -> the _Fused op with BiasAdd.</summary>
-    public static void FuseBias(Graph graph) => Pairs(graph, (p, c) =>
+    public static void FuseBias(ComputeGraph graph) => Pairs(graph, (p, c) =>
     {
         if (!(IsConv(p) || p.Op is "MatMul" or "_FusedMatMul") || HasBias(p) || HasActivation(p)) return null;
         if (c.Op is not ("BiasAdd" or "AddV2") || c.Inputs.Count != 2 || graph.Constants.GetValueOrDefault(c.Inputs[1]) is not { Rank: 1 }) return null;
@@ -75,7 +75,7 @@ public static class GraphPasses
     });
 
     /// <summary>A convolution (or matrix product) with at most a bias, followed by Relu, Relu6, LeakyRelu, Sigmoid or Tanh -> one fused node.</summary>
-    public static void FuseActivation(Graph graph) => Pairs(graph, (p, c) =>
+    public static void FuseActivation(ComputeGraph graph) => Pairs(graph, (p, c) =>
     {
         if (!(IsConv(p) || p.Op is "MatMul" or "_FusedMatMul") || HasActivation(p) || ConvolutionOps.ActivationOf(c.Op, c.Attributes) is not { } act) return null;
         var a = new Attributes(p.Attributes) { ["fused_ops"] = AttrValue.Strings([.. FusedOps(p), c.Op]) };
@@ -88,7 +88,7 @@ public static class GraphPasses
     /// preceding convolution's filter and bias: k' = k * s, b' = (b - mean) * s + offset with s = scale / sqrt(var + eps)
     /// (for a scale layer, s = its weights, b' = b * s + shift). The arithmetic changes: outputs agree to float rounding.
     /// </summary>
-    public static void FoldBatchNorm(Graph graph)
+    public static void FoldBatchNorm(ComputeGraph graph)
     {
         Pairs(graph, (p, c) =>
         {
@@ -129,7 +129,7 @@ public static class GraphPasses
     }
 
     // The convolution p with its filter scaled per output channel and the bias b, named after the node it absorbs.
-    private static Node? Folded(Graph graph, Node p, string name, float[] s, float[] b, bool keepBias = true)
+    private static Node? Folded(ComputeGraph graph, Node p, string name, float[] s, float[] b, bool keepBias = true)
     {
         if (graph.Constants.GetValueOrDefault(p.Inputs[1]) is not { Rank: 4 } filter) return null;
         int cout = p.Op.Contains("Depthwise", StringComparison.Ordinal) ? filter.Shape[2] * filter.Shape[3] : filter.Shape[3];
@@ -148,7 +148,7 @@ public static class GraphPasses
     /// A convolution (with a bias) followed by 2x2 max pooling (stride 2, valid) -> <c>Shikaku.Conv2DMaxPool2x2</c>; two such
     /// convolutions and the pooling -> <c>Shikaku.Conv2DConv2DMaxPool2x2</c> (image by image). Same values.
     /// </summary>
-    public static void FuseConvMaxPool(Graph graph)
+    public static void FuseConvMaxPool(ComputeGraph graph)
     {
         static bool Pool2x2(Node n) => n.Op == "MaxPool" && n.Inputs.Count == 1 && n.Attributes.Ints("ksize", []).SequenceEqual([1L, 2, 2, 1])
             && n.Attributes.Ints("strides", []).SequenceEqual([1L, 2, 2, 1]) && n.Attributes.String("padding", "VALID") == "VALID";
@@ -165,7 +165,7 @@ public static class GraphPasses
         });
     }
 
-    private static void RemoveUnusedConstants(Graph g)
+    private static void RemoveUnusedConstants(ComputeGraph g)
     {
         var used = new HashSet<string>(g.Nodes.SelectMany(n => n.Inputs).Concat(g.Outputs).Select(r => ValueRef.Parse(r).Name), StringComparer.Ordinal);
         foreach (var name in g.Constants.Keys.Where(k => !used.Contains(k)).ToList()) g.RemoveConstant(name);

@@ -31,7 +31,7 @@ public sealed class GraphPlan
     public IEnumerable<Node> Nodes => _steps.Select(s => s.Node);
 
     /// <summary>Validates and compiles <paramref name="graph"/> with the ops of <paramref name="registry"/> (default: <see cref="OpRegistry.Default"/>).</summary>
-    public static GraphPlan Compile(Graph graph, OpRegistry? registry = null)
+    public static GraphPlan Compile(ComputeGraph graph, OpRegistry? registry = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         registry ??= OpRegistry.Default;
@@ -77,7 +77,7 @@ public sealed class GraphPlan
         }
 
         var outputSlots = graph.Outputs.Select(o => Resolve(null!, o, "Graph output")[0]).ToArray();
-        if (outputSlots.Length == 0) throw new GraphException("The graph has no outputs; add at least one to Graph.Outputs.");
+        if (outputSlots.Length == 0) throw new GraphException("The graph has no outputs; add at least one to Outputs.");
         var pinned = new bool[kinds.Count];
         foreach (int s in outputSlots) pinned[s] = true;
         for (int s = 0; s < kinds.Count; s++) if (kinds[s] != 'n') pinned[s] = true;
@@ -125,7 +125,7 @@ public sealed class GraphPlan
     }
 
     // Depth-first, visiting nodes in the given order: a graph already in order runs as given. A cycle is named.
-    private static List<Node> TopologicalOrder(Graph graph, Dictionary<string, Node> nodes, Dictionary<(string, int), int> slotOf)
+    private static List<Node> TopologicalOrder(ComputeGraph graph, Dictionary<string, Node> nodes, Dictionary<(string, int), int> slotOf)
     {
         var order = new List<Node>(graph.Nodes.Count);
         var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 visiting, 2 done

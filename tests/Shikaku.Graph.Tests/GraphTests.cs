@@ -26,7 +26,7 @@ internal static class Build
             Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"[{i}] {expected[i]} vs {actual[i]}");
     }
 
-    public static float[] RunOnce(Graph g, Tensor x)
+    public static float[] RunOnce(ComputeGraph g, Tensor x)
     {
         var outputs = GraphPlan.Compile(g).Run(x);
         var values = outputs[0].ToArray();
@@ -96,9 +96,9 @@ public class ValidationTests
 public class ExecutorTests
 {
     // x -> conv (+bias, relu) -> maxpool -> reshape -> matmul (+bias) -> softmax
-    private static Graph Cnn(Tensor w, Tensor b, Tensor fc, Tensor fcb)
+    private static ComputeGraph Cnn(Tensor w, Tensor b, Tensor fc, Tensor fcb)
     {
-        var g = new Graph();
+        var g = new ComputeGraph();
         g.AddInput("x", -1, 8, 8, 2);
         g.AddConstant("w", w, owned: false);
         g.AddConstant("b", b, owned: false);

@@ -43,14 +43,14 @@ public readonly record struct ValueRef(string Name, int Index, bool IsControl)
 /// Constants added with <c>owned: true</c> are disposed with the graph.
 /// </summary>
 /// <example><code>
-/// using var g = new Graph();
+/// using var g = new ComputeGraph();
 /// g.AddInput("x", -1, 28, 28, 1);
 /// g.AddConstant("w", kernel, owned: false);
 /// g.AddNode(new Node("conv", "Conv2D", ["x", "w"], new() { ["padding"] = "SAME" }));
 /// g.Outputs.Add("conv");
 /// var plan = GraphPlan.Compile(g);
 /// </code></example>
-public sealed class Graph : IDisposable
+public sealed class ComputeGraph : IDisposable
 {
     private readonly Dictionary<string, Tensor> _constants = new(StringComparer.Ordinal);
     private readonly HashSet<string> _owned = new(StringComparer.Ordinal);
@@ -91,9 +91,9 @@ public sealed class Graph : IDisposable
     }
 
     /// <summary>A copy of the structure that shares (and does not own) the constants: for comparing a graph with its optimised form.</summary>
-    public Graph Clone()
+    public ComputeGraph Clone()
     {
-        var g = new Graph();
+        var g = new ComputeGraph();
         g.Inputs.AddRange(Inputs);
         g.Nodes.AddRange(Nodes);
         g.Outputs.AddRange(Outputs);
