@@ -40,7 +40,7 @@ public class ValidationTests
     [Fact]
     public void AnUnknownOpIsNamedWithItsNode()
     {
-        using var g = new Graph();
+        using var g = new ComputeGraph();
         g.AddInput("x", -1, 4);
         g.AddNode(new Node("mystery", "Frobnicate", ["x"]));
         g.Outputs.Add("mystery");
@@ -53,7 +53,7 @@ public class ValidationTests
     [Fact]
     public void ACycleIsNamedNodeByNode()
     {
-        using var g = new Graph();
+        using var g = new ComputeGraph();
         g.AddInput("x", -1, 4);
         g.AddNode(new Node("a", "Relu", ["b"]));
         g.AddNode(new Node("b", "Relu", ["a"]));
@@ -64,7 +64,7 @@ public class ValidationTests
     [Fact]
     public void AMissingInputAndAMissingOutputIndexAreNamed()
     {
-        using var g = new Graph();
+        using var g = new ComputeGraph();
         g.AddInput("x", -1, 4);
         g.AddNode(new Node("r", "Relu", ["x", "^ghost"]));
         g.Outputs.Add("r");
@@ -76,7 +76,7 @@ public class ValidationTests
     [Fact]
     public void ABadFeedShapeIsNamed()
     {
-        using var g = new Graph();
+        using var g = new ComputeGraph();
         g.AddInput("x", -1, 4);
         g.AddNode(new Node("r", "Relu", ["x"]));
         g.Outputs.Add("r");
@@ -164,7 +164,7 @@ public class ExecutorTests
     public void AnInputOrConstantReturnedAsOutputIsAViewTheCallerMayDispose()
     {
         using var c = Tensor.FromArray([1f, 2f], 2);
-        using var g = new Graph();
+        using var g = new ComputeGraph();
         g.AddInput("x", 2);
         g.AddConstant("c", c, owned: false);
         g.Outputs.AddRange(["x", "c", "c"]);
@@ -179,7 +179,7 @@ public class ExecutorTests
     {
         using Tensor a = Build.Random(1, 3, 4), w = Build.Random(2, 4, 2), scale = Build.Random(3, 2), offset = Build.Random(4, 2), mean = Build.Random(5, 2);
         using var variance = Tensor.FromArray([0.5f, 2f], 2);
-        using var g = new Graph();
+        using var g = new ComputeGraph();
         g.AddInput("a", -1, 4);
         foreach (var (n, t) in new[] { ("w", w), ("scale", scale), ("offset", offset), ("mean", mean), ("var", variance) }) g.AddConstant(n, t, owned: false);
         g.AddNode(new Node("mm", "MatMul", ["a", "w"]));
@@ -203,7 +203,7 @@ public class PassTests
     public void BiasActivationAndPoolingFuseIntoOneConvolutionWithTheSameValues()
     {
         using Tensor w = Build.Random(1, 3, 3, 4, 8), b = Build.Random(2, 8), x = Build.Random(3, 2, 16, 16, 4);
-        using var g = new Graph();
+        using var g = new ComputeGraph();
         g.AddInput("x", -1, 16, 16, 4);
         g.AddConstant("w", w, owned: false);
         g.AddConstant("b", b, owned: false);
@@ -224,7 +224,7 @@ public class PassTests
     {
         using Tensor w1 = Build.Random(1, 3, 3, 3, 8), b1 = Build.Random(2, 8), w2 = Build.Random(3, 3, 3, 8, 8), b2 = Build.Random(4, 8);
         using var x = Build.Random(5, 2 * Engine.Threads + 2, 20, 20, 3);
-        using var g = new Graph();
+        using var g = new ComputeGraph();
         g.AddInput("x", -1, 20, 20, 3);
         foreach (var (n, t) in new[] { ("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2) }) g.AddConstant(n, t, owned: false);
         g.AddNode(new Node("c1", "_FusedConv2D", ["x", "w1", "b1"], Build.Conv("VALID", "BiasAdd", "Relu")));
@@ -241,7 +241,7 @@ public class PassTests
     public void APoolingWhoseConvolutionHasAnotherReaderIsNotFused()
     {
         using Tensor w = Build.Random(1, 3, 3, 2, 8), b = Build.Random(2, 8);
-        using var g = new Graph();
+        using var g = new ComputeGraph();
         g.AddInput("x", -1, 16, 16, 2);
         g.AddConstant("w", w, owned: false);
         g.AddConstant("b", b, owned: false);
@@ -261,7 +261,7 @@ public class PassTests
             int c = depthwise ? 4 : 6;
             using Tensor scale = Build.Random(2, c), offset = Build.Random(3, c), mean = Build.Random(4, c), bias = Build.Random(6, c);
             using var variance = Tensor.Full(new Shape(c), 0.7f);
-            using var g = new Graph();
+            using var g = new ComputeGraph();
             g.AddInput("x", -1, 10, 10, 4);
             foreach (var (n, t) in new[] { ("w", w), ("scale", scale), ("offset", offset), ("mean", mean), ("var", variance), ("bias", bias) }) g.AddConstant(n, t, owned: false);
             g.AddNode(new Node("conv", depthwise ? "DepthwiseConv2dNative" : "Conv2D", ["x", "w"], Build.Conv()));
@@ -281,7 +281,7 @@ public class PassTests
     public void AScaleLayerOfMulAndAddFoldsIntoTheConvolution()
     {
         using Tensor w = Build.Random(1, 3, 3, 3, 5), bias = Build.Random(2, 5), s = Build.Random(3, 5), shift = Build.Random(4, 5), x = Build.Random(5, 1, 9, 9, 3);
-        using var g = new Graph();
+        using var g = new ComputeGraph();
         g.AddInput("x", -1, 9, 9, 3);
         foreach (var (n, t) in new[] { ("w", w), ("bias", bias), ("s", s), ("shift", shift) }) g.AddConstant(n, t, owned: false);
         g.AddNode(new Node("conv", "Conv2D", ["x", "w"], Build.Conv()));
