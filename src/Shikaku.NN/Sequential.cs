@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Shikaku.Formats;
+using Shikaku.Graph;
 using Shikaku.Datasets;
 using Shikaku.IO;
 using Shikaku.NN.Layers;
@@ -318,41 +319,39 @@ public sealed class Sequential
         }
     }
 
-    /// <summary>Inference through every layer (no tape: nothing is kept, so concurrent calls are safe).</summary>
+    private GraphPlan? _inference;
+
+    /// <summary>
+    /// The model as an inference graph (<see cref="ComputeGraph"/>): one or more nodes per layer, reading the layers'
+    /// own weights, with a convolution and the 2x2 max pooling after it (or two convolutions and the pooling) fused.
+    /// The graph does not own the weights; the model does.
+    /// </summary>
+    public ComputeGraph ToGraph() => SequentialGraph.Build(this, out _);
+
+    /// <summary>
+    /// Predict and Evaluate run this plan. It reads the parameter tensors themselves, which training and loading update
+    /// in place, so it is compiled once; it keeps nothing about a call, so concurrent calls are safe.
+    /// </summary>
+    private GraphPlan InferencePlan()
+    {
+        if (_inference is { } ready) return ready;
+        var plan = GraphPlan.Compile(SequentialGraph.Build(this, out var registry), registry);
+        return Interlocked.CompareExchange(ref _inference, plan, null) ?? plan;
+    }
+
+    /// <summary>Inference through the compiled graph (no tape: nothing is kept, so concurrent calls are safe).</summary>
     private Tensor ForwardAll(Tensor x, bool disposeInput = true)
     {
-        var current = x;
         try
         {
-            for (int i = 0; i < _layers.Count; i++)
-            {
-                Tensor next;
-                // Inference: two convolutions and 2x2 max pooling run image by image, a convolution followed by
-                // 2x2 max pooling as one kernel (same values).
-                if (_layers[i] is Conv2D first && i + 2 < _layers.Count && _layers[i + 1] is Conv2D second
-                    && _layers[i + 2] is MaxPooling2D { IsFusable2x2: true })
-                {
-                    next = first.ForwardThenMaxPooled(second, current);
-                    i += 2;
-                }
-                else if (_layers[i] is Conv2D conv && i + 1 < _layers.Count && _layers[i + 1] is MaxPooling2D { IsFusable2x2: true })
-                {
-                    next = conv.ForwardMaxPooled(current);
-                    i++;
-                }
-                else
-                {
-                    next = _layers[i].Forward(current);
-                }
-                if (disposeInput || current != x) current.Dispose();
-                current = next;
-            }
-            return current;
+            var shape = x.Shape;
+            if (shape.Rank != InputShape.Rank + 1 || !shape.ToArray().Skip(1).SequenceEqual(InputShape.ToArray()))
+                throw new ArgumentException($"Layer {_layers[0].Name} ({_layers[0].TypeName}) expects input (batch, {string.Join(", ", InputShape)}), got {x.Shape}.");
+            return InferencePlan().Run(x)[0];
         }
-        catch
+        finally
         {
-            if (disposeInput || current != x) current.Dispose();
-            throw;
+            if (disposeInput) x.Dispose();
         }
     }
 

@@ -9,100 +9,49 @@ namespace Shikaku.Models.FaceApi;
 /// 4 dense blocks (3 for the tiny variant) of separable convolutions whose outputs are summed, then
 /// average pooling to one feature vector. Input: the face crop, centred in a square, 112x112.
 /// </summary>
-internal sealed class FaceFeatureExtractor : IDisposable
+internal static class FaceFeatureExtractor
 {
     public const int InputSize = 112;
     public static readonly float[] MeanRgb = [122.782f, 117.001f, 104.298f];
 
-    private readonly DenseBlock[] _blocks;
-    private readonly int _poolSize;
-
-    public FaceFeatureExtractor(WeightMap w, bool tiny)
+    /// <summary>Adds the extractor to <paramref name="g"/> (from its input); returns the [1, features] node and the number of features.</summary>
+    public static (string Features, int Count) Build(FaceGraph g, bool tiny)
     {
         int[] channels = tiny ? [3, 32, 64, 128] : [3, 32, 64, 128, 256];
-        _blocks = new DenseBlock[channels.Length - 1];
-        for (int i = 0; i < _blocks.Length; i++)
-            _blocks[i] = new DenseBlock(w, $"dense{i}", channels[i], channels[i + 1], first: i == 0, convs: tiny ? 3 : 4);
-        _poolSize = tiny ? 14 : 7;
-        Features = channels[^1];
+        string t = g.InputName;
+        for (int i = 0; i < channels.Length - 1; i++)
+            t = DenseBlock(g, t, $"dense{i}", channels[i], channels[i + 1], first: i == 0, convs: tiny ? 3 : 4);
+        return (g.Flatten(g.Pool("AvgPool", t, tiny ? 14 : 7, 2, Padding.Valid)), channels[^1]);
     }
 
-    /// <summary>Length of the feature vector.</summary>
-    public int Features { get; }
-
-    /// <summary>[1, H, W, 3] pixels 0..255 -> [1, Features].</summary>
-    public Tensor Forward(Tensor image)
+    /// <summary>A face crop [1, h, w, 3] (pixels 0..255) -> the normalised, centred 112x112 network input.</summary>
+    public static Tensor Prepare(Tensor image)
     {
-        using var x = NetInput.ToBatch(image, InputSize, centre: true);
-        Ops.Normalize(x, MeanRgb, 255f);
-        Tensor t = _blocks[0].Apply(x);
-        for (int i = 1; i < _blocks.Length; i++)
-            using (var prev = t) t = _blocks[i].Apply(prev);
-        using (t)
-        using (var pooled = Pooling.AvgPool2D(t, new PoolOptions(_poolSize, 2, Padding.Valid)))
-            return pooled.Reshape(1, -1);
-    }
-
-    public void Dispose()
-    {
-        foreach (var b in _blocks) b.Dispose();
+        var x = NetInput.ToBatch(image, InputSize, centre: true);
+        FaceGraph.Normalize(x, MeanRgb, 255f);
+        return x;
     }
 
     /// <summary>denseBlock3/denseBlock4: out_k = conv_k(relu(out_1 + ... + out_(k-1))), output relu(sum of all).</summary>
-    private sealed class DenseBlock : IDisposable
+    private static string DenseBlock(FaceGraph g, string x, string prefix, int cin, int cout, bool first, int convs)
     {
-        private readonly Conv? _first;
-        private readonly SeparableConv? _down;
-        private readonly SeparableConv[] _convs;
-
-        public DenseBlock(WeightMap w, string prefix, int cin, int cout, bool first, int convs)
+        var outs = new List<string>
         {
-            if (first) _first = Conv.Load(w, $"{prefix}/conv0", 3, cin, cout, 2, Padding.Same, Activation.Relu);
-            else _down = new SeparableConv(w, $"{prefix}/conv0", cin, cout, 2, Activation.Relu);
-            _convs = new SeparableConv[convs - 1];
-            for (int i = 1; i < convs; i++) _convs[i - 1] = new SeparableConv(w, $"{prefix}/conv{i}", cout, cout, 1, Activation.Linear);
-        }
+            first ? g.Conv(x, $"{prefix}/conv0", 3, cin, cout, 2, Padding.Same, Activation.Relu)
+                : g.Separable(x, $"{prefix}/conv0", cin, cout, 2, Activation.Relu),
+        };
+        for (int i = 1; i < convs; i++)
+            outs.Add(g.Separable(g.Relu(SumRight(g, outs)), $"{prefix}/conv{i}", cout, cout, 1, Activation.Linear));
+        return g.Relu(SumRight(g, outs));
+    }
 
-        public Tensor Apply(Tensor x)
-        {
-            var outs = new List<Tensor>();
-            try
-            {
-                outs.Add(_first != null ? _first.Apply(x) : _down!.Apply(x));
-                foreach (var conv in _convs)
-                {
-                    using var sum = SumRight(outs);
-                    Ops.ReluInPlace(sum);
-                    outs.Add(conv.Apply(sum));
-                }
-                return Ops.ReluInPlace(SumRight(outs));
-            }
-            finally
-            {
-                foreach (var o in outs) o.Dispose();
-            }
-        }
-
-        // tf.add(out1, tf.add(out2, tf.add(out3, out4))): summed from the right, like face-api.
-        private static Tensor SumRight(List<Tensor> outs)
-        {
-            if (outs.Count == 1) return outs[0].Clone();
-            var sum = Ops.Add(outs[^2], outs[^1]);
-            for (int i = outs.Count - 3; i >= 0; i--)
-            {
-                var next = Ops.Add(outs[i], sum);
-                sum.Dispose();
-                sum = next;
-            }
-            return sum;
-        }
-
-        public void Dispose()
-        {
-            _first?.Dispose();
-            _down?.Dispose();
-            foreach (var c in _convs) c.Dispose();
-        }
+    // tf.add(out1, tf.add(out2, tf.add(out3, out4))): summed from the right, like face-api.
+    private static string SumRight(FaceGraph g, List<string> outs)
+    {
+        if (outs.Count == 1) return outs[0];
+        string sum = g.Add(outs[^2], outs[^1]);
+        for (int i = outs.Count - 3; i >= 0; i--) sum = g.Add(outs[i], sum);
+        return sum;
     }
 }
 
@@ -112,15 +61,15 @@ internal sealed class FaceFeatureExtractor : IDisposable
 /// </summary>
 public sealed class FaceLandmark68Net : IDisposable
 {
-    private readonly FaceFeatureExtractor _features;
-    private readonly FullyConnected _fc;
+    private readonly FaceGraph _net;
 
     /// <summary>Builds the net from face_landmark_68_model (tiny: face_landmark_68_tiny_model) weights.</summary>
     public FaceLandmark68Net(WeightMap w, bool tiny = false)
     {
         ArgumentNullException.ThrowIfNull(w);
-        _features = new FaceFeatureExtractor(w, tiny);
-        _fc = FullyConnected.Load(w, "fc", _features.Features, 136);
+        _net = new FaceGraph(w, FaceFeatureExtractor.InputSize);
+        var (features, count) = FaceFeatureExtractor.Build(_net, tiny);
+        _net.Compile(_net.FullyConnected(features, "fc", count, 136));
         IsTiny = tiny;
     }
 
@@ -134,8 +83,8 @@ public sealed class FaceLandmark68Net : IDisposable
     public float[] Forward(Tensor face)
     {
         ArgumentNullException.ThrowIfNull(face);
-        using var features = _features.Forward(face);
-        using var output = _fc.Apply(features);
+        using var x = FaceFeatureExtractor.Prepare(face);
+        using var output = _net.Run(x)[0];
         int h = face.Shape[1], w = face.Shape[2];
         const int size = FaceFeatureExtractor.InputSize;
         double scale = (double)size / Math.Max(h, w);
@@ -151,11 +100,7 @@ public sealed class FaceLandmark68Net : IDisposable
         return result;
     }
 
-    public void Dispose()
-    {
-        _features.Dispose();
-        _fc.Dispose();
-    }
+    public void Dispose() => _net.Dispose();
 }
 
 /// <summary>face-api.js's expression net: the dense feature extractor, a fully connected layer, softmax over 7 classes.</summary>
@@ -164,30 +109,27 @@ public sealed class FaceExpressionNet : IDisposable
     /// <summary>The classes, in the network's output order.</summary>
     public static IReadOnlyList<string> Labels { get; } = ["neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"];
 
-    private readonly FaceFeatureExtractor _features;
-    private readonly FullyConnected _fc;
+    private readonly FaceGraph _net;
 
     /// <summary>Builds the net from face_expression_model weights.</summary>
     public FaceExpressionNet(WeightMap w)
     {
         ArgumentNullException.ThrowIfNull(w);
-        _features = new FaceFeatureExtractor(w, tiny: false);
-        _fc = FullyConnected.Load(w, "fc", 256, 7);
+        _net = new FaceGraph(w, FaceFeatureExtractor.InputSize);
+        var (features, count) = FaceFeatureExtractor.Build(_net, tiny: false);
+        _net.Compile(_net.FullyConnected(features, "fc", count, 7));
     }
 
     /// <summary>A face crop [1, h, w, 3] (pixels 0..255) -> 7 probabilities in <see cref="Labels"/> order.</summary>
     public float[] Forward(Tensor face)
     {
-        using var features = _features.Forward(face);
-        using var logits = _fc.Apply(features);
+        ArgumentNullException.ThrowIfNull(face);
+        using var x = FaceFeatureExtractor.Prepare(face);
+        using var logits = _net.Run(x)[0];
         var p = new float[7];
         ElementwiseOps.Softmax(logits.Span, p, 7);
         return p;
     }
 
-    public void Dispose()
-    {
-        _features.Dispose();
-        _fc.Dispose();
-    }
+    public void Dispose() => _net.Dispose();
 }

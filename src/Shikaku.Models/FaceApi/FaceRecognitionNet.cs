@@ -1,4 +1,3 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Shikaku.Kernels;
 using Shikaku.Formats;
 using Shikaku.Tensors;
@@ -15,15 +14,15 @@ public sealed class FaceRecognitionNet : IDisposable
     /// <summary>The side of the square network input.</summary>
     public const int InputSize = 150;
 
-    private readonly Conv _down;
-    private readonly (string Name, Conv First, Conv Second, bool Down)[] _blocks;
-    private readonly Tensor _fc;
+    private readonly FaceGraph _net;
 
     /// <summary>Builds the net from face_recognition_model weights.</summary>
     public FaceRecognitionNet(WeightMap w)
     {
         ArgumentNullException.ThrowIfNull(w);
-        _down = ScaledConv(w, "conv32_down", 7, 3, 32, 2, Padding.Valid, Activation.Relu);
+        _net = new FaceGraph(w, InputSize);
+        var g = _net;
+        string t = g.Pool("MaxPool", ScaledConv(g, g.InputName, "conv32_down", 7, 3, 32, 2, Padding.Valid, relu: true), 3, 2, Padding.Valid);
         var layout = new (string Name, int Cin, int Cout, bool Down)[]
         {
             ("conv32_1", 32, 32, false), ("conv32_2", 32, 32, false), ("conv32_3", 32, 32, false),
@@ -32,11 +31,15 @@ public sealed class FaceRecognitionNet : IDisposable
             ("conv256_down", 128, 256, true), ("conv256_1", 256, 256, false), ("conv256_2", 256, 256, false),
             ("conv256_down_out", 256, 256, true),
         };
-        _blocks = layout.Select(b => (b.Name,
-            ScaledConv(w, $"{b.Name}/conv1", 3, b.Cin, b.Cout, b.Down ? 2 : 1, b.Down ? Padding.Valid : Padding.Same, Activation.Relu),
-            ScaledConv(w, $"{b.Name}/conv2", 3, b.Cout, b.Cout, 1, Padding.Same, Activation.Linear),
-            b.Down)).ToArray();
-        _fc = w.Get("fc", 256, 128).Clone();
+        foreach (var b in layout)
+        {
+            string a = ScaledConv(g, t, $"{b.Name}/conv1", 3, b.Cin, b.Cout, b.Down ? 2 : 1, b.Down ? Padding.Valid : Padding.Same, relu: true);
+            string branch = ScaledConv(g, a, $"{b.Name}/conv2", 3, b.Cout, b.Cout, 1, Padding.Same, relu: false);
+            // residual: relu(branch + x); residualDown: relu(branch + x average-pooled 2x2, zero-padded in channels)
+            t = g.Relu(b.Down ? g.Node(FaceGraph.ShortcutAddOp, b.Name, [branch, g.Pool("AvgPool", t, 2, 2, Padding.Valid)]) : g.Add(branch, t));
+        }
+        string mean = g.Node("Mean", "mean", [t], new Graph.Attributes { ["axes"] = Graph.AttrValue.Ints(1, 2) });
+        g.Compile(g.Node("MatMul", "fc", [mean, g.Constant("fc", 256, 128)]));
     }
 
     /// <summary>A face chip [1, h, w, 3] (pixels 0..255; centred in a square and resized to 150x150) -> 128 numbers.</summary>
@@ -44,68 +47,21 @@ public sealed class FaceRecognitionNet : IDisposable
     {
         ArgumentNullException.ThrowIfNull(face);
         using var x = NetInput.ToBatch(face, InputSize, centre: true);
-        Ops.Normalize(x, FaceFeatureExtractor.MeanRgb, 255f);
-        Tensor t;
-        using (var c = _down.Apply(x)) t = Pooling.MaxPool2D(c, new PoolOptions(3, 2, Padding.Valid));
-        foreach (var block in _blocks)
-            using (var prev = t) t = block.Down ? ResidualDown(prev, block.First, block.Second) : Residual(prev, block.First, block.Second);
-        using (t)
-        using (var mean = Pooling.GlobalAvgPool(t))
-        {
-            var descriptor = new float[128];
-            Sgemm.Multiply(false, false, 1, 128, 256, 1f, mean.Span, 256, _fc.Span, 128, 0f, descriptor, 128);
-            return descriptor;
-        }
+        FaceGraph.Normalize(x, FaceFeatureExtractor.MeanRgb, 255f);
+        using var descriptor = _net.Run(x)[0];
+        return descriptor.ToArray();
     }
 
-    private static Tensor Residual(Tensor x, Conv first, Conv second)
+    // conv + bias, then * scale/weights + scale/biases (face-api's scale layer): the graph passes fold it into the convolution.
+    private static string ScaledConv(FaceGraph g, string x, string prefix, int k, int cin, int cout, int stride, Padding padding, bool relu)
     {
-        using var a = first.Apply(x);
-        var b = second.Apply(a);
-        Ops.AddInPlace(b, x);
-        return Ops.ReluInPlace(b);
+        string conv = g.Node("Conv2D", prefix, [x, g.Constant($"{prefix}/conv/filters", k, k, cin, cout)],
+            Graph.OpAttributes.Conv(new ConvOptions { Stride = stride, Padding = padding }, bias: false));
+        string biased = g.Node("BiasAdd", prefix + "/bias", [conv, g.Constant($"{prefix}/conv/bias", cout)]);
+        string scaled = g.Node("Mul", prefix + "/scale", [biased, g.Constant($"{prefix}/scale/weights", cout)]);
+        string shifted = g.Node("AddV2", prefix + "/shift", [scaled, g.Constant($"{prefix}/scale/biases", cout)]);
+        return relu ? g.Relu(shifted) : shifted;
     }
 
-    // residualDown: the strided branch plus x average-pooled 2x2, zero-padded in channels (and, when the
-    // strided convolution came out one row/column short, the branch zero-padded at the bottom/right).
-    private static Tensor ResidualDown(Tensor x, Conv first, Conv second)
-    {
-        using var a = first.Apply(x);
-        var b = second.Apply(a);
-        using var pooled = Pooling.AvgPool2D(x, new PoolOptions(2, 2, Padding.Valid));
-        int ph = pooled.Shape[1], pw = pooled.Shape[2];
-        if (b.Shape[1] != ph || b.Shape[2] != pw)
-        {
-            var padded = Resample.Pad(b, 0, ph - b.Shape[1], 0, pw - b.Shape[2]);
-            b.Dispose();
-            b = padded;
-        }
-        int cin = pooled.Shape[3], cout = b.Shape[3];
-        var bs = b.Span;
-        var ps = pooled.Span;
-        for (int p = 0; p < ph * pw; p++)
-            TensorPrimitives.Add(bs.Slice(p * cout, cin), ps.Slice(p * cin, cin), bs.Slice(p * cout, cin));
-        return Ops.ReluInPlace(b);
-    }
-
-    // conv + bias, then * scale/weights + scale/biases (face-api's scale layer), folded.
-    private static Conv ScaledConv(WeightMap w, string prefix, int k, int cin, int cout, int stride, Padding padding, Activation activation)
-    {
-        var kernel = w.Get($"{prefix}/conv/filters", k, k, cin, cout).Clone();
-        var bias = w.Get($"{prefix}/conv/bias", cout).Clone();
-        var scale = w.Get($"{prefix}/scale/weights", cout).Span;
-        var shift = w.Get($"{prefix}/scale/biases", cout).Span;
-        var ks = kernel.Span;
-        for (int i = 0; i < ks.Length; i++) ks[i] *= scale[i % cout];
-        var bsp = bias.Span;
-        for (int c = 0; c < cout; c++) bsp[c] = bsp[c] * scale[c] + shift[c];
-        return new Conv(kernel, bias, stride, padding, activation);
-    }
-
-    public void Dispose()
-    {
-        _down.Dispose();
-        foreach (var b in _blocks) { b.First.Dispose(); b.Second.Dispose(); }
-        _fc.Dispose();
-    }
+    public void Dispose() => _net.Dispose();
 }

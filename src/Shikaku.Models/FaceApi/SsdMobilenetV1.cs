@@ -23,10 +23,7 @@ public sealed class SsdMobilenetV1 : IDisposable
     public const int InputSize = 512;
     private const float BatchNormEpsilon = 0.0010000000474974513f;
 
-    private readonly Conv _conv0;
-    private readonly (DepthwiseConv Depthwise, Conv Pointwise)[] _pairs = new (DepthwiseConv, Conv)[13];
-    private readonly Conv[] _extra = new Conv[8];
-    private readonly (Conv Box, Conv Class)[] _predictors = new (Conv, Conv)[6];
+    private readonly FaceGraph _net;
     private readonly float[] _priors; // [5118, 4]: ymin, xmin, ymax, xmax
 
     /// <summary>Builds the network from a weight map (ssd_mobilenetv1_model-weights_manifest.json).</summary>
@@ -34,41 +31,42 @@ public sealed class SsdMobilenetV1 : IDisposable
     {
         ArgumentNullException.ThrowIfNull(w);
         var relu6 = Activation.Relu6;
-        _conv0 = new Conv(w.Get("MobilenetV1/Conv2d_0_pointwise/weights", 3, 3, 3, 32).Clone(),
-            w.Get("MobilenetV1/Conv2d_0_pointwise/convolution_bn_offset", 32).Clone(), 2, Padding.Same, relu6);
+        var g = _net = new FaceGraph(w, InputSize);
+        string t = g.Conv(g.InputName, "MobilenetV1/Conv2d_0_pointwise", 3, 3, 32, 2, Padding.Same, relu6, "weights", "convolution_bn_offset");
         int[] channels = [32, 64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024];
+        var maps = new string[6];
         for (int i = 1; i <= 13; i++)
         {
             int cin = channels[i - 1], cout = channels[i];
             int stride = i is 2 or 4 or 6 or 12 ? 2 : 1;
             string dw = $"MobilenetV1/Conv2d_{i}_depthwise";
-            var (kernel, bias) = FoldBatchNorm(
-                w.Get($"{dw}/depthwise_weights", 3, 3, cin, 1), w.Get($"{dw}/BatchNorm/gamma", cin), w.Get($"{dw}/BatchNorm/beta", cin),
-                w.Get($"{dw}/BatchNorm/moving_mean", cin), w.Get($"{dw}/BatchNorm/moving_variance", cin));
-            var depthwise = new DepthwiseConv(kernel, bias, stride, relu6);
-            var pointwise = new Conv(w.Get($"MobilenetV1/Conv2d_{i}_pointwise/weights", 1, 1, cin, cout).Clone(),
-                w.Get($"MobilenetV1/Conv2d_{i}_pointwise/convolution_bn_offset", cout).Clone(), 1, Padding.Same, relu6);
-            _pairs[i - 1] = (depthwise, pointwise);
+            // tf.batchNorm after the depthwise convolution: the graph passes fold it into the kernel and a bias.
+            string depthwise = g.Node("DepthwiseConv2dNative", dw, [t, g.Constant($"{dw}/depthwise_weights", 3, 3, cin, 1)],
+                Graph.OpAttributes.Conv(new ConvOptions { Stride = stride, Padding = Padding.Same }, bias: false));
+            string bn = g.Node("FusedBatchNormV3", $"{dw}/BatchNorm", [depthwise, g.Constant($"{dw}/BatchNorm/gamma", cin), g.Constant($"{dw}/BatchNorm/beta", cin),
+                g.Constant($"{dw}/BatchNorm/moving_mean", cin), g.Constant($"{dw}/BatchNorm/moving_variance", cin)], new Graph.Attributes { ["epsilon"] = BatchNormEpsilon });
+            t = g.Conv(g.Node("Relu6", dw + "/relu6", [bn]), $"MobilenetV1/Conv2d_{i}_pointwise", 1, cin, cout, 1, Padding.Same, relu6, "weights", "convolution_bn_offset");
+            if (i == 11) maps[0] = t;
         }
+        maps[1] = t;
         int[] extraIn = [1024, 256, 512, 128, 256, 128, 256, 64];
         int[] extraOut = [256, 512, 128, 256, 128, 256, 64, 128];
         for (int i = 0; i < 8; i++)
         {
             int k = i % 2 == 0 ? 1 : 3;
-            _extra[i] = new Conv(w.Get($"Prediction/Conv2d_{i}_pointwise/weights", k, k, extraIn[i], extraOut[i]).Clone(),
-                w.Get($"Prediction/Conv2d_{i}_pointwise/convolution_bn_offset", extraOut[i]).Clone(), i % 2 == 0 ? 1 : 2, Padding.Same, relu6);
+            t = g.Conv(t, $"Prediction/Conv2d_{i}_pointwise", k, extraIn[i], extraOut[i], i % 2 == 0 ? 1 : 2, Padding.Same, relu6, "weights", "convolution_bn_offset");
+            if (i % 2 == 1) maps[2 + i / 2] = t;
         }
         int[] predictorIn = [512, 1024, 512, 256, 256, 128];
+        var predictions = new List<string>();
         for (int i = 0; i < 6; i++)
         {
             int anchors = i == 0 ? 3 : 6;
             string p = $"Prediction/BoxPredictor_{i}";
-            _predictors[i] = (
-                new Conv(w.Get($"{p}/BoxEncodingPredictor/weights", 1, 1, predictorIn[i], anchors * 4).Clone(),
-                    w.Get($"{p}/BoxEncodingPredictor/biases", anchors * 4).Clone(), 1, Padding.Same, Activation.Linear),
-                new Conv(w.Get($"{p}/ClassPredictor/weights", 1, 1, predictorIn[i], anchors * 3).Clone(),
-                    w.Get($"{p}/ClassPredictor/biases", anchors * 3).Clone(), 1, Padding.Same, Activation.Linear));
+            predictions.Add(g.Conv(maps[i], $"{p}/BoxEncodingPredictor", 1, predictorIn[i], anchors * 4, 1, Padding.Same, Activation.Linear, "weights", "biases"));
+            predictions.Add(g.Conv(maps[i], $"{p}/ClassPredictor", 1, predictorIn[i], anchors * 3, 1, Padding.Same, Activation.Linear, "weights", "biases"));
         }
+        g.Compile([.. predictions]);
         _priors = w.Get("Output/extra_dim", 1, 5118, 4).ToArray();
     }
 
@@ -81,47 +79,26 @@ public sealed class SsdMobilenetV1 : IDisposable
         using var x = NetInput.ToBatch(image, InputSize, centre: false);
         var s = x.Span;
         for (int i = 0; i < s.Length; i++) s[i] = s[i] / 127.5f - 1f;
-        var maps = new Tensor[6];
+        var predictions = _net.Run(x);
         try
         {
-            Tensor t = _conv0.Apply(x);
-            for (int i = 0; i < 13; i++)
-            {
-                using (var prev = t)
-                using (var dw = _pairs[i].Depthwise.Apply(prev))
-                    t = _pairs[i].Pointwise.Apply(dw);
-                if (i == 10) maps[0] = t.Reshape(t.Shape.ToArray()); // conv11 (a second reference)
-            }
-            maps[1] = t;
-            Tensor e = t;
-            var chain = new Tensor[8];
-            for (int i = 0; i < 8; i++)
-            {
-                e = _extra[i].Apply(e);
-                chain[i] = e;
-            }
-            maps[2] = chain[1];
-            maps[3] = chain[3];
-            maps[4] = chain[5];
-            maps[5] = chain[7];
-            foreach (int i in new[] { 0, 2, 4, 6 }) chain[i].Dispose();
-            return Decode(maps);
+            return Decode(predictions);
         }
         finally
         {
-            foreach (var m in maps) m?.Dispose();
+            foreach (var p in predictions) p.Dispose();
         }
     }
 
-    private SsdOutput Decode(Tensor[] maps)
+    // predictions: box encodings and class logits of each of the six feature maps, in turn.
+    private SsdOutput Decode(Tensor[] predictions)
     {
         var encodings = new float[5118 * 4];
         var logits = new float[5118 * 3];
         int boxOffset = 0, classOffset = 0;
         for (int i = 0; i < 6; i++)
         {
-            using var box = _predictors[i].Box.Apply(maps[i]);
-            using var cls = _predictors[i].Class.Apply(maps[i]);
+            Tensor box = predictions[2 * i], cls = predictions[2 * i + 1];
             box.Span.CopyTo(encodings.AsSpan(boxOffset));
             cls.Span.CopyTo(logits.AsSpan(classOffset));
             boxOffset += box.Length;
@@ -150,27 +127,5 @@ public sealed class SsdMobilenetV1 : IDisposable
         return new SsdOutput(boxes, scores);
     }
 
-    private static (Tensor Kernel, Tensor Bias) FoldBatchNorm(Tensor kernel, Tensor gamma, Tensor beta, Tensor mean, Tensor variance)
-    {
-        // tf.batchNorm: (x - mean) * gamma / sqrt(var + eps) + beta, folded into the depthwise kernel and a bias.
-        int c = gamma.Length;
-        var k = kernel.Clone();
-        var b = Tensor.Uninitialized(new Shape(c));
-        var ks = k.Span;
-        for (int ch = 0; ch < c; ch++)
-        {
-            float inv = gamma.Span[ch] / MathF.Sqrt(variance.Span[ch] + BatchNormEpsilon);
-            for (int tap = 0; tap < 9; tap++) ks[tap * c + ch] *= inv;
-            b.Span[ch] = beta.Span[ch] - mean.Span[ch] * inv;
-        }
-        return (k, b);
-    }
-
-    public void Dispose()
-    {
-        _conv0.Dispose();
-        foreach (var (d, p) in _pairs) { d.Dispose(); p.Dispose(); }
-        foreach (var e in _extra) e.Dispose();
-        foreach (var (b, c) in _predictors) { b.Dispose(); c.Dispose(); }
-    }
+    public void Dispose() => _net.Dispose();
 }

@@ -18,18 +18,17 @@ public sealed class TinyFaceDetector : IDisposable
     private static readonly float[] MeanRgb = [117.001f, 114.697f, 97.404f];
     private static readonly Activation Leaky = Activation.LeakyRelu(0.1f);
 
-    private readonly Conv _conv0;
-    private readonly SeparableConv[] _convs = new SeparableConv[5];
-    private readonly Conv _conv8;
+    private readonly FaceGraph _net;
 
     /// <summary>Builds the network from tiny_face_detector_model-weights_manifest.json's weights.</summary>
     public TinyFaceDetector(WeightMap w)
     {
         ArgumentNullException.ThrowIfNull(w);
-        _conv0 = Conv.Load(w, "conv0", 3, 3, 16, 1, Padding.Valid, Leaky);
+        var g = _net = new FaceGraph(w, -1); // any input size
+        string t = g.Conv(g.InputName, "conv0", 3, 3, 16, 1, Padding.Valid, Leaky);
         int[] sizes = [16, 32, 64, 128, 256, 512];
-        for (int i = 1; i <= 5; i++) _convs[i - 1] = new SeparableConv(w, $"conv{i}", sizes[i - 1], sizes[i], 1, Leaky);
-        _conv8 = Conv.Load(w, "conv8", 1, 512, 25, 1, Padding.Valid, Activation.Linear);
+        for (int i = 1; i <= 5; i++) t = g.Separable(g.Pool("MaxPool", t, 2, 2, Padding.Same), $"conv{i}", sizes[i - 1], sizes[i], 1, Leaky);
+        g.Compile(g.Conv(g.Pool("MaxPool", t, 2, 1, Padding.Same), "conv8", 1, 512, 25, 1, Padding.Valid, Activation.Linear));
     }
 
     /// <summary>[1, H, W, 3] pixels 0..255 -> the raw grid [1, S, S, 25] for S = inputSize / 32.</summary>
@@ -38,23 +37,9 @@ public sealed class TinyFaceDetector : IDisposable
         if (inputSize < 32 || inputSize % 32 != 0)
             throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "The tiny face detector's input size must be a multiple of 32 (e.g. 224, 320, 416, 512, 608).");
         using var x = NetInput.ToBatch(image, inputSize, centre: false);
-        Ops.Normalize(x, MeanRgb, 255f);
-        var pool2 = new PoolOptions(2, 2, Padding.Same);
-        var pool1 = new PoolOptions(2, 1, Padding.Same);
-        Tensor t = _conv0.Apply(x);
-        for (int i = 0; i < 5; i++)
-        {
-            using (var prev = t) t = Pooling.MaxPool2D(prev, pool2);
-            using (var prev = t) t = _convs[i].Apply(prev);
-        }
-        using (var prev = t) t = Pooling.MaxPool2D(prev, pool1);
-        using (var prev = t) return _conv8.Apply(prev);
+        FaceGraph.Normalize(x, MeanRgb, 255f);
+        return _net.Run(x)[0];
     }
 
-    public void Dispose()
-    {
-        _conv0.Dispose();
-        foreach (var c in _convs) c.Dispose();
-        _conv8.Dispose();
-    }
+    public void Dispose() => _net.Dispose();
 }

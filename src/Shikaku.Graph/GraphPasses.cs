@@ -1,0 +1,173 @@
+using Shikaku.Graph.Ops;
+using Shikaku.Kernels;
+using Shikaku.Tensors;
+
+namespace Shikaku.Graph;
+
+/// <summary>
+/// Rewrites of a graph for faster inference, each keeping the outputs: a fused node takes the name of the last node
+/// it replaces, so the nodes after it need no rewiring. <see cref="Optimize"/> runs them all in order.
+/// </summary>
+/// <example><code>GraphPasses.Optimize(graph); var plan = GraphPlan.Compile(graph);</code></example>
+public static class GraphPasses
+{
+    /// <summary>Bias fusion, batch-norm and scale folding, activation fusion, convolution + max pooling fusion.</summary>
+    public static void Optimize(ComputeGraph graph, bool foldBatchNorm = true)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        FuseBias(graph);
+        if (foldBatchNorm)
+        {
+            FoldBatchNorm(graph);
+            FuseBias(graph);
+        }
+        FuseActivation(graph);
+        FuseConvMaxPool(graph);
+    }
+
+    private static readonly string[] Convs = ["Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative"];
+
+    private static bool IsConv(Node n) => Convs.Contains(n.Op);
+    private static string FusedName(string op) => op is "Conv2D" or "_FusedConv2D" ? "_FusedConv2D" : op is "MatMul" or "_FusedMatMul" ? "_FusedMatMul" : "FusedDepthwiseConv2dNative";
+    private static string[] FusedOps(Node n) => n.Attributes.Strings("fused_ops", []);
+    private static bool HasBias(Node n) => FusedOps(n).Contains("BiasAdd");
+    private static bool HasActivation(Node n) => FusedOps(n).Any(o => o != "BiasAdd");
+
+    /// <summary>How many times each node's outputs are read (by nodes and as graph outputs).</summary>
+    private static Dictionary<string, int> Readers(ComputeGraph g)
+    {
+        var count = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var r in g.Nodes.SelectMany(n => n.Inputs).Concat(g.Outputs).Concat(g.Outputs))
+            count[ValueRef.Parse(r).Name] = count.GetValueOrDefault(ValueRef.Parse(r).Name) + 1;
+        return count;
+    }
+
+    /// <summary>Runs <paramref name="rewrite"/> on each (producer, consumer) pair where the consumer reads the producer's only reader; a true result replaces both by the returned node.</summary>
+    private static void Pairs(ComputeGraph g, Func<Node, Node, Node?> rewrite)
+    {
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            var readers = Readers(g);
+            var byName = g.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+            for (int i = 0; i < g.Nodes.Count && !changed; i++)
+            {
+                var consumer = g.Nodes[i];
+                if (consumer.Inputs.Count == 0) continue;
+                var input = ValueRef.Parse(consumer.Inputs[0]);
+                if (input.IsControl || input.Index != 0 || !byName.TryGetValue(input.Name, out var producer) || readers.GetValueOrDefault(producer.Name) != 1) continue;
+                if (rewrite(producer, consumer) is not { } fused) continue;
+                g.Nodes[i] = fused;
+                g.Nodes.Remove(producer);
+                changed = true;
+            }
+        }
+        RemoveUnusedConstants(g);
+    }
+
+    /// <summary>Conv2D / DepthwiseConv2dNative / MatMul followed by BiasAdd (or AddV2 of a constant vector) -> the _Fused op with BiasAdd.</summary>
+    public static void FuseBias(ComputeGraph graph) => Pairs(graph, (p, c) =>
+    {
+        if (!(IsConv(p) || p.Op is "MatMul" or "_FusedMatMul") || HasBias(p) || HasActivation(p)) return null;
+        if (c.Op is not ("BiasAdd" or "AddV2") || c.Inputs.Count != 2 || graph.Constants.GetValueOrDefault(c.Inputs[1]) is not { Rank: 1 }) return null;
+        var a = new Attributes(p.Attributes) { ["fused_ops"] = AttrValue.Strings("BiasAdd") };
+        return new Node(c.Name, FusedName(p.Op), [.. p.Inputs, c.Inputs[1]], a);
+    });
+
+    /// <summary>A convolution (or matrix product) with at most a bias, followed by Relu, Relu6, LeakyRelu, Sigmoid or Tanh -> one fused node.</summary>
+    public static void FuseActivation(ComputeGraph graph) => Pairs(graph, (p, c) =>
+    {
+        if (!(IsConv(p) || p.Op is "MatMul" or "_FusedMatMul") || HasActivation(p) || ConvolutionOps.ActivationOf(c.Op, c.Attributes) is not { } act) return null;
+        var a = new Attributes(p.Attributes) { ["fused_ops"] = AttrValue.Strings([.. FusedOps(p), c.Op]) };
+        if (act.Kind == ActivationKind.LeakyRelu) a["leakyrelu_alpha"] = act.Alpha;
+        return new Node(c.Name, FusedName(p.Op), p.Inputs, a);
+    });
+
+    /// <summary>
+    /// Folds FusedBatchNormV3 (inference), or Mul then AddV2/BiasAdd by per-channel constants (a scale layer), into the
+    /// preceding convolution's filter and bias: k' = k * s, b' = (b - mean) * s + offset with s = scale / sqrt(var + eps)
+    /// (for a scale layer, s = its weights, b' = b * s + shift). The arithmetic changes: outputs agree to float rounding.
+    /// </summary>
+    public static void FoldBatchNorm(ComputeGraph graph)
+    {
+        Pairs(graph, (p, c) =>
+        {
+            if (!IsConv(p) || HasActivation(p) || c.Op is not ("FusedBatchNormV3" or "FusedBatchNorm") || c.Attributes.Bool("is_training", false)) return null;
+            var k = c.Inputs.Skip(1).Select(i => graph.Constants.GetValueOrDefault(i)).ToArray();
+            if (k.Length != 4 || k.Any(t => t == null)) return null;
+            float[] scale = k[0]!.ToArray(), offset = k[1]!.ToArray(), mean = k[2]!.ToArray(), variance = k[3]!.ToArray();
+            float eps = c.Attributes.Float("epsilon", 1e-4f);
+            var s = new float[scale.Length];
+            var b = new float[scale.Length];
+            for (int i = 0; i < s.Length; i++) s[i] = scale[i] / MathF.Sqrt(variance[i] + eps);
+            var bias = HasBias(p) ? graph.Constants.GetValueOrDefault(p.Inputs[2]) : null;
+            for (int i = 0; i < s.Length; i++) b[i] = bias == null ? offset[i] - mean[i] * s[i] : (bias.Span[i] - mean[i]) * s[i] + offset[i];
+            return Folded(graph, p, c.Name, s, b);
+        });
+        // Mul by a constant vector, then AddV2 / BiasAdd of one: first fold the Mul (the bias is scaled too), then the addition.
+        Pairs(graph, (p, c) =>
+        {
+            if (!IsConv(p) || HasActivation(p) || c.Op != "Mul" || c.Inputs.Count != 2 || graph.Constants.GetValueOrDefault(c.Inputs[1]) is not { Rank: 1 } scale) return null;
+            var bias = HasBias(p) ? graph.Constants.GetValueOrDefault(p.Inputs[2]) : null;
+            if (HasBias(p) && bias == null) return null;
+            var s = scale.ToArray();
+            var b = new float[s.Length];
+            for (int i = 0; i < s.Length; i++) b[i] = bias == null ? 0f : bias.Span[i] * s[i];
+            return Folded(graph, p, c.Name, s, b, keepBias: bias != null);
+        });
+        // (conv with bias) followed by AddV2/BiasAdd of a constant vector: b' = b + shift.
+        Pairs(graph, (p, c) =>
+        {
+            if (!IsConv(p) || HasActivation(p) || !HasBias(p) || c.Op is not ("AddV2" or "BiasAdd") || c.Inputs.Count != 2
+                || graph.Constants.GetValueOrDefault(c.Inputs[1]) is not { Rank: 1 } shift || graph.Constants.GetValueOrDefault(p.Inputs[2]) is not { } bias) return null;
+            var b = new float[shift.Length];
+            for (int i = 0; i < b.Length; i++) b[i] = bias.Span[i] + shift.Span[i];
+            string name = graph.UniqueName(c.Name + "/folded_bias");
+            graph.AddConstant(name, Tensor.FromArray(b, b.Length), owned: true);
+            return new Node(c.Name, p.Op, [p.Inputs[0], p.Inputs[1], name], p.Attributes);
+        });
+    }
+
+    // The convolution p with its filter scaled per output channel and the bias b, named after the node it absorbs.
+    private static Node? Folded(ComputeGraph graph, Node p, string name, float[] s, float[] b, bool keepBias = true)
+    {
+        if (graph.Constants.GetValueOrDefault(p.Inputs[1]) is not { Rank: 4 } filter) return null;
+        int cout = p.Op.Contains("Depthwise", StringComparison.Ordinal) ? filter.Shape[2] * filter.Shape[3] : filter.Shape[3];
+        if (cout != s.Length) return null;
+        var k = filter.Clone();
+        var ks = k.Span;
+        for (int i = 0; i < ks.Length; i++) ks[i] *= s[i % cout];
+        string kn = graph.UniqueName(name + "/folded_filter"), bn = graph.UniqueName(name + "/folded_bias");
+        graph.AddConstant(kn, k, owned: true);
+        if (!keepBias && b.All(v => v == 0)) return new Node(name, p.Op, [p.Inputs[0], kn], p.Attributes);
+        graph.AddConstant(bn, Tensor.FromArray(b, b.Length), owned: true);
+        return new Node(name, FusedName(p.Op), [p.Inputs[0], kn, bn], new Attributes(p.Attributes) { ["fused_ops"] = AttrValue.Strings("BiasAdd") });
+    }
+
+    /// <summary>
+    /// A convolution (with a bias) followed by 2x2 max pooling (stride 2, valid) -> <c>Shikaku.Conv2DMaxPool2x2</c>; two such
+    /// convolutions and the pooling -> <c>Shikaku.Conv2DConv2DMaxPool2x2</c> (image by image). Same values.
+    /// </summary>
+    public static void FuseConvMaxPool(ComputeGraph graph)
+    {
+        static bool Pool2x2(Node n) => n.Op == "MaxPool" && n.Inputs.Count == 1 && n.Attributes.Ints("ksize", []).SequenceEqual([1L, 2, 2, 1])
+            && n.Attributes.Ints("strides", []).SequenceEqual([1L, 2, 2, 1]) && n.Attributes.String("padding", "VALID") == "VALID";
+        static bool Conv(Node n) => n.Op == "_FusedConv2D" && HasBias(n) && n.Inputs.Count == 3;
+        // Conv + conv + pool first: the pair (conv, fused conv-pool) is matched once the pool has taken the second conv.
+        Pairs(graph, (p, c) => Conv(p) && Pool2x2(c) ? new Node(c.Name, ConvolutionOps.ConvMaxPool, p.Inputs, p.Attributes) : null);
+        Pairs(graph, (p, c) =>
+        {
+            if (!Conv(p) || c.Op != ConvolutionOps.ConvMaxPool) return null;
+            var a = new Attributes();
+            foreach (var (k, v) in p.Attributes) a["a_" + k] = v;
+            foreach (var (k, v) in c.Attributes) a["b_" + k] = v;
+            return new Node(c.Name, ConvolutionOps.ConvConvMaxPool, [.. p.Inputs, c.Inputs[1], c.Inputs[2]], a);
+        });
+    }
+
+    private static void RemoveUnusedConstants(ComputeGraph g)
+    {
+        var used = new HashSet<string>(g.Nodes.SelectMany(n => n.Inputs).Concat(g.Outputs).Select(r => ValueRef.Parse(r).Name), StringComparer.Ordinal);
+        foreach (var name in g.Constants.Keys.Where(k => !used.Contains(k)).ToList()) g.RemoveConstant(name);
+    }
+}
