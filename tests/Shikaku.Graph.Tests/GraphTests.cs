@@ -195,6 +195,47 @@ public class ExecutorTests
                 Assert.Equal(expected, y[r * 2 + j], 4);
             }
     }
+
+    [Fact]
+    public void ElementwiseOpsBroadcastAsTensorFlowDoes()
+    {
+        // (3, 1, 4) against (2, 1): neither equal, nor a last-axis vector, nor a scalar -> the engine's broadcasting op.
+        using Tensor a = Build.Random(7, 3, 1, 4), b = Build.Random(8, 2, 1);
+        foreach (var (op, f) in new (string, Func<float, float, float>)[]
+                 { ("AddV2", (x, y) => x + y), ("Mul", (x, y) => x * y), ("Sub", (x, y) => x - y), ("RealDiv", (x, y) => x / y), ("Maximum", MathF.Max) })
+        {
+            using var g = new ComputeGraph();
+            g.AddInput("a", 3, 1, 4);
+            g.AddConstant("b", b, owned: false);
+            g.AddNode(new Node("y", op, ["a", "b"]));
+            g.Outputs.Add("y");
+            var y = Build.RunOnce(g, a);
+            Assert.Equal(3 * 2 * 4, y.Length);
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 2; j++)
+                    for (int k = 0; k < 4; k++)
+                        Assert.Equal(f(a[i, 0, k], b[j, 0]), y[(i * 2 + j) * 4 + k]);
+        }
+    }
+
+    [Fact]
+    public void MeanOverAnyAxesAndReshapeByAnInt32Shape()
+    {
+        using var x = Build.Random(9, 2, 3, 4);
+        using var axes = Tensor.FromInt32([-1], 1);
+        using var shape = Tensor.FromInt32([3, -1], 2);
+        using var g = new ComputeGraph();
+        g.AddInput("x", 2, 3, 4);
+        g.AddConstant("axes", axes, owned: false);
+        g.AddConstant("shape", shape, owned: false);
+        g.AddNode(new Node("mean", "Mean", ["x", "axes"], new() { ["keep_dims"] = false }));
+        g.AddNode(new Node("flat", "Reshape", ["mean", "shape"]));
+        g.Outputs.Add("flat");
+        var y = Build.RunOnce(g, x);
+        Assert.Equal(6, y.Length);
+        for (int r = 0; r < 6; r++)
+            Assert.Equal((x[r / 3, r % 3, 0] + x[r / 3, r % 3, 1] + x[r / 3, r % 3, 2] + x[r / 3, r % 3, 3]) / 4, y[r], 5);
+    }
 }
 
 public class PassTests

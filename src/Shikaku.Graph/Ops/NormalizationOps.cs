@@ -1,5 +1,4 @@
 using Shikaku.Tensors;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Shikaku.Graph.Ops;
 
@@ -31,19 +30,8 @@ internal static class NormalizationOps
             int ch = x.Shape[x.Rank - 1];
             if (scale.Length != ch || offset.Length != ch || mean.Length != ch || variance.Length != ch)
                 throw new GraphException($"Batch normalisation of {x.Shape} needs scale, offset, mean and variance of {ch} values each.");
-            Span<float> invStd = ch <= 1024 ? stackalloc float[ch] : new float[ch];
-            var v = variance.Span;
-            for (int j = 0; j < ch; j++) invStd[j] = 1f / MathF.Sqrt(v[j] + _epsilon);
             var y = c.TakeInput(0) ?? Tensor.Uninitialized(x.Shape);
-            ReadOnlySpan<float> xs = (c.Input(0) ?? y).Span;
-            var ys = y.Span;
-            for (int r = 0; r < xs.Length; r += ch)
-            {
-                var yr = ys.Slice(r, ch);
-                TensorPrimitives.Subtract(xs.Slice(r, ch), mean.Span, yr);
-                TensorPrimitives.Multiply(yr, invStd, yr);
-                TensorPrimitives.FusedMultiplyAdd(yr, scale.Span, offset.Span, yr);
-            }
+            Kernels.BatchNorm.Inference((c.Input(0) ?? y).Span, mean.Span, variance.Span, scale.Span, offset.Span, _epsilon, y.Span);
             c.SetOutput(0, y);
         }
     }

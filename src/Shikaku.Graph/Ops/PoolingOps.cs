@@ -28,16 +28,25 @@ internal static class PoolingOps
         public void Run(ref KernelContext c) => c.SetOutput(0, max ? Pooling.MaxPool2D(c.Input(0), _options) : Pooling.AvgPool2D(c.Input(0), _options));
     }
 
-    // Mean over axes (1, 2) of NHWC without keep_dims: global average pooling. Other reductions come with the Reduce ops.
+    // Mean over axes (1, 2) of a 4-D NHWC tensor without keep_dims is global average pooling (its own kernel);
+    // any other axes go to the engine's reduction.
     private sealed class SpatialMean : IOpKernel
     {
+        private readonly int[] _axes;
+        private readonly bool _keepDims;
+
         public SpatialMean(CompileContext c)
         {
-            var axes = c.Constant(1) is { } t ? t.ToArray().Select(v => (long)v).ToArray() : c.Attributes.Ints("axes");
-            if (!axes.Order().SequenceEqual([1L, 2L]) || c.Attributes.Bool("keep_dims", false))
-                throw c.Error($"Mean over axes ({string.Join(", ", axes)}) is not supported yet; only the spatial mean (axes 1, 2 of NHWC, keep_dims false).");
+            _axes = (c.Constant(1) is { } t ? ShapeOps.Integers(t) : c.Attributes.Ints("axes")).Select(v => (int)v).ToArray();
+            _keepDims = c.Attributes.Bool("keep_dims", false);
         }
 
-        public void Run(ref KernelContext c) => c.SetOutput(0, Pooling.GlobalAvgPool(c.Input(0)));
+        public void Run(ref KernelContext c)
+        {
+            var x = c.Input(0);
+            bool spatial = x.Rank == 4 && !_keepDims && x.DType == Tensors.DType.Float32
+                && _axes.Select(a => a < 0 ? a + 4 : a).Order().SequenceEqual([1, 2]);
+            c.SetOutput(0, spatial ? Pooling.GlobalAvgPool(x) : TensorOps.Mean(x, _axes, _keepDims));
+        }
     }
 }

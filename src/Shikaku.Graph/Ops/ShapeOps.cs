@@ -9,8 +9,18 @@ internal static class ShapeOps
     {
         r.Register(new OpDefinition("Identity", _ => new Reshape(null), AliasesInput: true));
         r.Register(new OpDefinition("Reshape", c => new Reshape(
-            c.Constant(1) is { } t ? t.ToArray().Select(v => (int)v).ToArray() : c.Attributes.Ints("shape").Select(v => (int)v).ToArray()), AliasesInput: true));
+            (c.Constant(1) is { } t ? Integers(t) : c.Attributes.Ints("shape")).Select(v => checked((int)v)).ToArray()), AliasesInput: true));
     }
+
+    /// <summary>The values of a constant of shapes or axes: int32 or int64 as graphs carry them, or whole floats.</summary>
+    internal static long[] Integers(Tensor t) => t.DType switch
+    {
+        DType.Int32 => t.AsSpan<int>().ToArray().Select(v => (long)v).ToArray(),
+        DType.Int64 => t.AsSpan<long>().ToArray(),
+        DType.Float32 => t.ToArray().Select(v => v == MathF.Round(v) ? (long)v
+            : throw new GraphException($"A shape or axis constant holds {v}, which is not a whole number.")).ToArray(),
+        _ => throw new GraphException($"A shape or axis constant must be int32 or int64, got {t.DType}."),
+    };
 
     private sealed class Reshape(int[]? dims) : IOpKernel
     {

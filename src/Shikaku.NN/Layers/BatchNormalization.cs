@@ -58,16 +58,7 @@ public sealed class BatchNormalization(double momentum = 0.99, double epsilon = 
         {
             // Inference with the moving averages, in the training pass's order of operations (same values);
             // nothing about the call is kept, so one model can serve many threads at once.
-            Span<float> invStdRow = c <= 1024 ? stackalloc float[c] : new float[c];
-            var movingVar = _movingVariance!.Span;
-            for (int j = 0; j < c; j++) invStdRow[j] = 1f / MathF.Sqrt(movingVar[j] + (float)Epsilon);
-            for (int r = 0; r < rows; r++)
-            {
-                var yr = ys.Slice(r * c, c);
-                TensorPrimitives.Subtract(x.Slice(r * c, c), _movingMean!.Span, yr);
-                TensorPrimitives.Multiply(yr, invStdRow, yr);
-                TensorPrimitives.FusedMultiplyAdd(yr, _gamma.Value.Span, _beta!.Value.Span, yr);
-            }
+            Kernels.BatchNorm.Inference(x, _movingMean!.Span, _movingVariance!.Span, _gamma.Value.Span, _beta!.Value.Span, (float)Epsilon, ys);
             return y;
         }
         var mean = new float[c];
