@@ -35,10 +35,21 @@ versions = sh("/usr/bin/python3 -c 'import numpy, torch, cv2; print(\"numpy\", n
 openblas = sh("dpkg-query -W -f='${Version}' libopenblas0-pthread")
 onednn = sh("dpkg-query -W -f='${Version}' libdnnl-dev")
 dotnet = sh("dotnet --version")
-peak = data[("peak", "fma")].get("shikaku", float("nan"))
+NAN = float("nan")
+peak = data[("peak", "fma")].get("shikaku", NAN)
 
 out = []
 w = out.append
+
+
+def table(suite, columns, row):
+    """A markdown table with one row per case of the suite; row(case, values) gives the cells."""
+    w("| " + " | ".join(columns) + " |")
+    w("|" + "---|" * len(columns))
+    for case in cases.get(suite, []):
+        w("| " + " | ".join(row(case, data[(suite, case)])) + " |")
+
+
 w("# Benchmarks\n")
 w("Shikaku against the reference tools, measured side by side in one run on the same machine with the")
 w("same number of threads. Speeds are best-of-N after warm-up. **Ratios are what to read**: absolute")
@@ -62,32 +73,29 @@ w("allocates large arrays on transparent huge pages (madvise); Shikaku's benchma
 w("tensors and its packing buffers are advised the same way.\n")
 w("oneDNN's `dnnl_sgemm` (bench/reference/dnnl_sgemm.c, built by the script) is the second reference,")
 w("measured in the same alternation.\n")
-w("| n | Shikaku GFLOPS | % of FMA peak | OpenBLAS best GFLOPS | **Shikaku / OpenBLAS** | oneDNN GFLOPS | **Shikaku / oneDNN** | OpenBLAS autodetect GFLOPS |")
-w("|---|---|---|---|---|---|---|---|")
-for case in cases.get("sgemm", []):
-    d = data[("sgemm", case)]
-    ours = d.get("shikaku", float("nan"))
-    best = max(d.get("numpy-openblas-skylakex", 0), d.get("numpy-openblas-cooperlake", 0)) or float("nan")
-    dnnl = d.get("onednn", float("nan"))
-    w(f"| {case} | {ours:.0f} | {100 * ours / peak:.0f} % | {best:.0f} | **{ours / best:.2f}x** | {dnnl:.0f} | **{ours / dnnl:.2f}x** | {d.get('numpy-openblas-autodetect', float('nan')):.0f} |")
+
+
+def sgemm_row(case, d):
+    ours, dnnl = d.get("shikaku", NAN), d.get("onednn", NAN)
+    best = max(d.get("numpy-openblas-skylakex", 0), d.get("numpy-openblas-cooperlake", 0)) or NAN
+    return [case, f"{ours:.0f}", f"{100 * ours / peak:.0f} %", f"{best:.0f}", f"**{ours / best:.2f}x**",
+            f"{dnnl:.0f}", f"**{ours / dnnl:.2f}x**", f"{d.get('numpy-openblas-autodetect', NAN):.0f}"]
+
+
+table("sgemm", ["n", "Shikaku GFLOPS", "% of FMA peak", "OpenBLAS best GFLOPS", "**Shikaku / OpenBLAS**",
+                "oneDNN GFLOPS", "**Shikaku / oneDNN**", "OpenBLAS autodetect GFLOPS"], sgemm_row)
 
 w("\n## Conv2D forward (+ bias + ReLU)\n")
 w("PyTorch is timed in NCHW and channels_last; the faster is used. Higher ratio = Shikaku faster.\n")
-w("| layer | Shikaku GFLOPS | PyTorch GFLOPS | **Shikaku speed / PyTorch speed** |")
-w("|---|---|---|---|")
-for case in cases.get("conv", []):
-    d = data[("conv", case)]
-    ours, ref = d.get("shikaku", float("nan")), d.get("pytorch", float("nan"))
-    w(f"| {case} | {ours:.1f} | {ref:.1f} | **{ours / ref:.2f}x** |")
+table("conv", ["layer", "Shikaku GFLOPS", "PyTorch GFLOPS", "**Shikaku speed / PyTorch speed**"],
+      lambda case, d: [case, f"{d.get('shikaku', NAN):.1f}", f"{d.get('pytorch', NAN):.1f}",
+                       f"**{d.get('shikaku', NAN) / d.get('pytorch', NAN):.2f}x**"])
 
 w("\n## Image filters on a real 1920x1280 RGB photo (float32, reflect-101 border)\n")
 w("Time ratio: below 1 = Shikaku faster. OpenCV's 8-bit path is shown for information (different arithmetic).\n")
-w("| filter | **Shikaku time / OpenCV time** | Shikaku ms | OpenCV float32 ms | OpenCV uint8 ms |")
-w("|---|---|---|---|---|")
-for case in cases.get("filters", []):
-    d = data[("filters", case)]
-    ours, ref = d.get("shikaku", float("nan")), d.get("opencv", float("nan"))
-    w(f"| {case} | **{ours / ref:.2f}x** | {ours:.2f} | {ref:.2f} | {d.get('opencv-uint8', float('nan')):.2f} |")
+table("filters", ["filter", "**Shikaku time / OpenCV time**", "Shikaku ms", "OpenCV float32 ms", "OpenCV uint8 ms"],
+      lambda case, d: [case, f"**{d.get('shikaku', NAN) / d.get('opencv', NAN):.2f}x**", f"{d.get('shikaku', NAN):.2f}",
+                       f"{d.get('opencv', NAN):.2f}", f"{d.get('opencv-uint8', NAN):.2f}"])
 
 w("\n## Training the lecture CNN (MNIST, Adam, batch 128)\n")
 w("Accuracy over 10 epochs (`./shikaku train --dataset mnist --model lecture-cnn --epochs 10 --batch-size 128")
@@ -96,13 +104,9 @@ w("[docs/mnist/](mnist/). The same command on Fashion-MNIST: **92.44 %** ([docs/
 w("Peak working set of a 10-epoch training run: 460 MB (`run.json`, `peak_working_set_mb`).\n")
 w("One epoch over the 60,000 training images, and predicting the 10,000 test images (after a warm-up),")
 w("PyTorch running the same network, optimizer, batch and thread count. Time ratio: below 1 = Shikaku faster.\n")
-w("| measurement | **Shikaku / PyTorch** | Shikaku | PyTorch |")
-w("|---|---|---|---|")
-for case in cases.get("train", []):
-    d = data[("train", case)]
-    ours, ref = d.get("shikaku", float("nan")), d.get("pytorch", float("nan"))
-    ratio = f"**{ours / ref:.2f}x**" if "accuracy" not in case else "-"
-    w(f"| {case} | {ratio} | {ours:.4g} | {ref:.4g} |")
+table("train", ["measurement", "**Shikaku / PyTorch**", "Shikaku", "PyTorch"],
+      lambda case, d: [case, f"**{d.get('shikaku', NAN) / d.get('pytorch', NAN):.2f}x**" if "accuracy" not in case else "-",
+                       f"{d.get('shikaku', NAN):.4g}", f"{d.get('pytorch', NAN):.4g}"])
 
 w("\n## Inference: ONNX Runtime running the same trained network\n")
 w("The model trained above is exported (bench/reference/export_onnx.py, through PyTorch, NHWC input) and")
@@ -113,12 +117,12 @@ w("the CPU from the next run; ORT itself measured no slower without it). Time ra
 onnx = {c: data[("onnx", c)] for c in cases.get("onnx", [])}
 for case, d in onnx.items():
     if "seconds" in case:
-        ours, ref = d.get("shikaku", float("nan")), d.get("onnxruntime", float("nan"))
+        ours, ref = d.get("shikaku", NAN), d.get("onnxruntime", NAN)
         w(f"| {case} | **Shikaku / ONNX Runtime: {ours / ref:.2f}x** | Shikaku {ours:.3f} s | ONNX Runtime {ref:.3f} s |")
         w("|---|---|---|---|")
 for case, d in onnx.items():
     if "seconds" not in case:
-        w(f"- {case}: {d.get('shikaku', float('nan')):.6g}")
+        w(f"- {case}: {d.get('shikaku', NAN):.6g}")
 w("")
 
 if cases.get("faces"):
@@ -127,14 +131,11 @@ if cases.get("faces"):
     w("runs in Node 20 with TF.js 4.22: the wasm backend (XNNPACK, single-threaded in Node) and the pure-JS")
     w("cpu backend; Shikaku uses its thread count above. Both see the same decoded pixels and give the same")
     w("answers (tests/golden, checked by the parity tests). Target: Shikaku at most 0.5x the wasm backend's time.\n")
-    w("| task | **Shikaku / face-api wasm** | Shikaku ms | face-api wasm ms | face-api cpu ms |")
-    w("|---|---|---|---|---|")
     names = {"detect-ssd": "detect (SSD MobileNet V1)", "detect-tiny": "detect (tiny detector, 416)",
              "analyze": "analyze: SSD + landmarks + expression + age/gender + descriptor"}
-    for case in cases["faces"]:
-        d = data[("faces", case)]
-        ours, ref = d.get("shikaku", float("nan")), d.get("faceapi-wasm", float("nan"))
-        w(f"| {names.get(case, case)} | **{ours / ref:.2f}x** | {ours:.1f} | {ref:.1f} | {d.get('faceapi-cpu', float('nan')):.0f} |")
+    table("faces", ["task", "**Shikaku / face-api wasm**", "Shikaku ms", "face-api wasm ms", "face-api cpu ms"],
+          lambda case, d: [names.get(case, case), f"**{d.get('shikaku', NAN) / d.get('faceapi-wasm', NAN):.2f}x**",
+                           f"{d.get('shikaku', NAN):.1f}", f"{d.get('faceapi-wasm', NAN):.1f}", f"{d.get('faceapi-cpu', NAN):.0f}"])
     w("")
 # Measured by bench/memory.sh, not by this run: kept as written.
 memory = os.path.join(os.path.dirname(os.path.abspath(__file__)), "memory.md")

@@ -30,41 +30,32 @@ internal static class FmaPeak
     private const int Chains = 12;
     private static int Lanes => Engine.Simd >= SimdLevel.Avx512 ? 16 : Engine.Simd >= SimdLevel.Avx2 ? 8 : 4;
 
-    private static float Run(long iterations) => Engine.Simd >= SimdLevel.Avx512 ? Run512(iterations) : Run256(iterations);
+    private static float Run(long iterations) =>
+        Engine.Simd >= SimdLevel.Avx512 ? Run<V512>(iterations) : Run<V256>(iterations);
 
+    // One body for every width: the JIT compiles a separate, fully inlined copy per vector struct (as
+    // for the kernels), so each measures the same 12 independent FMA chains on its own register width.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Run512(long n)
+    private static unsafe float Run<TVector>(long n) where TVector : struct, IFloatVector<TVector>
     {
-        var m = Vector512.Create(0.999999f);
-        var k = Vector512.Create(1e-7f);
-        Vector512<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
+        var m = TVector.Splat(0.999999f);
+        var k = TVector.Splat(1e-7f);
+        TVector a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
         for (long i = 0; i < n; i++)
         {
-            a0 = Vector512.FusedMultiplyAdd(a0, m, k); a1 = Vector512.FusedMultiplyAdd(a1, m, k);
-            a2 = Vector512.FusedMultiplyAdd(a2, m, k); a3 = Vector512.FusedMultiplyAdd(a3, m, k);
-            a4 = Vector512.FusedMultiplyAdd(a4, m, k); a5 = Vector512.FusedMultiplyAdd(a5, m, k);
-            a6 = Vector512.FusedMultiplyAdd(a6, m, k); a7 = Vector512.FusedMultiplyAdd(a7, m, k);
-            a8 = Vector512.FusedMultiplyAdd(a8, m, k); a9 = Vector512.FusedMultiplyAdd(a9, m, k);
-            a10 = Vector512.FusedMultiplyAdd(a10, m, k); a11 = Vector512.FusedMultiplyAdd(a11, m, k);
+            a0 = TVector.Fma(a0, m, k); a1 = TVector.Fma(a1, m, k);
+            a2 = TVector.Fma(a2, m, k); a3 = TVector.Fma(a3, m, k);
+            a4 = TVector.Fma(a4, m, k); a5 = TVector.Fma(a5, m, k);
+            a6 = TVector.Fma(a6, m, k); a7 = TVector.Fma(a7, m, k);
+            a8 = TVector.Fma(a8, m, k); a9 = TVector.Fma(a9, m, k);
+            a10 = TVector.Fma(a10, m, k); a11 = TVector.Fma(a11, m, k);
         }
-        return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Run256(long n)
-    {
-        var m = Vector256.Create(0.999999f);
-        var k = Vector256.Create(1e-7f);
-        Vector256<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
-        for (long i = 0; i < n; i++)
-        {
-            a0 = Vector256.FusedMultiplyAdd(a0, m, k); a1 = Vector256.FusedMultiplyAdd(a1, m, k);
-            a2 = Vector256.FusedMultiplyAdd(a2, m, k); a3 = Vector256.FusedMultiplyAdd(a3, m, k);
-            a4 = Vector256.FusedMultiplyAdd(a4, m, k); a5 = Vector256.FusedMultiplyAdd(a5, m, k);
-            a6 = Vector256.FusedMultiplyAdd(a6, m, k); a7 = Vector256.FusedMultiplyAdd(a7, m, k);
-            a8 = Vector256.FusedMultiplyAdd(a8, m, k); a9 = Vector256.FusedMultiplyAdd(a9, m, k);
-            a10 = Vector256.FusedMultiplyAdd(a10, m, k); a11 = Vector256.FusedMultiplyAdd(a11, m, k);
-        }
-        return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+        var sum = TVector.Add(TVector.Add(TVector.Add(TVector.Add(a0, a1), TVector.Add(a2, a3)), TVector.Add(TVector.Add(a4, a5), TVector.Add(a6, a7))),
+            TVector.Add(TVector.Add(a8, a9), TVector.Add(a10, a11)));
+        float* lanes = stackalloc float[16];
+        sum.Store(lanes);
+        float total = 0;
+        for (int i = 0; i < TVector.Count; i++) total += lanes[i];
+        return total;
     }
 }

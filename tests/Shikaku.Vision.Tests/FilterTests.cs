@@ -87,6 +87,16 @@ public class FilterTests
     [InlineData("gaussian:1:4", "must be odd")]
     [InlineData("1 2; 3", "not rectangular")]
     [InlineData("1 two", "'two' is not a number")]
+    // Kernels over the size limit, or empty, are refused the same way.
+    [InlineData("box:256", "the box size 256 is over the limit of 255")]
+    [InlineData("box:20000", "the box size 20000 is over the limit of 255")]
+    [InlineData("gaussian:40", "sigma 40 needs a 321-tap kernel, over the limit of 255")]
+    [InlineData("gaussian:1e30", "over the limit of 255")]
+    [InlineData("gaussian:1:301", "the size 301 is over the limit of 255")]
+    [InlineData("gaussian:1:-3", "the size -3 must be a positive odd number")]
+    [InlineData("", "the kernel is empty")]
+    [InlineData(" ; ", "the kernel is empty")]
+    [InlineData(";;", "the kernel is empty")]
     public void BadFilterTextIsExplained(string spec, string expected)
     {
         var e = Assert.Throws<FormatException>(() => FilterKernel.Parse(spec));
@@ -196,22 +206,6 @@ public class FilterTests
         {
             ImageFilters.StripValues = saved;
         }
-    }
-
-    [Theory]
-    [InlineData("box:256", "the box size 256 is over the limit of 255")]
-    [InlineData("box:20000", "the box size 20000 is over the limit of 255")]
-    [InlineData("gaussian:40", "sigma 40 needs a 321-tap kernel, over the limit of 255")]
-    [InlineData("gaussian:1e30", "over the limit of 255")]
-    [InlineData("gaussian:1:301", "the size 301 is over the limit of 255")]
-    [InlineData("gaussian:1:-3", "the size -3 must be a positive odd number")]
-    [InlineData("", "the kernel is empty")]
-    [InlineData(" ; ", "the kernel is empty")]
-    [InlineData(";;", "the kernel is empty")]
-    public void KernelsOverTheSizeLimitOrEmptyAreRefused(string spec, string expected)
-    {
-        var e = Assert.Throws<FormatException>(() => FilterKernel.Parse(spec));
-        Assert.Contains(expected, e.Message);
     }
 
     [Fact]

@@ -92,18 +92,10 @@ public sealed record FilterKernel
             }
             case "sharpen":
                 return Dense("sharpen", "0 -1 0; -1 5 -1; 0 -1 0");
-            case "sobel-x":
-                return Separable("sobel-x", [1, 2, 1], [-1, 0, 1]) with { Absolute = true };
-            case "sobel-y":
-                return Separable("sobel-y", [-1, 0, 1], [1, 2, 1]) with { Absolute = true };
-            case "sobel":
-                return Parse("sobel-x") with { Name = "sobel", Partner = Parse("sobel-y") };
-            case "prewitt-x":
-                return Separable("prewitt-x", [1, 1, 1], [-1, 0, 1]) with { Absolute = true };
-            case "prewitt-y":
-                return Separable("prewitt-y", [-1, 0, 1], [1, 1, 1]) with { Absolute = true };
-            case "prewitt":
-                return Parse("prewitt-x") with { Name = "prewitt", Partner = Parse("prewitt-y") };
+            case "sobel-x" or "sobel-y" or "sobel":
+                return Gradient(parts[0], "sobel", [1, 2, 1]);
+            case "prewitt-x" or "prewitt-y" or "prewitt":
+                return Gradient(parts[0], "prewitt", [1, 1, 1]);
             case "laplacian":
                 return Dense("laplacian", "0 1 0; 1 -4 1; 0 1 0") with { Absolute = true };
             case "emboss":
@@ -125,6 +117,19 @@ public sealed record FilterKernel
             return new FilterKernel { Name = "custom", Kernel = k };
         }
         throw Bad(spec, "unknown filter; use one of: " + string.Join(", ", Catalogue.Select(c => c.Spec)));
+    }
+
+    /// <summary>
+    /// A first-derivative family: "-x" differentiates along the row and smooths down the column,
+    /// "-y" the transpose, and the bare name pairs the two (magnitude of both).
+    /// </summary>
+    private static FilterKernel Gradient(string name, string family, float[] smooth)
+    {
+        var x = Separable($"{family}-x", smooth, [-1, 0, 1]) with { Absolute = true };
+        var y = Separable($"{family}-y", [-1, 0, 1], smooth) with { Absolute = true };
+        return name.EndsWith("-x", StringComparison.Ordinal) ? x
+            : name.EndsWith("-y", StringComparison.Ordinal) ? y
+            : x with { Name = family, Partner = y };
     }
 
     private static FilterKernel Dense(string name, string text) => new() { Name = name, Kernel = MatrixText.Parse(text) };
