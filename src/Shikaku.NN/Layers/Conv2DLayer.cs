@@ -10,8 +10,6 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
 {
     private Parameter? _kernel, _bias;
 
-    /// <summary>What backward needs: the input (for the weight gradient) and the output (for the activation's gradient; null after a fused pooling pass).</summary>
-    internal sealed record Saved(Tensor Input, Tensor? Output, Tensor? PreActivation = null);
 
     /// <summary>Number of output channels.</summary>
     public int Filters { get; } = filters > 0 ? filters : throw new ArgumentOutOfRangeException(nameof(filters), $"Conv2D needs at least 1 filter, got {filters}.");
@@ -44,16 +42,8 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
-        if (tape != null && Options.Activation.GradientNeedsInput)
-        {
-            var pre = Convolution.Conv2D(input, _kernel!.Value, _bias!.Value, Options with { Activation = Kernels.Activation.Linear });
-            var activated = ActivateKeepingInput(pre, Options.Activation, tape);
-            tape.Record(this, new Saved(input, activated, pre));
-            return activated;
-        }
-        var output = Convolution.Conv2D(input, _kernel!.Value, _bias!.Value, Options);
-        tape?.Record(this, new Saved(input, output));
-        return output;
+        return ForwardActivated(input, tape, Options.Activation, a =>
+            Convolution.Conv2D(input, _kernel!.Value, _bias!.Value, a == Options.Activation ? Options : Options with { Activation = a }));
     }
 
     /// <summary>
@@ -65,14 +55,14 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     internal Tensor ForwardMaxPooled(Tensor input, Span<byte> argmax = default, Tape? tape = null)
     {
         CheckInput(input);
-        tape?.Record(this, new Saved(input, null));
+        tape?.Record(this, new ActivationRecord(input, null));
         return Convolution.Conv2DMaxPool2x2(input, _kernel!.Value, _bias!.Value, Options, argmax);
     }
 
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
-        var saved = tape.Recall<Saved>(this);
+        var saved = tape.Recall<ActivationRecord>(this);
         var output = saved.Output
             ?? throw new InvalidOperationException($"Layer {Name} ran fused with its pooling; its gradient continues through BackwardThroughPooling.");
         ActivationBackward(Options.Activation, saved.PreActivation, output, outputGrad.Span);
@@ -93,13 +83,13 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
     internal Tensor? BackwardThroughPooling(MaxPooling2D pool, Tensor pooledGrad, Tape tape, bool needInputGrad)
     {
         var taps = tape.Recall<MaxPooling2D.FusedTaps>(pool);
-        return Kernels.Convolution.Conv2DReluMaxPool2x2Backward(tape.Recall<Saved>(this).Input, _kernel!.Value, taps.Pooled, taps.Argmax, pooledGrad, Options,
+        return Kernels.Convolution.Conv2DReluMaxPool2x2Backward(tape.Recall<ActivationRecord>(this).Input, _kernel!.Value, taps.Pooled, taps.Argmax, pooledGrad, Options,
             _kernel.Grad, _bias!.Grad, needInputGrad);
     }
 
     /// <summary>Backward from the gradient of the pre-activation sum (the activation's gradient already applied).</summary>
     internal Tensor? BackwardFromPreActivation(Tensor preActivationGrad, Tape tape, bool needInputGrad) =>
-        Kernels.Convolution.Conv2DBackward(tape.Recall<Saved>(this).Input, _kernel!.Value, preActivationGrad, Options with { Activation = Kernels.Activation.Linear },
+        Kernels.Convolution.Conv2DBackward(tape.Recall<ActivationRecord>(this).Input, _kernel!.Value, preActivationGrad, Options with { Activation = Kernels.Activation.Linear },
             _kernel.Grad, _bias!.Grad, needInputGrad);
 
     /// <inheritdoc/>

@@ -10,7 +10,6 @@ public sealed class DepthwiseConv2D(int kernelSize, int strides = 1, string padd
 {
     private Parameter? _kernel, _bias;
 
-    private sealed record Saved(Tensor Input, Tensor Output, Tensor? PreActivation = null);
 
     /// <summary>Square kernel size.</summary>
     public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentOutOfRangeException(nameof(kernelSize), $"Kernel size must be positive, got {kernelSize}.");
@@ -44,23 +43,15 @@ public sealed class DepthwiseConv2D(int kernelSize, int strides = 1, string padd
     public override Tensor Forward(Tensor input, Tape? tape = null)
     {
         CheckInput(input);
-        if (tape != null && Options.Activation.GradientNeedsInput)
-        {
-            var pre = Convolution.DepthwiseConv2D(input, _kernel!.Value, _bias!.Value, Options with { Activation = Kernels.Activation.Linear });
-            var activated = ActivateKeepingInput(pre, Options.Activation, tape);
-            tape.Record(this, new Saved(input, activated, pre));
-            return activated;
-        }
-        var output = Convolution.DepthwiseConv2D(input, _kernel!.Value, _bias!.Value, Options);
-        tape?.Record(this, new Saved(input, output));
-        return output;
+        return ForwardActivated(input, tape, Options.Activation, a =>
+            Convolution.DepthwiseConv2D(input, _kernel!.Value, _bias!.Value, a == Options.Activation ? Options : Options with { Activation = a }));
     }
 
     /// <inheritdoc/>
     public override Tensor? Backward(Tensor outputGrad, Tape tape, bool needInputGrad)
     {
-        var saved = tape.Recall<Saved>(this);
-        ActivationBackward(Options.Activation, saved.PreActivation, saved.Output, outputGrad.Span);
+        var saved = tape.Recall<ActivationRecord>(this);
+        ActivationBackward(Options.Activation, saved.PreActivation, saved.Output!, outputGrad.Span);
         return Kernels.Convolution.DepthwiseConv2DBackward(saved.Input, _kernel!.Value, outputGrad, Options, _kernel.Grad, _bias!.Grad, needInputGrad);
     }
 

@@ -86,6 +86,29 @@ public abstract class Layer
             throw new ArgumentException($"Layer {Name} ({TypeName}) expects input (batch, {string.Join(", ", InputShape)}), got {input.Shape}.");
     }
 
+    /// <summary>What a layer with a fused activation keeps for backward: its input, its output (null after a fused
+    /// pooling pass) and, for activations whose gradient needs it, the pre-activation.</summary>
+    internal sealed record ActivationRecord(Tensor Input, Tensor? Output, Tensor? PreActivation = null);
+
+    /// <summary>
+    /// Runs <paramref name="compute"/> (the layer's op with the activation it is given) and records what backward
+    /// needs when training. An activation whose gradient needs its input runs after a linear pass whose result
+    /// the tape keeps; every other activation stays fused into the op.
+    /// </summary>
+    internal Tensor ForwardActivated(Tensor input, Tape? tape, Kernels.Activation activation, Func<Kernels.Activation, Tensor> compute)
+    {
+        if (tape != null && activation.GradientNeedsInput)
+        {
+            var pre = compute(Kernels.Activation.Linear);
+            var activated = ActivateKeepingInput(pre, activation, tape);
+            tape.Record(this, new ActivationRecord(input, activated, pre));
+            return activated;
+        }
+        var output = compute(activation);
+        tape?.Record(this, new ActivationRecord(input, output));
+        return output;
+    }
+
     /// <summary>
     /// Training with an activation whose gradient needs its input (GELU, swish, hard swish, PReLU): the layer ran
     /// without its activation, giving <paramref name="preActivation"/>, which the tape keeps; returns f(pre).
