@@ -169,7 +169,7 @@ public static partial class Convolution
                                 sum.AddImage(x + (long)b * h * w * c, inside, (long)wp * cout);
                                 if (dX == null) continue;
                                 for (int r = 0; r < h; r++)
-                                    DirectConv.Row(padded + (long)r * wp * cout, wp, cout, kernelFlipped, c, null, full, Kernels.Activation.Linear, dX + ((long)b * h + r) * w * c);
+                                    DirectConv.Row(padded + (long)r * wp * cout, wp, cout, kernelFlipped, c, null, full, Kernels.Activation.Linear, Gemm.FusedTail.Op.None, dX + ((long)b * h + r) * w * c);
                             }
                         }
                         finally
