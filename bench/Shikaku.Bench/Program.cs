@@ -12,7 +12,7 @@ namespace Shikaku.Bench;
 /// Shikaku's side of the side-by-side benchmarks. Prints one JSON object per measurement
 /// (suite, case, impl, value, unit); bench/run.sh runs the references with the same cases and
 /// bench/report.py turns all of it into docs/BENCHMARKS.md.
-/// Usage: Shikaku.Bench [peak|sgemm|conv|filters|all]
+/// Usage: Shikaku.Bench [peak|sgemm|conv|filters|all]; diagnostics: face-nets (ms and bytes allocated per call of each face-api.js net)
 /// </summary>
 internal static class Program
 {
@@ -90,6 +90,11 @@ internal static class Program
             TrainProfile.Run();
             ConvBackwardProfile.Run(28, 28, 1, 32);
             ConvBackwardProfile.Run(26, 26, 32, 64);
+            return 0;
+        }
+        if (suite == "face-nets")
+        {
+            FaceNets.Run();
             return 0;
         }
         if (suite == "onnx")
