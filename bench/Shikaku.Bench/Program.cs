@@ -153,7 +153,7 @@ internal static class Program
             var sw = Stopwatch.StartNew();
             action();
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
-            if (r > 1000) break;
+            if (r > 100_000) break;
         }
         return best;
     }

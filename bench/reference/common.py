@@ -15,7 +15,7 @@ def best_seconds(fn, min_reps=5, budget=1.5):
         fn()
         best = min(best, time.perf_counter() - t)
         reps += 1
-        if reps > 1000:
+        if reps > 100000:
             break
     return best
 
