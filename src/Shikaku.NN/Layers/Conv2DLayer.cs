@@ -69,13 +69,6 @@ public sealed class Conv2D(int filters, int kernelSize, int strides = 1, string 
         return BackwardFromPreActivation(outputGrad, tape, needInputGrad);
     }
 
-    /// <summary>Inference: this layer, then <paramref name="next"/> and 2x2 max pooling, one image at a time (same values as the three layers).</summary>
-    internal Tensor ForwardThenMaxPooled(Conv2D next, Tensor input)
-    {
-        CheckInput(input);
-        return Convolution.Conv2DConv2DMaxPool2x2(input, _kernel!.Value, _bias!.Value, Options, next._kernel!.Value, next._bias!.Value, next.Options);
-    }
-
     /// <summary>
     /// Backward of this ReLU convolution and the 2x2 max pooling after it, fused forward (<see cref="MaxPooling2D.RanFused"/>):
     /// from the pooled gradient, without building the convolution's output gradient for the whole batch.

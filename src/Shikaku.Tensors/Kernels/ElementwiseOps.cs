@@ -11,14 +11,17 @@ public static class ElementwiseOps
     /// <summary>Applies <paramref name="activation"/> in place.</summary>
     public static void Activate(Span<float> x, Activation activation) => activation.Apply(x);
 
-    /// <summary>x[r, :] += bias for each row of a row-major block, then the activation.</summary>
-    public static void BiasActivate(Span<float> rows, int rowCount, int width, int stride, ReadOnlySpan<float> bias, Activation activation)
+    /// <summary>
+    /// x[r, :] += bias for each row of a row-major block, then the activation; the block's first column is
+    /// channel <paramref name="channel"/> of the last axis (what a per-channel activation such as PReLU reads).
+    /// </summary>
+    public static void BiasActivate(Span<float> rows, int rowCount, int width, int stride, ReadOnlySpan<float> bias, Activation activation, int channel = 0)
     {
         for (int r = 0; r < rowCount; r++)
         {
             var row = rows.Slice(r * stride, width);
             if (!bias.IsEmpty) TensorPrimitives.Add(row, bias[..width], row);
-            Activate(row, activation);
+            activation.Apply(row, channel);
         }
     }
 

@@ -166,14 +166,9 @@ internal static unsafe class GemmDriver
 
     private static void ApplyEpilogue(in Job job, int row, int rows, int col, int cols)
     {
-        // Row by row, each row starting at column col (the channel a per-channel activation such as PReLU reads).
         var bias = job.Epilogue.Bias == null ? ReadOnlySpan<float>.Empty : new ReadOnlySpan<float>(job.Epilogue.Bias + col, cols);
-        for (int r = 0; r < rows; r++)
-        {
-            var values = new Span<float>(job.C + (long)(row + r) * job.Ldc + col, cols);
-            if (!bias.IsEmpty) System.Numerics.Tensors.TensorPrimitives.Add(values, bias, values);
-            job.Epilogue.Activation.Apply(values, col);
-        }
+        var block = new Span<float>(job.C + (long)row * job.Ldc + col, (rows - 1) * job.Ldc + cols);
+        ElementwiseOps.BiasActivate(block, rows, cols, job.Ldc, bias, job.Epilogue.Activation, channel: col);
     }
 
     private static void ScaleBlock(float* c, int ldc, int row, int rows, int col, int cols, float beta)

@@ -59,24 +59,30 @@ public static class AffineWarp
                     double sx = m[0] * x + m[1] * y + m[2], sy = m[3] * x + m[4] * y + m[5];
                     int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
                     float fx = (float)(sx - x0), fy = (float)(sy - y0);
+                    // The four taps, resolved once per pixel for every channel (-1: the border's constant).
+                    int p00 = Tap(h, w, c, y0, x0, border), p01 = Tap(h, w, c, y0, x0 + 1, border);
+                    int p10 = Tap(h, w, c, y0 + 1, x0, border), p11 = Tap(h, w, c, y0 + 1, x0 + 1, border);
                     var o = dst.Slice((y * width + x) * c, c);
                     for (int ch = 0; ch < c; ch++)
                     {
-                        float top = Sample(src, h, w, c, y0, x0, ch, border, borderValue) * (1 - fx) + Sample(src, h, w, c, y0, x0 + 1, ch, border, borderValue) * fx;
-                        float bottom = Sample(src, h, w, c, y0 + 1, x0, ch, border, borderValue) * (1 - fx) + Sample(src, h, w, c, y0 + 1, x0 + 1, ch, border, borderValue) * fx;
+                        float top = At(src, p00, ch, borderValue) * (1 - fx) + At(src, p01, ch, borderValue) * fx;
+                        float bottom = At(src, p10, ch, borderValue) * (1 - fx) + At(src, p11, ch, borderValue) * fx;
                         o[ch] = top * (1 - fy) + bottom * fy;
                     }
                 }
         }
     }
 
-    // Border.Map gives -1 for a position that reads the constant (BorderMode.Zero reads borderValue).
-    private static float Sample(ReadOnlySpan<float> src, int h, int w, int c, int y, int x, int ch, BorderMode border, float value)
+    // Where pixel (y, x) starts in the image, after Border.Map for positions outside it; -1 reads the constant
+    // (BorderMode.Zero reads borderValue).
+    private static int Tap(int h, int w, int c, int y, int x, BorderMode border)
     {
-        if ((uint)y < (uint)h && (uint)x < (uint)w) return src[(y * w + x) * c + ch];
+        if ((uint)y < (uint)h && (uint)x < (uint)w) return (y * w + x) * c;
         int yy = Border.Map(y, h, border), xx = Border.Map(x, w, border);
-        return yy < 0 || xx < 0 ? value : src[(yy * w + xx) * c + ch];
+        return yy < 0 || xx < 0 ? -1 : (yy * w + xx) * c;
     }
+
+    private static float At(ReadOnlySpan<float> src, int tap, int ch, float value) => tap < 0 ? value : src[tap + ch];
 
     /// <summary>Inverts a 2x3 affine matrix in place.</summary>
     public static void Invert(Span<double> m)
