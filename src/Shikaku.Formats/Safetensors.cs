@@ -147,10 +147,10 @@ public static class Safetensors
                     var halves = new byte[2 * t.Length];
                     stream.ReadExactly(halves);
                     var y = t.Span;
-                    for (int i = 0; i < y.Length; i++)
-                        y[i] = e.DType == "F16"
-                            ? (float)BinaryPrimitives.ReadHalfLittleEndian(halves.AsSpan(2 * i))
-                            : BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(halves.AsSpan(2 * i)) << 16);
+                    if (e.DType == "F16") Float16.ToSingle(halves, y);
+                    else
+                        for (int i = 0; i < y.Length; i++)
+                            y[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(halves.AsSpan(2 * i)) << 16);
                     break;
                 default: stream.ReadExactly(MemoryMarshal.AsBytes(t.Span)); break;
             }
