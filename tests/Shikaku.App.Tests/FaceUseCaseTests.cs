@@ -3,17 +3,13 @@ using Shikaku.Assets;
 using Shikaku.Vision.Faces;
 using Shikaku.Vision.Imaging;
 
+using Shikaku.Testing;
+
 namespace Shikaku.App.Tests;
 
 /// <summary>The faces use cases give exactly what the analyzer gives, and their contracts keep descriptors out unless a file is named.</summary>
-public sealed class FaceUseCaseTests : IDisposable
+public sealed class FaceUseCaseTests() : TempFolderTest("shikaku-app-faces")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "shikaku-app-faces", Guid.NewGuid().ToString("N"));
-
-    public FaceUseCaseTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     private static string Photo(int n) => AssetCache.Fetch(KnownAssets.FaceApi)[$"package/demo/sample{n}.jpg"];
 
     private static FacesRequest Request(IReadOnlyList<string> inputs, string? output = null) =>
@@ -35,13 +31,13 @@ public sealed class FaceUseCaseTests : IDisposable
         var image = doc.RootElement.GetProperty("images")[0];
         Assert.Equal(FaceAnalyzer.DescriptorModelId, image.GetProperty("descriptorModel").GetString());
         Assert.All(image.GetProperty("faces").EnumerateArray(), f => Assert.Equal(JsonValueKind.Null, f.GetProperty("descriptor").ValueKind));
-        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+        Assert.Empty(Directory.GetFileSystemEntries(Root));
     }
 
     [Fact]
     public void CountGoesOnPastABadImageAndWritesItsCsvWhole()
     {
-        string bad = Path.Combine(_dir, "bad.jpg"), csv = Path.Combine(_dir, "faces.csv");
+        string bad = Path.Combine(Root, "bad.jpg"), csv = Path.Combine(Root, "faces.csv");
         File.WriteAllText(bad, "not a jpeg");
         using var faces = new FaceUseCases(IFetchProgress.Silent);
         var result = faces.Count(Request([Photo(1), bad], csv));

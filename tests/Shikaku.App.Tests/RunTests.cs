@@ -1,21 +1,17 @@
 using System.Text.Json;
 using Shikaku.Vision.Imaging;
 
+using Shikaku.Testing;
+
 namespace Shikaku.App.Tests;
 
 /// <summary>Run folders, training requests and predictions, without a console.</summary>
-public sealed class RunTests : IDisposable
+public sealed class RunTests() : TempFolderTest("shikaku-app-run")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "shikaku-app-tests", Guid.NewGuid().ToString("N"));
-
-    public RunTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [Fact]
     public void TheNextFreeRunFolderSkipsFoldersThatHoldFiles()
     {
-        string runs = Path.Combine(_dir, "runs", "mnist");
+        string runs = Path.Combine(Root, "runs", "mnist");
         Assert.Equal(runs, RunFolder.NextFree(runs));
         Directory.CreateDirectory(runs);
         Assert.Equal(runs, RunFolder.NextFree(runs)); // empty: free
@@ -31,7 +27,7 @@ public sealed class RunTests : IDisposable
     [Fact]
     public void ALockedRunFolderIsRefusedAndTheLockGoesWithTheRun()
     {
-        string run = Path.Combine(_dir, "run");
+        string run = Path.Combine(Root, "run");
         using (RunFolder.Lock(run))
             Assert.Contains("in use by another shikaku train", Assert.Throws<IOException>(() => RunFolder.Lock(run)).Message);
         Assert.Empty(Directory.GetFileSystemEntries(run));
@@ -43,7 +39,7 @@ public sealed class RunTests : IDisposable
     [InlineData("linear", "not step:EPOCHS:FACTOR")]
     public void ABadScheduleIsRefusedBeforeAFolderIsMade(string schedule, string expected)
     {
-        string run = Path.Combine(_dir, "run");
+        string run = Path.Combine(Root, "run");
         var e = Assert.Throws<UsageException>(() => TrainingRun.Open(new TrainRequest(Schedule: schedule, Out: run)));
         Assert.Contains(expected, e.Message);
         Assert.False(Directory.Exists(run));
@@ -52,7 +48,7 @@ public sealed class RunTests : IDisposable
     [Fact]
     public void AScheduleIsCheckedOverTheWholeRun()
     {
-        var e = Assert.Throws<UsageException>(() => TrainingRun.Open(new TrainRequest(Epochs: 100, Schedule: "step:1:0.000001", Out: Path.Combine(_dir, "r"))));
+        var e = Assert.Throws<UsageException>(() => TrainingRun.Open(new TrainRequest(Epochs: 100, Schedule: "step:1:0.000001", Out: Path.Combine(Root, "r"))));
         Assert.Contains("makes the learning rate", e.Message);
         Assert.Equal(0.125f, TrainingRun.ParseSchedule("step:2:0.5").RateAt(new NN.Adam(0.5f), 5), 6); // epochs 1-2: 0.5, 3-4: 0.25, 5: 0.125
     }
@@ -67,27 +63,27 @@ public sealed class RunTests : IDisposable
     [Fact]
     public void AFolderThatHoldsFilesIsRefusedUnlessOverwriteAndIsLeftAsItWas()
     {
-        string run = Path.Combine(_dir, "run");
+        string run = Path.Combine(Root, "run");
         Directory.CreateDirectory(run);
         File.WriteAllText(Path.Combine(run, "notes.txt"), "mine");
         Assert.Contains("already holds files", Assert.Throws<IOException>(() => TrainingRun.Open(new TrainRequest(Out: run))).Message);
         Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(run).Select(Path.GetFileName));
         using (var open = TrainingRun.Open(new TrainRequest(Out: run, Overwrite: true)))
             Assert.Equal(run, open.Folder);
-        string fresh = Path.Combine(_dir, "fresh");
+        string fresh = Path.Combine(Root, "fresh");
         TrainingRun.Open(new TrainRequest(Out: fresh)).Dispose();
         Assert.False(Directory.Exists(fresh)); // a run that wrote nothing leaves no folder behind
     }
 
-    private string UntrainedRun() => RunFixtures.UntrainedRun(_dir);
+    private string UntrainedRun() => RunFixtures.UntrainedRun(Root);
 
-    private string Digit(string name) => RunFixtures.Digit(_dir, name);
+    private string Digit(string name) => RunFixtures.Digit(Root, name);
 
     [Fact]
     public void PredictGivesTheModelsProbabilitiesAndGoesOnPastABadImage()
     {
         string run = UntrainedRun();
-        string good = Digit("one.png"), bad = Path.Combine(_dir, "bad.png");
+        string good = Digit("one.png"), bad = Path.Combine(Root, "bad.png");
         File.WriteAllText(bad, "not a png");
         var seen = new List<string>();
         var result = RunUseCases.Predict(new PredictRequest(run, [bad, good], new ImageLoadOptions()), p => seen.Add(p.Image));

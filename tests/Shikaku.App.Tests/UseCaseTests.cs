@@ -2,17 +2,13 @@ using System.Text.Json;
 using Shikaku.Vision.Filters;
 using Shikaku.Vision.Imaging;
 
+using Shikaku.Testing;
+
 namespace Shikaku.App.Tests;
 
 /// <summary>The use cases called directly, as a second front end (the web studio) will call them: no console, no process.</summary>
-public sealed class UseCaseTests : IDisposable
+public sealed class UseCaseTests() : TempFolderTest("shikaku-app-usecase")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "shikaku-app-tests", Guid.NewGuid().ToString("N"));
-
-    public UseCaseTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [Fact]
     public void TracesGiveTheLecturesResults()
     {
@@ -86,7 +82,7 @@ public sealed class UseCaseTests : IDisposable
     {
         var px = new byte[w * h * 3];
         for (int i = 0; i < px.Length; i++) px[i] = (byte)(i * 37 % 251);
-        string path = Path.Combine(_dir, name);
+        string path = Path.Combine(Root, name);
         ImageCodec.Save(new Image(w, h, 3, px), path);
         return path;
     }
@@ -94,7 +90,7 @@ public sealed class UseCaseTests : IDisposable
     [Fact]
     public void FilterWritesExactlyWhatTheFilterComputes()
     {
-        string input = Photo("in.png"), output = Path.Combine(_dir, "out.png");
+        string input = Photo("in.png"), output = Path.Combine(Root, "out.png");
         var r = ImageUseCases.Filter(new FilterRequest(input, "gaussian:1", output, new ImageLoadOptions(), new ImageSaveOptions()));
         Assert.Equal(("40x30x3", output), (r.Size, r.Output));
         var expected = ImageFilters.Apply(ImageCodec.Load(input), FilterKernel.Parse("gaussian:1"));
@@ -104,7 +100,7 @@ public sealed class UseCaseTests : IDisposable
     [Fact]
     public void PoolOfAPhotoShrinksItByTheWindow()
     {
-        string input = Photo("in.png"), output = Path.Combine(_dir, "small.png");
+        string input = Photo("in.png"), output = Path.Combine(Root, "small.png");
         var r = ImageUseCases.Pool(new PoolImageRequest(input, 4, Max: true, output, new ImageLoadOptions(), new ImageSaveOptions()));
         Assert.Equal((40, 30, 10, 7), (r.InWidth, r.InHeight, r.OutWidth, r.OutHeight));
         Assert.Equal(ImageFilters.Pool(ImageCodec.Load(input), 4, true).Pixels, ImageCodec.Load(output).Pixels);
@@ -113,13 +109,13 @@ public sealed class UseCaseTests : IDisposable
     [Fact]
     public void TheOutputPolicyRefusesToReplaceAndChecksBeforeAnyWork()
     {
-        string input = Photo("in.png"), existing = Path.Combine(_dir, "taken.png");
+        string input = Photo("in.png"), existing = Path.Combine(Root, "taken.png");
         File.WriteAllText(existing, "mine");
-        var e = Assert.Throws<IOException>(() => ImageUseCases.Filter(new FilterRequest(Path.Combine(_dir, "missing.png"), "box:3", existing, new ImageLoadOptions(), new ImageSaveOptions())));
+        var e = Assert.Throws<IOException>(() => ImageUseCases.Filter(new FilterRequest(Path.Combine(Root, "missing.png"), "box:3", existing, new ImageLoadOptions(), new ImageSaveOptions())));
         Assert.Contains("already exists; pass --overwrite", e.Message); // named before the missing input: no work was done
         Assert.Equal("mine", File.ReadAllText(existing));
-        Assert.Contains("is a folder", Assert.Throws<UsageException>(() => OutputPolicy.OutputFile(_dir, false, "x.csv")).Message);
-        Assert.Contains("does not exist; create it first", Assert.Throws<IOException>(() => OutputPolicy.OutputFile(Path.Combine(_dir, "no", "x.csv"), false, "x.csv")).Message);
+        Assert.Contains("is a folder", Assert.Throws<UsageException>(() => OutputPolicy.OutputFile(Root, false, "x.csv")).Message);
+        Assert.Contains("does not exist; create it first", Assert.Throws<IOException>(() => OutputPolicy.OutputFile(Path.Combine(Root, "no", "x.csv"), false, "x.csv")).Message);
         Assert.Equal(existing, OutputPolicy.OutputFile(existing, overwrite: true, "x.png"));
         ImageUseCases.Filter(new FilterRequest(input, "box:3", existing, new ImageLoadOptions(), new ImageSaveOptions { Overwrite = true }));
         Assert.Equal(40, ImageCodec.Load(existing).Width);
@@ -128,11 +124,11 @@ public sealed class UseCaseTests : IDisposable
     [Fact]
     public void AnOutputFolderRefusesCollidingStemsAndExistingFiles()
     {
-        string a = Photo("a.png"), b = Path.Combine(_dir, "sub");
+        string a = Photo("a.png"), b = Path.Combine(Root, "sub");
         Directory.CreateDirectory(b);
         string a2 = Path.Combine(b, "a.jpg");
         File.Copy(a, a2);
-        string outDir = Path.Combine(_dir, "out");
+        string outDir = Path.Combine(Root, "out");
         Assert.Contains("Two inputs are named a", Assert.Throws<UsageException>(() => OutputPolicy.OutputFolder(outDir, [a, a2], false, ".png")).Message);
         Assert.False(Directory.Exists(outDir));
         Assert.Equal(outDir, OutputPolicy.OutputFolder(outDir, [a], false, ".png", ".json"));
@@ -143,15 +139,15 @@ public sealed class UseCaseTests : IDisposable
     [Fact]
     public void FoldersExpandToTheirImagesInOrdinalOrder()
     {
-        string dir = Path.Combine(_dir, "photos");
+        string dir = Path.Combine(Root, "photos");
         Directory.CreateDirectory(dir);
         string photo = Photo("x.png");
         foreach (var n in new[] { "b.png", "B.png", "a.jpg" }) File.Copy(photo, Path.Combine(dir, n));
         File.WriteAllText(Path.Combine(dir, "notes.txt"), "");
         Assert.Equal(new[] { "B.png", "a.jpg", "b.png" }, OutputPolicy.Expand([dir], "test").Select(Path.GetFileName));
-        Assert.Contains("does not exist", Assert.Throws<UsageException>(() => OutputPolicy.Expand([Path.Combine(_dir, "nope")], "test")).Message);
-        Directory.CreateDirectory(Path.Combine(_dir, "empty"));
-        Assert.Contains("needs at least one image", Assert.Throws<UsageException>(() => OutputPolicy.Expand([Path.Combine(_dir, "empty")], "test")).Message);
+        Assert.Contains("does not exist", Assert.Throws<UsageException>(() => OutputPolicy.Expand([Path.Combine(Root, "nope")], "test")).Message);
+        Directory.CreateDirectory(Path.Combine(Root, "empty"));
+        Assert.Contains("needs at least one image", Assert.Throws<UsageException>(() => OutputPolicy.Expand([Path.Combine(Root, "empty")], "test")).Message);
     }
 
     [Fact]

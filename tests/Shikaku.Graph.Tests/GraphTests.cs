@@ -5,6 +5,25 @@ namespace Shikaku.Graph.Tests;
 
 internal static class Build
 {
+    /// <summary>Adds conv (Conv2D of "x" by "w") -> bias ("b") -> relu -> pool (2x2 max), unfused, as a converter writes them.</summary>
+    public static void ConvBiasReluPool(ComputeGraph g)
+    {
+        g.AddNode(new Node("conv", "Conv2D", ["x", "w"], Conv()));
+        g.AddNode(new Node("bias", "BiasAdd", ["conv", "b"]));
+        g.AddNode(new Node("relu", "Relu", ["bias"]));
+        g.AddNode(new Node("pool", "MaxPool", ["relu"], Pool2x2));
+    }
+
+    /// <summary>A graph with one input "x" of shape [-1, 4], <paramref name="nodes"/>, and the last node as its output.</summary>
+    public static ComputeGraph OnX4(params Node[] nodes)
+    {
+        var g = new ComputeGraph();
+        g.AddInput("x", -1, 4);
+        foreach (var node in nodes) g.AddNode(node);
+        g.Outputs.Add(nodes[^1].Name);
+        return g;
+    }
+
     public static Tensor Random(int seed, params int[] dims)
     {
         var rng = new Random(seed);
@@ -40,10 +59,7 @@ public class ValidationTests
     [Fact]
     public void AnUnknownOpIsNamedWithItsNode()
     {
-        using var g = new ComputeGraph();
-        g.AddInput("x", -1, 4);
-        g.AddNode(new Node("mystery", "Frobnicate", ["x"]));
-        g.Outputs.Add("mystery");
+        using var g = Build.OnX4(new Node("mystery", "Frobnicate", ["x"]));
         var e = Assert.Throws<GraphException>(() => GraphPlan.Compile(g));
         Assert.Contains("'mystery'", e.Message);
         Assert.Contains("'Frobnicate'", e.Message);
@@ -53,21 +69,14 @@ public class ValidationTests
     [Fact]
     public void ACycleIsNamedNodeByNode()
     {
-        using var g = new ComputeGraph();
-        g.AddInput("x", -1, 4);
-        g.AddNode(new Node("a", "Relu", ["b"]));
-        g.AddNode(new Node("b", "Relu", ["a"]));
-        g.Outputs.Add("b");
+        using var g = Build.OnX4(new Node("a", "Relu", ["b"]), new Node("b", "Relu", ["a"]));
         Assert.Contains("cycle: a -> b -> a", Assert.Throws<GraphException>(() => GraphPlan.Compile(g)).Message);
     }
 
     [Fact]
     public void AMissingInputAndAMissingOutputIndexAreNamed()
     {
-        using var g = new ComputeGraph();
-        g.AddInput("x", -1, 4);
-        g.AddNode(new Node("r", "Relu", ["x", "^ghost"]));
-        g.Outputs.Add("r");
+        using var g = Build.OnX4(new Node("r", "Relu", ["x", "^ghost"]));
         Assert.Contains("'ghost'", Assert.Throws<GraphException>(() => GraphPlan.Compile(g)).Message);
         g.Nodes[0] = new Node("r", "Relu", ["x:3"]);
         Assert.Contains("output 3 of 'x'", Assert.Throws<GraphException>(() => GraphPlan.Compile(g)).Message);
@@ -76,10 +85,7 @@ public class ValidationTests
     [Fact]
     public void ABadFeedShapeIsNamed()
     {
-        using var g = new ComputeGraph();
-        g.AddInput("x", -1, 4);
-        g.AddNode(new Node("r", "Relu", ["x"]));
-        g.Outputs.Add("r");
+        using var g = Build.OnX4(new Node("r", "Relu", ["x"]));
         using var x = Tensor.Zeros(2, 5);
         Assert.Contains("Input 'x' must have shape (any, 4)", Assert.Throws<GraphException>(() => GraphPlan.Compile(g).Run(x)).Message);
     }
@@ -104,10 +110,7 @@ public class ExecutorTests
         g.AddConstant("b", b, owned: false);
         g.AddConstant("fc", fc, owned: false);
         g.AddConstant("fcb", fcb, owned: false);
-        g.AddNode(new Node("conv", "Conv2D", ["x", "w"], Build.Conv()));
-        g.AddNode(new Node("bias", "BiasAdd", ["conv", "b"]));
-        g.AddNode(new Node("relu", "Relu", ["bias"]));
-        g.AddNode(new Node("pool", "MaxPool", ["relu"], Build.Pool2x2));
+        Build.ConvBiasReluPool(g);
         g.AddNode(new Node("flat", "Reshape", ["pool"], new() { ["shape"] = AttrValue.Ints(-1, 4 * 4 * 3) }));
         g.AddNode(new Node("logits", "MatMul", ["flat", "fc"]));
         g.AddNode(new Node("logits_b", "BiasAdd", ["logits", "fcb"]));
@@ -248,10 +251,7 @@ public class PassTests
         g.AddInput("x", -1, 16, 16, 4);
         g.AddConstant("w", w, owned: false);
         g.AddConstant("b", b, owned: false);
-        g.AddNode(new Node("conv", "Conv2D", ["x", "w"], Build.Conv()));
-        g.AddNode(new Node("bias", "BiasAdd", ["conv", "b"]));
-        g.AddNode(new Node("relu", "Relu", ["bias"]));
-        g.AddNode(new Node("pool", "MaxPool", ["relu"], Build.Pool2x2));
+        Build.ConvBiasReluPool(g);
         g.Outputs.Add("pool");
         using var plain = g.Clone();
         GraphPasses.Optimize(g);

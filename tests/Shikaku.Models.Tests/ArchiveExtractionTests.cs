@@ -4,15 +4,15 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Shikaku.Assets;
+using Shikaku.Testing;
 
 namespace Shikaku.Tests;
 
 /// <summary>The asset cache unpacks only pinned regular files, and never anywhere but its own folder.</summary>
-public sealed class ArchiveExtractionTests : IDisposable
+public sealed class ArchiveExtractionTests : TempFolderTest
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("shikaku-archive").FullName;
-    private string Destination => Path.Combine(_root, "staged");
-    private string Outside => Path.Combine(_root, "outside");
+    private string Destination => Path.Combine(Root, "staged");
+    private string Outside => Path.Combine(Root, "outside");
 
     private static readonly byte[] Content = Encoding.UTF8.GetBytes("pinned content\n");
 
@@ -22,9 +22,7 @@ public sealed class ArchiveExtractionTests : IDisposable
         ["package/data/other.bin"] = Convert.ToHexStringLower(SHA256.HashData(Content)),
     });
 
-    public ArchiveExtractionTests() => Directory.CreateDirectory(Outside);
-
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public ArchiveExtractionTests() : base("shikaku-archive") => Directory.CreateDirectory(Outside);
 
     private static TarEntry File(string name, byte[]? data = null) =>
         new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data ?? Content) };
@@ -34,7 +32,7 @@ public sealed class ArchiveExtractionTests : IDisposable
     /// <summary>A .tgz as npm pack writes one, with the given entries.</summary>
     private string Tarball(params TarEntry[] entries)
     {
-        string path = Path.Combine(_root, $"{Guid.NewGuid():N}.tgz");
+        string path = Path.Combine(Root, $"{Guid.NewGuid():N}.tgz");
         using (var file = System.IO.File.Create(path))
         using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
         using (var writer = new TarWriter(gzip, TarEntryFormat.Pax))
@@ -45,7 +43,7 @@ public sealed class ArchiveExtractionTests : IDisposable
     private void AssertNothingOutside()
     {
         Assert.Empty(Directory.GetFileSystemEntries(Outside));
-        Assert.Equal(["outside", "staged"], Directory.GetDirectories(_root).Select(Path.GetFileName).Order().Where(n => n != null));
+        Assert.Equal(["outside", "staged"], Directory.GetDirectories(Root).Select(Path.GetFileName).Order().Where(n => n != null));
     }
 
     [Fact]
@@ -102,7 +100,7 @@ public sealed class ArchiveExtractionTests : IDisposable
     {
         Assert.Contains("not a regular file", Assert.Throws<AssetException>(() =>
             AssetCache.Extract(Tarball(new PaxTarEntry(TarEntryType.Directory, "package/data/ok.bin")), Asset, Destination)).Message);
-        string corrupt = Path.Combine(_root, "corrupt.tgz");
+        string corrupt = Path.Combine(Root, "corrupt.tgz");
         System.IO.File.WriteAllBytes(corrupt, [0x1F, 0x8B, 8, 0, 1, 2, 3]);
         Assert.Contains("corrupt", Assert.Throws<AssetException>(() => AssetCache.Extract(corrupt, Asset, Destination)).Message);
     }
@@ -112,14 +110,14 @@ public sealed class ArchiveExtractionTests : IDisposable
     {
         if (OperatingSystem.IsWindows() || !System.IO.File.Exists("/usr/bin/dpkg-deb")) return;
         // A real .deb built by dpkg-deb: one pinned file, one pinned name that is a symlink out of the package.
-        string tree = Path.Combine(_root, "tree");
+        string tree = Path.Combine(Root, "tree");
         Directory.CreateDirectory(Path.Combine(tree, "DEBIAN"));
         System.IO.File.WriteAllText(Path.Combine(tree, "DEBIAN", "control"),
             "Package: hostile-test\nVersion: 1.0.0\nArchitecture: all\nMaintainer: Shikaku tests <tests@localhost>\nDescription: test\n");
         Directory.CreateDirectory(Path.Combine(tree, "package/data"));
         System.IO.File.WriteAllBytes(Path.Combine(tree, "package/data/ok.bin"), Content);
         System.IO.File.CreateSymbolicLink(Path.Combine(tree, "package/data/other.bin"), "/etc/hostname");
-        string deb = Path.Combine(_root, "hostile-test.deb");
+        string deb = Path.Combine(Root, "hostile-test.deb");
         using (var p = Process.Start(new ProcessStartInfo("dpkg-deb", ["--root-owner-group", "--build", tree, deb]) { RedirectStandardOutput = true, RedirectStandardError = true })!)
         {
             p.WaitForExit();
@@ -132,7 +130,7 @@ public sealed class ArchiveExtractionTests : IDisposable
         System.IO.File.WriteAllBytes(Path.Combine(tree, "package/data/other.bin"), Content);
         System.IO.File.Delete(deb);
         using (var p = Process.Start(new ProcessStartInfo("dpkg-deb", ["--root-owner-group", "--build", tree, deb]) { RedirectStandardOutput = true })!) p.WaitForExit();
-        string fresh = Path.Combine(_root, "fresh");
+        string fresh = Path.Combine(Root, "fresh");
         AssetCache.DebianExtract(deb, Asset, fresh);
         Assert.Equal(Content, System.IO.File.ReadAllBytes(Path.Combine(fresh, "package/data/other.bin")));
         Assert.Equal(2, Directory.GetFiles(fresh, "*", SearchOption.AllDirectories).Length);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Shikaku.Formats;
+using Shikaku.Testing;
 
 namespace Shikaku.Tests;
 
@@ -7,29 +8,20 @@ namespace Shikaku.Tests;
 /// A TF.js manifest is untrusted: it must not make the loader read outside its folder, block on a FIFO,
 /// allocate what the files do not hold, or load values that are not weights.
 /// </summary>
-public sealed class HostileManifestTests : IDisposable
+public sealed class HostileManifestTests : TempFolderTest
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("shikaku-manifest").FullName;
-    private string Model => Path.Combine(_root, "model");
+    private string Model => Path.Combine(Root, "model");
 
-    public HostileManifestTests()
+    public HostileManifestTests() : base("shikaku-manifest")
     {
         Directory.CreateDirectory(Model);
         // A file outside the model folder that a hostile manifest would like to read: 16 bytes, a valid [4] float32 shard.
-        File.WriteAllBytes(Path.Combine(_root, "secret.bin"), new byte[16]);
-        Directory.CreateDirectory(Path.Combine(_root, "model-evil"));
-        File.WriteAllBytes(Path.Combine(_root, "model-evil", "x.bin"), new byte[16]);
+        File.WriteAllBytes(Path.Combine(Root, "secret.bin"), new byte[16]);
+        Directory.CreateDirectory(Path.Combine(Root, "model-evil"));
+        File.WriteAllBytes(Path.Combine(Root, "model-evil", "x.bin"), new byte[16]);
     }
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
-
-    private string Manifest(string json, params (string Name, byte[] Bytes)[] shards)
-    {
-        foreach (var (name, bytes) in shards) File.WriteAllBytes(Path.Combine(Model, name), bytes);
-        string path = Path.Combine(Model, "m-weights_manifest.json");
-        File.WriteAllText(path, json);
-        return path;
-    }
+    private string Manifest(string json, params (string Name, byte[] Bytes)[] shards) => ManifestFiles.Write(Model, json, shards);
 
     private static string OneWeight(string path, string weight = """{"name": "w", "shape": [4], "dtype": "float32"}""") =>
         $$"""[{"paths": [{{System.Text.Json.JsonSerializer.Serialize(path)}}], "weights": [{{weight}}]}]""";
@@ -70,7 +62,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public void AnAbsolutePathIsRefused()
     {
-        Assert.Contains("outside the model folder", Refused<ModelFormatException>(Manifest(OneWeight(Path.Combine(_root, "secret.bin")))).Message);
+        Assert.Contains("outside the model folder", Refused<ModelFormatException>(Manifest(OneWeight(Path.Combine(Root, "secret.bin")))).Message);
         // Even one that points into the folder is a path the manifest should not give; it is resolved as given.
         using var inside = TfjsWeights.Load(Manifest(OneWeight(Path.Combine(Model, "w.bin")), ("w.bin", new byte[16])));
         Assert.Contains("w", inside.Names);
@@ -80,7 +72,7 @@ public sealed class HostileManifestTests : IDisposable
     public void SymbolicLinksLeadingOutsideAreRefused()
     {
         if (OperatingSystem.IsWindows()) return;
-        File.CreateSymbolicLink(Path.Combine(Model, "link.bin"), Path.Combine(_root, "secret.bin"));
+        File.CreateSymbolicLink(Path.Combine(Model, "link.bin"), Path.Combine(Root, "secret.bin"));
         Assert.Contains("outside the model folder", Refused<ModelFormatException>(Manifest(OneWeight("link.bin"))).Message);
         // A relative link, and a link to a link.
         File.CreateSymbolicLink(Path.Combine(Model, "relative.bin"), "../secret.bin");
@@ -88,7 +80,7 @@ public sealed class HostileManifestTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(Model, "chain.bin"), Path.Combine(Model, "relative.bin"));
         Assert.Contains("outside the model folder", Refused<ModelFormatException>(Manifest(OneWeight("chain.bin"))).Message);
         // A folder inside that is a link to one outside.
-        Directory.CreateSymbolicLink(Path.Combine(Model, "shards"), _root);
+        Directory.CreateSymbolicLink(Path.Combine(Model, "shards"), Root);
         Assert.Contains("outside the model folder", Refused<ModelFormatException>(Manifest(OneWeight("shards/secret.bin"))).Message);
     }
 
@@ -100,7 +92,7 @@ public sealed class HostileManifestTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(Model, "alias.bin"), "real.bin");
         string manifest = Manifest(OneWeight("alias.bin"));
         using (var w = TfjsWeights.Load(manifest)) Assert.Contains("w", w.Names);
-        string linkedFolder = Path.Combine(_root, "linked");
+        string linkedFolder = Path.Combine(Root, "linked");
         Directory.CreateSymbolicLink(linkedFolder, Model);
         using var viaLink = TfjsWeights.Load(Path.Combine(linkedFolder, "m-weights_manifest.json"));
         Assert.Contains("w", viaLink.Names);

@@ -1,24 +1,13 @@
 using Shikaku.Models.FaceApi;
 using Shikaku.Formats;
 using Shikaku.Tensors;
+using Shikaku.Testing;
 
 namespace Shikaku.Tests;
 
-public sealed class TfjsWeightsTests : IDisposable
+public sealed class TfjsWeightsTests() : TempFolderTest("shikaku-tfjs")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shikaku-tfjs-{Guid.NewGuid():N}");
-
-    public TfjsWeightsTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private string Write(string manifest, params (string Name, byte[] Bytes)[] shards)
-    {
-        foreach (var (name, bytes) in shards) File.WriteAllBytes(Path.Combine(_dir, name), bytes);
-        string path = Path.Combine(_dir, "m-weights_manifest.json");
-        File.WriteAllText(path, manifest);
-        return path;
-    }
+    private string Write(string manifest, params (string Name, byte[] Bytes)[] shards) => ManifestFiles.Write(Root, manifest, shards);
 
     [Fact]
     public void Dequantizes_uint8_uint16_float16_and_reads_float32_across_shards()
@@ -118,19 +107,19 @@ public sealed class TfjsWeightsTests : IDisposable
     public void A_tampered_weight_file_in_a_copied_model_folder_fails_its_size_check()
     {
         string folder = FaceApiModels.Folder();
-        foreach (var f in Directory.GetFiles(folder, "tiny_face_detector*")) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
-        string bin = Path.Combine(_dir, "tiny_face_detector_model.bin");
+        foreach (var f in Directory.GetFiles(folder, "tiny_face_detector*")) File.Copy(f, Path.Combine(Root, Path.GetFileName(f)));
+        string bin = Path.Combine(Root, "tiny_face_detector_model.bin");
         File.WriteAllBytes(bin, File.ReadAllBytes(bin)[..1000]);
-        var e = Assert.Throws<ModelFormatException>(() => FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, _dir, verify: false));
+        var e = Assert.Throws<ModelFormatException>(() => FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, Root, verify: false));
         Assert.Contains("truncated", e.Message);
         // Same size, one byte changed: only the checksum can tell.
         File.Copy(Path.Combine(folder, "tiny_face_detector_model.bin"), bin, overwrite: true);
         var bytes = File.ReadAllBytes(bin);
         bytes[500] ^= 0xFF;
         File.WriteAllBytes(bin, bytes);
-        var tampered = Assert.Throws<ModelFormatException>(() => FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, _dir));
+        var tampered = Assert.Throws<ModelFormatException>(() => FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, Root));
         Assert.Contains("SHA-256", tampered.Message);
-        using var unchecked_ = FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, _dir, verify: false);
+        using var unchecked_ = FaceApiModels.LoadWeights(FaceApiModel.TinyFaceDetector, Root, verify: false);
         Assert.Contains("conv8/bias", unchecked_.Names);
     }
 }

@@ -248,8 +248,7 @@ public class ActivationTests
             {
                 // 600 columns: more than one column block of the GEMM (NC = 512).
                 int m = 37, n = 600, k = 19;
-                var x = Reference.Random(rng, m * k);
-                var w = Reference.Random(rng, k * n);
+                var (x, w) = Reference.Product(rng, m, n, k);
                 var bias = Reference.Random(rng, n);
                 var fused = new float[m * n];
                 Sgemm.Multiply(false, false, m, n, k, 1f, x, k, w, n, 0f, fused, n, bias, a);

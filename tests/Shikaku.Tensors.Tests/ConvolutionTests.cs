@@ -41,26 +41,22 @@ public class ConvolutionTests
     [Fact]
     public void RandomConvolutionsMatchReferenceOnEverySimdLevel()
     {
-        var rng = new Random(11);
-        SimdLevels.ForEach(level =>
+        SimdLevels.Trials(new Random(11), 60, (rng, level, trial) =>
         {
-            for (int trial = 0; trial < 60; trial++)
+            int n = 1 + rng.Next(3), h = 1 + rng.Next(12), w = 1 + rng.Next(12);
+            int groups = rng.Next(4) == 0 ? 2 : 1;
+            int c = groups * (1 + rng.Next(trial % 10 == 0 ? 40 : 5));
+            int cout = groups * (1 + rng.Next(trial % 7 == 0 ? 40 : 6));
+            int kh = 1 + rng.Next(5), kw = 1 + rng.Next(5);
+            var o = new ConvOptions
             {
-                int n = 1 + rng.Next(3), h = 1 + rng.Next(12), w = 1 + rng.Next(12);
-                int groups = rng.Next(4) == 0 ? 2 : 1;
-                int c = groups * (1 + rng.Next(trial % 10 == 0 ? 40 : 5));
-                int cout = groups * (1 + rng.Next(trial % 7 == 0 ? 40 : 6));
-                int kh = 1 + rng.Next(5), kw = 1 + rng.Next(5);
-                var o = new ConvOptions
-                {
-                    StrideH = 1 + rng.Next(3), StrideW = 1 + rng.Next(3),
-                    DilationH = 1 + rng.Next(2), DilationW = 1 + rng.Next(2),
-                    Padding = RandomPadding(rng), Groups = groups,
-                    Activation = rng.Next(3) == 0 ? Activation.Relu : Activation.Linear,
-                };
-                // Stride larger than the kernel happens often with these ranges (e.g. 1x1 kernel, stride 3).
-                Check(rng, n, h, w, c, kh, kw, cout, o, $"{level} #{trial} x=[{n},{h},{w},{c}] k=[{kh},{kw}] cout={cout} {o}");
-            }
+                StrideH = 1 + rng.Next(3), StrideW = 1 + rng.Next(3),
+                DilationH = 1 + rng.Next(2), DilationW = 1 + rng.Next(2),
+                Padding = RandomPadding(rng), Groups = groups,
+                Activation = rng.Next(3) == 0 ? Activation.Relu : Activation.Linear,
+            };
+            // Stride larger than the kernel happens often with these ranges (e.g. 1x1 kernel, stride 3).
+            Check(rng, n, h, w, c, kh, kw, cout, o, $"{level} #{trial} x=[{n},{h},{w},{c}] k=[{kh},{kw}] cout={cout} {o}");
         });
     }
 
@@ -106,25 +102,21 @@ public class ConvolutionTests
     [Fact]
     public void DepthwiseMatchesReferenceOnEverySimdLevel()
     {
-        var rng = new Random(13);
-        SimdLevels.ForEach(level =>
+        SimdLevels.Trials(new Random(13), 50, (rng, level, trial) =>
         {
-            for (int trial = 0; trial < 50; trial++)
+            int n = 1 + rng.Next(2), h = 1 + rng.Next(14), w = 1 + rng.Next(30);
+            int c = trial % 5 == 0 ? 32 + rng.Next(40) : 1 + rng.Next(6);
+            int multiplier = rng.Next(4) == 0 ? 2 : 1;
+            int kh = 1 + rng.Next(5), kw = 1 + rng.Next(5);
+            var o = new ConvOptions
             {
-                int n = 1 + rng.Next(2), h = 1 + rng.Next(14), w = 1 + rng.Next(30);
-                int c = trial % 5 == 0 ? 32 + rng.Next(40) : 1 + rng.Next(6);
-                int multiplier = rng.Next(4) == 0 ? 2 : 1;
-                int kh = 1 + rng.Next(5), kw = 1 + rng.Next(5);
-                var o = new ConvOptions
-                {
-                    StrideH = 1 + rng.Next(2), StrideW = trial % 2 == 0 ? 1 : 1 + rng.Next(3),
-                    DilationH = 1 + rng.Next(2), DilationW = 1 + rng.Next(2),
-                    Padding = RandomPadding(rng), Groups = c,
-                    Activation = rng.Next(2) == 0 ? Activation.Relu6 : Activation.Linear,
-                    Border = (BorderMode)rng.Next(3),
-                };
-                Check(rng, n, h, w, c, kh, kw, c * multiplier, o, $"{level} depthwise #{trial} x=[{n},{h},{w},{c}] k=[{kh},{kw}] m={multiplier} {o}");
-            }
+                StrideH = 1 + rng.Next(2), StrideW = trial % 2 == 0 ? 1 : 1 + rng.Next(3),
+                DilationH = 1 + rng.Next(2), DilationW = 1 + rng.Next(2),
+                Padding = RandomPadding(rng), Groups = c,
+                Activation = rng.Next(2) == 0 ? Activation.Relu6 : Activation.Linear,
+                Border = (BorderMode)rng.Next(3),
+            };
+            Check(rng, n, h, w, c, kh, kw, c * multiplier, o, $"{level} depthwise #{trial} x=[{n},{h},{w},{c}] k=[{kh},{kw}] m={multiplier} {o}");
         });
     }
 
@@ -133,23 +125,19 @@ public class ConvolutionTests
     {
         // The register-tiled 3x3 path (C a multiple of the vector width): four-pixel blocks, their
         // remainder, border columns, kernel rows outside the image, strides, dilations, border modes.
-        var rng = new Random(17);
-        SimdLevels.ForEach(level =>
+        SimdLevels.Trials(new Random(17), 40, (rng, level, trial) =>
         {
-            for (int trial = 0; trial < 40; trial++)
+            int n = 1 + rng.Next(2), h = 1 + rng.Next(9), w = trial % 4 == 0 ? 1 + rng.Next(4) : 5 + rng.Next(40);
+            int c = new[] { 4, 8, 12, 16, 32, 48, 64 }[rng.Next(7)];
+            var o = new ConvOptions
             {
-                int n = 1 + rng.Next(2), h = 1 + rng.Next(9), w = trial % 4 == 0 ? 1 + rng.Next(4) : 5 + rng.Next(40);
-                int c = new[] { 4, 8, 12, 16, 32, 48, 64 }[rng.Next(7)];
-                var o = new ConvOptions
-                {
-                    StrideH = 1 + rng.Next(2), StrideW = 1 + rng.Next(2),
-                    DilationH = 1 + rng.Next(2), DilationW = trial % 3 == 0 ? 2 : 1,
-                    Padding = trial % 2 == 0 ? Padding.Same : RandomPadding(rng), Groups = c,
-                    Activation = rng.Next(2) == 0 ? Activation.Relu6 : Activation.Linear,
-                    Border = (BorderMode)rng.Next(3),
-                };
-                Check(rng, n, h, w, c, 3, 3, c, o, $"{level} depthwise 3x3 #{trial} x=[{n},{h},{w},{c}] {o}");
-            }
+                StrideH = 1 + rng.Next(2), StrideW = 1 + rng.Next(2),
+                DilationH = 1 + rng.Next(2), DilationW = trial % 3 == 0 ? 2 : 1,
+                Padding = trial % 2 == 0 ? Padding.Same : RandomPadding(rng), Groups = c,
+                Activation = rng.Next(2) == 0 ? Activation.Relu6 : Activation.Linear,
+                Border = (BorderMode)rng.Next(3),
+            };
+            Check(rng, n, h, w, c, 3, 3, c, o, $"{level} depthwise 3x3 #{trial} x=[{n},{h},{w},{c}] {o}");
         });
     }
 
@@ -220,26 +208,22 @@ public class PoolingTests
     [Fact]
     public void RandomPoolingMatchesReferenceOnEverySimdLevel()
     {
-        var rng = new Random(19);
-        SimdLevels.ForEach(level =>
+        SimdLevels.Trials(new Random(19), 60, (rng, level, trial) =>
         {
-            for (int trial = 0; trial < 60; trial++)
+            int n = 1 + rng.Next(3), h = 1 + rng.Next(11), w = 1 + rng.Next(11);
+            int c = trial % 6 == 0 ? 17 + rng.Next(40) : 1 + rng.Next(5);
+            int size = 1 + rng.Next(4);
+            var padding = rng.Next(3) switch { 0 => Padding.Valid, 1 => Padding.Same, _ => Padding.Explicit(rng.Next(size + 2)) };
+            var o = new PoolOptions(size, 1 + rng.Next(4), padding);
+            ConvGeometry g;
+            try { g = o.Geometry(h, w); } catch (ArgumentException) { return; }
+            var x = Reference.Random(rng, n * h * w * c);
+            using var input = Tensor.FromArray(x, n, h, w, c);
+            foreach (bool max in new[] { true, false })
             {
-                int n = 1 + rng.Next(3), h = 1 + rng.Next(11), w = 1 + rng.Next(11);
-                int c = trial % 6 == 0 ? 17 + rng.Next(40) : 1 + rng.Next(5);
-                int size = 1 + rng.Next(4);
-                var padding = rng.Next(3) switch { 0 => Padding.Valid, 1 => Padding.Same, _ => Padding.Explicit(rng.Next(size + 2)) };
-                var o = new PoolOptions(size, 1 + rng.Next(4), padding);
-                ConvGeometry g;
-                try { g = o.Geometry(h, w); } catch (ArgumentException) { continue; }
-                var x = Reference.Random(rng, n * h * w * c);
-                using var input = Tensor.FromArray(x, n, h, w, c);
-                foreach (bool max in new[] { true, false })
-                {
-                    using var y = max ? Pooling.MaxPool2D(input, o) : Pooling.AvgPool2D(input, o);
-                    Reference.AssertClose(Reference.Pool(x, n, h, w, c, g, max), y.Span, 1e-5f,
-                        $"{level} {(max ? "max" : "avg")} x=[{n},{h},{w},{c}] size={size} stride={o.StrideH} pad={padding}");
-                }
+                using var y = max ? Pooling.MaxPool2D(input, o) : Pooling.AvgPool2D(input, o);
+                Reference.AssertClose(Reference.Pool(x, n, h, w, c, g, max), y.Span, 1e-5f,
+                    $"{level} {(max ? "max" : "avg")} x=[{n},{h},{w},{c}] size={size} stride={o.StrideH} pad={padding}");
             }
         });
     }

@@ -87,8 +87,7 @@ public class PReluTests
         {
             // 600 columns: the GEMM's second column block starts at column 512 and must read slope 512.
             int m = 29, n = 600, k = 13;
-            var x = Reference.Random(rng, m * k);
-            var w = Reference.Random(rng, k * n);
+            var (x, w) = Reference.Product(rng, m, n, k);
             using var slopes = Tensor.FromArray(Reference.Random(rng, n), n);
             var fused = new float[m * n];
             Sgemm.Multiply(false, false, m, n, k, 1f, x, k, w, n, 0f, fused, n, ReadOnlySpan<float>.Empty, Activation.PRelu(slopes));

@@ -90,6 +90,9 @@ internal static class Reference
         return a;
     }
 
+    /// <summary>Random operands of an m x k by k x n product (A drawn first, then B).</summary>
+    public static (float[] A, float[] B) Product(Random rng, int m, int n, int k) => (Random(rng, m * k), Random(rng, k * n));
+
     /// <summary>Asserts |expected - actual| &lt;= tol * (1 + |expected|) elementwise, naming the first bad index.</summary>
     public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tol, string context)
     {
@@ -118,6 +121,15 @@ internal static class SimdLevels
             using (Engine.Use(maxSimd: level))
                 body(level);
     }
+
+    /// <summary>
+    /// Random trials on every SIMD level: <paramref name="trials"/> calls per level with the trial's number,
+    /// all drawing from one generator (each level sees new shapes).
+    /// </summary>
+    public static void Trials(Random rng, int trials, Action<Random, SimdLevel, int> body) => ForEach(level =>
+    {
+        for (int trial = 0; trial < trials; trial++) body(rng, level, trial);
+    });
 }
 
 /// <summary>Runs a test body with the engine on a given number of threads, restoring the setting afterwards.</summary>

@@ -8,27 +8,23 @@ public class SgemmTests
     [Fact]
     public void RandomShapesMatchReferenceOnEverySimdLevelAndTransposition()
     {
-        var rng = new Random(42);
-        SimdLevels.ForEach(level =>
+        SimdLevels.Trials(new Random(42), 24, (rng, level, trial) =>
         {
-            for (int trial = 0; trial < 24; trial++)
-            {
-                // Odd sizes, sizes around the tile edges, and a few past the cache blocks (k > KC, m > MC).
-                int m = trial % 6 == 0 ? 200 + rng.Next(80) : 1 + rng.Next(40);
-                int n = trial % 7 == 0 ? 70 + rng.Next(60) : 1 + rng.Next(40);
-                int k = trial % 5 == 0 ? 260 + rng.Next(300) : 1 + rng.Next(40);
-                bool ta = rng.Next(2) == 1, tb = rng.Next(2) == 1;
-                float alpha = trial % 3 == 0 ? 0.5f : 1f, beta = trial % 4 == 0 ? 0.25f : 0f;
-                int lda = (ta ? m : k) + rng.Next(3), ldb = (tb ? k : n) + rng.Next(3), ldc = n + rng.Next(3);
-                var a = Reference.Random(rng, (ta ? k : m) * lda);
-                var b = Reference.Random(rng, (tb ? n : k) * ldb);
-                var c = Reference.Random(rng, m * ldc);
-                var expected = Reference.Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-                var actual = (float[])c.Clone();
-                Sgemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, actual, ldc);
-                // Padding columns of C (j >= n) must be untouched.
-                Reference.AssertClose(expected, actual, 1e-4f, $"{level} m={m} n={n} k={k} ta={ta} tb={tb} alpha={alpha} beta={beta}");
-            }
+            // Odd sizes, sizes around the tile edges, and a few past the cache blocks (k > KC, m > MC).
+            int m = trial % 6 == 0 ? 200 + rng.Next(80) : 1 + rng.Next(40);
+            int n = trial % 7 == 0 ? 70 + rng.Next(60) : 1 + rng.Next(40);
+            int k = trial % 5 == 0 ? 260 + rng.Next(300) : 1 + rng.Next(40);
+            bool ta = rng.Next(2) == 1, tb = rng.Next(2) == 1;
+            float alpha = trial % 3 == 0 ? 0.5f : 1f, beta = trial % 4 == 0 ? 0.25f : 0f;
+            int lda = (ta ? m : k) + rng.Next(3), ldb = (tb ? k : n) + rng.Next(3), ldc = n + rng.Next(3);
+            var a = Reference.Random(rng, (ta ? k : m) * lda);
+            var b = Reference.Random(rng, (tb ? n : k) * ldb);
+            var c = Reference.Random(rng, m * ldc);
+            var expected = Reference.Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            var actual = (float[])c.Clone();
+            Sgemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, actual, ldc);
+            // Padding columns of C (j >= n) must be untouched.
+            Reference.AssertClose(expected, actual, 1e-4f, $"{level} m={m} n={n} k={k} ta={ta} tb={tb} alpha={alpha} beta={beta}");
         });
     }
 
@@ -39,8 +35,7 @@ public class SgemmTests
     {
         var rng = new Random(7);
         int m = 300, n = 517, k = 600;
-        var a = Reference.Random(rng, m * k);
-        var b = Reference.Random(rng, k * n);
+        var (a, b) = Reference.Product(rng, m, n, k);
         var expected = Reference.Gemm(false, false, m, n, k, 1, a, k, b, n, 0, new float[m * n], n);
         EngineThreads.With(threads, () =>
         {
@@ -58,8 +53,7 @@ public class SgemmTests
         // column blocks. With alpha, beta, a fused and an unfused epilogue, on every SIMD level, one thread.
         var rng = new Random(11);
         int m = 205, n = 1100, k = 700;
-        var a = Reference.Random(rng, m * k);
-        var b = Reference.Random(rng, k * n);
+        var (a, b) = Reference.Product(rng, m, n, k);
         var c0 = Reference.Random(rng, m * n);
         var bias = Reference.Random(rng, n);
         EngineThreads.With(1, () => SimdLevels.ForEach(level =>
@@ -107,8 +101,7 @@ public class SgemmTests
     {
         var rng = new Random(3);
         int m = 37, n = 45, k = 29;
-        var a = Reference.Random(rng, m * k);
-        var b = Reference.Random(rng, k * n);
+        var (a, b) = Reference.Product(rng, m, n, k);
         var bias = Reference.Random(rng, n);
         foreach (var act in new[] { Activation.Relu, Activation.Relu6, Activation.LeakyRelu(0.1f), Activation.Sigmoid, Activation.Tanh })
         {

@@ -14,15 +14,20 @@ public sealed class DetectionTests
     // ssdMobilenetv1/nonMaxSuppression.ts, as FaceAnalyzer had it: greedy, stable descending sort.
     private static List<int> FaceApiSsdNms(float[] boxes, float[] scores, int maxOutput, double iouThreshold, double scoreThreshold)
     {
+        // Each box as its [low, high] extent on an axis (corners may come in either order).
         static double IoU(float[] b, int i, int j)
         {
-            double yminI = Math.Min(b[i * 4], b[i * 4 + 2]), xminI = Math.Min(b[i * 4 + 1], b[i * 4 + 3]);
-            double ymaxI = Math.Max(b[i * 4], b[i * 4 + 2]), xmaxI = Math.Max(b[i * 4 + 1], b[i * 4 + 3]);
-            double yminJ = Math.Min(b[j * 4], b[j * 4 + 2]), xminJ = Math.Min(b[j * 4 + 1], b[j * 4 + 3]);
-            double ymaxJ = Math.Max(b[j * 4], b[j * 4 + 2]), xmaxJ = Math.Max(b[j * 4 + 1], b[j * 4 + 3]);
-            double areaI = (ymaxI - yminI) * (xmaxI - xminI), areaJ = (ymaxJ - yminJ) * (xmaxJ - xminJ);
+            (double Lo, double Hi) Extent(int box, int axis)
+            {
+                double p = b[box * 4 + axis], q = b[box * 4 + axis + 2];
+                return (Math.Min(p, q), Math.Max(p, q));
+            }
+            static double Length((double Lo, double Hi) e) => e.Hi - e.Lo;
+            static double Overlap((double Lo, double Hi) e, (double Lo, double Hi) f) => Math.Max(Math.Min(e.Hi, f.Hi) - Math.Max(e.Lo, f.Lo), 0.0);
+            var (yi, xi, yj, xj) = (Extent(i, 0), Extent(i, 1), Extent(j, 0), Extent(j, 1));
+            double areaI = Length(yi) * Length(xi), areaJ = Length(yj) * Length(xj);
             if (areaI <= 0 || areaJ <= 0) return 0.0;
-            double inter = Math.Max(Math.Min(ymaxI, ymaxJ) - Math.Max(yminI, yminJ), 0.0) * Math.Max(Math.Min(xmaxI, xmaxJ) - Math.Max(xminI, xminJ), 0.0);
+            double inter = Overlap(yi, yj) * Overlap(xi, xj);
             return inter / (areaI + areaJ - inter);
         }
         var candidates = Enumerable.Range(0, scores.Length).Where(i => scores[i] > scoreThreshold).OrderByDescending(i => scores[i]).ToList();
@@ -53,19 +58,18 @@ public sealed class DetectionTests
         var boxes = new List<BoundingBox>();
         var scores = new List<double>();
         var anchors = TinyFaceDetector.Anchors;
-        for (int row = 0; row < cells; row++)
-            for (int col = 0; col < cells; col++)
-                for (int a = 0; a < anchors.Count; a++)
-                {
-                    int o = ((row * cells + col) * anchors.Count + a) * 5;
-                    double score = Sigmoid(v[o + 4]);
-                    if (!(score > minScore)) continue;
-                    double ctX = (col + Sigmoid(v[o])) / cells * corrX, ctY = (row + Sigmoid(v[o + 1])) / cells * corrY;
-                    double w = Math.Exp(v[o + 2]) * anchors[a].X / cells * corrX, h = Math.Exp(v[o + 3]) * anchors[a].Y / cells * corrY;
-                    double x = ctX - w / 2, y = ctY - h / 2;
-                    boxes.Add(new BoundingBox(x, y, x + w - x, y + h - y));
-                    scores.Add(score);
-                }
+        // One flat walk over (row, col, anchor), the order of the net's output.
+        for (int k = 0; k < cells * cells * anchors.Count; k++)
+        {
+            int a = k % anchors.Count, row = k / anchors.Count / cells, col = k / anchors.Count % cells, o = k * 5;
+            double score = Sigmoid(v[o + 4]);
+            if (!(score > minScore)) continue;
+            double ctX = (col + Sigmoid(v[o])) / cells * corrX, ctY = (row + Sigmoid(v[o + 1])) / cells * corrY;
+            double w = Math.Exp(v[o + 2]) * anchors[a].X / cells * corrX, h = Math.Exp(v[o + 3]) * anchors[a].Y / cells * corrY;
+            double x = ctX - w / 2, y = ctY - h / 2;
+            boxes.Add(new BoundingBox(x, y, x + w - x, y + h - y));
+            scores.Add(score);
+        }
         var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToList();
         var result = new List<(double, BoundingBox)>();
         while (order.Count > 0)

@@ -100,18 +100,9 @@ internal abstract class ActivationFunction
     // In ActivationKind order (checked by InKindOrder).
     private static readonly ActivationFunction[] Table = InKindOrder(
     [
-        new ActivationFunction<Linear>(),
-        new ActivationFunction<Relu>(),
-        new ActivationFunction<Relu6>(),
-        new ActivationFunction<LeakyRelu>(),
-        new ActivationFunction<Sigmoid>(),
-        new ActivationFunction<Tanh>(),
-        new ActivationFunction<HardSwish>(),
-        new ActivationFunction<Swish>(),
-        new ActivationFunction<Gelu>(),
-        new ActivationFunction<GeluTanh>(),
-        new ActivationFunction<Elu>(),
-        new ActivationFunction<Softplus>(),
+        new ActivationFunction<Linear>(), new ActivationFunction<Relu>(), new ActivationFunction<Relu6>(), new ActivationFunction<LeakyRelu>(),
+        new ActivationFunction<Sigmoid>(), new ActivationFunction<Tanh>(), new ActivationFunction<HardSwish>(), new ActivationFunction<Swish>(),
+        new ActivationFunction<Gelu>(), new ActivationFunction<GeluTanh>(), new ActivationFunction<Elu>(), new ActivationFunction<Softplus>(),
         new ActivationFunction<PRelu.Function>(),
     ]);
 

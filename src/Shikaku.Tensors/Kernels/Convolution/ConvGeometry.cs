@@ -148,6 +148,20 @@ public readonly record struct ConvGeometry
 
     /// <summary>Input column of tap <paramref name="kw"/> of the window at output column <paramref name="ow"/> (may lie in the padding).</summary>
     public int InputCol(int ow, int kw) => ow * StrideW - PadLeft + kw * DilationW;
+
+    /// <summary>The taps <c>[First, End)</c> of the window at output row <paramref name="oh"/> that fall inside the input (not in the padding).</summary>
+    public (int First, int End) RowTaps(int oh) => TapsInside(InputRow(oh, 0), DilationH, KH, InH);
+
+    /// <summary>The taps <c>[First, End)</c> of the window at output column <paramref name="ow"/> that fall inside the input.</summary>
+    public (int First, int End) ColTaps(int ow) => TapsInside(InputCol(ow, 0), DilationW, KW, InW);
+
+    // Tap t reads start + t·dilation; the taps inside 0..length-1 are a contiguous run.
+    private static (int First, int End) TapsInside(int start, int dilation, int taps, int length)
+    {
+        int first = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+        int end = start >= length ? 0 : Math.Min(taps, (length - 1 - start) / dilation + 1);
+        return (Math.Min(first, end), end);
+    }
 }
 
 /// <summary>What a window sees outside the image.</summary>

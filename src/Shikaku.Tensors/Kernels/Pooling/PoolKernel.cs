@@ -28,14 +28,10 @@ internal static unsafe class PoolKernel
             for (int row = first; row < last; row++)
             {
                 int n = row / g.OutH, oh = row - n * g.OutH;
-                int kh0 = 0, kh1 = g.KH;
-                while (kh0 < kh1 && g.InputRow(oh, kh0) < 0) kh0++;
-                while (kh1 > kh0 && g.InputRow(oh, kh1 - 1) >= h) kh1--;
+                var (kh0, kh1) = g.RowTaps(oh);
                 for (int ow = 0; ow < g.OutW; ow++)
                 {
-                    int kw0 = 0, kw1 = g.KW;
-                    while (kw0 < kw1 && g.InputCol(ow, kw0) < 0) kw0++;
-                    while (kw1 > kw0 && g.InputCol(ow, kw1 - 1) >= w) kw1--;
+                    var (kw0, kw1) = g.ColTaps(ow);
                     var window = new Window(x + (long)n * h * w * c, w, c, g, oh, ow, kh0, kh1, kw0, kw1);
                     float* yPixel = y + ((long)row * g.OutW + ow) * c;
                     int ch = 0;

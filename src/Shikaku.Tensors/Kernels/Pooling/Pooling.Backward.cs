@@ -45,6 +45,7 @@ public static partial class Pooling
                         for (int ow = 0; ow < g.OutW; ow++)
                         {
                             long o = (((long)b * g.OutH + oh) * g.OutW + ow) * c;
+                            var (rows, cols) = (g.RowTaps(oh), g.ColTaps(ow));
                             int ch = 0;
                             for (; ch + lanes <= c; ch += lanes)
                             {
@@ -52,15 +53,11 @@ public static partial class Pooling
                                 var d = Vector.Load(dy + o + ch);
                                 if (throughRelu) d = Vector.ConditionalSelect(Vector.GreaterThan(max, Vector<float>.Zero), d, Vector<float>.Zero);
                                 var pending = Vector<int>.AllBitsSet;
-                                for (int i = 0; i < g.KH; i++)
+                                for (int i = rows.First; i < rows.End; i++)
                                 {
-                                    int ih = g.InputRow(oh, i);
-                                    if (ih < 0 || ih >= h) continue;
-                                    for (int j = 0; j < g.KW; j++)
+                                    for (int j = cols.First; j < cols.End; j++)
                                     {
-                                        int iw = g.InputCol(ow, j);
-                                        if (iw < 0 || iw >= w) continue;
-                                        long at = (((long)b * h + ih) * w + iw) * c + ch;
+                                        long at = (((long)b * h + g.InputRow(oh, i)) * w + g.InputCol(ow, j)) * c + ch;
                                         var hit = Vector.Equals(Vector.Load(x + at), max) & pending;
                                         pending = Vector.AndNot(pending, hit);
                                         var share = Vector.ConditionalSelect(hit, d, Vector<float>.Zero);
@@ -72,15 +69,11 @@ public static partial class Pooling
                             {
                                 float max = y[o + ch], d = throughRelu && !(max > 0) ? 0f : dy[o + ch];
                                 bool done = false;
-                                for (int i = 0; i < g.KH; i++)
+                                for (int i = rows.First; i < rows.End; i++)
                                 {
-                                    int ih = g.InputRow(oh, i);
-                                    if (ih < 0 || ih >= h) continue;
-                                    for (int j = 0; j < g.KW; j++)
+                                    for (int j = cols.First; j < cols.End; j++)
                                     {
-                                        int iw = g.InputCol(ow, j);
-                                        if (iw < 0 || iw >= w) continue;
-                                        long at = (((long)b * h + ih) * w + iw) * c + ch;
+                                        long at = (((long)b * h + g.InputRow(oh, i)) * w + g.InputCol(ow, j)) * c + ch;
                                         bool hit = !done && x[at] == max;
                                         done |= hit;
                                         if (disjoint) grad[at] = hit ? d : 0f;
@@ -152,11 +145,7 @@ public static partial class Pooling
                     for (int oh = 0; oh < g.OutH; oh++)
                         for (int ow = 0; ow < g.OutW; ow++)
                         {
-                            int kh0 = 0, kh1 = g.KH, kw0 = 0, kw1 = g.KW;
-                            while (kh0 < kh1 && g.InputRow(oh, kh0) < 0) kh0++;
-                            while (kh1 > kh0 && g.InputRow(oh, kh1 - 1) >= h) kh1--;
-                            while (kw0 < kw1 && g.InputCol(ow, kw0) < 0) kw0++;
-                            while (kw1 > kw0 && g.InputCol(ow, kw1 - 1) >= w) kw1--;
+                            var ((kh0, kh1), (kw0, kw1)) = (g.RowTaps(oh), g.ColTaps(ow));
                             int count = (kh1 - kh0) * (kw1 - kw0);
                             if (count == 0) continue;
                             var share = new ReadOnlySpan<float>(dy + (((long)b * g.OutH + oh) * g.OutW + ow) * c, c);
