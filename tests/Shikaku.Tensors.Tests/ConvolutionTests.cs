@@ -184,6 +184,32 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void TheTapsInsideTheInputAreEveryTapThatReadsIt()
+    {
+        var rng = new Random(23);
+        for (int trial = 0; trial < 2000; trial++)
+        {
+            int h = 1 + rng.Next(9), w = 1 + rng.Next(9), kh = 1 + rng.Next(5), kw = 1 + rng.Next(5);
+            var padding = rng.Next(3) switch { 0 => Padding.Valid, 1 => Padding.Same, _ => Padding.Explicit(rng.Next(4), rng.Next(4), rng.Next(4), rng.Next(4)) };
+            ConvGeometry g;
+            try { g = new ConvGeometry(h, w, kh, kw, 1 + rng.Next(3), 1 + rng.Next(3), 1 + rng.Next(3), 1 + rng.Next(3), padding); }
+            catch (ArgumentException) { continue; }
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                var inside = Enumerable.Range(0, kh).Where(i => g.InputRow(oh, i) >= 0 && g.InputRow(oh, i) < h).ToArray();
+                var (first, end) = g.RowTaps(oh);
+                Assert.Equal(inside, Enumerable.Range(first, end - first).ToArray());
+            }
+            for (int ow = 0; ow < g.OutW; ow++)
+            {
+                var inside = Enumerable.Range(0, kw).Where(j => g.InputCol(ow, j) >= 0 && g.InputCol(ow, j) < w).ToArray();
+                var (first, end) = g.ColTaps(ow);
+                Assert.Equal(inside, Enumerable.Range(first, end - first).ToArray());
+            }
+        }
+    }
+
+    [Fact]
     public void MismatchedShapesGiveClearErrors()
     {
         using var x = Tensor.Zeros(1, 5, 5, 3);
