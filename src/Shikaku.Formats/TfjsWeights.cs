@@ -30,36 +30,53 @@ public static class TfjsWeights
         ArgumentNullException.ThrowIfNull(manifestPath);
         if (!File.Exists(manifestPath) && !Directory.Exists(manifestPath)) throw new ModelFormatException($"Weight manifest {manifestPath} does not exist.");
         byte[] manifest = SafeFile.ReadAllBytes(manifestPath, MaxManifestBytes, "a TF.js weights manifest");
-        List<Group> groups;
         try
         {
             using var doc = JsonDocument.Parse(manifest, new JsonDocumentOptions { AllowDuplicateProperties = false });
-            groups = ParseManifest(doc.RootElement);
+            return Load(doc.RootElement, Path.GetDirectoryName(Path.GetFullPath(manifestPath))!, manifestPath, $"Weight manifest {manifestPath}", allowInfinities: false);
         }
         catch (JsonException e)
         {
             throw new ModelFormatException($"Weight manifest {manifestPath} is not valid JSON ({e.Message}).", e);
         }
+    }
+
+    /// <summary>
+    /// The one manifest + shard decoder: every weight of <paramref name="manifest"/> (the parsed array of weight groups,
+    /// a weights manifest file's root or a graph model's <c>weightsManifest</c>), its shards read from <paramref name="folder"/>.
+    /// <paramref name="source"/> is the file named in errors, <paramref name="what"/> how a structural error starts
+    /// ("Weight manifest m.json"). NaN is always refused; infinities only unless <paramref name="allowInfinities"/>
+    /// (graph models hold -inf on purpose, e.g. as the padding value before a max pooling).
+    /// </summary>
+    internal static WeightMap Load(JsonElement manifest, string folder, string source, string what, bool allowInfinities)
+    {
+        List<Group> groups;
+        try
+        {
+            groups = ParseManifest(manifest);
+        }
         catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or FormatException)
         {
-            throw new ModelFormatException($"Weight manifest {manifestPath} is not a TF.js weights manifest ({e.Message}).", e);
+            throw new ModelFormatException($"{what} is not a TF.js weights manifest ({e.Message}).", e);
         }
-        string dir = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
-        var map = new WeightMap(Path.GetFileName(manifestPath));
+        var map = new WeightMap(Path.GetFileName(source));
         try
         {
             foreach (var group in groups)
             {
                 long needed = group.Specs.Sum(s => s.ByteLength);
-                byte[] data = ReadShards(manifestPath, dir, group.Paths, needed);
+                byte[] data = ReadShards(source, folder, group.Paths, needed);
+                map.StoredBytes += needed;
                 int offset = 0;
                 foreach (var spec in group.Specs)
                 {
                     var tensor = Decode(spec, data.AsSpan(offset, (int)spec.ByteLength));
-                    if (tensor.DType == DType.Float32 && !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(tensor.Span))
+                    if (tensor.DType == DType.Float32 && !(allowInfinities
+                            ? !System.Numerics.Tensors.TensorPrimitives.IsNaNAny<float>(tensor.Span)
+                            : System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(tensor.Span)))
                     {
                         tensor.Dispose();
-                        throw new ModelFormatException($"{manifestPath}: weight '{spec.Name}' holds NaN or infinite values (a damaged shard or a lying quantization scale); the model cannot be used.");
+                        throw new ModelFormatException($"{source}: weight '{spec.Name}' holds NaN{(allowInfinities ? "" : " or infinite")} values (a damaged shard or a lying quantization scale); the model cannot be used.");
                     }
                     map.Add(spec.Name, tensor);
                     offset += (int)spec.ByteLength;
@@ -177,7 +194,7 @@ public static class TfjsWeights
             if (!path.StartsWith(folder, StringComparison.Ordinal) || !real.StartsWith(realFolder, StringComparison.Ordinal))
                 throw new ModelFormatException(
                     $"{manifestPath} names the shard '{p}', which leads outside the model folder {dir}; refusing to read it. A manifest's paths must stay inside its folder.");
-            if (!File.Exists(path) && !Directory.Exists(path)) throw new ModelFormatException($"Weight shard {path} named by the manifest does not exist.");
+            if (!File.Exists(path) && !Directory.Exists(path)) throw new ModelFormatException($"Weight shard {path} named by {Path.GetFileName(manifestPath)} does not exist.");
             // From here on the resolved file: a link's own length is that of its target's name.
             SafeFile.EnsureRegular(real, "a TF.js weight shard");
             total += new FileInfo(real).Length;
@@ -290,6 +307,12 @@ public sealed class WeightMap : IDisposable
 
     /// <summary>The names of all tensors.</summary>
     public IEnumerable<string> Names => _tensors.Keys;
+
+    /// <summary>The bytes the shards held (as stored: float16 and quantized weights take less than their float32 values).</summary>
+    internal long StoredBytes { get; set; }
+
+    /// <summary>Removes the tensor called <paramref name="name"/> and hands it to the caller (who then disposes it), or null.</summary>
+    internal Tensor? Take(string name) => _tensors.Remove(name, out var t) ? t : null;
 
     internal void Add(string name, Tensor tensor)
     {
