@@ -55,7 +55,7 @@ public static class Idx
     {
         ArgumentNullException.ThrowIfNull(stream);
         var header = new byte[4];
-        if (ReadFully(stream, header) < 4) throw new InvalidDataException($"{name}: too short to be an IDX file (no header).");
+        if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < 4) throw new InvalidDataException($"{name}: too short to be an IDX file (no header).");
         if (header[0] != 0 || header[1] != 0)
             throw new InvalidDataException($"{name}: wrong magic number 0x{header[0]:X2}{header[1]:X2}{header[2]:X2}{header[3]:X2}; an IDX file starts with 0x0000. Is this an IDX file (gzipped ones end in .gz)?");
         if (header[2] != 0x08)
@@ -63,7 +63,7 @@ public static class Idx
         int rank = header[3];
         if (rank is < 1 or > 4) throw new InvalidDataException($"{name}: {rank} dimensions; expected 1 to 4.");
         var dimBytes = new byte[4 * rank];
-        if (ReadFully(stream, dimBytes) < dimBytes.Length) throw new InvalidDataException($"{name}: the header is truncated.");
+        if (stream.ReadAtLeast(dimBytes, dimBytes.Length, throwOnEndOfStream: false) < dimBytes.Length) throw new InvalidDataException($"{name}: the header is truncated.");
         var dims = new int[rank];
         long count = 1;
         for (int i = 0; i < rank; i++)
@@ -85,7 +85,8 @@ public static class Idx
         long read = 0;
         while (true)
         {
-            read += ReadFully(stream, values.AsSpan((int)read));
+            var rest = values.AsSpan((int)read);
+            read += stream.ReadAtLeast(rest, rest.Length, throwOnEndOfStream: false);
             if (read < values.Length || values.Length == count) break;
             Array.Resize(ref values, (int)Math.Min(count, 2L * values.Length));
         }
@@ -94,15 +95,4 @@ public static class Idx
         return new IdxData(dims, values);
     }
 
-    private static int ReadFully(Stream s, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = s.Read(buffer[total..]);
-            if (n == 0) break;
-            total += n;
-        }
-        return total;
-    }
 }

@@ -125,14 +125,10 @@ public static class Npy
             }
             return arrays;
         }
-        catch (InvalidDataException e)
+        catch (Exception e)
         {
             arrays.Dispose();
-            throw new ModelFormatException($"{path}: a damaged zip entry: {e.Message}", e);
-        }
-        catch
-        {
-            arrays.Dispose();
+            if (e is InvalidDataException) throw new ModelFormatException($"{path}: a damaged zip entry: {e.Message}", e);
             throw;
         }
     }
@@ -161,7 +157,7 @@ public static class Npy
     private static Header ReadHeader(Stream stream, long length, string source, out long dataBytes)
     {
         Span<byte> pre = stackalloc byte[12];
-        if (ReadFully(stream, pre[..10]) < 10 || !pre[..6].SequenceEqual(Magic))
+        if (stream.ReadAtLeast(pre[..10], 10, throwOnEndOfStream: false) < 10 || !pre[..6].SequenceEqual(Magic))
             throw new ModelFormatException($"{source} is not a NumPy .npy array (it does not start with \\x93NUMPY).");
         int major = pre[6];
         long headerLength, offset;
@@ -172,7 +168,7 @@ public static class Npy
         }
         else if (major is 2 or 3)
         {
-            if (ReadFully(stream, pre[10..12]) < 2) throw new ModelFormatException($"{source}: the .npy header is truncated.");
+            if (stream.ReadAtLeast(pre[10..12], 2, throwOnEndOfStream: false) < 2) throw new ModelFormatException($"{source}: the .npy header is truncated.");
             headerLength = BinaryPrimitives.ReadUInt32LittleEndian(pre[8..]);
             offset = 12;
         }
@@ -180,7 +176,7 @@ public static class Npy
         if (headerLength > MaxHeaderBytes || (length >= 0 && offset + headerLength > length))
             throw new ModelFormatException($"{source}: the .npy header claims {headerLength} bytes; the limit is {MaxHeaderBytes} and the file has {length}.");
         var text = new byte[headerLength];
-        if (ReadFully(stream, text) < headerLength) throw new ModelFormatException($"{source}: the .npy header is truncated.");
+        if (stream.ReadAtLeast(text, text.Length, throwOnEndOfStream: false) < headerLength) throw new ModelFormatException($"{source}: the .npy header is truncated.");
         string dict = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(text);
         var header = ParseHeader(dict, source, offset + headerLength);
         dataBytes = (long)header.Shape.Length * header.ElementSize;
@@ -243,7 +239,7 @@ public static class Npy
             if (h.ElementSize == h.DType.ElementSize())
             {
                 var bytes = Bytes(t);
-                if (ReadFully(stream, bytes) < dataBytes) throw Truncated(source, h, dataBytes);
+                if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < dataBytes) throw Truncated(source, h, dataBytes);
                 if (h.BigEndian) Swap(bytes, h.ElementSize);
                 if (h.DType == DType.Bool)
                     foreach (byte b in bytes)
@@ -258,7 +254,7 @@ public static class Npy
                 {
                     int count = Math.Min(values.Length - done, block.Length / h.ElementSize);
                     var chunk = block.AsSpan(0, count * h.ElementSize);
-                    if (ReadFully(stream, chunk) < chunk.Length) throw Truncated(source, h, dataBytes);
+                    if (stream.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false) < chunk.Length) throw Truncated(source, h, dataBytes);
                     if (h.BigEndian) Swap(chunk, h.ElementSize);
                     if (h.ElementSize == 2) Float16.ToSingle(chunk, values.Slice(done, count));
                     else
@@ -297,17 +293,6 @@ public static class Npy
         for (int i = 0; i + size <= bytes.Length; i += size) bytes.Slice(i, size).Reverse();
     }
 
-    private static int ReadFully(Stream s, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = s.Read(buffer[total..]);
-            if (n == 0) break;
-            total += n;
-        }
-        return total;
-    }
 
     // A reader of the few Python literals a .npy header holds: strings, True/False, tuples of integers.
     private ref struct HeaderReader(string text)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Shikaku.Formats;
 using Shikaku.Graph;
+using Shikaku.Testing;
 using static Shikaku.Tests.GraphJson;
 
 namespace Shikaku.Tests;
@@ -11,19 +12,16 @@ namespace Shikaku.Tests;
 /// forever) in a model or in a <see cref="ModelFormatException"/> / <see cref="GraphException"/> naming the file and
 /// the node, never a crash, a read outside the model's folder, or an allocation the files do not back.
 /// </summary>
-public sealed class HostileGraphModelTests : IDisposable
+public sealed class HostileGraphModelTests : TempFolderTest
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("shikaku-hostile-graph").FullName;
-    private string Folder => Path.Combine(_root, "model");
+    private string Folder => Path.Combine(Root, "model");
 
-    public HostileGraphModelTests()
+    public HostileGraphModelTests() : base("shikaku-hostile-graph")
     {
         Directory.CreateDirectory(Folder);
         // Outside the model folder: 24 bytes, exactly what the valid model's shard holds, so only the path check can refuse it.
-        File.WriteAllBytes(Path.Combine(_root, "secret.bin"), new byte[24]);
+        File.WriteAllBytes(Path.Combine(Root, "secret.bin"), new byte[24]);
     }
-
-    public void Dispose() => Directory.Delete(_root, recursive: true);
 
     /// <summary>x [-1, 4] -> AddV2 with a float32 constant [4] -> Relu -> Reshape to an int32 constant's [2, 2] (24 bytes of weights).</summary>
     private static GraphJson Valid()
@@ -120,7 +118,7 @@ public sealed class HostileGraphModelTests : IDisposable
     public void An_absolute_shard_path_outside_is_refused()
     {
         var m = Valid();
-        m.Paths[0] = Path.Combine(_root, "secret.bin");
+        m.Paths[0] = Path.Combine(Root, "secret.bin");
         Assert.Contains("outside the model folder", RefusedModel(Write(m, writeShards: false)).Message);
     }
 
@@ -131,7 +129,7 @@ public sealed class HostileGraphModelTests : IDisposable
         var m = Valid();
         m.Paths[0] = "link.bin";
         string path = Write(m, writeShards: false);
-        File.CreateSymbolicLink(Path.Combine(Folder, "link.bin"), Path.Combine(_root, "secret.bin"));
+        File.CreateSymbolicLink(Path.Combine(Folder, "link.bin"), Path.Combine(Root, "secret.bin"));
         Assert.Contains("outside the model folder", RefusedModel(path).Message);
     }
 

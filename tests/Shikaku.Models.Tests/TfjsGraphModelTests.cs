@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Shikaku.Formats;
 using Shikaku.Graph;
 using Shikaku.Tensors;
+using Shikaku.Testing;
 using static Shikaku.Tests.GraphJson;
 
 namespace Shikaku.Tests;
@@ -11,12 +12,8 @@ namespace Shikaku.Tests;
 /// op kernels under TF's names, weights from several shards (float16, float32, int32, empty) become constants,
 /// control inputs and second outputs are wired, and a loaded graph computes what a naive convolution computes.
 /// </summary>
-public sealed class TfjsGraphModelTests : IDisposable
+public sealed class TfjsGraphModelTests() : TempFolderTest("shikaku-graph-model")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("shikaku-graph-model").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     private const int N = 2, H = 5, W = 6, C = 2, K = 3, F = 3, StrideW = 2;
 
     /// <summary>
@@ -76,7 +73,7 @@ public sealed class TfjsGraphModelTests : IDisposable
     public void A_small_graph_loads_and_computes_what_a_naive_convolution_computes()
     {
         var (m, filter, bias) = ConvReluModel();
-        using var model = TfjsGraphModel.Load(m.Write(_dir));
+        using var model = TfjsGraphModel.Load(m.Write(Root));
         var rng = new Random(7);
         var x = Enumerable.Range(0, N * H * W * C).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
         var expected = NaiveConvBiasRelu(x, filter, bias, out int outW);
@@ -103,7 +100,7 @@ public sealed class TfjsGraphModelTests : IDisposable
     public void The_optimised_graph_computes_the_same()
     {
         var (m, _, _) = ConvReluModel(control: false); // a control input on the convolution would keep it from fusing
-        string path = m.Write(_dir);
+        string path = m.Write(Root);
         var x = Tensor.FromArray(Enumerable.Range(0, N * H * W * C).Select(i => MathF.Sin(i)).ToArray(), N, H, W, C);
         using var plain = TfjsGraphModel.Load(path);
         using var fused = TfjsGraphModel.Load(path);
@@ -124,7 +121,7 @@ public sealed class TfjsGraphModelTests : IDisposable
             ("shape", new JsonObject { ["shape"] = ShapeProto(-1, 7, 0) }), ("floats", new JsonObject { ["list"] = new JsonObject { ["f"] = new JsonArray(0.5, 2) } }),
             ("value", new JsonObject { ["tensor"] = new JsonObject { ["dtype"] = "DT_FLOAT" } }), ("nothing", new JsonObject()),
             ("bools", new JsonObject { ["list"] = new JsonObject { ["b"] = new JsonArray(true) } }), ("T", new JsonObject { ["type"] = 3 }));
-        using var model = TfjsGraphModel.Load(m.Write(_dir));
+        using var model = TfjsGraphModel.Load(m.Write(Root));
         var conv = model.Graph.Nodes.Single(n => n.Name == "conv").Attributes;
         Assert.Equal([1L, 1, 2, 1], conv.Ints("strides"));
         Assert.Equal("SAME", conv.String("padding"));
@@ -151,9 +148,9 @@ public sealed class TfjsGraphModelTests : IDisposable
     public void Weights_from_several_shards_become_typed_constants_and_metadata_describes_the_file()
     {
         var (m, filter, bias) = ConvReluModel();
-        using var model = TfjsGraphModel.Load(m.Write(_dir));
+        using var model = TfjsGraphModel.Load(m.Write(Root));
         var g = model.Graph;
-        Assert.Equal(Enumerable.Range(1, 3).Select(i => $"group1-shard{i}of3.bin"), Directory.GetFiles(_dir, "*.bin").Select(Path.GetFileName).Order());
+        Assert.Equal(Enumerable.Range(1, 3).Select(i => $"group1-shard{i}of3.bin"), Directory.GetFiles(Root, "*.bin").Select(Path.GetFileName).Order());
         Assert.Equal(filter.Select(h => (float)h), g.Constants["w"].ToArray());
         Assert.Equal(bias, g.Constants["b"].ToArray());
         Assert.Equal(DType.Int32, g.Constants["axes"].DType);
@@ -202,14 +199,14 @@ public sealed class TfjsGraphModelTests : IDisposable
         m.SignatureOutputs(("y", "y:0"), ("direct", "pair:1"), ("first", "pair:0"));
         var ops = new OpRegistry(OpRegistry.Default);
         ops.Register(new OpDefinition("Test.Pair", _ => new Pair(), Outputs: 2));
-        using var model = TfjsGraphModel.Load(m.Write(_dir), ops);
+        using var model = TfjsGraphModel.Load(m.Write(Root), ops);
         Assert.Equal(["y", "pair:1", "pair"], model.Graph.Outputs);
         var outs = model.Compile(ops).Run(Tensor.FromArray([1f, -2f, 3f], 3));
         Assert.Equal([2f, -4f, 6f], outs[0].ToArray());
         Assert.Equal([2f, -4f, 6f], outs[1].ToArray());
         Assert.Equal([1f, -2f, 3f], outs[2].ToArray());
         // Without the op, the default registry refuses it by name and node, at load when asked to check then.
-        var e = Assert.Throws<GraphException>(() => TfjsGraphModel.Load(Path.Combine(_dir, "model.json"), OpRegistry.Default));
+        var e = Assert.Throws<GraphException>(() => TfjsGraphModel.Load(Path.Combine(Root, "model.json"), OpRegistry.Default));
         Assert.Contains("'Test.Pair' (node 'pair')", e.Message);
     }
 
@@ -223,7 +220,7 @@ public sealed class TfjsGraphModelTests : IDisposable
         m.Node("s", "Sigmoid", ["r1"]);
         m.Node("t", "Tanh", ["r1"]);
         m.Node("after_t", "Identity", ["r2", "^t"]); // a control input counts as a read, as in TF.js
-        using var model = TfjsGraphModel.Load(m.Write(_dir));
+        using var model = TfjsGraphModel.Load(m.Write(Root));
         Assert.Equal(["s", "after_t"], model.Outputs.Select(o => o.Name));
         Assert.Equal(["s", "after_t"], model.Graph.Outputs);
     }
@@ -239,7 +236,7 @@ public sealed class TfjsGraphModelTests : IDisposable
         {
             ["inputs"] = new JsonObject { ["a:0"] = new JsonObject { ["name"] = "a:0" }, ["b:0"] = new JsonObject { ["name"] = "b:0" } },
         };
-        using var model = TfjsGraphModel.Load(m.Write(_dir));
+        using var model = TfjsGraphModel.Load(m.Write(Root));
         Assert.Equal(["a", "b"], model.Inputs.Select(i => i.Name));
         Assert.Equal([DType.Float32, DType.Int32], model.Inputs.Select(i => i.DType));
         Assert.Equal(["a", "b"], model.Graph.Inputs.Select(i => i.Name));
@@ -254,8 +251,8 @@ public sealed class TfjsGraphModelTests : IDisposable
         m.Node("r", "Relu", ["x"]);
         var root = JsonNode.Parse(m.Json())!.AsObject();
         root.Remove("weightsManifest");
-        File.WriteAllText(Path.Combine(_dir, "model.json"), root.ToJsonString());
-        using (var model = TfjsGraphModel.Load(Path.Combine(_dir, "model.json")))
+        File.WriteAllText(Path.Combine(Root, "model.json"), root.ToJsonString());
+        using (var model = TfjsGraphModel.Load(Path.Combine(Root, "model.json")))
             Assert.Equal(0, model.WeightBytes);
 
         var withConst = new GraphJson();
@@ -263,7 +260,7 @@ public sealed class TfjsGraphModelTests : IDisposable
         withConst.Node("r", "Relu", ["x"]);
         var c = withConst.ConstFloat("one", [2], [1f, 1f]);
         withConst.Node("sum", "AddV2", ["r", "one"]);
-        string path = withConst.Write(_dir);
+        string path = withConst.Write(Root);
         var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         json["modelTopology"]!["node"]!.AsArray().Single(n => (string)n!["name"]! == "one")!["input"] = new JsonArray("^r");
         File.WriteAllText(path, json.ToJsonString());
