@@ -94,11 +94,13 @@ public static class GraphModels
     public static IReadOnlyList<GraphModelInfo> All { get; } =
     [
         new("centernet", "COCO object detection, 80 classes (MobileNetV3 CenterNet; published COCO val 25.1 mAP)",
-            "https://github.com/610265158/mobilenetv3_centernet", Nhwc(512, ColorOrder.Rgb, Zero, One, "the whole picture, resized (stretched) to the input")),
+            "https://github.com/610265158/mobilenetv3_centernet", Nhwc(512, ColorOrder.Rgb, Zero, One, "the whole picture, scaled to fit and centred on black (letterboxed)"),
+            "human@3.3.6 stretches the picture to the square; the authors' detector letterboxes it (aspect kept, centred, black), as fed here."),
         new("nanodet", "COCO object detection, 80 classes (NanoDet-g-416; published COCO 22.9 mAP)", "https://github.com/RangiLyu/nanodet",
             new InputRecipe(416, 416, TensorLayout.Nchw, ColorOrder.Bgr, [103.53f, 116.28f, 123.675f], [57.375f, 57.12f, 58.395f], DType.Float32,
-                "the whole picture, resized (stretched) to the input"),
-            "human@3.3.6 feeds RGB pixels divided by 255; NanoDet was trained on BGR normalized by its mean and std (its config), as fed here."),
+                "the whole picture, scaled to fit and centred on black (letterboxed, as NanoDet's keep_ratio warp)"),
+            "human@3.3.6 stretches the picture and feeds RGB pixels divided by 255; NanoDet was trained on BGR normalized by its mean and std " +
+            "(its config), letterboxed, as fed here."),
         new("blazeface", "face detection: a box and 6 landmarks per face (MediaPipe BlazeFace, 896 anchors)", "https://github.com/google/mediapipe",
             Nhwc(256, ColorOrder.Rgb, Half, Half, "the whole picture padded to a square, then resized")),
         new("facemesh", "468 3-D face landmarks and a face-presence score on one face (MediaPipe Face Mesh)", "https://github.com/google/mediapipe",

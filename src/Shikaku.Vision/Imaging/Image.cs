@@ -102,6 +102,17 @@ public sealed class Image
     /// <summary>The rectangle at (x, y) of the given size.</summary>
     public Image Crop(int x, int y, int width, int height) => Apply(t => Resample.Crop(t, x, y, width, height));
 
+    /// <summary>The mirror image (left and right swapped), EXIF dropped.</summary>
+    public Image Mirror()
+    {
+        var pixels = new byte[Pixels.Length];
+        int row = Width * Channels;
+        for (int y = 0; y < Height; y++)
+            for (int x = 0; x < Width; x++)
+                Array.Copy(Pixels, y * row + (Width - 1 - x) * Channels, pixels, y * row + x * Channels, Channels);
+        return new Image(Width, Height, Channels, pixels);
+    }
+
     /// <summary>Adds borders.</summary>
     public Image Pad(int top, int bottom, int left, int right, BorderMode mode = BorderMode.Zero) =>
         Apply(t => Resample.Pad(t, top, bottom, left, right, mode));
