@@ -247,8 +247,7 @@ public sealed class FaceUseCases : IDisposable
     /// <summary>count's CSV line of one image, quoted when the name holds commas, quotes or line breaks.</summary>
     public static string CsvLine(string file, int faces)
     {
-        string name = file.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{file.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : file;
-        return $"{name},{faces}";
+        return $"{Csv.Field(file)},{faces}";
     }
 
     /// <summary>deepface's `represent`: the 128-d descriptor of every face, written only where the user asks.</summary>
@@ -282,28 +281,8 @@ public sealed class FaceUseCases : IDisposable
         return stem;
     }
 
-    /// <summary>Runs <paramref name="work"/> on each image; a user error on one image becomes its result and the batch goes on.</summary>
     private static (List<FaceImageResult>, BatchOutcome) ForEachImage(ImageLoadOptions load, List<string> files, Action<FaceImageResult>? onImage,
-        CancellationToken ct, Func<string, Image, FaceImageResult> work)
-    {
-        var results = new List<FaceImageResult>();
-        int failures = 0;
-        foreach (var file in files)
-        {
-            ct.ThrowIfCancellationRequested();
-            FaceImageResult result;
-            try
-            {
-                result = work(file, ImageCodec.Load(file, load));
-            }
-            catch (Exception e) when (UserErrors.IsUserError(e))
-            {
-                failures++;
-                result = new FaceImageResult(file, 0, 0, [], 0, null, null, e.Message) { Document = new { image = file, error = e.Message } };
-            }
-            results.Add(result);
-            onImage?.Invoke(result);
-        }
-        return (results, new BatchOutcome(failures, files.Count));
-    }
+        CancellationToken ct, Func<string, Image, FaceImageResult> work) =>
+        Batch.ForEachImage(load, files, onImage, ct, work,
+            (file, e) => new FaceImageResult(file, 0, 0, [], 0, null, null, e.Message) { Document = new { image = file, error = e.Message } });
 }

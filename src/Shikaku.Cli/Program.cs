@@ -92,6 +92,20 @@ public static class Program
             "IMAGE may be a folder. Nothing about a face is written unless --out is given; descriptors reach stdout only from faces encode --json.\n" +
             "--known takes people/<name>/*.jpg or people/<name>.jpg (face_recognition's layout).\n" +
             "verify exits 0 for the same person, 3 for different people."),
+        new("detect", "Find COCO objects (80 classes: people, cars, dogs, ...) with their boxes and names (lecture 8-5)",
+            "./shikaku detect photo.jpg --out out/detect",
+            "detect IMAGE... [--model centernet|nanodet] [--classes person,car] [--min-score X] [--out DIR] [--csv FILE] [--json] [options]",
+            ObjectCommands.Detect, ObjectCommands.Options,
+            "IMAGE may be a folder. Models: human-models' CenterNet (default) and NanoDet, fetched and verified on first use, letterboxed and\n" +
+            "decoded as their authors did. --out writes an annotated PNG (no EXIF/GPS) and a JSON per image; --csv one row per object."),
+        new("count", "Count the people in photos with the object detector",
+            "./shikaku count people photos/", "count people IMAGE... [--model centernet|nanodet] [--min-score X] [--csv FILE] [--json]",
+            ObjectCommands.Count, ObjectCommands.Options,
+            "A detector counts the people it can box: people hidden behind others, or a few pixels tall in a crowd, are missed (no crowd-density model is available)."),
+        new("models", "List, describe and run the TF.js graph models Shikaku runs, on NumPy .npy/.npz tensors",
+            "./shikaku models run centernet --input x.npy --output y.npz",
+            "models list [--json]\n  models info NAME [--json]\n  models run NAME --input X.npy|X.npz --output Y.npz|Y.npy [--overwrite] [--json]",
+            ModelCommands.Run, ModelCommands.Options),
         new("info", "Show the CPU features and threads the engine uses",
             "./shikaku info", "info [--json]", InfoCommand.Run, [Json]),
     ];

@@ -143,8 +143,9 @@ public static class Npy
             var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (name, tensor) in arrays)
             {
-                if (string.IsNullOrEmpty(name) || name.Contains('/') || name.Contains('\\') || !names.Add(name))
-                    throw new ArgumentException($"Array name '{name}' is empty, has a path separator or is used twice.", nameof(arrays));
+                // A graph's value names ("tower_0/detections") stay as they are, as np.savez keeps them; nothing is ever extracted to disk.
+                if (string.IsNullOrEmpty(name) || name.StartsWith('/') || name.Contains('\\') || name.Split('/').Contains("..") || !names.Add(name))
+                    throw new ArgumentException($"Array name '{name}' is empty, starts with '/', holds '\\' or '..', or is used twice.", nameof(arrays));
                 var entry = zip.CreateEntry(name + ".npy", compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
                 using var es = entry.Open();
                 Write(es, tensor);

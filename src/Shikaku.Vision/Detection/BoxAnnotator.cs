@@ -25,10 +25,18 @@ public static class BoxAnnotator
         label ??= (d, _) => $"{d.ClassName} {d.Score:0.00}";
         return Draw(image, detections.Count, (canvas, i, stroke) =>
         {
-            DrawBox(canvas, detections[i].Box, stroke);
-            DrawLabel(canvas, detections[i].Box, label(detections[i], i));
+            var colour = ColourOf(detections[i].ClassId);
+            DrawBox(canvas, detections[i].Box, stroke, colour);
+            DrawLabel(canvas, detections[i].Box, label(detections[i], i), colour);
         });
     }
+
+    /// <summary>
+    /// A colour per class id, well apart for neighbouring ids (hues a golden angle apart, bright and saturated);
+    /// class 0 is the blue faces have always had.
+    /// </summary>
+    public static SKColor ColourOf(int classId) =>
+        classId == 0 ? new SKColor(0, 160, 255) : SKColor.FromHsv((float)(200 + classId * 137.508) % 360f, 85f, 95f);
 
     /// <summary>Runs <paramref name="draw"/> (canvas, item index, stroke width) for each item on an RGBA canvas over a copy of the image.</summary>
     internal static Image Draw(Image image, int count, Action<SKCanvas, int, float> draw)
@@ -71,20 +79,24 @@ public static class BoxAnnotator
         return new Image(w, h, 3, pixels);
     }
 
-    internal static void DrawBox(SKCanvas canvas, BoundingBox box, float stroke)
+    internal static void DrawBox(SKCanvas canvas, BoundingBox box, float stroke, SKColor? colour = null)
     {
-        using var boxPaint = new SKPaint { Color = new SKColor(0, 160, 255), Style = SKPaintStyle.Stroke, StrokeWidth = stroke, IsAntialias = true };
+        using var boxPaint = new SKPaint { Color = colour ?? ColourOf(0), Style = SKPaintStyle.Stroke, StrokeWidth = stroke, IsAntialias = true };
         canvas.DrawRect((float)box.X, (float)box.Y, (float)box.Width, (float)box.Height, boxPaint);
     }
 
-    /// <summary>The label's lines under the box, white on a dark band.</summary>
-    internal static void DrawLabel(SKCanvas canvas, BoundingBox box, string? label)
+    /// <summary>
+    /// The label's lines under the box: white on a dark band, or (with <paramref name="colour"/>) on a band of the
+    /// box's colour, in black where that colour is light, so that every label stays legible.
+    /// </summary>
+    internal static void DrawLabel(SKCanvas canvas, BoundingBox box, string? label, SKColor? colour = null)
     {
         if (string.IsNullOrEmpty(label)) return;
-        float size = Math.Max(14f, (float)box.Width / 9f);
+        float size = Math.Max(14f, Math.Min(40f, (float)box.Width / 9f));
         using var font = new SKFont(Typeface.Value, size);
-        using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
-        using var back = new SKPaint { Color = new SKColor(0, 0, 0, 170), Style = SKPaintStyle.Fill };
+        bool light = colour is { } c && 0.299 * c.Red + 0.587 * c.Green + 0.114 * c.Blue > 150;
+        using var text = new SKPaint { Color = light ? SKColors.Black : SKColors.White, IsAntialias = true };
+        using var back = new SKPaint { Color = colour?.WithAlpha(220) ?? new SKColor(0, 0, 0, 170), Style = SKPaintStyle.Fill };
         float y = (float)box.Bottom + size * 1.15f;
         foreach (var lineText in label.Split('\n'))
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Shikaku.IO;
 using Shikaku.Vision.Geometry;
 
 namespace Shikaku.Vision.Detection;
@@ -60,8 +61,7 @@ public sealed class DetectionResults(int imageWidth, int imageHeight, IReadOnlyL
         foreach (var d in Items)
         {
             var (x1, y1, x2, y2) = Box(d, normalized).Xyxy;
-            string name = d.ClassName.Contains(',') || d.ClassName.Contains('"') ? $"\"{d.ClassName.Replace("\"", "\"\"")}\"" : d.ClassName;
-            csv.Append(CultureInfo.InvariantCulture, $"{d.ClassId},{name},{d.Score},{x1},{y1},{x2},{y2}\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{d.ClassId},{Csv.Field(d.ClassName)},{d.Score},{x1},{y1},{x2},{y2}\n");
         }
         return csv.ToString();
     }
