@@ -27,7 +27,7 @@ public static class BoxAnnotator
         {
             var colour = ColourOf(detections[i].ClassId);
             DrawBox(canvas, detections[i].Box, stroke, colour);
-            DrawLabel(canvas, detections[i].Box, label(detections[i], i), colour);
+            DrawLabel(canvas, detections[i].Box, label(detections[i], i), colour, above: true);
         });
     }
 
@@ -86,18 +86,21 @@ public static class BoxAnnotator
     }
 
     /// <summary>
-    /// The label's lines under the box: white on a dark band, or (with <paramref name="colour"/>) on a band of the
+    /// The label's lines under the box (or above it): white on a dark band, or (with <paramref name="colour"/>) on a band of the
     /// box's colour, in black where that colour is light, so that every label stays legible.
     /// </summary>
-    internal static void DrawLabel(SKCanvas canvas, BoundingBox box, string? label, SKColor? colour = null)
+    internal static void DrawLabel(SKCanvas canvas, BoundingBox box, string? label, SKColor? colour = null, bool above = false)
     {
         if (string.IsNullOrEmpty(label)) return;
-        float size = Math.Max(14f, Math.Min(40f, (float)box.Width / 9f));
+        float size = Math.Max(14f, Math.Min(above ? 24f : 40f, (float)box.Width / 9f));
         using var font = new SKFont(Typeface.Value, size);
         bool light = colour is { } c && 0.299 * c.Red + 0.587 * c.Green + 0.114 * c.Blue > 150;
         using var text = new SKPaint { Color = light ? SKColors.Black : SKColors.White, IsAntialias = true };
         using var back = new SKPaint { Color = colour?.WithAlpha(220) ?? new SKColor(0, 0, 0, 170), Style = SKPaintStyle.Fill };
-        float y = (float)box.Bottom + size * 1.15f;
+        int lines = label.Count(ch => ch == '\n') + 1;
+        // Above the box's top edge (as Ultralytics draws), inside it where the image has no room above.
+        float y = !above ? (float)box.Bottom + size * 1.15f
+            : box.Y >= lines * size * 1.25f ? (float)box.Y - (lines - 1) * size * 1.25f - size * 0.25f : (float)box.Y + size * 1.05f;
         foreach (var lineText in label.Split('\n'))
         {
             float width = font.MeasureText(lineText);
