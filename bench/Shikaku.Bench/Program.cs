@@ -122,6 +122,19 @@ internal static class Program
             FacePixels.Dump(dir);
             return 0;
         }
+        if (suite == "human-inputs")
+        {
+            // Each human-models graph model's golden input, as .npy, for bench/reference/human/human_reference.js.
+            string dir = args.Length > 1 ? args[1] : "out/human-inputs";
+            Directory.CreateDirectory(dir);
+            foreach (var model in Shikaku.Models.Human.GraphModels.All)
+            {
+                using var input = Shikaku.Tests.HumanGoldenInputs.Make(model.Id);
+                Shikaku.Formats.Npy.Write(Path.Combine(dir, model.Id + ".npy"), input, overwrite: true);
+                Console.Error.WriteLine($"{model.Id}: {input.Shape} {input.DType}");
+            }
+            return 0;
+        }
         if (suite == "photo-path")
         {
             Console.WriteLine(AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample1.jpg"]);

@@ -106,4 +106,20 @@ public static class KnownAssets
 
     /// <summary>The six demo photos of face-api.js (part of <see cref="FaceApi"/>).</summary>
     public static PackageAsset FaceApiDemoPhotos => FaceApi;
+
+    /// <summary>
+    /// Debian's darknet package (the photos are public domain as darknet ships them): six real photos with COCO
+    /// objects (a dog, a bicycle and a truck in dog.jpg; horses; a giraffe and a zebra; people and kites; an
+    /// eagle) and darknet's coco.names, for object detection tests and the demo. No weights are in the package.
+    /// </summary>
+    public static PackageAsset DarknetPhotos { get; } = new("darknet", "0.0.0+git20180914.61c9d02e-2+b4", new Dictionary<string, string>
+    {
+        ["usr/share/darknet/data/coco.names"] = "634a1132eb33f8091d60f2c346ababe8b905ae08387037aed883953b7329af84",
+        ["usr/share/darknet/data/dog.jpg"] = "5a9522051c3cec2bbd2f6323fccba32e8fbf3ddcc2b3e2fd46b04c720bc6f866",
+        ["usr/share/darknet/data/eagle.jpg"] = "f95f57297fd51a6c5ddceb5ed6916fa759d1d65f402fee34c05b31a9608755c0",
+        ["usr/share/darknet/data/giraffe.jpg"] = "00dc48a9b2af8a1fe4c4b79319726591f1033c7e1150f21e7577a79f3b6659f1",
+        ["usr/share/darknet/data/horses.jpg"] = "c8f0a677a1356569e2ce71d2fa88c1030c0ae57ecf5e14170e02d9a86a20dcb4",
+        ["usr/share/darknet/data/kite.jpg"] = "87410f52f79cc256c3949b48a3548632c07c8e9943468ef8caa6250f6643be8e",
+        ["usr/share/darknet/data/person.jpg"] = "cdcbab947e46110fc2b77784ac54ddbbab2640f1e44cb5e91fc8984a9793a7d1",
+    }, PackageSource.Debian);
 }

