@@ -122,6 +122,19 @@ internal static class Program
             FacePixels.Dump(dir);
             return 0;
         }
+        if (suite is "graph-models" or "graph-profile")
+        {
+            // graph-models [RUNS] [MODEL...]: per-model forward times on the golden inputs; graph-profile adds time per op.
+            int runs = args.Length > 1 && int.TryParse(args[1], out int r) ? r : 20;
+            GraphModelBench.Run(args.Skip(2).ToArray(), runs, profile: suite == "graph-profile");
+            return 0;
+        }
+        if (suite == "detect")
+        {
+            // detect PHOTO [MODEL] [RUNS]: the whole detect of a photo (after decoding), best of RUNS.
+            GraphModelBench.Detect(args[1], args.Length > 2 ? args[2] : "centernet", args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10);
+            return 0;
+        }
         if (suite == "human-inputs")
         {
             // Each human-models graph model's golden input, as .npy, for bench/reference/human/human_reference.js.

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+using Shikaku.Graph;
+using Shikaku.Models.Human;
+using Shikaku.Tests;
+using Shikaku.Vision.Detection;
+using Shikaku.Vision.Imaging;
+
+namespace Shikaku.Bench;
+
+/// <summary>
+/// Milliseconds per forward pass of each human-models graph model on its golden input (3 warm-ups, then the best and
+/// the median of <c>runs</c>), the same measure as bench/reference/human's `bench` on TF.js; `profile` adds the time
+/// per op type (from the executor's observer, so it includes the observer's own small cost).
+/// </summary>
+internal static class GraphModelBench
+{
+    public static void Run(string[] models, int runs, bool profile)
+    {
+        foreach (var id in models.Length > 0 ? models : GraphModels.All.Select(m => m.Id).ToArray())
+        {
+            using var input = HumanGoldenInputs.Make(id);
+            using var model = GraphModels.Load(id);
+            var plan = model.Compile(optimize: true);
+            for (int i = 0; i < 3; i++) Dispose(plan.Run(input));
+            var times = new List<double>();
+            for (int i = 0; i < runs; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                Dispose(plan.Run(input));
+                times.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            times.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model {id} shikaku min_ms {times[0]:0.00} median_ms {times[times.Count / 2]:0.00}"));
+            if (!profile) continue;
+            var byOp = new Dictionary<string, (double Ms, int Count)>();
+            var clock = Stopwatch.StartNew();
+            for (int r = 0; r < 5; r++)
+                Dispose(plan.Run([input], (node, index, _) =>
+                {
+                    if (index != 0) return;
+                    double ms = clock.Elapsed.TotalMilliseconds;
+                    clock.Restart();
+                    var (sum, count) = byOp.GetValueOrDefault(node.Op);
+                    byOp[node.Op] = (sum + ms / 5, count + 1);
+                }));
+            foreach (var (op, (ms, count)) in byOp.OrderByDescending(o => o.Value.Ms).Take(12))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {op,-28} {ms,8:0.00} ms  {count / 5,4} nodes"));
+        }
+    }
+
+    /// <summary>The whole `detect` of a photo: decode excluded, preprocess + inference + postprocess, best of runs.</summary>
+    public static void Detect(string photo, string model, int runs)
+    {
+        var image = ImageCodec.Load(photo);
+        using var detector = new ObjectDetector(model);
+        for (int i = 0; i < 3; i++) detector.Detect(image);
+        var best = double.MaxValue;
+        ObjectDetections? last = null;
+        for (int i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            last = detector.Detect(image);
+            best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"detect {model} {image.Width}x{image.Height} shikaku min_ms {best:0.00} objects {last!.Results.Count} peak_working_set_mb {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0}"));
+    }
+
+    private static void Dispose(Shikaku.Tensors.Tensor[] tensors)
+    {
+        foreach (var t in tensors) t.Dispose();
+    }
+}
