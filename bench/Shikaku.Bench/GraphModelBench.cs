@@ -67,6 +67,39 @@ internal static class GraphModelBench
             $"detect {model} {image.Width}x{image.Height} shikaku min_ms {best:0.00} objects {last!.Results.Count} peak_working_set_mb {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0}"));
     }
 
+    /// <summary>
+    /// Which detector settings find more of what a person sees in darknet's photos (DarknetSeen): per model and
+    /// setting, the objects found (right class, IoU >= 0.5), their mean IoU, and the detections in all.
+    /// </summary>
+    public static void Evaluate()
+    {
+        var photos = Shikaku.Assets.AssetCache.Fetch(Shikaku.Assets.KnownAssets.DarknetPhotos);
+        var images = DarknetSeen.Objects.Select(o => o.Photo).Distinct().ToDictionary(p => p, p => ImageCodec.Load(photos[$"usr/share/darknet/data/{p}"]));
+        var settings = new (string Name, ObjectDetectionOptions Options)[]
+        {
+            ("letterbox", new ObjectDetectionOptions()),
+            ("stretch", new ObjectDetectionOptions(Fit: InputFit.Stretch)),
+            ("letterbox+flip", new ObjectDetectionOptions(Flip: true)),
+            ("letterbox+tile416", new ObjectDetectionOptions(Tile: 416)),
+        };
+        foreach (var model in ObjectDetector.Models)
+        {
+            using var detector = new ObjectDetector(model);
+            foreach (var (name, options) in settings)
+            {
+                var found = images.ToDictionary(i => i.Key, i => detector.Detect(i.Value, options).Results.Items);
+                var hits = DarknetSeen.Objects.Select(o =>
+                {
+                    var seen = Shikaku.Vision.Geometry.BoundingBox.FromXyxy(o.X1, o.Y1, o.X2, o.Y2);
+                    return found[o.Photo].Where(d => o.Classes.Split('|').Contains(d.ClassName)).Select(d => d.Box.IoU(seen)).DefaultIfEmpty(0).Max();
+                }).ToList();
+                int hit = hits.Count(h => h >= 0.5);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"eval {model} {name}: {hit}/{hits.Count} seen objects found, mean IoU {hits.Where(h => h >= 0.5).DefaultIfEmpty(0).Average():0.000}, {found.Values.Sum(f => f.Count)} detections"));
+            }
+        }
+    }
+
     private static void Dispose(Shikaku.Tensors.Tensor[] tensors)
     {
         foreach (var t in tensors) t.Dispose();

@@ -129,6 +129,11 @@ internal static class Program
             GraphModelBench.Run(args.Skip(2).ToArray(), runs, profile: suite == "graph-profile");
             return 0;
         }
+        if (suite == "detect-eval")
+        {
+            GraphModelBench.Evaluate();
+            return 0;
+        }
         if (suite == "detect")
         {
             // detect PHOTO [MODEL] [RUNS]: the whole detect of a photo (after decoding), best of RUNS.
