@@ -34,6 +34,7 @@ internal static class ActivationOps
     {
         public void Run(ref KernelContext c)
         {
+            if (c.Input(0).Rank == 0) throw new GraphException("Softmax needs a last axis to normalise along; the input is a scalar.");
             var y = c.TakeInput(0) ?? Tensor.Uninitialized(c.Input(0).Shape);
             var x = c.Input(0) ?? y;
             Kernels.ElementwiseOps.Softmax(x.Span, y.Span, x.Shape[x.Rank - 1]);

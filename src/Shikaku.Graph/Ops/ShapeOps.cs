@@ -81,7 +81,10 @@ internal static class ShapeOps
     // Removes the dimensions of size 1 named by squeeze_dims (negative from the end), or all of them when none are named.
     private sealed class Squeeze(CompileContext c) : IOpKernel
     {
-        private readonly long[] _axes = c.Attributes.TryGetValue("squeeze_dims", out _) ? c.Attributes.Ints("squeeze_dims") : c.Attributes.Ints("axis", []);
+        // An empty list may arrive as a list of any element type (the JSON says only "list": {}).
+        private readonly long[] _axes = c.Attributes.TryGetValue("squeeze_dims", out var v) || c.Attributes.TryGetValue("axis", out v)
+            ? v.Value is Array { Length: 0 } ? [] : v.Value is long one ? [one] : c.Attributes.Ints(c.Attributes.ContainsKey("squeeze_dims") ? "squeeze_dims" : "axis")
+            : [];
 
         public void Run(ref KernelContext c)
         {
