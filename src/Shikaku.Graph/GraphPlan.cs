@@ -56,6 +56,7 @@ public sealed class GraphPlan
             NewSlot(name, 0, 'c');
         }
         var defs = new Dictionary<string, OpDefinition>(StringComparer.Ordinal);
+        var outputCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in graph.Nodes)
         {
             if (slotOf.ContainsKey((node.Name, 0)) || !nodesByName.TryAdd(node.Name, node))
@@ -63,7 +64,11 @@ public sealed class GraphPlan
             var def = registry.Find(node.Op) ?? throw new GraphException(
                 $"Node '{node.Name}' uses op '{node.Op}', which is not registered. Register a kernel for it (OpRegistry.Register) or use one of: {string.Join(", ", registry.Names)}.");
             defs[node.Name] = def;
-            for (int o = 0; o < def.Outputs; o++) NewSlot(node.Name, o, 'n');
+            int count;
+            try { count = def.OutputCount(node); }
+            catch (GraphException e) { throw Named(node, e); }
+            outputCounts[node.Name] = count;
+            for (int o = 0; o < count; o++) NewSlot(node.Name, o, 'n');
         }
         var order = TopologicalOrder(graph, nodesByName, slotOf);
 
@@ -105,7 +110,7 @@ public sealed class GraphPlan
             var node = order[k];
             var def = defs[node.Name];
             var ins = stepInputs[k];
-            var outs = Enumerable.Range(0, def.Outputs).Select(o => slotOf[(node.Name, o)]).ToArray();
+            var outs = Enumerable.Range(0, outputCounts[node.Name]).Select(o => slotOf[(node.Name, o)]).ToArray();
             var reusable = ins.Select(s => !pinned[s] && !shared[s] && lastReader[s] == k && ins.Count(x => x == s) == 1).ToArray();
             var release = ins.Distinct().Where(s => !pinned[s] && lastReader[s] == k)
                 .Concat(outs.Where(s => !pinned[s] && lastReader[s] < 0)).ToArray();
@@ -114,10 +119,9 @@ public sealed class GraphPlan
             {
                 kernel = def.Compile(new CompileContext(node, i => i < ins.Length ? template[ins[i]] : null));
             }
-            catch (GraphException) { throw; }
-            catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException)
+            catch (Exception e) when (e is GraphException or ArgumentException or FormatException or NotSupportedException)
             {
-                throw new GraphException($"Node '{node.Name}' ({node.Op}): {e.Message}", e);
+                throw Named(node, e);
             }
             steps[k] = new Step(node, kernel, ins, outs, reusable, release);
         }
@@ -175,7 +179,16 @@ public sealed class GraphPlan
             foreach (var step in _steps)
             {
                 var context = new KernelContext(values, step.Inputs, step.Outputs, step.Reusable);
-                step.Kernel.Run(ref context);
+                try
+                {
+                    step.Kernel.Run(ref context);
+                }
+                catch (Exception e) when (e is GraphException or ArgumentException or NotSupportedException or OverflowException
+                    || e is InvalidOperationException and not ObjectDisposedException)
+                {
+                    // Shapes and dtypes meet only at run time: a kernel's complaint names the node it came from.
+                    throw Named(step.Node, e);
+                }
                 if (observer != null)
                     for (int o = 0; o < step.Outputs.Length; o++)
                         if (values[step.Outputs[o]] is { } t) observer(step.Node, o, t);
@@ -204,6 +217,12 @@ public sealed class GraphPlan
             throw;
         }
     }
+
+    /// <summary>The error with the node's name in front, unless it already starts with it.</summary>
+    private static GraphException Named(Node node, Exception e) =>
+        e is GraphException g && g.Message.StartsWith($"Node '{node.Name}'", StringComparison.Ordinal)
+            ? g
+            : new GraphException($"Node '{node.Name}' ({node.Op}): {e.Message}", e);
 
     private static void CheckFeed(GraphInput input, Tensor t)
     {

@@ -26,7 +26,17 @@ public sealed class CompileContext(Node node, Func<int, Tensor?> constant)
 }
 
 /// <summary>How an op is compiled: its kernel factory, its number of outputs, whether its output is a view of input 0.</summary>
-public sealed record OpDefinition(string Name, Func<CompileContext, IOpKernel> Compile, int Outputs = 1, bool AliasesInput = false);
+public sealed record OpDefinition(string Name, Func<CompileContext, IOpKernel> Compile, int Outputs = 1, bool AliasesInput = false)
+{
+    /// <summary>
+    /// For ops whose number of outputs is an attribute of the node (Split's num_split, Unpack's num): that number for
+    /// a node, used instead of <see cref="Outputs"/>; it throws a <see cref="GraphException"/> for a bad attribute.
+    /// </summary>
+    public Func<Node, int>? OutputsOf { get; init; }
+
+    /// <summary>The number of outputs of <paramref name="node"/>.</summary>
+    public int OutputCount(Node node) => OutputsOf?.Invoke(node) ?? Outputs;
+}
 
 /// <summary>
 /// Op name -> kernel factory. <see cref="Default"/> holds every op Shikaku's kernels implement; a copy
@@ -60,6 +70,12 @@ public sealed class OpRegistry
         Ops.ElementwiseOps.Register(r);
         Ops.NormalizationOps.Register(r);
         Ops.ShapeOps.Register(r);
+        Ops.UnaryOps.Register(r);
+        Ops.ReductionOps.Register(r);
+        Ops.JoinSplitOps.Register(r);
+        Ops.SliceOps.Register(r);
+        Ops.FillOps.Register(r);
+        Ops.ResizeOps.Register(r);
         return r;
     }
 

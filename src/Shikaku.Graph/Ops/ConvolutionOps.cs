@@ -4,19 +4,21 @@ using Shikaku.Tensors;
 namespace Shikaku.Graph.Ops;
 
 /// <summary>
-/// Conv2D, _FusedConv2D (fused_ops BiasAdd and an activation), DepthwiseConv2dNative, FusedDepthwiseConv2dNative and
-/// Shikaku's fused convolution + 2x2 max pooling ops, all on <see cref="Convolution"/>.
+/// Conv2D, _FusedConv2D (fused_ops BiasAdd and an activation, Prelu included), DepthwiseConv2dNative,
+/// FusedDepthwiseConv2dNative, Conv2DBackpropInput (the transposed convolution) and Shikaku's fused convolution + 2x2
+/// max pooling ops, all on <see cref="Convolution"/>. NHWC, or NCHW (data_format) through transposes.
 /// </summary>
 internal static class ConvolutionOps
 {
     public static void Register(OpRegistry r)
     {
-        r.Register(new OpDefinition("Conv2D", c => new Conv(c, depthwise: false, fused: false)));
-        r.Register(new OpDefinition("_FusedConv2D", c => new Conv(c, depthwise: false, fused: true)));
-        r.Register(new OpDefinition("DepthwiseConv2dNative", c => new Conv(c, depthwise: true, fused: false)));
-        r.Register(new OpDefinition("FusedDepthwiseConv2dNative", c => new Conv(c, depthwise: true, fused: true)));
-        r.Register(new OpDefinition(ConvMaxPool, c => new ConvPool(c)));
-        r.Register(new OpDefinition(ConvConvMaxPool, c => new ConvConvPool(c)));
+        r.Register(OpSupport.Op("Conv2D", 2, c => new Conv(c, depthwise: false, fused: false)));
+        r.Register(OpSupport.Op("_FusedConv2D", 2, 4, c => new Conv(c, depthwise: false, fused: true)));
+        r.Register(OpSupport.Op("DepthwiseConv2dNative", 2, c => new Conv(c, depthwise: true, fused: false)));
+        r.Register(OpSupport.Op("FusedDepthwiseConv2dNative", 2, 4, c => new Conv(c, depthwise: true, fused: true)));
+        r.Register(OpSupport.Op("Conv2DBackpropInput", 3, c => new TransposedConv(c)));
+        r.Register(OpSupport.Op(ConvMaxPool, 3, c => new ConvPool(c)));
+        r.Register(OpSupport.Op(ConvConvMaxPool, 5, c => new ConvConvPool(c)));
     }
 
     /// <summary>max_pool_2x2(act(conv(x) + bias)): inputs x, filter, bias; the attributes of _FusedConv2D.</summary>
@@ -46,31 +48,49 @@ internal static class ConvolutionOps
         _ => throw new ArgumentOutOfRangeException(nameof(a), a, "Linear has no op."),
     };
 
-    /// <summary>TF attributes (strides, dilations, padding, explicit_paddings) -> options; fused_ops gives bias and activation.</summary>
+    /// <summary>TF attributes (strides, dilations, padding, explicit_paddings) of an NHWC node -> options; fused_ops gives bias and activation.</summary>
     public static (ConvOptions Options, bool HasBias) Options(Attributes a, string prefix = "")
+    {
+        if (OpSupport.IsNchw(a, prefix)) throw new GraphException($"'{prefix}data_format' must be NHWC here.");
+        var (options, bias, prelu) = Options(a, prefix, nchw: false);
+        return prelu ? throw new GraphException("fused_ops 'Prelu' is not supported here; use _FusedConv2D.") : (options, bias);
+    }
+
+    /// <summary>
+    /// As <see cref="Options(Attributes, string)"/> for a node of either layout (the strides, dilations and explicit
+    /// paddings are in the node's order: NHWC or NCHW); fused_ops may end in Prelu, whose slopes are an extra input.
+    /// </summary>
+    public static (ConvOptions Options, bool HasBias, bool Prelu) Options(Attributes a, string prefix, bool nchw)
     {
         var strides = a.Ints(prefix + "strides", [1, 1, 1, 1]);
         var dilations = a.Ints(prefix + "dilations", [1, 1, 1, 1]);
-        if (strides.Length != 4 || dilations.Length != 4) throw new GraphException($"'{prefix}strides' and '{prefix}dilations' must have 4 values (NHWC), got {strides.Length} and {dilations.Length}.");
-        if (a.String(prefix + "data_format", "NHWC") != "NHWC") throw new GraphException("Only NHWC convolutions are supported; convert the model with data_format NHWC.");
+        string order = nchw ? "NCHW" : "NHWC";
+        if (strides.Length != 4 || dilations.Length != 4) throw new GraphException($"'{prefix}strides' and '{prefix}dilations' must have 4 values ({order}), got {strides.Length} and {dilations.Length}.");
+        int h = nchw ? 2 : 1, w = h + 1, c = nchw ? 1 : 3;
+        if (strides[0] != 1 || strides[c] != 1 || dilations[0] != 1 || dilations[c] != 1)
+            throw new GraphException($"'{prefix}strides' [{string.Join(", ", strides)}] and '{prefix}dilations' [{string.Join(", ", dilations)}] must be 1 along the batch and the channels ({order}).");
+        if (new[] { strides[h], strides[w], dilations[h], dilations[w] }.Any(v => v < 1 || v > int.MaxValue))
+            throw new GraphException($"'{prefix}strides' [{string.Join(", ", strides)}] and '{prefix}dilations' [{string.Join(", ", dilations)}] must be at least 1.");
         var options = new ConvOptions
         {
-            StrideH = (int)strides[1], StrideW = (int)strides[2], DilationH = (int)dilations[1], DilationW = (int)dilations[2],
-            Padding = PaddingOf(a, prefix),
+            StrideH = (int)strides[h], StrideW = (int)strides[w], DilationH = (int)dilations[h], DilationW = (int)dilations[w],
+            Padding = PaddingOf(a, prefix, nchw),
         };
         var fused = a.Strings(prefix + "fused_ops", []);
-        bool bias = false;
-        foreach (var op in fused)
+        bool bias = false, prelu = false;
+        for (int i = 0; i < fused.Length; i++)
         {
-            if (op == "BiasAdd") bias = true;
-            else if (ActivationOf(op, new Attributes { ["alpha"] = a.Float(prefix + "leakyrelu_alpha", 0.2f) }) is { } act) options = options with { Activation = act };
-            else throw new GraphException($"fused_ops '{op}' is not supported; use BiasAdd followed by Relu, Relu6, LeakyRelu, Sigmoid or Tanh.");
+            string op = fused[i];
+            if (op == "BiasAdd" && i == 0) bias = true;
+            else if (op == "Prelu" && i == fused.Length - 1) prelu = true;
+            else if (i == fused.Length - 1 && ActivationOf(op, new Attributes { ["alpha"] = a.Float(prefix + "leakyrelu_alpha", 0.2f) }) is { } act) options = options with { Activation = act };
+            else throw new GraphException($"fused_ops [{string.Join(", ", fused)}] is not supported; use BiasAdd followed by Relu, Relu6, LeakyRelu, Sigmoid, Tanh or Prelu.");
         }
-        return (options, bias);
+        return (options, bias, prelu);
     }
 
-    /// <summary>TF "SAME", "VALID" or "EXPLICIT" (explicit_paddings [0, 0, top, bottom, left, right, 0, 0]).</summary>
-    public static Padding PaddingOf(Attributes a, string prefix = "")
+    /// <summary>TF "SAME", "VALID" or "EXPLICIT" (explicit_paddings [0, 0, top, bottom, left, right, 0, 0], or for NCHW [0, 0, 0, 0, top, bottom, left, right]).</summary>
+    public static Padding PaddingOf(Attributes a, string prefix = "", bool nchw = false)
     {
         string p = a.String(prefix + "padding", "VALID");
         switch (p)
@@ -80,7 +100,10 @@ internal static class ConvolutionOps
             case "EXPLICIT":
                 var e = a.Ints(prefix + "explicit_paddings");
                 if (e.Length != 8) throw new GraphException($"'{prefix}explicit_paddings' must have 8 values, got {e.Length}.");
-                return Padding.Explicit((int)e[2], (int)e[3], (int)e[4], (int)e[5]);
+                int at = nchw ? 4 : 2, c = nchw ? 2 : 6;
+                if (e[0] != 0 || e[1] != 0 || e[c] != 0 || e[c + 1] != 0 || e.Skip(at).Take(4).Any(v => v < 0 || v > Padding.MaxParsed))
+                    throw new GraphException($"'{prefix}explicit_paddings' [{string.Join(", ", e)}] must pad only height and width, each side by 0..{Padding.MaxParsed}.");
+                return Padding.Explicit((int)e[at], (int)e[at + 1], (int)e[at + 2], (int)e[at + 3]);
             default: throw new GraphException($"Padding '{p}' is not SAME, VALID or EXPLICIT.");
         }
     }
@@ -104,23 +127,61 @@ internal static class ConvolutionOps
         return a;
     }
 
+    // A convolution of either layout: inputs x, filter, then the bias when fused_ops has BiasAdd and the PReLU slopes
+    // when it ends in Prelu (TF.js's order). NCHW runs through transposes around the NHWC kernel.
     private sealed class Conv : IOpKernel
     {
         private readonly ConvOptions _options;
-        private readonly bool _bias, _depthwise;
+        private readonly bool _depthwise, _nchw;
+        private readonly int _bias = -1, _slopes = -1;
 
         public Conv(CompileContext c, bool depthwise, bool fused)
         {
-            (_options, _bias) = Options(c.Attributes);
-            if (!fused && (_bias || _options.Activation.Kind != ActivationKind.Linear)) throw c.Error("fused_ops belongs to the _Fused ops.");
-            if (c.Node.Inputs.Count(i => i[0] != '^') != (_bias ? 3 : 2)) throw c.Error($"expects {(_bias ? "input, filter and bias" : "input and filter")}.");
+            _nchw = OpSupport.IsNchw(c.Attributes);
+            (_options, bool bias, bool prelu) = Options(c.Attributes, "", _nchw);
+            if (!fused && (bias || prelu || _options.Activation.Kind != ActivationKind.Linear)) throw c.Error("fused_ops belongs to the _Fused ops.");
+            int inputs = 2;
+            if (bias) _bias = inputs++;
+            if (prelu) _slopes = inputs++;
+            if (OpSupport.ValueInputs(c.Node) != inputs)
+                throw c.Error($"expects {inputs} inputs (input, filter{(bias ? ", bias" : "")}{(prelu ? ", PReLU slopes" : "")}) for fused_ops [{string.Join(", ", c.Attributes.Strings("fused_ops", []))}], got {OpSupport.ValueInputs(c.Node)}.");
             _depthwise = depthwise;
         }
 
         public void Run(ref KernelContext c)
         {
-            var bias = _bias ? c.Input(2) : null;
-            c.SetOutput(0, _depthwise ? Convolution.DepthwiseConv2D(c.Input(0), c.Input(1), bias, _options) : Convolution.Conv2D(c.Input(0), c.Input(1), bias, _options));
+            var bias = _bias < 0 ? null : c.Input(_bias);
+            var options = _slopes < 0 ? _options : _options with { Activation = Activation.PRelu(c.Input(_slopes)) };
+            var filter = c.Input(1);
+            c.SetOutput(0, OpSupport.InNhwc(c.Input(0), _nchw, x => _depthwise
+                ? Convolution.DepthwiseConv2D(x, filter, bias, options)
+                : Convolution.Conv2D(x, filter, bias, options)));
+        }
+    }
+
+    // TF's Conv2DBackpropInput (a transposed convolution): inputs input_sizes (the shape of the result), filter
+    // [KH, KW, result channels, input channels] and out_backprop; the strides and padding of the forward convolution.
+    private sealed class TransposedConv : IOpKernel
+    {
+        private readonly ConvOptions _options;
+        private readonly bool _nchw;
+        private readonly IntegerInput _sizes;
+
+        public TransposedConv(CompileContext c)
+        {
+            _nchw = OpSupport.IsNchw(c.Attributes);
+            (_options, bool bias, bool prelu) = Options(c.Attributes, "", _nchw);
+            if (bias || prelu || _options.Activation.Kind != ActivationKind.Linear) throw c.Error("Conv2DBackpropInput has no fused_ops.");
+            _sizes = new IntegerInput(c, 0, "input_sizes");
+        }
+
+        public void Run(ref KernelContext c)
+        {
+            var sizes = _sizes.Values(ref c);
+            if (sizes.Length != 4) throw new GraphException($"input_sizes must hold 4 values (the result's shape), got {sizes.Length}.");
+            var shape = OpSupport.OutputShape(_nchw ? [sizes[0], sizes[2], sizes[3], sizes[1]] : sizes, "Conv2DBackpropInput input_sizes");
+            var filter = c.Input(1);
+            c.SetOutput(0, OpSupport.InNhwc(c.Input(2), _nchw, dy => Convolution.Conv2DInputGradient(shape, filter, dy, _options)));
         }
     }
 

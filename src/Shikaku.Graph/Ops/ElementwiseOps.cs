@@ -5,28 +5,80 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 namespace Shikaku.Graph.Ops;
 
 /// <summary>
-/// BiasAdd (a vector along the last axis) and the binary elementwise ops (AddV2, Add, Sub, Mul, RealDiv, Maximum,
-/// Minimum, SquaredDifference) with TF's broadcasting, on <see cref="TensorOps"/>. The shapes convolutional nets
-/// use most (equal shapes, a vector along the last axis, a scalar) run in place when the first input is free.
+/// BiasAdd (a vector along the channel axis), the binary elementwise ops (AddV2, Add, Sub, Mul, RealDiv, FloorDiv,
+/// FloorMod, Pow, Maximum, Minimum, SquaredDifference), AddN, the comparisons (Equal, NotEqual, Greater, GreaterEqual,
+/// Less, LessEqual) and SelectV2, with TF's broadcasting, on <see cref="TensorOps"/>. The shapes convolutional nets use
+/// most (equal shapes, a vector along the last axis, a scalar) run in place when the first input is free.
 /// </summary>
 internal static class ElementwiseOps
 {
     public static void Register(OpRegistry r)
     {
-        r.Register(new OpDefinition("BiasAdd", _ => new Binary(multiply: false, biasOnly: true)));
-        r.Register(new OpDefinition("AddV2", _ => new Binary(multiply: false, biasOnly: false)));
-        r.Register(new OpDefinition("Add", _ => new Binary(multiply: false, biasOnly: false)));
-        r.Register(new OpDefinition("Mul", _ => new Binary(multiply: true, biasOnly: false)));
-        r.Register(new OpDefinition("Sub", _ => new Broadcast(TensorOps.Subtract)));
-        r.Register(new OpDefinition("RealDiv", _ => new Broadcast(TensorOps.Divide)));
-        r.Register(new OpDefinition("Maximum", _ => new Broadcast(TensorOps.Maximum)));
-        r.Register(new OpDefinition("Minimum", _ => new Broadcast(TensorOps.Minimum)));
-        r.Register(new OpDefinition("SquaredDifference", _ => new Broadcast(TensorOps.SquaredDifference)));
+        r.Register(OpSupport.Op("BiasAdd", 2, c => OpSupport.IsNchw(c.Attributes) ? new Broadcast(ChannelBias) : new Binary(multiply: false, biasOnly: true)));
+        r.Register(OpSupport.Op("AddV2", 2, _ => new Binary(multiply: false, biasOnly: false)));
+        r.Register(OpSupport.Op("Add", 2, _ => new Binary(multiply: false, biasOnly: false)));
+        r.Register(OpSupport.Op("Mul", 2, _ => new Binary(multiply: true, biasOnly: false)));
+        r.Register(OpSupport.Op("Sub", 2, _ => new Broadcast(TensorOps.Subtract)));
+        r.Register(OpSupport.Op("RealDiv", 2, _ => new Broadcast(TensorOps.Divide)));
+        r.Register(OpSupport.Op("FloorDiv", 2, _ => new Broadcast(TensorOps.FloorDivide)));
+        r.Register(OpSupport.Op("FloorMod", 2, _ => new Broadcast(TensorOps.FloorMod)));
+        r.Register(OpSupport.Op("Pow", 2, _ => new Broadcast(TensorOps.Pow)));
+        r.Register(OpSupport.Op("Maximum", 2, _ => new Broadcast(TensorOps.Maximum)));
+        r.Register(OpSupport.Op("Minimum", 2, _ => new Broadcast(TensorOps.Minimum)));
+        r.Register(OpSupport.Op("SquaredDifference", 2, _ => new Broadcast(TensorOps.SquaredDifference)));
+        r.Register(OpSupport.Op("AddN", 1, int.MaxValue, _ => new AddN()));
+        foreach (var (op, comparison) in new[]
+        {
+            ("Equal", Comparison.Equal), ("NotEqual", Comparison.NotEqual), ("Greater", Comparison.Greater),
+            ("GreaterEqual", Comparison.GreaterEqual), ("Less", Comparison.Less), ("LessEqual", Comparison.LessEqual),
+        })
+            r.Register(OpSupport.Op(op, 2, _ => new Broadcast((a, b) => TensorOps.Compare(a, b, comparison))));
+        r.Register(OpSupport.Op("SelectV2", 3, _ => new Select()));
+    }
+
+    // NCHW BiasAdd: the bias runs along axis 1, so it broadcasts as (C, 1, ..., 1).
+    private static Tensor ChannelBias(Tensor x, Tensor bias)
+    {
+        if (x.Rank < 2 || bias.Rank != 1 || bias.Length != x.Shape[1])
+            throw new GraphException($"BiasAdd (NCHW) needs a bias of {(x.Rank < 2 ? "one value per channel" : x.Shape[1] + " values")} (axis 1 of {x.Shape}), got {bias.Shape}.");
+        using var column = bias.Reshape([bias.Length, .. Enumerable.Repeat(1, x.Rank - 2)]);
+        return TensorOps.Add(x, column);
     }
 
     private sealed class Broadcast(Func<Tensor, Tensor, Tensor> op) : IOpKernel
     {
         public void Run(ref KernelContext c) => c.SetOutput(0, op(c.Input(0), c.Input(1)));
+    }
+
+    private sealed class Select : IOpKernel
+    {
+        public void Run(ref KernelContext c) => c.SetOutput(0, TensorOps.Where(c.Input(0), c.Input(1), c.Input(2)));
+    }
+
+    // TF's AddN: the sum of inputs of one shape and dtype (no broadcasting), in place in the first when it is free.
+    private sealed class AddN : IOpKernel
+    {
+        public void Run(ref KernelContext c)
+        {
+            var first = c.Input(0);
+            for (int i = 1; i < c.InputCount; i++)
+                if (c.Input(i).Shape != first.Shape || c.Input(i).DType != first.DType)
+                    throw new GraphException($"AddN: input {i} is {c.Input(i).DType.Name()} {c.Input(i).Shape} but input 0 is {first.DType.Name()} {first.Shape}; AddN adds tensors of one shape and dtype.");
+            if (first.DType != DType.Float32)
+            {
+                var sum = first.Clone();
+                for (int i = 1; i < c.InputCount; i++)
+                {
+                    using var previous = sum;
+                    sum = TensorOps.Add(previous, c.Input(i));
+                }
+                c.SetOutput(0, sum);
+                return;
+            }
+            var y = c.TakeInput(0) ?? first.Clone();
+            for (int i = 1; i < c.InputCount; i++) TensorPrimitives.Add(y.Span, c.Input(i).Span, y.Span);
+            c.SetOutput(0, y);
+        }
     }
 
     private sealed class Binary(bool multiply, bool biasOnly) : IOpKernel
@@ -35,7 +87,7 @@ internal static class ElementwiseOps
         {
             Tensor a = c.Input(0), b = c.Input(1);
             int width = a.Rank == 0 ? 1 : a.Shape[a.Rank - 1];
-            bool same = !biasOnly && a.Shape == b.Shape, row = b.Rank == 1 && b.Length == width, scalar = !biasOnly && b.Length == 1 && b.Rank <= a.Rank;
+            bool same = !biasOnly && a.Shape == b.Shape, row = b.Rank == 1 && a.Rank >= 1 && b.Length == width, scalar = !biasOnly && b.Length == 1 && b.Rank <= a.Rank;
             if (biasOnly && !row)
                 throw new GraphException($"BiasAdd needs a bias of {width} values (the last axis of {a.Shape}), got {b.Shape}.");
             if (!same && !row && !scalar || a.DType != DType.Float32 || b.DType != DType.Float32)

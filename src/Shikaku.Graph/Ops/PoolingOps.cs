@@ -1,52 +1,48 @@
 using Shikaku.Kernels;
+using Shikaku.Tensors;
 
 namespace Shikaku.Graph.Ops;
 
-/// <summary>MaxPool, AvgPool (ksize, strides, padding as in TF) and Mean over the spatial axes, on <see cref="Pooling"/>.</summary>
+/// <summary>MaxPool and AvgPool (ksize, strides, padding as in TF; NHWC, or NCHW through transposes) on <see cref="Pooling"/>.</summary>
 internal static class PoolingOps
 {
     public static void Register(OpRegistry r)
     {
-        r.Register(new OpDefinition("MaxPool", c => new Pool(c, max: true)));
-        r.Register(new OpDefinition("AvgPool", c => new Pool(c, max: false)));
-        r.Register(new OpDefinition("Mean", c => new SpatialMean(c)));
+        r.Register(OpSupport.Op("MaxPool", 1, c => new Pool(c, max: true)));
+        r.Register(OpSupport.Op("AvgPool", 1, c => new Pool(c, max: false)));
     }
 
-    /// <summary>TF attributes -> pooling options.</summary>
-    public static PoolOptions Options(Attributes a)
+    /// <summary>TF attributes of an NHWC node -> pooling options.</summary>
+    public static PoolOptions Options(Attributes a) => Options(a, nchw: false);
+
+    /// <summary>TF attributes -> pooling options; ksize and strides are in the node's layout (NHWC or NCHW).</summary>
+    public static PoolOptions Options(Attributes a, bool nchw)
     {
         var k = a.Ints("ksize");
         var s = a.Ints("strides", k);
-        if (k.Length != 4 || s.Length != 4) throw new GraphException($"'ksize' and 'strides' must have 4 values (NHWC), got {k.Length} and {s.Length}.");
-        return new PoolOptions((int)k[1], null, ConvolutionOps.PaddingOf(a)) { SizeW = (int)k[2], StrideH = (int)s[1], StrideW = (int)s[2] };
+        string order = nchw ? "NCHW" : "NHWC";
+        if (k.Length != 4 || s.Length != 4) throw new GraphException($"'ksize' and 'strides' must have 4 values ({order}), got {k.Length} and {s.Length}.");
+        int h = nchw ? 2 : 1, w = h + 1, c = nchw ? 1 : 3;
+        if (k[0] != 1 || k[c] != 1 || s[0] != 1 || s[c] != 1)
+            throw new GraphException($"'ksize' [{string.Join(", ", k)}] and 'strides' [{string.Join(", ", s)}] must be 1 along the batch and the channels ({order}); pooling runs over height and width.");
+        if (new[] { k[h], k[w], s[h], s[w] }.Any(v => v < 1 || v > int.MaxValue))
+            throw new GraphException($"'ksize' [{string.Join(", ", k)}] and 'strides' [{string.Join(", ", s)}] must be at least 1.");
+        return new PoolOptions((int)k[h], null, ConvolutionOps.PaddingOf(a, "", nchw)) { SizeW = (int)k[w], StrideH = (int)s[h], StrideW = (int)s[w] };
     }
 
-    private sealed class Pool(CompileContext c, bool max) : IOpKernel
+    private sealed class Pool : IOpKernel
     {
-        private readonly PoolOptions _options = Options(c.Attributes);
+        private readonly PoolOptions _options;
+        private readonly bool _max, _nchw;
 
-        public void Run(ref KernelContext c) => c.SetOutput(0, max ? Pooling.MaxPool2D(c.Input(0), _options) : Pooling.AvgPool2D(c.Input(0), _options));
-    }
-
-    // Mean over axes (1, 2) of a 4-D NHWC tensor without keep_dims is global average pooling (its own kernel);
-    // any other axes go to the engine's reduction.
-    private sealed class SpatialMean : IOpKernel
-    {
-        private readonly int[] _axes;
-        private readonly bool _keepDims;
-
-        public SpatialMean(CompileContext c)
+        public Pool(CompileContext c, bool max)
         {
-            _axes = (c.Constant(1) is { } t ? ShapeOps.Integers(t) : c.Attributes.Ints("axes")).Select(v => (int)v).ToArray();
-            _keepDims = c.Attributes.Bool("keep_dims", false);
+            _nchw = OpSupport.IsNchw(c.Attributes);
+            _options = Options(c.Attributes, _nchw);
+            _max = max;
         }
 
-        public void Run(ref KernelContext c)
-        {
-            var x = c.Input(0);
-            bool spatial = x.Rank == 4 && !_keepDims && x.DType == Tensors.DType.Float32
-                && _axes.Select(a => a < 0 ? a + 4 : a).Order().SequenceEqual([1, 2]);
-            c.SetOutput(0, spatial ? Pooling.GlobalAvgPool(x) : TensorOps.Mean(x, _axes, _keepDims));
-        }
+        public void Run(ref KernelContext c) => c.SetOutput(0, OpSupport.InNhwc(c.Input(0), _nchw,
+            x => _max ? Pooling.MaxPool2D(x, _options) : Pooling.AvgPool2D(x, _options)));
     }
 }

@@ -16,6 +16,12 @@ public enum ResizeMode
     /// half_pixel_centers = false), which TF.js models such as face-api.js were trained with.
     /// </summary>
     BilinearAsymmetric,
+    /// <summary>Bilinear with the corner pixels of input and output aligned: source = destination * (in - 1) / (out - 1) (TF align_corners).</summary>
+    BilinearAlignCorners,
+    /// <summary>The nearest pixel with half-pixel centres: source = ⌊(destination + 0.5) * in / out⌋ (TF half_pixel_centers).</summary>
+    NearestHalfPixel,
+    /// <summary>The nearest pixel with the corners aligned: source = round(destination * (in - 1) / (out - 1)) (TF align_corners).</summary>
+    NearestAlignCorners,
 }
 
 /// <summary>Geometric operations on NHWC image tensors: resize, crop, pad.</summary>
@@ -117,7 +123,8 @@ public static class Resample
     private static List<(int Index, float Weight)>[] Weights(int inSize, int outSize, ResizeMode mode)
     {
         var result = new List<(int, float)>[outSize];
-        double scale = (double)inSize / outSize;
+        bool corners = mode is ResizeMode.BilinearAlignCorners or ResizeMode.NearestAlignCorners && outSize > 1;
+        double scale = corners ? (inSize - 1.0) / (outSize - 1) : (double)inSize / outSize;
         for (int o = 0; o < outSize; o++)
         {
             var list = result[o] = [];
@@ -125,6 +132,12 @@ public static class Resample
             {
                 case ResizeMode.Nearest:
                     list.Add((Math.Min(inSize - 1, (int)Math.Floor(o * scale)), 1f));
+                    break;
+                case ResizeMode.NearestHalfPixel:
+                    list.Add((Math.Min(inSize - 1, (int)Math.Floor((o + 0.5) * scale)), 1f));
+                    break;
+                case ResizeMode.NearestAlignCorners:
+                    list.Add((Math.Min(inSize - 1, (int)Math.Round(o * scale, MidpointRounding.AwayFromZero)), 1f));
                     break;
                 case ResizeMode.Area:
                 {
@@ -138,7 +151,7 @@ public static class Resample
                 }
                 default:
                 {
-                    double src = (o + 0.5) * scale - 0.5;
+                    double src = mode == ResizeMode.BilinearAlignCorners ? o * scale : (o + 0.5) * scale - 0.5;
                     if (src < 0) src = 0;
                     int i0 = Math.Min(inSize - 1, (int)Math.Floor(src));
                     int i1 = Math.Min(inSize - 1, i0 + 1);

@@ -43,12 +43,38 @@ public static partial class Convolution
                 Im2Col.Gather(x, n, h, w, c, g, p);
             WeightGradient(patches, outputGrad, m, k, cout, weightGrad);
         }
-        if (!needInputGrad) return null;
+        return needInputGrad ? InputGradient(input.Shape, kernel, outputGrad, g) : null;
+    }
+
+    /// <summary>
+    /// dx of a convolution (groups = 1) from dy and the kernel alone: the transposed convolution, which is
+    /// TF's Conv2DBackpropInput (a "deconvolution" that upsamples dy to <paramref name="inputShape"/>). dy must have
+    /// the shape the forward convolution of an <paramref name="inputShape"/> input gives; the activation is ignored.
+    /// </summary>
+    /// <example><code>using var up = Convolution.Conv2DInputGradient(new Shape(1, 64, 64, 8), kernel, dy, new ConvOptions { Stride = 2, Padding = Padding.Same });</code></example>
+    /// <exception cref="ArgumentException">The shapes do not belong to one convolution.</exception>
+    public static Tensor Conv2DInputGradient(Shape inputShape, Tensor kernel, Tensor outputGrad, ConvOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(outputGrad);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Groups != 1) throw new NotSupportedException("The convolution input gradient supports groups = 1; use DepthwiseConv2DBackward for depthwise layers.");
+        options = options with { Activation = Activation.Linear };
+        outputGrad.ExpectShape(Convolution.OutputShape(inputShape, kernel.Shape, options), "convolution output gradient");
+        return InputGradient(inputShape, kernel, outputGrad, options.Geometry(inputShape[1], inputShape[2], kernel.Shape[0], kernel.Shape[1]));
+    }
+
+    // dP = dy Wᵀ (M x K), then each patch row scattered back where its taps came from; or, where it applies, one
+    // convolution of dy with the flipped kernel.
+    private static unsafe Tensor InputGradient(Shape inputShape, Tensor kernel, Tensor outputGrad, in ConvGeometry g)
+    {
+        int n = inputShape[0], h = inputShape[1], w = inputShape[2], c = inputShape[3], cout = kernel.Shape[3];
         if (InputGradientByConvolution(outputGrad, kernel, g, c, cout) is { } direct) return direct;
+        int m = n * g.OutH * g.OutW, k = g.KH * g.KW * c;
+        var dx = Tensor.Uninitialized(inputShape);
+        if (dx.Length == 0) return dx;
         using var cols = Tensor.Uninitialized(new Shape(m, k));
-        // dP = dy Wᵀ  (M x K), then scatter back.
         Sgemm.Multiply(false, true, m, k, cout, 1f, outputGrad.Span, cout, kernel.Span, cout, 0f, cols.Span, k);
-        var dx = Tensor.Uninitialized(input.Shape);
         fixed (float* p = cols.Span, d = dx.Span)
             Im2Col.Scatter(p, n, h, w, c, g, d);
         return dx;

@@ -34,6 +34,19 @@ public static partial class TensorOps
     /// </summary>
     public static Tensor Divide(Tensor a, Tensor b) => Binary(a, b, BinaryKind.Divide);
 
+    /// <summary>
+    /// ⌊a / b⌋ elementwise with broadcasting (TF's FloorDiv): the quotient rounded toward -∞, so -7 // 2 = -4.
+    /// Float32 floors the IEEE quotient; an integer division by zero is an error.
+    /// </summary>
+    public static Tensor FloorDivide(Tensor a, Tensor b) => Binary(a, b, BinaryKind.FloorDivide);
+
+    /// <summary>
+    /// a - ⌊a / b⌋ b elementwise with broadcasting (TF's FloorMod, Python's %): the remainder takes the sign of
+    /// b, so -7 mod 2 = 1 and 7 mod -2 = -1. Float32 as TF (fmod, then b added when the signs differ); an
+    /// integer division by zero is an error.
+    /// </summary>
+    public static Tensor FloorMod(Tensor a, Tensor b) => Binary(a, b, BinaryKind.FloorMod);
+
     /// <summary>The larger of a and b elementwise with broadcasting (NaN wins, as TF).</summary>
     public static Tensor Maximum(Tensor a, Tensor b) => Binary(a, b, BinaryKind.Maximum);
 
@@ -154,8 +167,32 @@ public static partial class TensorOps
         BinaryKind.Maximum => T.Max(a, b),
         BinaryKind.Minimum => T.Min(a, b),
         BinaryKind.Pow => Power(a, b),
+        BinaryKind.FloorDivide => FloorQuotient(a, b),
+        BinaryKind.FloorMod => FloorRemainder(a, b),
         _ => (a - b) * (a - b),
     };
+
+    private static T FloorQuotient<T>(T a, T b) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float)) return T.CreateTruncating(MathF.Floor(float.CreateTruncating(a) / float.CreateTruncating(b)));
+        if (T.IsZero(b)) throw new DivideByZeroException();
+        if (T.IsNegative(b) && b == -T.One) return T.Zero - a; // MinValue / -1 overflows in .NET; TF wraps
+        T q = a / b;
+        return !T.IsZero(a - q * b) && T.IsNegative(a) != T.IsNegative(b) ? q - T.One : q;
+    }
+
+    private static T FloorRemainder<T>(T a, T b) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float x = float.CreateTruncating(a), y = float.CreateTruncating(b), r = x % y; // % is C's fmod
+            return T.CreateTruncating(r != 0 && (y < 0) != (r < 0) ? r + y : r);
+        }
+        if (T.IsZero(b)) throw new DivideByZeroException();
+        if (T.IsNegative(b) && b == -T.One) return T.Zero;
+        T m = a % b;
+        return !T.IsZero(m) && T.IsNegative(m) != T.IsNegative(b) ? m + b : m;
+    }
 
     private static T Power<T>(T a, T b) where T : unmanaged, INumber<T>
     {
@@ -183,4 +220,6 @@ internal enum BinaryKind
     Minimum,
     Pow,
     SquaredDifference,
+    FloorDivide,
+    FloorMod,
 }

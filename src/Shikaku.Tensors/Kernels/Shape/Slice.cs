@@ -52,6 +52,8 @@ public static partial class TensorOps
             throw new ArgumentException($"StridedSlice: begin, end and strides have {begin.Length}, {end.Length} and {strides.Length} values; they need the same number.");
         bool Bit(int mask, int i) => (mask >> i & 1) != 0;
         int ellipsis = Enumerable.Range(0, entries).FirstOrDefault(i => Bit(ellipsisMask, i), -1);
+        if (Enumerable.Range(0, entries).Count(i => Bit(ellipsisMask, i)) > 1)
+            throw new ArgumentException($"StridedSlice: ellipsis_mask {ellipsisMask} marks more than one entry; a slice has at most one ellipsis.", nameof(ellipsisMask));
         // Dimensions of x the entries name directly (new axes name none); the ellipsis stands for the rest.
         int named = Enumerable.Range(0, entries).Count(i => i != ellipsis && !(Bit(newAxisMask, i) && !Bit(ellipsisMask, i)));
         if (named > rank)
