@@ -32,9 +32,9 @@ public static class Demo
 {
     private const string Marker = "<!-- written by shikaku demo -->";
     private const string ManifestName = ".shikaku-demo.json";
-    private static readonly string[] Outputs = ["index.html", "filters.jpg", "faces.jpg"];
+    private static readonly string[] Outputs = ["index.html", "filters.jpg", "faces.jpg", "objects.jpg"];
 
-    /// <summary>Writes index.html, filters.jpg and faces.jpg into the request's folder; a section whose assets cannot be fetched is left out with a warning.</summary>
+    /// <summary>Writes index.html, filters.jpg, faces.jpg and objects.jpg into the request's folder; a section whose assets cannot be fetched is left out with a warning.</summary>
     public static DemoResult Run(DemoRequest request, IFetchProgress fetch, Action<DemoLine> onLine, Action<string> warn)
     {
         string outDir = request.Out;
@@ -93,6 +93,15 @@ public static class Demo
             {
                 Absent(report, html, "Faces", e.Message);
             }
+        }
+        try
+        {
+            var scene = report.Fetch.Run("the object-detection photos", log => AssetCache.Fetch(KnownAssets.DarknetPhotos, log))["usr/share/darknet/data/dog.jpg"];
+            written["objects.jpg"] = ObjectSection(report, html, scene);
+        }
+        catch (AssetException e)
+        {
+            Absent(report, html, "Objects", e.Message);
         }
         html.Append("</body></html>\n");
         written["index.html"] = Encoding.UTF8.GetBytes(html.ToString());
@@ -213,6 +222,31 @@ public static class Demo
         }
         html.Append("</table>\n");
         return ImageCodec.Encode(shown, ImageFormat.Jpeg, new ImageSaveOptions { Quality = 85 });
+    }
+
+    /// <summary>COCO object detection (lecture 8-5) on a real photo with CenterNet on the graph runtime: the annotated image (as JPEG) and a table.</summary>
+    private static byte[] ObjectSection(Report report, StringBuilder html, string photo)
+    {
+        var image = ImageCodec.Load(photo);
+        using var detector = report.Fetch.Run("the object models", log => new Vision.Detection.ObjectDetector("centernet", log: log));
+        var found = detector.Detect(image);
+        var items = found.Results.Items;
+        report.Heading("Objects", $": {string.Join(", ", items.GroupBy(d => d.ClassName).Select(g => $"{g.Count()} {g.Key}"))} in {Path.GetFileName(photo)} " +
+            $"({found.Timing.Inference.TotalMilliseconds:0} ms inference)");
+        var annotated = Vision.Detection.BoxAnnotator.Draw(image, items, (d, _) => ObjectJson.Label(d));
+        html.Append("<h2>Objects: where, how large, and what (lecture 8-5)</h2>\n");
+        html.Append("<p>A CenterNet (MobileNetV3, COCO's 80 classes, from human-models) on Shikaku's graph runtime: each object's centre is a peak of a " +
+            "class's heat map, its box the size predicted there. <code>./shikaku detect photo.jpg --out out/detect</code>.</p>\n");
+        html.Append("<div class=\"grid\" style=\"grid-template-columns:1fr\">").Append(Figure(Path.GetFileName(photo), $"{items.Count} objects", annotated)).Append("</div>\n");
+        html.Append("<table class=\"m\"><tr><td>#</td><td>class</td><td>confidence</td><td>box</td></tr>\n");
+        for (int i = 0; i < items.Count; i++)
+        {
+            var d = items[i];
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{i + 1}</td><td>{Esc(d.ClassName)}</td><td>{d.Score:0.00}</td><td>{Esc(d.Box.ToString())}</td></tr>\n");
+            report.WriteLine($"  {i + 1}: {d.ClassName} {d.Score:0.00} at {d.Box}");
+        }
+        html.Append("</table>\n");
+        return ImageCodec.Encode(annotated, ImageFormat.Jpeg, new ImageSaveOptions { Quality = 85 });
     }
 
     private static string DemoPhoto(Report report)
