@@ -11,7 +11,7 @@ namespace Shikaku.Graph;
 /// <example><code>GraphPasses.Optimize(graph); var plan = GraphPlan.Compile(graph);</code></example>
 public static class GraphPasses
 {
-    /// <summary>Bias fusion, batch-norm and scale folding, activation fusion, convolution + max pooling fusion.</summary>
+    /// <summary>Bias fusion, batch-norm and scale folding, hard-swish and activation fusion, convolution + max pooling fusion.</summary>
     public static void Optimize(ComputeGraph graph, bool foldBatchNorm = true)
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -21,13 +21,23 @@ public static class GraphPasses
             FoldBatchNorm(graph);
             FuseBias(graph);
         }
+        FuseHardSwish(graph);
         FuseActivation(graph);
         FuseConvMaxPool(graph);
     }
 
     private static readonly string[] Convs = ["Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative"];
 
-    private static bool IsConv(Node n) => Convs.Contains(n.Op);
+    // Channel-last convolutions only: the folds below add and scale along the last axis.
+    private static bool IsConv(Node n) => Convs.Contains(n.Op) && !Ops.OpSupport.IsNchw(n.Attributes);
+
+    /// <summary>The number of output channels of convolution <paramref name="p"/> (from its constant filter), or -1.</summary>
+    private static int OutChannels(ComputeGraph g, Node p) => g.Constants.GetValueOrDefault(p.Inputs[1]) is not { Rank: 4 } f ? -1
+        : p.Op.Contains("Depthwise", StringComparison.Ordinal) ? f.Shape[2] * f.Shape[3] : f.Shape[3];
+
+    /// <summary>A constant whose every element is <paramref name="value"/> (to float rounding): a scalar, or one broadcast.</summary>
+    private static bool IsConstant(ComputeGraph g, string input, float value) =>
+        g.Constants.GetValueOrDefault(input) is { DType: DType.Float32, Length: 1 } t && MathF.Abs(t.Span[0] - value) <= 1e-6f * Math.Max(1f, MathF.Abs(value));
     private static string FusedName(string op) => op is "Conv2D" or "_FusedConv2D" ? "_FusedConv2D" : op is "MatMul" or "_FusedMatMul" ? "_FusedMatMul" : "FusedDepthwiseConv2dNative";
     private static string[] FusedOps(Node n) => n.Attributes.Strings("fused_ops", []);
     private static bool HasBias(Node n) => FusedOps(n).Contains("BiasAdd");
@@ -69,10 +79,58 @@ public static class GraphPasses
     public static void FuseBias(ComputeGraph graph) => Pairs(graph, (p, c) =>
     {
         if (!(IsConv(p) || p.Op is "MatMul" or "_FusedMatMul") || HasBias(p) || HasActivation(p)) return null;
-        if (c.Op is not ("BiasAdd" or "AddV2") || c.Inputs.Count != 2 || graph.Constants.GetValueOrDefault(c.Inputs[1]) is not { Rank: 1 }) return null;
+        if (c.Op is not ("BiasAdd" or "AddV2") || c.Inputs.Count != 2 || graph.Constants.GetValueOrDefault(c.Inputs[1]) is not { Rank: 1 } bias
+            || (!p.Op.Contains("MatMul", StringComparison.Ordinal) && bias.Length != OutChannels(graph, p))) return null;
         var a = new Attributes(p.Attributes) { ["fused_ops"] = AttrValue.Strings("BiasAdd") };
         return new Node(c.Name, FusedName(p.Op), [.. p.Inputs, c.Inputs[1]], a);
     });
+
+    /// <summary>
+    /// MobileNetV3's hard-swish as TF writes it, x · relu6(x + 3) · (1/6) (the two products in either order, the
+    /// constants on either side), -> one <c>Shikaku.HardSwish</c> node, which <see cref="FuseActivation"/> then takes
+    /// into the convolution before it. Same function; the arithmetic differs by rounding.
+    /// </summary>
+    public static void FuseHardSwish(ComputeGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            var readers = Readers(graph);
+            var byName = graph.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+            Node? Producer(string input) => ValueRef.Parse(input) is { IsControl: false, Index: 0 } r ? byName.GetValueOrDefault(r.Name) : null;
+            bool Single(Node n) => readers.GetValueOrDefault(n.Name) == 1;
+            // (x, the other input) of a two-input op, when one of its inputs is the constant value.
+            string? Other(Node n, float value) => n.Inputs.Count != 2 ? null
+                : IsConstant(graph, n.Inputs[1], value) ? n.Inputs[0] : IsConstant(graph, n.Inputs[0], value) ? n.Inputs[1] : null;
+            // relu6(x + 3): returns x and the nodes that compute it.
+            (string X, Node[] Nodes)? Gate(string input)
+            {
+                if (Producer(input) is not { Op: "Relu6" } relu || !Single(relu) || Producer(relu.Inputs[0]) is not { Op: "Add" or "AddV2" } add || !Single(add)) return null;
+                return Other(add, 3f) is { } x ? (x, [relu, add]) : null;
+            }
+            foreach (var mul in graph.Nodes.Where(n => n.Op == "Mul" && n.Inputs.Count == 2).ToList())
+            {
+                // Either (x · 1/6) · gate, or (x · gate) · 1/6.
+                (string X, Node[] Nodes)? match = null;
+                for (int side = 0; side < 2 && match == null; side++)
+                {
+                    string a = mul.Inputs[side], b = mul.Inputs[1 - side];
+                    if (Gate(b) is { } gate && Producer(a) is { Op: "Mul" } scaled && Single(scaled) && Other(scaled, 1f / 6) == gate.X)
+                        match = (gate.X, [.. gate.Nodes, scaled]);
+                    else if (IsConstant(graph, b, 1f / 6) && Producer(a) is { Op: "Mul", Inputs.Count: 2 } inner && Single(inner))
+                        for (int k = 0; k < 2 && match == null; k++)
+                            if (Gate(inner.Inputs[k]) is { } g && g.X == inner.Inputs[1 - k]) match = (g.X, [.. g.Nodes, inner]);
+                }
+                if (match is not { } m) continue;
+                graph.Nodes[graph.Nodes.IndexOf(mul)] = new Node(mul.Name, Ops.ActivationOps.HardSwish, [m.X]);
+                foreach (var n in m.Nodes) graph.Nodes.Remove(n);
+                changed = true;
+                break;
+            }
+        }
+        RemoveUnusedConstants(graph);
+    }
 
     /// <summary>A convolution (or matrix product) with at most a bias, followed by Relu, Relu6, LeakyRelu, Sigmoid or Tanh -> one fused node.</summary>
     public static void FuseActivation(ComputeGraph graph) => Pairs(graph, (p, c) =>

@@ -318,6 +318,74 @@ public class PassTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MobileNetV3sHardSwishBecomesOneActivationOfTheConvolution(bool gateFirst)
+    {
+        // x * relu6(x + 3) * (1/6), written both ways TF converters write it; x is a convolution with a bias.
+        using Tensor w = Build.Random(1, 3, 3, 3, 5), bias = Build.Random(2, 5), x = Build.Random(5, 2, 9, 9, 3);
+        using Tensor three = Tensor.FromArray([3f]), sixth = Tensor.FromArray([1f / 6]);
+        using var g = new ComputeGraph();
+        g.AddInput("x", -1, 9, 9, 3);
+        foreach (var (n, t) in new[] { ("w", w), ("bias", bias), ("three", three), ("sixth", sixth) }) g.AddConstant(n, t, owned: false);
+        g.AddNode(new Node("conv", "_FusedConv2D", ["x", "w", "bias"], Build.Conv("SAME", "BiasAdd")));
+        g.AddNode(new Node("add", "Add", ["conv", "three"]));
+        g.AddNode(new Node("relu6", "Relu6", ["add"]));
+        if (gateFirst)
+        {
+            g.AddNode(new Node("gated", "Mul", ["relu6", "conv"]));
+            g.AddNode(new Node("hs", "Mul", ["gated", "sixth"]));
+        }
+        else
+        {
+            g.AddNode(new Node("scaled", "Mul", ["sixth", "conv"]));
+            g.AddNode(new Node("hs", "Mul", ["scaled", "relu6"]));
+        }
+        g.AddNode(new Node("out", "Relu", ["hs"]));
+        g.Outputs.Add("out");
+        using var plain = g.Clone();
+        GraphPasses.Optimize(g);
+        Assert.Equal(["_FusedConv2D", "Relu"], g.Nodes.Select(n => n.Op));
+        Assert.Equal(["BiasAdd", "Shikaku.HardSwish"], g.Nodes[0].Attributes.Strings("fused_ops"));
+        Assert.Equal("hs", g.Nodes[0].Name);
+        Build.AssertClose(Build.RunOnce(plain, x), Build.RunOnce(g, x), 1e-5f);
+    }
+
+    [Fact]
+    public void AHardSwishWithOtherConstantsIsLeftAlone()
+    {
+        using Tensor three = Tensor.FromArray([3f]), sixth = Tensor.FromArray([0.2f]);
+        using var g = new ComputeGraph();
+        g.AddInput("x", -1, 4);
+        g.AddConstant("three", three, owned: false);
+        g.AddConstant("sixth", sixth, owned: false);
+        g.AddNode(new Node("add", "AddV2", ["x", "three"]));
+        g.AddNode(new Node("relu6", "Relu6", ["add"]));
+        g.AddNode(new Node("scaled", "Mul", ["x", "sixth"]));
+        g.AddNode(new Node("hs", "Mul", ["scaled", "relu6"]));
+        g.Outputs.Add("hs");
+        GraphPasses.FuseHardSwish(g);
+        Assert.Equal(4, g.Nodes.Count); // 0.2 is not 1/6
+    }
+
+    [Fact]
+    public void ABiasOfTheWrongLengthIsNotFoldedIntoAConvolution()
+    {
+        using Tensor w = Build.Random(1, 3, 3, 3, 5), one = Tensor.FromArray([2f], 1), x = Build.Random(5, 1, 6, 6, 3);
+        using var g = new ComputeGraph();
+        g.AddInput("x", -1, 6, 6, 3);
+        g.AddConstant("w", w, owned: false);
+        g.AddConstant("one", one, owned: false);
+        g.AddNode(new Node("conv", "Conv2D", ["x", "w"], Build.Conv()));
+        g.AddNode(new Node("add", "AddV2", ["conv", "one"])); // broadcasts 2 to every channel: not a bias
+        g.Outputs.Add("add");
+        using var plain = g.Clone();
+        GraphPasses.Optimize(g);
+        Assert.Equal(["Conv2D", "AddV2"], g.Nodes.Select(n => n.Op));
+        Build.AssertClose(Build.RunOnce(plain, x), Build.RunOnce(g, x), 0f);
+    }
+
     [Fact]
     public void AScaleLayerOfMulAndAddFoldsIntoTheConvolution()
     {

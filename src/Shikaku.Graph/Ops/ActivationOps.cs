@@ -9,9 +9,12 @@ namespace Shikaku.Graph.Ops;
 /// </summary>
 internal static class ActivationOps
 {
+    /// <summary>x · relu6(x + 3) / 6 (MobileNetV3), as GraphPasses.FuseHardSwish writes the pattern TF spells out.</summary>
+    public const string HardSwish = "Shikaku.HardSwish";
+
     public static void Register(OpRegistry r)
     {
-        foreach (var op in new[] { "Relu", "Relu6", "LeakyRelu", "Sigmoid", "Tanh" })
+        foreach (var op in new[] { "Relu", "Relu6", "LeakyRelu", "Sigmoid", "Tanh", HardSwish })
             r.Register(OpSupport.Op(op, 1, c => new Activate(ConvolutionOps.ActivationOf(c.Node.Op, c.Attributes)!.Value)));
         r.Register(OpSupport.Op("Softmax", 1, _ => new Softmax()));
         r.Register(OpSupport.Op("Prelu", 2, _ => new Prelu()));

@@ -34,6 +34,7 @@ internal static class ConvolutionOps
         "Sigmoid" => Activation.Sigmoid,
         "Tanh" => Activation.Tanh,
         "LeakyRelu" => Activation.LeakyRelu(a.Float("alpha", 0.2f)),
+        ActivationOps.HardSwish => Activation.HardSwish,
         _ => null,
     };
 
@@ -45,6 +46,7 @@ internal static class ConvolutionOps
         ActivationKind.Sigmoid => "Sigmoid",
         ActivationKind.Tanh => "Tanh",
         ActivationKind.LeakyRelu => "LeakyRelu",
+        ActivationKind.HardSwish => ActivationOps.HardSwish,
         _ => throw new ArgumentOutOfRangeException(nameof(a), a, "Linear has no op."),
     };
 
