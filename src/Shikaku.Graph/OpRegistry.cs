@@ -63,19 +63,14 @@ public sealed class OpRegistry
     private static OpRegistry CreateDefault()
     {
         var r = new OpRegistry();
-        Ops.ConvolutionOps.Register(r);
-        Ops.PoolingOps.Register(r);
-        Ops.MatMulOps.Register(r);
-        Ops.ActivationOps.Register(r);
-        Ops.ElementwiseOps.Register(r);
-        Ops.NormalizationOps.Register(r);
-        Ops.ShapeOps.Register(r);
-        Ops.UnaryOps.Register(r);
-        Ops.ReductionOps.Register(r);
-        Ops.JoinSplitOps.Register(r);
-        Ops.SliceOps.Register(r);
-        Ops.FillOps.Register(r);
-        Ops.ResizeOps.Register(r);
+        Action<OpRegistry>[] families =
+        [
+            Ops.ConvolutionOps.Register, Ops.PoolingOps.Register, Ops.MatMulOps.Register, Ops.ActivationOps.Register,
+            Ops.ElementwiseOps.Register, Ops.NormalizationOps.Register, Ops.ShapeOps.Register, Ops.UnaryOps.Register,
+            Ops.ReductionOps.Register, Ops.JoinSplitOps.Register, Ops.SliceOps.Register, Ops.FillOps.Register,
+            Ops.ResizeOps.Register,
+        ];
+        foreach (var register in families) register(r);
         return r;
     }
 

@@ -12,16 +12,10 @@ namespace Shikaku.Tests;
 /// forever) in a model or in a <see cref="ModelFormatException"/> / <see cref="GraphException"/> naming the file and
 /// the node, never a crash, a read outside the model's folder, or an allocation the files do not back.
 /// </summary>
-public sealed class HostileGraphModelTests : TempFolderTest
+// Outside the model folder: 24 bytes, exactly what the valid model's shard holds, so only the path check can refuse it.
+public sealed class HostileGraphModelTests() : HostileFolderTest("shikaku-hostile-graph", secretBytes: 24)
 {
-    private string Folder => Path.Combine(Root, "model");
-
-    public HostileGraphModelTests() : base("shikaku-hostile-graph")
-    {
-        Directory.CreateDirectory(Folder);
-        // Outside the model folder: 24 bytes, exactly what the valid model's shard holds, so only the path check can refuse it.
-        File.WriteAllBytes(Path.Combine(Root, "secret.bin"), new byte[24]);
-    }
+    private string Folder => ModelFolder;
 
     /// <summary>x [-1, 4] -> AddV2 with a float32 constant [4] -> Relu -> Reshape to an int32 constant's [2, 2] (24 bytes of weights).</summary>
     private static GraphJson Valid()

@@ -8,15 +8,13 @@ namespace Shikaku.Tests;
 /// A TF.js manifest is untrusted: it must not make the loader read outside its folder, block on a FIFO,
 /// allocate what the files do not hold, or load values that are not weights.
 /// </summary>
-public sealed class HostileManifestTests : TempFolderTest
+public sealed class HostileManifestTests : HostileFolderTest
 {
-    private string Model => Path.Combine(Root, "model");
+    private string Model => ModelFolder;
 
-    public HostileManifestTests() : base("shikaku-manifest")
+    // The secret: 16 bytes, a valid [4] float32 shard.
+    public HostileManifestTests() : base("shikaku-manifest", secretBytes: 16)
     {
-        Directory.CreateDirectory(Model);
-        // A file outside the model folder that a hostile manifest would like to read: 16 bytes, a valid [4] float32 shard.
-        File.WriteAllBytes(Path.Combine(Root, "secret.bin"), new byte[16]);
         Directory.CreateDirectory(Path.Combine(Root, "model-evil"));
         File.WriteAllBytes(Path.Combine(Root, "model-evil", "x.bin"), new byte[16]);
     }

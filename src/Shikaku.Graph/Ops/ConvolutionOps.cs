@@ -66,16 +66,10 @@ internal static class ConvolutionOps
     {
         var strides = a.Ints(prefix + "strides", [1, 1, 1, 1]);
         var dilations = a.Ints(prefix + "dilations", [1, 1, 1, 1]);
-        string order = nchw ? "NCHW" : "NHWC";
-        if (strides.Length != 4 || dilations.Length != 4) throw new GraphException($"'{prefix}strides' and '{prefix}dilations' must have 4 values ({order}), got {strides.Length} and {dilations.Length}.");
-        int h = nchw ? 2 : 1, w = h + 1, c = nchw ? 1 : 3;
-        if (strides[0] != 1 || strides[c] != 1 || dilations[0] != 1 || dilations[c] != 1)
-            throw new GraphException($"'{prefix}strides' [{string.Join(", ", strides)}] and '{prefix}dilations' [{string.Join(", ", dilations)}] must be 1 along the batch and the channels ({order}).");
-        if (new[] { strides[h], strides[w], dilations[h], dilations[w] }.Any(v => v < 1 || v > int.MaxValue))
-            throw new GraphException($"'{prefix}strides' [{string.Join(", ", strides)}] and '{prefix}dilations' [{string.Join(", ", dilations)}] must be at least 1.");
+        var (sh, sw, dh, dw) = OpSupport.Spatial(strides, dilations, prefix + "strides", prefix + "dilations", nchw);
         var options = new ConvOptions
         {
-            StrideH = (int)strides[h], StrideW = (int)strides[w], DilationH = (int)dilations[h], DilationW = (int)dilations[w],
+            StrideH = sh, StrideW = sw, DilationH = dh, DilationW = dw,
             Padding = PaddingOf(a, prefix, nchw),
         };
         var fused = a.Strings(prefix + "fused_ops", []);

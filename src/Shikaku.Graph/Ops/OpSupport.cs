@@ -90,6 +90,20 @@ internal static class OpSupport
         return new Shape(ints);
     }
 
+    /// <summary>
+    /// Two 4-value window attributes in the node's layout (strides and dilations, or ksize and strides): each must be 1
+    /// along the batch and the channels and at least 1 along height and width. Returns their (height, width) values.
+    /// </summary>
+    public static (int AH, int AW, int BH, int BW) Spatial(long[] a, long[] b, string nameA, string nameB, bool nchw, string why = "")
+    {
+        string order = nchw ? "NCHW" : "NHWC", both = $"'{nameA}' [{string.Join(", ", a)}] and '{nameB}' [{string.Join(", ", b)}]";
+        if (a.Length != 4 || b.Length != 4) throw new GraphException($"'{nameA}' and '{nameB}' must have 4 values ({order}), got {a.Length} and {b.Length}.");
+        int h = nchw ? 2 : 1, w = h + 1, c = nchw ? 1 : 3;
+        if (a[0] != 1 || a[c] != 1 || b[0] != 1 || b[c] != 1) throw new GraphException($"{both} must be 1 along the batch and the channels ({order}){why}.");
+        if (new[] { a[h], a[w], b[h], b[w] }.Any(v => v < 1 || v > int.MaxValue)) throw new GraphException($"{both} must be at least 1.");
+        return ((int)a[h], (int)a[w], (int)b[h], (int)b[w]);
+    }
+
     /// <summary>The layout attribute of a node: false for NHWC (TF's default), true for NCHW; anything else is an error.</summary>
     public static bool IsNchw(Attributes a, string prefix = "")
     {

@@ -20,14 +20,8 @@ internal static class PoolingOps
     {
         var k = a.Ints("ksize");
         var s = a.Ints("strides", k);
-        string order = nchw ? "NCHW" : "NHWC";
-        if (k.Length != 4 || s.Length != 4) throw new GraphException($"'ksize' and 'strides' must have 4 values ({order}), got {k.Length} and {s.Length}.");
-        int h = nchw ? 2 : 1, w = h + 1, c = nchw ? 1 : 3;
-        if (k[0] != 1 || k[c] != 1 || s[0] != 1 || s[c] != 1)
-            throw new GraphException($"'ksize' [{string.Join(", ", k)}] and 'strides' [{string.Join(", ", s)}] must be 1 along the batch and the channels ({order}); pooling runs over height and width.");
-        if (new[] { k[h], k[w], s[h], s[w] }.Any(v => v < 1 || v > int.MaxValue))
-            throw new GraphException($"'ksize' [{string.Join(", ", k)}] and 'strides' [{string.Join(", ", s)}] must be at least 1.");
-        return new PoolOptions((int)k[h], null, ConvolutionOps.PaddingOf(a, "", nchw)) { SizeW = (int)k[w], StrideH = (int)s[h], StrideW = (int)s[w] };
+        var (kh, kw, sh, sw) = OpSupport.Spatial(k, s, "ksize", "strides", nchw, "; pooling runs over height and width");
+        return new PoolOptions(kh, null, ConvolutionOps.PaddingOf(a, "", nchw)) { SizeW = kw, StrideH = sh, StrideW = sw };
     }
 
     private sealed class Pool : IOpKernel
