@@ -11,7 +11,7 @@ namespace Shikaku.Graph;
 /// <example><code>GraphPasses.Optimize(graph); var plan = GraphPlan.Compile(graph);</code></example>
 public static class GraphPasses
 {
-    /// <summary>Bias fusion, batch-norm and scale folding, hard-swish and activation fusion, convolution + max pooling fusion.</summary>
+    /// <summary>Bias fusion, batch-norm and scale folding, hard-swish and activation fusion, residual sum + activation, convolution + max pooling fusion.</summary>
     public static void Optimize(ComputeGraph graph, bool foldBatchNorm = true)
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -23,6 +23,7 @@ public static class GraphPasses
         }
         FuseHardSwish(graph);
         FuseActivation(graph);
+        FuseAddActivation(graph);
         FuseConvMaxPool(graph);
     }
 
@@ -139,6 +140,22 @@ public static class GraphPasses
         var a = new Attributes(p.Attributes) { ["fused_ops"] = AttrValue.Strings([.. FusedOps(p), c.Op]) };
         if (act.Kind == ActivationKind.LeakyRelu) a["leakyrelu_alpha"] = act.Alpha;
         return new Node(c.Name, FusedName(p.Op), p.Inputs, a);
+    });
+
+    /// <summary>
+    /// A sum of two computed tensors (a residual connection: Add/AddV2 of two non-constant inputs) followed by an
+    /// activation (Relu, Relu6, LeakyRelu, Sigmoid, Tanh, hard-swish, or Prelu with constant slopes) -> one
+    /// <c>Shikaku.AddActivation</c> node: one pass over memory instead of two. Same values.
+    /// </summary>
+    public static void FuseAddActivation(ComputeGraph graph) => Pairs(graph, (p, c) =>
+    {
+        if (p.Op is not ("Add" or "AddV2") || p.Inputs.Count != 2 || p.Inputs.Any(i => graph.Constants.ContainsKey(i) || ValueRef.Parse(i).IsControl)) return null;
+        if (c.Op == "Prelu" && c.Inputs.Count == 2 && graph.Constants.ContainsKey(c.Inputs[1]))
+            return new Node(c.Name, Ops.ElementwiseOps.AddActivation, [.. p.Inputs, c.Inputs[1]], new Attributes { ["activation"] = "Prelu" });
+        if (c.Inputs.Count != 1 || ConvolutionOps.ActivationOf(c.Op, c.Attributes) is null) return null;
+        var a = new Attributes { ["activation"] = c.Op };
+        if (c.Op == "LeakyRelu") a["alpha"] = c.Attributes.Float("alpha", 0.2f);
+        return new Node(c.Name, Ops.ElementwiseOps.AddActivation, p.Inputs, a);
     });
 
     /// <summary>

@@ -352,6 +352,28 @@ public class PassTests
         Build.AssertClose(Build.RunOnce(plain, x), Build.RunOnce(g, x), 1e-5f);
     }
 
+    [Theory]
+    [InlineData("Relu")]
+    [InlineData("Relu6")]
+    [InlineData("Prelu")]
+    public void AResidualSumAndItsActivationBecomeOnePass(string activation)
+    {
+        // The block of BlazeFace and facemesh: act(x + conv(x)); the sum's other reader keeps it apart from the conv.
+        using Tensor w = Build.Random(1, 1, 1, 6, 6), bias = Build.Random(2, 6), slopes = Build.Random(3, 6), x = Build.Random(5, 2, 7, 7, 6);
+        using var g = new ComputeGraph();
+        g.AddInput("x", -1, 7, 7, 6);
+        foreach (var (n, t) in new[] { ("w", w), ("bias", bias), ("slopes", slopes) }) g.AddConstant(n, t, owned: false);
+        g.AddNode(new Node("conv", "_FusedConv2D", ["x", "w", "bias"], Build.Conv("SAME", "BiasAdd")));
+        g.AddNode(new Node("sum", "AddV2", ["x", "conv"]));
+        g.AddNode(activation == "Prelu" ? new Node("act", "Prelu", ["sum", "slopes"]) : new Node("act", activation, ["sum"]));
+        g.Outputs.Add("act");
+        using var plain = g.Clone();
+        GraphPasses.Optimize(g);
+        Assert.Equal(["_FusedConv2D", "Shikaku.AddActivation"], g.Nodes.Select(n => n.Op));
+        Assert.Equal("act", g.Nodes[1].Name);
+        Build.AssertClose(Build.RunOnce(plain, x), Build.RunOnce(g, x), 0f);
+    }
+
     [Fact]
     public void AHardSwishWithOtherConstantsIsLeftAlone()
     {

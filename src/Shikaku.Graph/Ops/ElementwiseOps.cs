@@ -34,6 +34,55 @@ internal static class ElementwiseOps
         })
             r.Register(OpSupport.Op(op, 2, _ => new Broadcast((a, b) => TensorOps.Compare(a, b, comparison))));
         r.Register(OpSupport.Op("SelectV2", 3, _ => new Select()));
+        r.Register(OpSupport.Op(AddActivation, 2, 3, c => new AddActivate(c)));
+    }
+
+    /// <summary>
+    /// act(a + b) in one pass over memory (GraphPasses.FuseAddActivation writes it for a residual sum and its activation):
+    /// attribute "activation" (Relu, Relu6, LeakyRelu with "alpha", Sigmoid, Tanh, Shikaku.HardSwish, or Prelu with the
+    /// slopes as input 2).
+    /// </summary>
+    public const string AddActivation = "Shikaku.AddActivation";
+
+    private sealed class AddActivate : IOpKernel
+    {
+        private readonly Activation? _activation;
+        private readonly bool _prelu;
+
+        public AddActivate(CompileContext c)
+        {
+            string op = c.Attributes.String("activation", "");
+            _prelu = op == "Prelu";
+            _activation = _prelu ? null : ConvolutionOps.ActivationOf(op, c.Attributes)
+                ?? throw c.Error($"activation '{op}' is not one that fuses; use Relu, Relu6, LeakyRelu, Sigmoid, Tanh, {ActivationOps.HardSwish} or Prelu.");
+            if (_prelu != (OpSupport.ValueInputs(c.Node) == 3)) throw c.Error("takes the PReLU slopes as a third input, and only with activation Prelu.");
+        }
+
+        public void Run(ref KernelContext c)
+        {
+            Tensor a = c.Input(0), b = c.Input(1);
+            var activation = _activation ?? Activation.PRelu(c.Input(2));
+            if (a.Shape != b.Shape || a.DType != DType.Float32 || b.DType != DType.Float32)
+            {
+                // Broadcasting or other dtypes: the engine's sum, then the activation.
+                var sum = TensorOps.Add(a, b);
+                Kernels.ElementwiseOps.Activate(sum.Span, activation);
+                c.SetOutput(0, sum);
+                return;
+            }
+            var y = c.TakeInput(0) ?? c.TakeInput(1) ?? Tensor.Uninitialized(a.Shape);
+            ReadOnlySpan<float> x = a.Span, v = b.Span;
+            var ys = y.Span;
+            // Blocks that stay in L1 between the sum and the activation; a block starts on a channel row (PReLU's slopes).
+            int width = a.Rank == 0 ? 1 : a.Shape[a.Rank - 1], block = Math.Max(width, 4096 / width * width);
+            for (int i = 0; i < x.Length; i += block)
+            {
+                int n = Math.Min(block, x.Length - i);
+                TensorPrimitives.Add(x.Slice(i, n), v.Slice(i, n), ys.Slice(i, n));
+                Kernels.ElementwiseOps.Activate(ys.Slice(i, n), activation);
+            }
+            c.SetOutput(0, y);
+        }
     }
 
     // NCHW BiasAdd: the bias runs along axis 1, so it broadcasts as (C, 1, ..., 1).

@@ -76,13 +76,28 @@ public static class PRelu
     /// <summary>y = prelu(x), x[0] being at <paramref name="offset"/> within the slopes' period.</summary>
     internal static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> slopes, int period, Span<float> y, int offset)
     {
-        int c = offset % period;
-        for (int i = 0; i < x.Length; i++)
+        int c = offset % period, i = 0;
+        // Up to the start of a period one value at a time, then whole periods (rows of channels) a vector at a time.
+        for (; i < x.Length && c != 0; i++)
         {
-            float v = x[i];
-            y[i] = v > 0f ? v : slopes[c] * v;
+            y[i] = x[i] > 0f ? x[i] : slopes[c] * x[i];
             if (++c == period) c = 0;
         }
+        for (; i + period <= x.Length; i += period) Row(x.Slice(i, period), slopes[..period], y.Slice(i, period));
+        for (c = 0; i < x.Length; i++, c++) y[i] = x[i] > 0f ? x[i] : slopes[c] * x[i];
+    }
+
+    // One period: y = x where x > 0, else slope · x.
+    private static void Row(ReadOnlySpan<float> x, ReadOnlySpan<float> slopes, Span<float> y)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; i + Vector<float>.Count <= x.Length; i += Vector<float>.Count)
+            {
+                var v = new Vector<float>(x[i..]);
+                Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), v, v * new Vector<float>(slopes[i..])).CopyTo(y[i..]);
+            }
+        for (; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : slopes[i] * x[i];
     }
 
     /// <summary>PReLU as an activation value: per-channel loops over the value's <see cref="Activation.Slopes"/>.</summary>
