@@ -36,9 +36,12 @@ public static class GraphPasses
     private static int OutChannels(ComputeGraph g, Node p) => g.Constants.GetValueOrDefault(p.Inputs[1]) is not { Rank: 4 } f ? -1
         : p.Op.Contains("Depthwise", StringComparison.Ordinal) ? f.Shape[2] * f.Shape[3] : f.Shape[3];
 
-    /// <summary>A constant whose every element is <paramref name="value"/> (to float rounding): a scalar, or one broadcast.</summary>
+    /// <summary>
+    /// A one-element constant equal to <paramref name="value"/> to float16 precision (converters store 1/6 as the half
+    /// 0.166687; the pattern means the 1/6 it was trained with).
+    /// </summary>
     private static bool IsConstant(ComputeGraph g, string input, float value) =>
-        g.Constants.GetValueOrDefault(input) is { DType: DType.Float32, Length: 1 } t && MathF.Abs(t.Span[0] - value) <= 1e-6f * Math.Max(1f, MathF.Abs(value));
+        g.Constants.GetValueOrDefault(input) is { DType: DType.Float32, Length: 1 } t && MathF.Abs(t.Span[0] - value) <= 1e-3f * Math.Max(1f, MathF.Abs(value));
     private static string FusedName(string op) => op is "Conv2D" or "_FusedConv2D" ? "_FusedConv2D" : op is "MatMul" or "_FusedMatMul" ? "_FusedMatMul" : "FusedDepthwiseConv2dNative";
     private static string[] FusedOps(Node n) => n.Attributes.Strings("fused_ops", []);
     private static bool HasBias(Node n) => FusedOps(n).Contains("BiasAdd");
@@ -89,7 +92,8 @@ public static class GraphPasses
     /// <summary>
     /// MobileNetV3's hard-swish as TF writes it, x · relu6(x + 3) · (1/6) (the two products in either order, the
     /// constants on either side), -> one <c>Shikaku.HardSwish</c> node, which <see cref="FuseActivation"/> then takes
-    /// into the convolution before it. Same function; the arithmetic differs by rounding.
+    /// into the convolution before it, with the 1/6 as the file stores it (a converter's float16 0.166687 stays that). Same
+    /// function; the arithmetic differs by rounding.
     /// </summary>
     public static void FuseHardSwish(ComputeGraph graph)
     {
@@ -112,19 +116,21 @@ public static class GraphPasses
             }
             foreach (var mul in graph.Nodes.Where(n => n.Op == "Mul" && n.Inputs.Count == 2).ToList())
             {
-                // Either (x · 1/6) · gate, or (x · gate) · 1/6.
+                // Either (x · 1/6) · gate, or (x · gate) · 1/6; the 1/6 as the file stores it.
                 (string X, Node[] Nodes)? match = null;
+                float scale = 0f;
+                float ScaleOf(Node n) => graph.Constants[IsConstant(graph, n.Inputs[1], 1f / 6) ? n.Inputs[1] : n.Inputs[0]].Span[0];
                 for (int side = 0; side < 2 && match == null; side++)
                 {
                     string a = mul.Inputs[side], b = mul.Inputs[1 - side];
                     if (Gate(b) is { } gate && Producer(a) is { Op: "Mul" } scaled && Single(scaled) && Other(scaled, 1f / 6) == gate.X)
-                        match = (gate.X, [.. gate.Nodes, scaled]);
+                        (match, scale) = ((gate.X, [.. gate.Nodes, scaled]), ScaleOf(scaled));
                     else if (IsConstant(graph, b, 1f / 6) && Producer(a) is { Op: "Mul", Inputs.Count: 2 } inner && Single(inner))
                         for (int k = 0; k < 2 && match == null; k++)
-                            if (Gate(inner.Inputs[k]) is { } g && g.X == inner.Inputs[1 - k]) match = (g.X, [.. g.Nodes, inner]);
+                            if (Gate(inner.Inputs[k]) is { } g && g.X == inner.Inputs[1 - k]) (match, scale) = ((g.X, [.. g.Nodes, inner]), graph.Constants[b].Span[0]);
                 }
                 if (match is not { } m) continue;
-                graph.Nodes[graph.Nodes.IndexOf(mul)] = new Node(mul.Name, Ops.ActivationOps.HardSwish, [m.X]);
+                graph.Nodes[graph.Nodes.IndexOf(mul)] = new Node(mul.Name, Ops.ActivationOps.HardSwish, [m.X], new Attributes { ["scale"] = scale });
                 foreach (var n in m.Nodes) graph.Nodes.Remove(n);
                 changed = true;
                 break;
@@ -139,6 +145,7 @@ public static class GraphPasses
         if (!(IsConv(p) || p.Op is "MatMul" or "_FusedMatMul") || HasActivation(p) || ConvolutionOps.ActivationOf(c.Op, c.Attributes) is not { } act) return null;
         var a = new Attributes(p.Attributes) { ["fused_ops"] = AttrValue.Strings([.. FusedOps(p), c.Op]) };
         if (act.Kind == ActivationKind.LeakyRelu) a["leakyrelu_alpha"] = act.Alpha;
+        if (act.Kind == ActivationKind.HardSwish) a["hardswish_scale"] = act.Alpha;
         return new Node(c.Name, FusedName(p.Op), p.Inputs, a);
     });
 
@@ -153,9 +160,8 @@ public static class GraphPasses
         if (c.Op == "Prelu" && c.Inputs.Count == 2 && graph.Constants.ContainsKey(c.Inputs[1]))
             return new Node(c.Name, Ops.ElementwiseOps.AddActivation, [.. p.Inputs, c.Inputs[1]], new Attributes { ["activation"] = "Prelu" });
         if (c.Inputs.Count != 1 || ConvolutionOps.ActivationOf(c.Op, c.Attributes) is null) return null;
-        var a = new Attributes { ["activation"] = c.Op };
-        if (c.Op == "LeakyRelu") a["alpha"] = c.Attributes.Float("alpha", 0.2f);
-        return new Node(c.Name, Ops.ElementwiseOps.AddActivation, p.Inputs, a);
+        // The activation's own attributes (LeakyRelu's alpha, hard-swish's scale) come along.
+        return new Node(c.Name, Ops.ElementwiseOps.AddActivation, p.Inputs, new Attributes(c.Attributes) { ["activation"] = c.Op });
     });
 
     /// <summary>

@@ -184,6 +184,25 @@ public class ActivationTests
     }
 
     [Fact]
+    public void AHardSwishWithTheScaleAFileStoredUsesThatScale()
+    {
+        const float s = 0.16668701f; // float16's 1/6, as converted MobileNetV3s store it
+        var a = Activation.HardSwishScaled(s);
+        float[] x = [-4f, -3f, -2f, -1f, 0f, 0.5f, 2f, 3f, 5f];
+        var y = (float[])x.Clone();
+        a.Apply(y);
+        var grad = Enumerable.Repeat(1f, x.Length).ToArray();
+        a.Backward(x, y, grad);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double e = x[i] * Math.Min(Math.Max(x[i] + 3, 0), 6) * s, d = x[i] < -3 ? 0 : x[i] > 3 ? 6 * s : (2 * x[i] + 3) * s;
+            Assert.Equal(e, y[i], 6);
+            Assert.Equal(d, grad[i], 5);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => Activation.HardSwishScaled(0f));
+    }
+
+    [Fact]
     public void SoftplusKeepsTheDigitsOfTinyValuesAndGeluItsNegativeTail()
     {
         // softplus(-20) = log1p(e^-20) ≈ 2.06e-9; log(1 + e^-20) in float is exactly 0.

@@ -34,7 +34,7 @@ internal static class ConvolutionOps
         "Sigmoid" => Activation.Sigmoid,
         "Tanh" => Activation.Tanh,
         "LeakyRelu" => Activation.LeakyRelu(a.Float("alpha", 0.2f)),
-        ActivationOps.HardSwish => Activation.HardSwish,
+        ActivationOps.HardSwish => Activation.HardSwishScaled(a.Float("scale", 1f / 6)),
         _ => null,
     };
 
@@ -79,7 +79,8 @@ internal static class ConvolutionOps
             string op = fused[i];
             if (op == "BiasAdd" && i == 0) bias = true;
             else if (op == "Prelu" && i == fused.Length - 1) prelu = true;
-            else if (i == fused.Length - 1 && ActivationOf(op, new Attributes { ["alpha"] = a.Float(prefix + "leakyrelu_alpha", 0.2f) }) is { } act) options = options with { Activation = act };
+            else if (i == fused.Length - 1 && ActivationOf(op, new Attributes { ["alpha"] = a.Float(prefix + "leakyrelu_alpha", 0.2f), ["scale"] = a.Float(prefix + "hardswish_scale", 1f / 6) }) is { } act)
+                options = options with { Activation = act };
             else throw new GraphException($"fused_ops [{string.Join(", ", fused)}] is not supported; use BiasAdd followed by Relu, Relu6, LeakyRelu, Sigmoid, Tanh or Prelu.");
         }
         return (options, bias, prelu);
@@ -120,6 +121,7 @@ internal static class ConvolutionOps
         if (options.Activation.Kind != ActivationKind.Linear) fused.Add(OpName(options.Activation));
         if (fused.Count > 0) a[prefix + "fused_ops"] = fused.ToArray();
         if (options.Activation.Kind == ActivationKind.LeakyRelu) a[prefix + "leakyrelu_alpha"] = options.Activation.Alpha;
+        if (options.Activation.Kind == ActivationKind.HardSwish && options.Activation.Alpha != 0f) a[prefix + "hardswish_scale"] = options.Activation.Alpha;
         return a;
     }
 

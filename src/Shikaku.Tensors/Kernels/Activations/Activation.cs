@@ -54,6 +54,9 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0f)
     public static Activation LeakyRelu(float alpha = 0.3f) => new(ActivationKind.LeakyRelu, alpha);
     /// <summary>x * relu6(x + 3) / 6.</summary>
     public static Activation HardSwish => new(ActivationKind.HardSwish);
+    /// <summary>x * relu6(x + 3) * <paramref name="scale"/>: hard-swish with the constant a converted model stored for 1/6.</summary>
+    public static Activation HardSwishScaled(float scale) =>
+        scale > 0f && float.IsFinite(scale) ? new(ActivationKind.HardSwish, scale) : throw new ArgumentOutOfRangeException(nameof(scale), scale, "The hard-swish scale must be positive, e.g. 1/6.");
     /// <summary>x * sigmoid(x); also called SiLU.</summary>
     public static Activation Swish => new(ActivationKind.Swish);
     /// <summary>GELU: exact (erf) by default, the tanh approximation with <paramref name="approximate"/>, as Keras' gelu(x, approximate).</summary>
