@@ -141,6 +141,30 @@ if cases.get("faces"):
           lambda case, d: [names.get(case, case), f"**{d.get('shikaku', NAN) / d.get('faceapi-wasm', NAN):.2f}x**",
                            f"{d.get('shikaku', NAN):.1f}", f"{d.get('faceapi-wasm', NAN):.1f}", f"{d.get('faceapi-cpu', NAN):.0f}"])
     w("")
+if cases.get("graph"):
+    w("## TF.js graph models (human-models 3.0.4): Shikaku's graph runtime against TensorFlow.js\n")
+    w("One forward pass of each model on the same golden input tensor (tests/Shikaku.Vision.Tests/HumanGoldenInputs.cs: real photos),")
+    w("best of 30 (Shikaku) and of 20 (TF.js 4.22, wasm backend with SIMD; TF.js runs it single-threaded in Node), after warm-up;")
+    w("both sides give the same outputs (the parity tests: within 1e-5 of each output's scale). Target: Shikaku at most 0.25x.\n")
+    models = [c for c in cases["graph"] if not c.startswith("detect")]
+    table_cases = cases["graph"]
+    cases["graph"] = models
+    table("graph", ["model", "**Shikaku / TF.js wasm**", "Shikaku ms", "TF.js wasm ms"],
+          lambda case, d: [case, f"**{d.get('shikaku', NAN) / d.get('tfjs-wasm', NAN):.2f}x**", f"{d.get('shikaku', NAN):.2f}", f"{d.get('tfjs-wasm', NAN):.2f}"])
+    cases["graph"] = table_cases
+    w("")
+    detects = [c for c in table_cases if c.startswith("detect") and "peak" not in c]
+    if detects:
+        w("The whole `detect` of sample1.jpg (1920x1280; decoding excluded: letterbox, inference, decoding and NMS), best of 15,")
+        w("against TF.js's forward pass of the same model alone (what human.js's detect costs at least):\n")
+        w("| detect | Shikaku ms | **Shikaku / TF.js model alone** | peak working set of the bench process (all 13 models ran in it first) |")
+        w("|---|---|---|---|")
+        for c in detects:
+            model = c.split()[1]
+            ours, ref = data[("graph", c)].get("shikaku", NAN), data[("graph", model)].get("tfjs-wasm", NAN)
+            mb = data[("graph", c + " peak memory")].get("shikaku", NAN)
+            w(f"| {c} | {ours:.1f} | **{ours / ref:.2f}x** | {mb:.0f} MB |")
+        w("")
 # Measured by bench/memory.sh, not by this run: kept as written.
 memory = os.path.join(os.path.dirname(os.path.abspath(__file__)), "memory.md")
 if os.path.exists(memory):

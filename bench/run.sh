@@ -3,7 +3,7 @@
 # with the same thread count, and writes docs/BENCHMARKS.md.
 #   bench/run.sh            all suites, 2 threads
 #   THREADS=1 bench/run.sh  single-threaded
-#   SUITES="faces" bench/run.sh   rerun some suites (peak sgemm conv filters train faces), keeping the others' last results
+#   SUITES="faces" bench/run.sh   rerun some suites (peak sgemm conv filters train faces graph), keeping the others' last results
 # Needs (Debian): python3-numpy python3-torch python3-opencv libopenblas0-pthread libdnnl-dev gcc; Node.js and npm for
 # the photos, the face models and the face-api.js reference (bench/reference/faceapi, npm install on first use).
 set -euo pipefail
@@ -87,6 +87,18 @@ if want faces; then
   run $bench faces
   (cd "$root/bench/reference/faceapi" && run node faceapi_reference.js bench "$out/face-pixels" "$models" wasm 10)
   (cd "$root/bench/reference/faceapi" && run node faceapi_reference.js bench "$out/face-pixels" "$models" cpu 1)
+fi
+
+if want graph; then
+  # TF.js 4.22 itself (wasm backend, single-threaded in Node) on the same golden input tensors Shikaku feeds its graph runtime.
+  (cd "$root/bench/reference/human" && { [ -d node_modules ] || npm install --no-audit --no-fund --package-lock=false >&2; })
+  $bench human-inputs "$out/human-inputs" 2>/dev/null
+  for round in 1 2; do
+    run $bench graph
+    (cd "$root/bench/reference/human" && node human_reference.js bench "$out/human-inputs" wasm 20 2>/dev/null) \
+      | awk '$1 == "model" { printf "{\"suite\": \"graph\", \"case\": \"%s\", \"impl\": \"tfjs-wasm\", \"value\": %s, \"unit\": \"ms\"}\n", $2, $5 }' \
+      | tee -a "$results"
+  done
 fi
 
 cd "$root"

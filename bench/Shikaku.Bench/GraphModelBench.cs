@@ -15,7 +15,7 @@ namespace Shikaku.Bench;
 /// </summary>
 internal static class GraphModelBench
 {
-    public static void Run(string[] models, int runs, bool profile)
+    public static void Run(string[] models, int runs, bool profile, Action<string, double>? emit = null)
     {
         foreach (var id in models.Length > 0 ? models : GraphModels.All.Select(m => m.Id).ToArray())
         {
@@ -31,7 +31,8 @@ internal static class GraphModelBench
                 times.Add(sw.Elapsed.TotalMilliseconds);
             }
             times.Sort();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model {id} shikaku min_ms {times[0]:0.00} median_ms {times[times.Count / 2]:0.00}"));
+            if (emit != null) emit(id, times[0]);
+            else Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model {id} shikaku min_ms {times[0]:0.00} median_ms {times[times.Count / 2]:0.00}"));
             if (!profile) continue;
             var byOp = new Dictionary<string, (double Ms, int Count)>();
             var clock = Stopwatch.StartNew();
@@ -50,7 +51,7 @@ internal static class GraphModelBench
     }
 
     /// <summary>The whole `detect` of a photo: decode excluded, preprocess + inference + postprocess, best of runs.</summary>
-    public static void Detect(string photo, string model, int runs)
+    public static void Detect(string photo, string model, int runs, Action<string, double, string>? emit = null)
     {
         var image = ImageCodec.Load(photo);
         using var detector = new ObjectDetector(model);
@@ -63,8 +64,15 @@ internal static class GraphModelBench
             last = detector.Detect(image);
             best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
         }
+        double peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+        if (emit != null)
+        {
+            emit($"detect {model} {image.Width}x{image.Height}", best, "ms");
+            emit($"detect {model} {image.Width}x{image.Height} peak memory", peakMb, "MB");
+            return;
+        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"detect {model} {image.Width}x{image.Height} shikaku min_ms {best:0.00} objects {last!.Results.Count} peak_working_set_mb {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0}"));
+            $"detect {model} {image.Width}x{image.Height} shikaku min_ms {best:0.00} objects {last!.Results.Count} peak_working_set_mb {peakMb:0}"));
     }
 
     /// <summary>

@@ -129,6 +129,15 @@ internal static class Program
             GraphModelBench.Run(args.Skip(2).ToArray(), runs, profile: suite == "graph-profile");
             return 0;
         }
+        if (suite == "graph")
+        {
+            // For bench/run.sh: each graph model's forward pass (best of 30) and the whole detect of sample1.jpg with either detector.
+            GraphModelBench.Run([], 30, profile: false, (id, ms) => Emit("graph", id, ms, "ms"));
+            string photo = AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample1.jpg"];
+            foreach (var model in Shikaku.Vision.Detection.ObjectDetector.Models)
+                GraphModelBench.Detect(photo, model, 15, (name, value, unit) => Emit("graph", name, value, unit));
+            return 0;
+        }
         if (suite == "detect-eval")
         {
             GraphModelBench.Evaluate();
