@@ -233,7 +233,7 @@ public static class Demo
         var items = found.Results.Items;
         report.Heading("Objects", $": {string.Join(", ", items.GroupBy(d => d.ClassName).Select(g => $"{g.Count()} {g.Key}"))} in {Path.GetFileName(photo)} " +
             $"({found.Timing.Inference.TotalMilliseconds:0} ms inference)");
-        var annotated = Vision.Detection.BoxAnnotator.Draw(image, items, (d, _) => ObjectJson.Label(d));
+        var annotated = found.Plot(image);
         html.Append("<h2>Objects: where, how large, and what (lecture 8-5)</h2>\n");
         html.Append("<p>A CenterNet (MobileNetV3, COCO's 80 classes, from human-models) on Shikaku's graph runtime: each object's centre is a peak of a " +
             "class's heat map, its box the size predicted there. <code>./shikaku detect photo.jpg --out out/detect</code>.</p>\n");

@@ -80,8 +80,6 @@ public static class ObjectJson
         }
     }
 
-    /// <summary>The label drawn on an annotated image: class and confidence.</summary>
-    public static string Label(DetectedObject d) => string.Create(CultureInfo.InvariantCulture, $"{d.ClassName} {d.Score:0.00}");
 }
 
 /// <summary>
@@ -127,7 +125,7 @@ public sealed class ObjectUseCases(IFetchProgress fetch) : IDisposable
             if (dir != null)
             {
                 string stem = Path.Combine(dir, Path.GetFileNameWithoutExtension(file));
-                ImageCodec.Save(BoxAnnotator.Draw(image, found.Results.Items, (d, _) => ObjectJson.Label(d)), stem + ".png",
+                ImageCodec.Save(found.Plot(image), stem + ".png",
                     new ImageSaveOptions { Overwrite = request.Overwrite });
                 SafeFile.WriteAllText(stem + ".json", Contract.SerializeForFile(ObjectJson.Image(file, found)), request.Overwrite);
                 saved = stem;

@@ -22,7 +22,7 @@ public static class BoxAnnotator
     public static Image Draw(Image image, IReadOnlyList<DetectedObject> detections, Func<DetectedObject, int, string?>? label = null)
     {
         ArgumentNullException.ThrowIfNull(detections);
-        label ??= (d, _) => $"{d.ClassName} {d.Score:0.00}";
+        label ??= (d, _) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{d.ClassName} {d.Score:0.00}");
         return Draw(image, detections.Count, (canvas, i, stroke) =>
         {
             var colour = ColourOf(detections[i].ClassId);

@@ -22,7 +22,11 @@ public sealed record ObjectDetectionOptions(DetectionOptions? Keep = null, Input
 public sealed record DetectionTiming(TimeSpan Preprocess, TimeSpan Inference, TimeSpan Postprocess);
 
 /// <summary>One image's objects, with the model that found them and how long each stage took.</summary>
-public sealed record ObjectDetections(string Model, DetectionResults Results, DetectionTiming Timing);
+public sealed record ObjectDetections(string Model, DetectionResults Results, DetectionTiming Timing)
+{
+    /// <summary>A copy of <paramref name="image"/> (the one detected in) with each object's box and label drawn, as Ultralytics' plot().</summary>
+    public Image Plot(Image image) => BoxAnnotator.Draw(image, Results.Items);
+}
 
 /// <summary>
 /// COCO object detection (lecture 8-5: where an object probably is, its box, its class) with the TF.js graph
