@@ -120,16 +120,24 @@ public sealed class ObjectUseCases(IFetchProgress fetch) : IDisposable
         var (results, outcome) = Batch.ForEachImage(request.Load, files, onImage, cancellationToken, (file, image) =>
         {
             var found = detector.Detect(image, request.Options);
-            foreach (var row in ObjectJson.CsvRows(file, found.Results)) rows.Append(row).Append('\n');
             string? saved = null;
             if (dir != null)
             {
                 string stem = Path.Combine(dir, Path.GetFileNameWithoutExtension(file));
-                ImageCodec.Save(found.Plot(image), stem + ".png",
-                    new ImageSaveOptions { Overwrite = request.Overwrite });
-                SafeFile.WriteAllText(stem + ".json", Contract.SerializeForFile(ObjectJson.Image(file, found)), request.Overwrite);
+                ImageCodec.Save(found.Plot(image), stem + ".png", new ImageSaveOptions { Overwrite = request.Overwrite });
+                try
+                {
+                    SafeFile.WriteAllText(stem + ".json", Contract.SerializeForFile(ObjectJson.Image(file, found)), request.Overwrite);
+                }
+                catch
+                {
+                    File.Delete(stem + ".png"); // no picture without its JSON
+                    throw;
+                }
                 saved = stem;
             }
+            // Only an image whose files were all written has rows in the table.
+            foreach (var row in ObjectJson.CsvRows(file, found.Results)) rows.Append(row).Append('\n');
             return new ObjectImageResult(file, found, saved, null);
         }, (file, e) => new ObjectImageResult(file, null, null, e.Message));
         if (csv != null) SafeFile.WriteAllText(csv, rows.ToString(), request.Overwrite);

@@ -49,8 +49,10 @@ public static class Npy
     {
         ArgumentNullException.ThrowIfNull(stream);
         var header = ReadHeader(stream, length, source, out long dataBytes);
-        if (dataBytes > maxBytes)
-            throw new ModelFormatException($"{source}: the array {header.Shape} of {header.Descr} holds {dataBytes} bytes, over the limit of {maxBytes}.");
+        // What is allocated counts: float16 widens to twice its bytes.
+        long allocated = Math.Max(dataBytes, (long)header.Shape.Length * header.DType.ElementSize());
+        if (allocated > maxBytes)
+            throw new ModelFormatException($"{source}: the array {header.Shape} of {header.Descr} needs {allocated} bytes, over the limit of {maxBytes}.");
         if (length >= 0 && header.DataOffset + dataBytes > length)
             throw new ModelFormatException($"{source}: the header promises a {header.Shape} array of {header.Descr} ({dataBytes} bytes) but only {length - header.DataOffset} bytes follow it; the file is truncated.");
         return ReadData(stream, header, dataBytes, source);
@@ -115,9 +117,12 @@ public static class Npy
                     string name = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
                     string source = $"{path}!{entry.FullName}";
                     if (arrays.ContainsKey(name)) throw new ModelFormatException($"{source}: a second array named '{name}'.");
+                    // No entry expands more than deflate can (about 1032:1): a higher declared ratio is a bomb. The entry's declared
+                    // size (which its stream never reads past) bounds the header's promise before anything is allocated.
+                    if (entry.Length > entry.CompressedLength * 1100 + 4096)
+                        throw new ModelFormatException($"{source}: {entry.CompressedLength} compressed bytes claim to expand to {entry.Length}, more than deflate can; the archive is damaged or a bomb.");
                     using var s = entry.Open();
-                    // The entry's declared size may lie (a zip bomb): the header's own size, checked against the limit, bounds what is read.
-                    var tensor = Read(s, -1, source, maxBytes - total);
+                    var tensor = Read(s, entry.Length, source, maxBytes - total);
                     total += (long)tensor.Shape.Length * tensor.DType.ElementSize();
                     arrays.Add(name, tensor);
                     if (s.ReadByte() >= 0) throw new ModelFormatException($"{source}: bytes follow the array's data; the entry is not one .npy array.");

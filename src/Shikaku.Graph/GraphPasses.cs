@@ -41,7 +41,7 @@ public static class GraphPasses
     /// 0.166687; the pattern means the 1/6 it was trained with).
     /// </summary>
     private static bool IsConstant(ComputeGraph g, string input, float value) =>
-        g.Constants.GetValueOrDefault(input) is { DType: DType.Float32, Length: 1 } t && MathF.Abs(t.Span[0] - value) <= 1e-3f * Math.Max(1f, MathF.Abs(value));
+        g.Constants.GetValueOrDefault(input) is { DType: DType.Float32, Length: 1, Rank: <= 1 } t && MathF.Abs(t.Span[0] - value) <= 1e-3f * Math.Max(1f, MathF.Abs(value));
     private static string FusedName(string op) => op is "Conv2D" or "_FusedConv2D" ? "_FusedConv2D" : op is "MatMul" or "_FusedMatMul" ? "_FusedMatMul" : "FusedDepthwiseConv2dNative";
     private static string[] FusedOps(Node n) => n.Attributes.Strings("fused_ops", []);
     private static bool HasBias(Node n) => FusedOps(n).Contains("BiasAdd");

@@ -375,6 +375,33 @@ public class PassTests
     }
 
     [Fact]
+    public void AFusedResidualPreluWithSlopesOfAWholeTrailingShapeOrAnEmptySumIsStillRight()
+    {
+        // Keras' default PReLU slopes cover H x W x C (4800 values, more than one block of the fused pass).
+        using Tensor w = Build.Random(1, 1, 1, 300, 300), bias = Build.Random(2, 300), slopes = Build.Random(3, 4, 4, 300), x = Build.Random(5, 1, 4, 4, 300);
+        using var g = new ComputeGraph();
+        g.AddInput("x", -1, 4, 4, 300);
+        foreach (var (n, t) in new[] { ("w", w), ("bias", bias), ("slopes", slopes) }) g.AddConstant(n, t, owned: false);
+        g.AddNode(new Node("conv", "_FusedConv2D", ["x", "w", "bias"], Build.Conv("SAME", "BiasAdd")));
+        g.AddNode(new Node("sum", "AddV2", ["x", "conv"]));
+        g.AddNode(new Node("act", "Prelu", ["sum", "slopes"]));
+        g.Outputs.Add("act");
+        using var plain = g.Clone();
+        GraphPasses.Optimize(g);
+        Assert.Contains(g.Nodes, n => n.Op == "Shikaku.AddActivation");
+        Build.AssertClose(Build.RunOnce(plain, x), Build.RunOnce(g, x), 0f);
+
+        using var e = new ComputeGraph();
+        e.AddInput("a", -1, 0);
+        e.AddInput("b", -1, 0);
+        e.AddNode(new Node("act", "Shikaku.AddActivation", ["a", "b"], new() { ["activation"] = "Relu" }));
+        e.Outputs.Add("act");
+        using Tensor a = Tensor.Zeros(2, 0), b = Tensor.Zeros(2, 0);
+        using var y = GraphPlan.Compile(e).Run(a, b)[0];
+        Assert.Equal(new Shape(2, 0), y.Shape);
+    }
+
+    [Fact]
     public void AHardSwishWithOtherConstantsIsLeftAlone()
     {
         using Tensor three = Tensor.FromArray([3f]), sixth = Tensor.FromArray([0.2f]);

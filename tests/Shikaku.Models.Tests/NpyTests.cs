@@ -115,18 +115,7 @@ public sealed class NpyTests() : TempFolderTest("shikaku-npy")
     }
 
     /// <summary>A v1.0 file with <paramref name="dict"/> as its header, then <paramref name="data"/>.</summary>
-    private string Hostile(string dict, byte[] data, string name = "h.npy")
-    {
-        var header = Encoding.ASCII.GetBytes(dict + "\n");
-        var bytes = new byte[10 + header.Length + data.Length];
-        bytes[0] = 0x93;
-        Encoding.ASCII.GetBytes("NUMPY", bytes.AsSpan(1));
-        bytes[6] = 1;
-        BitConverter.TryWriteBytes(bytes.AsSpan(8), (ushort)header.Length);
-        header.CopyTo(bytes, 10);
-        data.CopyTo(bytes, 10 + header.Length);
-        return Write(name, bytes);
-    }
+    private string Hostile(string dict, byte[] data, string name = "h.npy") => Write(name, NpyBytes(dict, data));
 
     [Theory]
     [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000), }", 16, "truncated")]
@@ -181,6 +170,47 @@ public sealed class NpyTests() : TempFolderTest("shikaku-npy")
         Assert.True(new FileInfo(path).Length < 1 << 20);
         var e = Assert.Throws<ModelFormatException>(() => Npy.ReadNpz(path, maxBytes: 1 << 20));
         Assert.Contains("over the limit of 1048576", e.Message);
+    }
+
+    [Fact]
+    public void AnArchiveEntryPromisingMoreThanItHoldsIsRefusedBeforeAllocating()
+    {
+        // A stored entry of about 150 bytes whose header claims 4 GB of floats (within the default limit): refused from its size.
+        string path = In("liar.npz");
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
+        using (var s = zip.CreateEntry("big.npy", CompressionLevel.NoCompression).Open())
+        {
+            var dict = Encoding.ASCII.GetBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000,), }\n");
+            s.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)dict.Length, 0]);
+            s.Write(dict);
+            s.Write(new byte[64]);
+        }
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var e = Assert.Throws<ModelFormatException>(() => Npy.ReadNpz(path));
+        Assert.Contains("truncated", e.Message);
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 64L << 20, "allocated what the entry does not hold");
+    }
+
+    [Fact]
+    public void TheLimitCountsWhatIsAllocatedNotWhatIsStored()
+    {
+        // 1000 float16 values are 2000 bytes in the file and 4000 as float32.
+        var data = new byte[2000];
+        var e = Assert.Throws<ModelFormatException>(() => Npy.Read(new MemoryStream(NpyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (1000,), }", data)), -1, "h.npy", maxBytes: 3000));
+        Assert.Contains("needs 4000 bytes, over the limit of 3000", e.Message);
+    }
+
+    private static byte[] NpyBytes(string dict, byte[] data)
+    {
+        var header = Encoding.ASCII.GetBytes(dict + "\n");
+        var bytes = new byte[10 + header.Length + data.Length];
+        bytes[0] = 0x93;
+        Encoding.ASCII.GetBytes("NUMPY", bytes.AsSpan(1));
+        bytes[6] = 1;
+        BitConverter.TryWriteBytes(bytes.AsSpan(8), (ushort)header.Length);
+        header.CopyTo(bytes, 10);
+        data.CopyTo(bytes, 10 + header.Length);
+        return bytes;
     }
 
     [Fact]

@@ -47,22 +47,20 @@ internal static class ActivationOps
 
     // y = x where x > 0, else alpha x. Slopes that are the input's trailing shape (after leading 1s: [C], [1, 1, C],
     // [H, W, C]) run on the PReLU kernel; any other shape that broadcasts as TF's through the elementwise ops.
-    private sealed class Prelu : IOpKernel
+    internal sealed class Prelu : IOpKernel
     {
-        public void Run(ref KernelContext c)
+        public void Run(ref KernelContext c) => c.SetOutput(0, Apply(c.Input(0), c.Input(1)));
+
+        /// <summary>TF's Prelu: x where x &gt; 0, else alpha · x, alpha broadcast against x (trailing slopes run on the PReLU kernel).</summary>
+        public static Tensor Apply(Tensor x, Tensor alpha)
         {
-            Tensor x = c.Input(0), alpha = c.Input(1);
             if (x.DType != DType.Float32 || alpha.DType != DType.Float32)
                 throw new GraphException($"Prelu works on float32; got {x.DType.Name()} {x.Shape} with slopes {alpha.DType.Name()} {alpha.Shape}.");
-            if (Trailing(x.Shape, alpha.Shape))
-            {
-                c.SetOutput(0, PRelu.Forward(x, alpha));
-                return;
-            }
+            if (Trailing(x.Shape, alpha.Shape)) return PRelu.Forward(x, alpha);
             using var scaled = TensorOps.Multiply(x, alpha);
             using var zero = Tensor.Zeros(new Shape());
             using var positive = TensorOps.Compare(x, zero, Comparison.Greater);
-            c.SetOutput(0, TensorOps.Where(positive, x, scaled));
+            return TensorOps.Where(positive, x, scaled);
         }
 
         private static bool Trailing(Shape x, Shape alpha)

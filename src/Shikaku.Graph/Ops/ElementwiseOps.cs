@@ -61,20 +61,28 @@ internal static class ElementwiseOps
         public void Run(ref KernelContext c)
         {
             Tensor a = c.Input(0), b = c.Input(1);
-            var activation = _activation ?? Activation.PRelu(c.Input(2));
-            if (a.Shape != b.Shape || a.DType != DType.Float32 || b.DType != DType.Float32)
+            int width = a.Rank == 0 ? 1 : a.Shape[a.Rank - 1];
+            // PReLU fuses with one slope per channel (the last axis); other slope shapes broadcast as the Prelu op does.
+            bool perChannel = !_prelu || c.Input(2).Length == width;
+            if (a.Shape != b.Shape || a.DType != DType.Float32 || b.DType != DType.Float32 || !perChannel || a.Length == 0)
             {
-                // Broadcasting or other dtypes: the engine's sum, then the activation.
+                // Broadcasting, other dtypes, other slopes, nothing to add: the engine's sum, then the activation.
                 var sum = TensorOps.Add(a, b);
-                Kernels.ElementwiseOps.Activate(sum.Span, activation);
+                if (_prelu)
+                {
+                    using (sum) c.SetOutput(0, ActivationOps.Prelu.Apply(sum, c.Input(2)));
+                    return;
+                }
+                Kernels.ElementwiseOps.Activate(sum.Span, _activation!.Value);
                 c.SetOutput(0, sum);
                 return;
             }
+            var activation = _activation ?? Activation.PRelu(c.Input(2));
             var y = c.TakeInput(0) ?? c.TakeInput(1) ?? Tensor.Uninitialized(a.Shape);
             ReadOnlySpan<float> x = a.Span, v = b.Span;
             var ys = y.Span;
             // Blocks that stay in L1 between the sum and the activation; a block starts on a channel row (PReLU's slopes).
-            int width = a.Rank == 0 ? 1 : a.Shape[a.Rank - 1], block = Math.Max(width, 4096 / width * width);
+            int block = Math.Max(width, 4096 / width * width);
             for (int i = 0; i < x.Length; i += block)
             {
                 int n = Math.Min(block, x.Length - i);

@@ -24,7 +24,7 @@ internal static class MatMulOps
             foreach (var op in fused ? c.Attributes.Strings("fused_ops", []) : [])
             {
                 if (op == "BiasAdd") _bias = true;
-                else _activation = ConvolutionOps.ActivationOf(op, new Attributes { ["alpha"] = c.Attributes.Float("leakyrelu_alpha", 0.2f) })
+                else _activation = ConvolutionOps.ActivationOf(op, new Attributes { ["alpha"] = c.Attributes.Float("leakyrelu_alpha", 0.2f), ["scale"] = c.Attributes.Float("hardswish_scale", 1f / 6) })
                     ?? throw c.Error($"fused_ops '{op}' is not supported; use BiasAdd followed by Relu, Relu6, LeakyRelu, Sigmoid or Tanh.");
             }
         }
