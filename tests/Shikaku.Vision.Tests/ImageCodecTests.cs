@@ -5,6 +5,15 @@ namespace Shikaku.Vision.Tests;
 
 public class ImageCodecTests
 {
+    [Fact]
+    public void AMirrorSwapsLeftAndRightPixelByPixel()
+    {
+        byte[] rgb = [1, 2, 3, 4, 5, 6, 7, 8, 9, /* row 2 */ 10, 11, 12, 13, 14, 15, 16, 17, 18];
+        var mirrored = new Image(3, 2, 3, rgb).Mirror();
+        Assert.Equal([7, 8, 9, 4, 5, 6, 1, 2, 3, 16, 17, 18, 13, 14, 15, 10, 11, 12], mirrored.Pixels);
+        Assert.Equal(new byte[] { 3, 2, 1 }, new Image(3, 1, 1, [1, 2, 3]).Mirror().Pixels);
+    }
+
     [Theory]
     [InlineData("png")]
     [InlineData("bmp")]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Shikaku.Formats;
 using Shikaku.Graph;
+using Shikaku.Kernels;
 using Shikaku.Models.Human;
 using Shikaku.Tensors;
 using Shikaku.Vision.Imaging;
@@ -79,18 +80,24 @@ public sealed class ObjectDetector : IDisposable
         keep.Validate();
         if (options.Tile < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Tile, "The tile size must be 0 (off) or a number of pixels, e.g. 640.");
         var rgb = image.ToRgb();
-        var views = new List<(Image Picture, int X, int Y, bool Mirrored, Tile? Tile)> { (rgb, 0, 0, false, null) };
-        if (options.Flip) views.Add((rgb.Mirror(), 0, 0, true, null));
-        if (options.Tile > 0)
-            foreach (var tile in Tiling.Tiles(rgb.Width, rgb.Height, [options.Tile]))
-                views.Add((rgb.Crop(tile.X, tile.Y, tile.Width, tile.Height), tile.X, tile.Y, false, tile));
         TimeSpan pre = default, infer = default, post = default;
+        var clock = Stopwatch.StartNew();
+        // The picture becomes floats once; the tiles are crops of that tensor, the mirror its own tensor.
+        using var pixels = rgb.ToTensor();
+        using var mirrored = options.Flip ? rgb.Mirror().ToTensor() : null;
+        pre += clock.Elapsed;
+        var views = new List<(Tensor Whole, bool Mirrored, Tile? Tile)> { (pixels, false, null) };
+        if (mirrored != null) views.Add((mirrored, true, null));
+        if (options.Tile > 0)
+            foreach (var tile in Tiling.Tiles(rgb.Width, rgb.Height, [options.Tile])) views.Add((pixels, false, tile));
         var candidates = new List<DetectedObject>();
         foreach (var view in views)
         {
-            var clock = Stopwatch.StartNew();
-            var fit = new Letterbox(view.Picture.Width, view.Picture.Height, _recipe.Width, options.Fit);
-            using var input = ModelInput.From(view.Picture, _recipe, fit);
+            clock.Restart();
+            int width = view.Tile?.Width ?? rgb.Width, height = view.Tile?.Height ?? rgb.Height;
+            using var crop = view.Tile is { } c ? Resample.Crop(view.Whole, c.X, c.Y, c.Width, c.Height) : null;
+            var fit = new Letterbox(width, height, _recipe.Width, options.Fit);
+            using var input = ModelInput.From(crop ?? view.Whole, _recipe, fit);
             pre += clock.Elapsed;
             clock.Restart();
             var outputs = _plan.Run(input);
@@ -101,9 +108,9 @@ public sealed class ObjectDetector : IDisposable
                 // Each view keeps more than asked (a merge follows), never fewer.
                 foreach (var d in Decode(outputs, fit, keep with { MaxDetections = Math.Max(keep.MaxDetections, 100) }))
                 {
-                    var box = view.Mirrored ? d.Box with { X = view.Picture.Width - d.Box.Right } : d.Box;
+                    var box = view.Mirrored ? d.Box with { X = width - d.Box.Right } : d.Box;
                     if (view.Tile is { } t && Tiling.IsCut(box, t, rgb.Width, rgb.Height)) continue;
-                    candidates.Add(d with { Box = box.Offset(view.X, view.Y) });
+                    candidates.Add(d with { Box = view.Tile is { } at ? box.Offset(at.X, at.Y) : box });
                 }
             }
             finally

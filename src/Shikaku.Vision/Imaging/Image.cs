@@ -108,8 +108,12 @@ public sealed class Image
         var pixels = new byte[Pixels.Length];
         int row = Width * Channels;
         for (int y = 0; y < Height; y++)
-            for (int x = 0; x < Width; x++)
-                Array.Copy(Pixels, y * row + (Width - 1 - x) * Channels, pixels, y * row + x * Channels, Channels);
+        {
+            var src = Pixels.AsSpan(y * row, row);
+            var dst = pixels.AsSpan(y * row, row);
+            for (int x = 0, mirrored = row - Channels; x < row; x += Channels, mirrored -= Channels)
+                src.Slice(mirrored, Channels).CopyTo(dst.Slice(x, Channels));
+        }
         return new Image(Width, Height, Channels, pixels);
     }
 

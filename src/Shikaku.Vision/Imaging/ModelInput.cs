@@ -17,11 +17,17 @@ public static class ModelInput
     public static Tensor From(Image image, InputRecipe recipe, Letterbox fit)
     {
         ArgumentNullException.ThrowIfNull(image);
+        using var pixels = image.ToRgb().ToTensor();
+        return From(pixels, recipe, fit);
+    }
+
+    /// <summary>[1, H, W, 3] RGB pixels 0..255 of any size (a picture already made a tensor, or a crop of one), fitted by <paramref name="fit"/>.</summary>
+    public static Tensor From(Tensor rgb, InputRecipe recipe, Letterbox fit)
+    {
         ArgumentNullException.ThrowIfNull(recipe);
         if (recipe.Width != fit.Size || recipe.Height != fit.Size)
             throw new ArgumentException($"The model takes {recipe.Width}x{recipe.Height}; the fit makes {fit.Size}x{fit.Size}.", nameof(fit));
-        using var pixels = image.ToRgb().ToTensor();
-        using var resized = fit.Apply(pixels);
+        using var resized = fit.Apply(rgb);
         return FromPixels(resized, recipe);
     }
 
