@@ -9,20 +9,23 @@ using Shikaku.Vision.Imaging;
 namespace Shikaku.Bench;
 
 /// <summary>
-/// Milliseconds per forward pass of each human-models graph model on its golden input (3 warm-ups, then the best and
+/// Milliseconds per forward pass of each human-models graph model on its golden input (warm-ups for 2 s, then the best and
 /// the median of <c>runs</c>), the same measure as bench/reference/human's `bench` on TF.js; `profile` adds the time
 /// per op type (from the executor's observer, so it includes the observer's own small cost).
 /// </summary>
 internal static class GraphModelBench
 {
-    public static void Run(string[] models, int runs, bool profile, Action<string, double>? emit = null)
+    public static void Run(string[] models, int runs, bool profile, Action<string, double>? emit = null, int nodes = 0)
     {
         foreach (var id in models.Length > 0 ? models : GraphModels.All.Select(m => m.Id).ToArray())
         {
             using var input = HumanGoldenInputs.Make(id);
             using var model = GraphModels.Load(id);
             var plan = model.Compile(optimize: true);
-            for (int i = 0; i < 3; i++) Dispose(plan.Run(input));
+            // Warm up by time as well as count: .NET compiles a method quickly first and recompiles it optimized
+            // after 30 calls, in the background, so 3 runs leave a small model timing its first-tier code.
+            var warm = Stopwatch.StartNew();
+            for (int i = 0; i < 3 || warm.Elapsed.TotalSeconds < 2; i++) Dispose(plan.Run(input));
             var times = new List<double>();
             for (int i = 0; i < runs; i++)
             {
@@ -35,6 +38,7 @@ internal static class GraphModelBench
             else Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model {id} shikaku min_ms {times[0]:0.00} median_ms {times[times.Count / 2]:0.00}"));
             if (!profile) continue;
             var byOp = new Dictionary<string, (double Ms, int Count)>();
+            var byNode = new Dictionary<string, (double Ms, string Op, string Shape)>();
             var clock = Stopwatch.StartNew();
             for (int r = 0; r < 5; r++)
                 Dispose(plan.Run([input], (node, index, _) =>
@@ -44,9 +48,12 @@ internal static class GraphModelBench
                     clock.Restart();
                     var (sum, count) = byOp.GetValueOrDefault(node.Op);
                     byOp[node.Op] = (sum + ms / 5, count + 1);
+                    byNode[node.Name] = (byNode.GetValueOrDefault(node.Name).Ms + ms / 5, node.Op, _.Shape.ToString());
                 }));
             foreach (var (op, (ms, count)) in byOp.OrderByDescending(o => o.Value.Ms).Take(12))
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {op,-28} {ms,8:0.00} ms  {count / 5,4} nodes"));
+            foreach (var (name, (ms, op, shape)) in byNode.OrderByDescending(o => o.Value.Ms).Take(nodes))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {ms,7:0.000} ms  {op,-24} {shape,-20} {name}"));
         }
     }
 
@@ -55,7 +62,8 @@ internal static class GraphModelBench
     {
         var image = ImageCodec.Load(photo);
         using var detector = new ObjectDetector(model);
-        for (int i = 0; i < 3; i++) detector.Detect(image);
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 3 || warm.Elapsed.TotalSeconds < 2; i++) detector.Detect(image);
         var best = double.MaxValue;
         ObjectDetections? last = null;
         for (int i = 0; i < runs; i++)

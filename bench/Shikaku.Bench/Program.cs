@@ -126,7 +126,7 @@ internal static class Program
         {
             // graph-models [RUNS] [MODEL...]: per-model forward times on the golden inputs; graph-profile adds time per op.
             int runs = args.Length > 1 && int.TryParse(args[1], out int r) ? r : 20;
-            GraphModelBench.Run(args.Skip(2).ToArray(), runs, profile: suite == "graph-profile");
+            GraphModelBench.Run(args.Skip(2).ToArray(), runs, profile: suite == "graph-profile", nodes: int.TryParse(Environment.GetEnvironmentVariable("SHIKAKU_PROFILE_NODES"), out int n) ? n : 0);
             return 0;
         }
         if (suite == "graph")
