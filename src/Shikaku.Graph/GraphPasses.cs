@@ -79,11 +79,11 @@ public static class GraphPasses
         RemoveUnusedConstants(g);
     }
 
-    /// <summary>Conv2D / DepthwiseConv2dNative / MatMul followed by BiasAdd (or AddV2 of a constant vector) -> the _Fused op with BiasAdd.</summary>
+    /// <summary>Conv2D / DepthwiseConv2dNative / MatMul followed by BiasAdd (or Add / AddV2 of a constant vector) -> the _Fused op with BiasAdd.</summary>
     public static void FuseBias(ComputeGraph graph) => Pairs(graph, (p, c) =>
     {
         if (!(IsConv(p) || p.Op is "MatMul" or "_FusedMatMul") || HasBias(p) || HasActivation(p)) return null;
-        if (c.Op is not ("BiasAdd" or "AddV2") || c.Inputs.Count != 2 || graph.Constants.GetValueOrDefault(c.Inputs[1]) is not { Rank: 1 } bias
+        if (c.Op is not ("BiasAdd" or "Add" or "AddV2") || c.Inputs.Count != 2 || graph.Constants.GetValueOrDefault(c.Inputs[1]) is not { Rank: 1 } bias
             || (!p.Op.Contains("MatMul", StringComparison.Ordinal) && bias.Length != OutChannels(graph, p))) return null;
         var a = new Attributes(p.Attributes) { ["fused_ops"] = AttrValue.Strings("BiasAdd") };
         return new Node(c.Name, FusedName(p.Op), [.. p.Inputs, c.Inputs[1]], a);

@@ -418,6 +418,28 @@ public class PassTests
         Assert.Equal(4, g.Nodes.Count); // 0.2 is not 1/6
     }
 
+    [Theory]
+    [InlineData("Add")]
+    [InlineData("AddV2")]
+    public void AnAddOfAConstantVectorAfterAConvolutionIsItsBias(string op)
+    {
+        // Converted Keras models (MediaPipe's selfie segmentation) write the bias as TF's older Add, then the activation.
+        using Tensor w = Build.Random(1, 1, 1, 3, 5), bias = Build.Random(2, 5), x = Build.Random(5, 2, 6, 6, 3);
+        using var g = new ComputeGraph();
+        g.AddInput("x", -1, 6, 6, 3);
+        g.AddConstant("w", w, owned: false);
+        g.AddConstant("bias", bias, owned: false);
+        g.AddNode(new Node("conv", "Conv2D", ["x", "w"], Build.Conv()));
+        g.AddNode(new Node("add", op, ["conv", "bias"]));
+        g.AddNode(new Node("act", "Relu", ["add"]));
+        g.Outputs.Add("act");
+        using var plain = g.Clone();
+        GraphPasses.Optimize(g);
+        Assert.Equal(["_FusedConv2D"], g.Nodes.Select(n => n.Op));
+        Assert.Equal(["BiasAdd", "Relu"], g.Nodes[0].Attributes.Strings("fused_ops"));
+        Build.AssertClose(Build.RunOnce(plain, x), Build.RunOnce(g, x), 1e-6f);
+    }
+
     [Fact]
     public void ABiasOfTheWrongLengthIsNotFoldedIntoAConvolution()
     {
