@@ -90,6 +90,34 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void DirectPathForPointwiseConvolutionsAndAnyChannelCountMatchesReference()
+    {
+        // The direct kernel also takes 1x1 convolutions of up to 256 input channels (MobileNet's pointwise layers) and output
+        // counts that are not a multiple of 32: weights padded to 32-wide blocks, the last block stored under a mask
+        // (16 < lanes < 32, exactly 16, fewer than 16). Its neighbours in memory must stay as they were: every value is checked.
+        var rng = new Random(31);
+        SimdLevels.ForEach(level =>
+        {
+            var cases = new (int N, int H, int W, int C, int KH, int KW, int Cout, Padding Padding, Activation Act)[]
+            {
+                (1, 12, 16, 16, 1, 1, 16, Padding.Valid, Activation.Relu),
+                (2, 7, 13, 24, 1, 1, 24, Padding.Valid, Activation.Linear),
+                (1, 5, 29, 3, 1, 1, 40, Padding.Valid, Activation.Relu6),
+                (1, 4, 6, 88, 1, 1, 17, Padding.Valid, Activation.LeakyRelu(0.2f)),
+                (1, 3, 12, 256, 1, 1, 72, Padding.Valid, Activation.Sigmoid),
+                (1, 6, 9, 300, 1, 1, 48, Padding.Valid, Activation.Relu),   // over 256 channels: GEMM
+                (2, 9, 14, 5, 3, 3, 24, Padding.Same, Activation.Relu),
+                (1, 8, 26, 16, 5, 5, 88, Padding.Same, Activation.Tanh),
+                (1, 6, 8, 7, 3, 3, 100, Padding.Valid, Activation.Linear),
+                (1, 4, 5, 12, 1, 1, 15, Padding.Valid, Activation.Relu),    // under 16 outputs: GEMM
+            };
+            foreach (var (n, h, w, c, kh, kw, cout, padding, act) in cases)
+                Check(rng, n, h, w, c, kh, kw, cout, new ConvOptions { Padding = padding, Activation = act },
+                    $"{level} direct x=[{n},{h},{w},{c}] k={kh}x{kw} cout={cout} {padding} {act}");
+        });
+    }
+
+    [Fact]
     public void LargeConvolutionCrossingGemmBlocksMatchesReference()
     {
         // K = 3*3*40 = 360 > KC and M = 2*20*20 = 800 > MC: several packing blocks per dimension.

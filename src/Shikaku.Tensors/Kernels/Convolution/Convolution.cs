@@ -232,7 +232,7 @@ public static partial class Convolution
         }
         if (border != BorderMode.Zero)
             throw new NotSupportedException($"Border mode {border} is supported for depthwise convolutions (groups = channels = {c}); this one has groups = {groups}. Pad the input instead.");
-        if (Conv.DirectConv.Applies(g, groups, c, cout))
+        if (Conv.DirectConv.Takes(g, groups, c, cout))
         {
             Conv.DirectConv.Run(x, n, h, w, c, kernel, cout, bias, g, activation, y);
             return;

@@ -11,28 +11,64 @@ namespace Shikaku.Kernels.Conv;
 /// 12 x 32 register tile, but the 12 rows are 12 neighbouring output pixels read straight from the NHWC
 /// image (pixel i of a window row is i*C floats further), so nothing is packed. A convolution with few
 /// output channels cannot amortise packing the patch matrix; this one has none to amortise.
-/// With padding, each image is copied once into a zero-bordered buffer per thread.
+/// With padding, each image is copied once into a zero-bordered buffer per thread. <see cref="Run"/> also takes
+/// 1x1 convolutions with few input channels (the pointwise half of a depthwise-separable block, where GEMM would pack
+/// the whole image for a few multiply-adds per value) and output counts that are not a multiple of 32 (the weights and
+/// bias copied once into 32-wide column blocks, the last block stored under a mask).
 /// </summary>
 internal static unsafe class DirectConv
 {
     private const int Rows = 12;
 
+    /// <summary>Whether the pooled and chained forms and the backward pass take the convolution: a window, 32-channel blocks.</summary>
     public static bool Applies(in ConvGeometry g, int groups, int c, int cout) =>
+        Takes(g, groups, c, cout) && cout % 32 == 0 && g.KH * g.KW > 1;
+
+    /// <summary>Input channels up to which a 1x1 convolution runs here rather than as a GEMM (its 32 columns of weights stay in L1).</summary>
+    private const int PointwiseChannels = 256;
+
+    /// <summary>Whether <see cref="Run"/> takes the convolution.</summary>
+    public static bool Takes(in ConvGeometry g, int groups, int c, int cout) =>
         Engine.Simd == SimdLevel.Avx512 && groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && cout % 32 == 0 && c >= 1 && g.KH * g.KW > 1 && g.OutW >= 4;
+        && cout >= 16 && c >= 1 && (g.KH * g.KW > 1 || c <= PointwiseChannels) && g.OutW >= 4;
 
     public static void Run(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
         in ConvGeometry g, Activation activation, float* y)
     {
-        var geometry = g;
-        var fused = FusedTail.For(activation);
-        int oh = g.OutH, ow = g.OutW;
-        Engine.ParallelFor(n * oh, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+        // Weights [taps, cout] in rows of a multiple of 32 (zeros beyond cout), and the bias likewise: each block's
+        // loads stay inside, and the lanes past cout compute zeros that the masked store leaves out.
+        int ldk = (cout + 31) & ~31;
+        float* padded = null, paddedBias = null;
+        if (ldk != cout)
         {
-            using var rows = new RowSource(x, h, w, c, geometry);
-            for (int row = first; row < last; row++)
-                Row(rows.Input(row / oh, row % oh, out int stride), stride, c, kernel, cout, bias, geometry, activation, fused, y + (long)row * ow * cout);
-        });
+            long taps = (long)g.KH * g.KW * c;
+            padded = (float*)NativeMemory.AlignedAlloc((nuint)((taps * ldk + ldk) * sizeof(float)), 64);
+            new Span<float>(padded, checked((int)(taps * ldk + ldk))).Clear();
+            for (long t = 0; t < taps; t++) Buffer.MemoryCopy(kernel + t * cout, padded + t * ldk, (long)cout * sizeof(float), (long)cout * sizeof(float));
+            if (bias != null)
+            {
+                paddedBias = padded + taps * ldk;
+                Buffer.MemoryCopy(bias, paddedBias, (long)cout * sizeof(float), (long)cout * sizeof(float));
+            }
+            kernel = padded;
+            if (bias != null) bias = paddedBias;
+        }
+        try
+        {
+            var geometry = g;
+            var fused = FusedTail.For(activation);
+            int oh = g.OutH, ow = g.OutW;
+            Engine.ParallelFor(n * oh, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+            {
+                using var rows = new RowSource(x, h, w, c, geometry);
+                for (int row = first; row < last; row++)
+                    Row(rows.Input(row / oh, row % oh, out int stride), stride, c, kernel, cout, bias, geometry, activation, fused, y + (long)row * ow * cout, ldk);
+            });
+        }
+        finally
+        {
+            if (padded != null) NativeMemory.AlignedFree(padded);
+        }
     }
 
     /// <summary>
@@ -143,9 +179,12 @@ internal static unsafe class DirectConv
     /// </summary>
     /// <param name="fused">The activation's fused form (<see cref="FusedTail.For"/>), worked out once per convolution by the
     /// caller: this runs per output row, where even a table lookup and a virtual call showed (conv1 of the lecture CNN: 9 %).</param>
+    /// <param name="ldk">The kernel's row stride, a multiple of 32 at least <paramref name="cout"/> (0: <paramref name="cout"/>).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Row(float* input, int stride, int c, float* kernel, int cout, float* bias, in ConvGeometry g, Activation activation, FusedTail.Op? fused, float* output)
+    internal static void Row(float* input, int stride, int c, float* kernel, int cout, float* bias, in ConvGeometry g, Activation activation, FusedTail.Op? fused, float* output,
+        int ldk = 0)
     {
+        if (ldk == 0) ldk = cout;
         int ow = g.OutW, kh = g.KH, kw = g.KW;
         // Tiles of 13 first: as few as make the rest a multiple of 12 (none when no count does).
         int wide = 0;
@@ -155,8 +194,9 @@ internal static unsafe class DirectConv
         for (int co = 0; co < cout; co += 32)
         {
             var tail = new FusedTail(bias == null ? null : bias + co, fused ?? FusedTail.Op.None, activation.Alpha);
-            if (c % 2 == 0) Tiles<TwoChannels>(input, stride, c, kh, kw, kernel + co, cout, tail, output + co, ow, wide, full);
-            else Tiles<OneChannel>(input, stride, c, kh, kw, kernel + co, cout, tail, output + co, ow, wide, full);
+            var store = new Columns(cout - co, cout);
+            if (c % 2 == 0) Tiles<TwoChannels>(input, stride, c, kh, kw, kernel + co, ldk, tail, output + co, ow, wide, full, store);
+            else Tiles<OneChannel>(input, stride, c, kh, kw, kernel + co, ldk, tail, output + co, ow, wide, full, store);
         }
         // Sigmoid and tanh cannot be fused: one pass over the finished row.
         if (fused == null) activation.Apply(new Span<float>(output, ow * cout));
@@ -164,19 +204,19 @@ internal static unsafe class DirectConv
 
     /// <summary>32 output channels of a row: <paramref name="wide"/> tiles of 13 pixels, then of 12 up to <paramref name="full"/>, then of 4.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tiles<TSteps>(float* input, int stride, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* output,
-        int ow, int wide, int full) where TSteps : struct, IChannelSteps
+    private static void Tiles<TSteps>(float* input, int stride, int c, int kh, int kw, float* kernel, int ldk, in FusedTail tail, float* output,
+        int ow, int wide, int full, in Columns store) where TSteps : struct, IChannelSteps
     {
         int col = 0;
         for (; col < wide * 13; col += 13)
-            Tile<Width13, TSteps>(input + (long)col * c, stride, c, kh, kw, kernel, cout, tail, output + (long)col * cout, cout);
+            Tile<Width13, TSteps>(input + (long)col * c, stride, c, kh, kw, kernel, ldk, tail, output + (long)col * store.Ld, store);
         for (; col < full; col += Rows)
-            Tile<Width12, TSteps>(input + (long)col * c, stride, c, kh, kw, kernel, cout, tail, output + (long)col * cout, cout);
+            Tile<Width12, TSteps>(input + (long)col * c, stride, c, kh, kw, kernel, ldk, tail, output + (long)col * store.Ld, store);
         // The rest in tiles of 4; the last may recompute pixels of the one before (same values).
         for (; col < ow; col += 4)
         {
             int start = Math.Min(col, ow - 4);
-            Tile<Width4, TSteps>(input + (long)start * c, stride, c, kh, kw, kernel, cout, tail, output + (long)start * cout, cout);
+            Tile<Width4, TSteps>(input + (long)start * c, stride, c, kh, kw, kernel, ldk, tail, output + (long)start * store.Ld, store);
         }
     }
 
@@ -259,7 +299,7 @@ internal static unsafe class DirectConv
     /// accumulators, 2 kernel vectors and a broadcast, 29 of the 32 registers).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TWidth, TSteps>(float* x, int w, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, int ldy)
+    private static void Tile<TWidth, TSteps>(float* x, int w, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, in Columns store)
         where TWidth : struct, ITileWidth
         where TSteps : struct, IChannelSteps
     {
@@ -335,26 +375,49 @@ internal static unsafe class DirectConv
             }
         }
         // Bias and piecewise-linear activations in registers, as the GEMM micro-kernels do.
-        Store(y + 0 * ldy, c00, c01, tail);
-        Store(y + 1 * ldy, c10, c11, tail);
-        Store(y + 2 * ldy, c20, c21, tail);
-        Store(y + 3 * ldy, c30, c31, tail);
+        Store(y + 0 * store.Ld, c00, c01, tail, store);
+        Store(y + 1 * store.Ld, c10, c11, tail, store);
+        Store(y + 2 * store.Ld, c20, c21, tail, store);
+        Store(y + 3 * store.Ld, c30, c31, tail, store);
         if (TWidth.Pixels <= 4) return;
-        Store(y + 4 * ldy, c40, c41, tail);
-        Store(y + 5 * ldy, c50, c51, tail);
-        Store(y + 6 * ldy, c60, c61, tail);
-        Store(y + 7 * ldy, c70, c71, tail);
-        Store(y + 8 * ldy, c80, c81, tail);
-        Store(y + 9 * ldy, c90, c91, tail);
-        Store(y + 10 * ldy, ca0, ca1, tail);
-        Store(y + 11 * ldy, cb0, cb1, tail);
-        if (TWidth.Pixels > 12) Store(y + 12 * ldy, cc0, cc1, tail);
+        Store(y + 4 * store.Ld, c40, c41, tail, store);
+        Store(y + 5 * store.Ld, c50, c51, tail, store);
+        Store(y + 6 * store.Ld, c60, c61, tail, store);
+        Store(y + 7 * store.Ld, c70, c71, tail, store);
+        Store(y + 8 * store.Ld, c80, c81, tail, store);
+        Store(y + 9 * store.Ld, c90, c91, tail, store);
+        Store(y + 10 * store.Ld, ca0, ca1, tail, store);
+        Store(y + 11 * store.Ld, cb0, cb1, tail, store);
+        if (TWidth.Pixels > 12) Store(y + 12 * store.Ld, cc0, cc1, tail, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* row, Vector512<float> v0, Vector512<float> v1, in FusedTail tail)
+    private static void Store(float* row, Vector512<float> v0, Vector512<float> v1, in FusedTail tail, in Columns store)
     {
-        tail.Apply(v0, 0).Store(row);
-        tail.Apply(v1, 16).Store(row + 16);
+        if (store.Full)
+        {
+            tail.Apply(v0, 0).Store(row);
+            tail.Apply(v1, 16).Store(row + 16);
+            return;
+        }
+        Avx512F.MaskStore(row, store.Mask0, tail.Apply(v0, 0));
+        Avx512F.MaskStore(row + 16, store.Mask1, tail.Apply(v1, 16));
+    }
+
+    /// <summary>Where a 32-channel block's tiles are stored: the output's row stride, and which of the 32 lanes are channels.</summary>
+    private readonly struct Columns
+    {
+        public readonly int Ld;
+        public readonly bool Full;
+        public readonly Vector512<float> Mask0, Mask1;
+
+        public Columns(int valid, int ld)
+        {
+            Ld = ld;
+            Full = valid >= 32;
+            var lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            Mask0 = Vector512.LessThan(lane, Vector512.Create((float)valid));
+            Mask1 = Vector512.LessThan(lane, Vector512.Create((float)(valid - 16)));
+        }
     }
 }
