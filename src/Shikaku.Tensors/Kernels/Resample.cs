@@ -1,3 +1,5 @@
+using System.Buffers;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Shikaku.Tensors;
 
 namespace Shikaku.Kernels;
@@ -35,27 +37,55 @@ public static class Resample
         if (height < 1 || width < 1) throw new ArgumentException($"Target size {width}x{height} must be at least 1x1.");
         int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], c = input.Shape[3];
         if (mode == ResizeMode.BilinearAsymmetric) return ResizeZeroPadded(input, 0, 0, h, w, height, width);
-        var output = Tensor.Zeros(n, height, width, c);
-        var x = input.Span;
-        var y = output.Span;
         if (mode == ResizeMode.Area && (height > h || width > w)) mode = ResizeMode.Bilinear; // area only shrinks
-        var rows = Weights(h, height, mode);
-        var cols = Weights(w, width, mode);
-        var tmp = new float[w * c];
-        for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < height; oy++)
+        var rows = Taps.For(h, height, mode);
+        var cols = Taps.For(w, width, mode);
+        var output = Tensor.Uninitialized(new Shape(n, height, width, c));
+        // Separable: each output row is a weighted sum of source rows (whole rows, vectorised), then each output pixel
+        // a weighted sum of that sum's pixels. Rows are independent, so they run in parallel.
+        Engine.ParallelFor(n * height, (first, last) =>
+        {
+            var x = input.Span;
+            var y = output.Span;
+            var tmp = ArrayPool<float>.Shared.Rent(w * c);
+            try
             {
-                Array.Clear(tmp);
-                foreach (var (sy, wy) in rows[oy])
+                var sum = tmp.AsSpan(0, w * c);
+                for (int row = first; row < last; row++)
                 {
-                    var src = x.Slice(((b * h) + sy) * w * c, w * c);
-                    for (int i = 0; i < tmp.Length; i++) tmp[i] += wy * src[i];
+                    int b = row / height, oy = row % height;
+                    for (int t = rows.Start[oy]; t < rows.Start[oy + 1]; t++)
+                    {
+                        var src = x.Slice((b * h + rows.Index[t]) * w * c, w * c);
+                        if (t == rows.Start[oy]) TensorPrimitives.Multiply(src, rows.Weight[t], sum);
+                        else TensorPrimitives.MultiplyAdd(src, rows.Weight[t], sum, sum);
+                    }
+                    var dst = y.Slice(row * width * c, width * c);
+                    for (int ox = 0; ox < width; ox++)
+                    {
+                        var pixel = dst.Slice(ox * c, c);
+                        int start = cols.Start[ox];
+                        if (c >= 8)
+                        {
+                            TensorPrimitives.Multiply(sum.Slice(cols.Index[start] * c, c), cols.Weight[start], pixel);
+                            for (int t = start + 1; t < cols.Start[ox + 1]; t++)
+                                TensorPrimitives.MultiplyAdd(sum.Slice(cols.Index[t] * c, c), cols.Weight[t], pixel, pixel);
+                            continue;
+                        }
+                        for (int ch = 0; ch < c; ch++)
+                        {
+                            float v = 0f;
+                            for (int t = start; t < cols.Start[ox + 1]; t++) v += cols.Weight[t] * sum[cols.Index[t] * c + ch];
+                            pixel[ch] = v;
+                        }
+                    }
                 }
-                var dst = y.Slice(((b * height) + oy) * width * c, width * c);
-                for (int ox = 0; ox < width; ox++)
-                    foreach (var (sx, wx) in cols[ox])
-                        for (int ch = 0; ch < c; ch++) dst[ox * c + ch] += wx * tmp[sx * c + ch];
             }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(tmp);
+            }
+        });
         return output;
     }
 
@@ -119,50 +149,65 @@ public static class Resample
         return output;
     }
 
-    /// <summary>For each output index, the source indices and weights that make it (separable in x and y).</summary>
-    private static List<(int Index, float Weight)>[] Weights(int inSize, int outSize, ResizeMode mode)
+    /// <summary>For each output index o, the source indices and weights that make it, at Start[o]..Start[o+1]-1 (separable in x and y).</summary>
+    private sealed class Taps
     {
-        var result = new List<(int, float)>[outSize];
-        bool corners = mode is ResizeMode.BilinearAlignCorners or ResizeMode.NearestAlignCorners && outSize > 1;
-        double scale = corners ? (inSize - 1.0) / (outSize - 1) : (double)inSize / outSize;
-        for (int o = 0; o < outSize; o++)
+        public readonly int[] Start;
+        public int[] Index = [];
+        public float[] Weight = [];
+        private readonly List<(int Index, float Weight)> _taps = [];
+
+        private Taps(int outSize) => Start = new int[outSize + 1];
+
+        private void Add(int index, float weight) => _taps.Add((index, weight));
+
+        public static Taps For(int inSize, int outSize, ResizeMode mode)
         {
-            var list = result[o] = [];
-            switch (mode)
+            var taps = new Taps(outSize);
+            bool corners = mode is ResizeMode.BilinearAlignCorners or ResizeMode.NearestAlignCorners && outSize > 1;
+            double scale = corners ? (inSize - 1.0) / (outSize - 1) : (double)inSize / outSize;
+            for (int o = 0; o < outSize; o++)
             {
-                case ResizeMode.Nearest:
-                    list.Add((Math.Min(inSize - 1, (int)Math.Floor(o * scale)), 1f));
-                    break;
-                case ResizeMode.NearestHalfPixel:
-                    list.Add((Math.Min(inSize - 1, (int)Math.Floor((o + 0.5) * scale)), 1f));
-                    break;
-                case ResizeMode.NearestAlignCorners:
-                    list.Add((Math.Min(inSize - 1, (int)Math.Round(o * scale, MidpointRounding.AwayFromZero)), 1f));
-                    break;
-                case ResizeMode.Area:
+                taps.Start[o] = taps._taps.Count;
+                switch (mode)
                 {
-                    double start = o * scale, end = (o + 1) * scale;
-                    for (int i = (int)Math.Floor(start); i < Math.Min(inSize, (int)Math.Ceiling(end)); i++)
+                    case ResizeMode.Nearest:
+                        taps.Add(Math.Min(inSize - 1, (int)Math.Floor(o * scale)), 1f);
+                        break;
+                    case ResizeMode.NearestHalfPixel:
+                        taps.Add(Math.Min(inSize - 1, (int)Math.Floor((o + 0.5) * scale)), 1f);
+                        break;
+                    case ResizeMode.NearestAlignCorners:
+                        taps.Add(Math.Min(inSize - 1, (int)Math.Round(o * scale, MidpointRounding.AwayFromZero)), 1f);
+                        break;
+                    case ResizeMode.Area:
                     {
-                        double overlap = Math.Min(end, i + 1) - Math.Max(start, i);
-                        if (overlap > 1e-9) list.Add((i, (float)(overlap / scale)));
+                        double start = o * scale, end = (o + 1) * scale;
+                        for (int i = (int)Math.Floor(start); i < Math.Min(inSize, (int)Math.Ceiling(end)); i++)
+                        {
+                            double overlap = Math.Min(end, i + 1) - Math.Max(start, i);
+                            if (overlap > 1e-9) taps.Add(i, (float)(overlap / scale));
+                        }
+                        break;
                     }
-                    break;
-                }
-                default:
-                {
-                    double src = mode == ResizeMode.BilinearAlignCorners ? o * scale : (o + 0.5) * scale - 0.5;
-                    if (src < 0) src = 0;
-                    int i0 = Math.Min(inSize - 1, (int)Math.Floor(src));
-                    int i1 = Math.Min(inSize - 1, i0 + 1);
-                    float f = (float)(src - i0);
-                    if (i1 == i0 || f == 0f) list.Add((i0, 1f));
-                    else { list.Add((i0, 1f - f)); list.Add((i1, f)); }
-                    break;
+                    default:
+                    {
+                        double src = mode == ResizeMode.BilinearAlignCorners ? o * scale : (o + 0.5) * scale - 0.5;
+                        if (src < 0) src = 0;
+                        int i0 = Math.Min(inSize - 1, (int)Math.Floor(src));
+                        int i1 = Math.Min(inSize - 1, i0 + 1);
+                        float f = (float)(src - i0);
+                        if (i1 == i0 || f == 0f) taps.Add(i0, 1f);
+                        else { taps.Add(i0, 1f - f); taps.Add(i1, f); }
+                        break;
+                    }
                 }
             }
+            taps.Start[outSize] = taps._taps.Count;
+            taps.Index = [.. taps._taps.Select(t => t.Index)];
+            taps.Weight = [.. taps._taps.Select(t => t.Weight)];
+            return taps;
         }
-        return result;
     }
 
     /// <summary>The region rows y..y+height-1, columns x..x+width-1 of every image.</summary>

@@ -56,9 +56,10 @@ public class TfResizeTests
     public void ResizeComputesTFsCoordinates(bool bilinear, bool alignCorners, bool halfPixel)
     {
         var rng = new Random((bilinear ? 1 : 2) + (alignCorners ? 4 : 0) + (halfPixel ? 8 : 0));
-        foreach (var (h, w, oh, ow) in new[] { (4, 4, 8, 8), (5, 3, 13, 7), (8, 6, 3, 4), (1, 1, 3, 2), (6, 5, 1, 1), (7, 7, 7, 7) })
+        // 3 channels (an image: a scalar loop per pixel) and 16 (a feature map: vector loops over the channels).
+        foreach (var (h, w, oh, ow, channels) in new[] { (4, 4, 8, 8, 3), (5, 3, 13, 7, 16), (8, 6, 3, 4, 3), (1, 1, 3, 2, 16), (6, 5, 1, 1, 3), (7, 7, 7, 7, 16), (9, 4, 5, 11, 16) })
         {
-            var x = Nd.Random(rng, DType.Float32, 2, h, w, 3);
+            var x = Nd.Random(rng, DType.Float32, 2, h, w, channels);
             var expected = bilinear ? Bilinear(x, oh, ow, alignCorners, halfPixel) : Nearest(x, oh, ow, alignCorners, halfPixel);
             var attributes = new Attributes { ["align_corners"] = alignCorners, ["half_pixel_centers"] = halfPixel };
             var size = Nd.Vector(oh, ow);
