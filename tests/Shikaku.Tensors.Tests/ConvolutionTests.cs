@@ -114,6 +114,16 @@ public class ConvolutionTests
             foreach (var (n, h, w, c, kh, kw, cout, padding, act) in cases)
                 Check(rng, n, h, w, c, kh, kw, cout, new ConvOptions { Padding = padding, Activation = act },
                     $"{level} direct x=[{n},{h},{w},{c}] k={kh}x{kw} cout={cout} {padding} {act}");
+            // Strides of 2 (a network's first layer: 3 channels, 3x3 or 5x5, SAME), odd sizes so the SAME padding is
+            // uneven, one stride 2 and the other 1, and 1x1 with stride 2; a stride of 3 goes to GEMM.
+            var strided = new (int H, int W, int C, int K, int SH, int SW, int Cout, Padding Padding)[]
+            {
+                (33, 40, 3, 3, 2, 2, 16, Padding.Same), (31, 57, 3, 5, 2, 2, 24, Padding.Same), (20, 30, 8, 3, 2, 2, 32, Padding.Valid),
+                (17, 29, 6, 3, 2, 1, 40, Padding.Same), (16, 28, 16, 1, 2, 2, 24, Padding.Valid), (19, 40, 4, 3, 3, 3, 32, Padding.Same),
+            };
+            foreach (var (h, w, c, k, sh, sw, cout, padding) in strided)
+                Check(rng, 2, h, w, c, k, k, cout, new ConvOptions { Padding = padding, StrideH = sh, StrideW = sw, Activation = Activation.Relu },
+                    $"{level} direct x=[2,{h},{w},{c}] k={k}x{k} stride {sh}x{sw} cout={cout} {padding}");
         });
     }
 

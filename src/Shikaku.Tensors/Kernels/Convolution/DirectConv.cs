@@ -22,14 +22,14 @@ internal static unsafe class DirectConv
 
     /// <summary>Whether the pooled and chained forms and the backward pass take the convolution: a window, 32-channel blocks.</summary>
     public static bool Applies(in ConvGeometry g, int groups, int c, int cout) =>
-        Takes(g, groups, c, cout) && cout % 32 == 0 && g.KH * g.KW > 1;
+        Takes(g, groups, c, cout) && cout % 32 == 0 && g.KH * g.KW > 1 && g.StrideH == 1 && g.StrideW == 1;
 
     /// <summary>Input channels up to which a 1x1 convolution runs here rather than as a GEMM (its 32 columns of weights stay in L1).</summary>
     private const int PointwiseChannels = 256;
 
     /// <summary>Whether <see cref="Run"/> takes the convolution.</summary>
     public static bool Takes(in ConvGeometry g, int groups, int c, int cout) =>
-        Engine.Simd == SimdLevel.Avx512 && groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        Engine.Simd == SimdLevel.Avx512 && groups == 1 && g.StrideH <= 2 && g.StrideW <= 2 && g.DilationH == 1 && g.DilationW == 1
         && cout >= 16 && c >= 1 && (g.KH * g.KW > 1 || c <= PointwiseChannels) && g.OutW >= 4;
 
     public static void Run(float* x, int n, int h, int w, int c, float* kernel, int cout, float* bias,
@@ -62,7 +62,7 @@ internal static unsafe class DirectConv
             {
                 using var rows = new RowSource(x, h, w, c, geometry);
                 for (int row = first; row < last; row++)
-                    Row(rows.Input(row / oh, row % oh, out int stride), stride, c, kernel, cout, bias, geometry, activation, fused, y + (long)row * ow * cout, ldk);
+                    Row(rows.Input(row / oh, row % oh * geometry.StrideH, out int stride), stride, c, kernel, cout, bias, geometry, activation, fused, y + (long)row * ow * cout, ldk);
             });
         }
         finally
@@ -195,8 +195,8 @@ internal static unsafe class DirectConv
         {
             var tail = new FusedTail(bias == null ? null : bias + co, fused ?? FusedTail.Op.None, activation.Alpha);
             var store = new Columns(cout - co, cout);
-            if (c % 2 == 0) Tiles<TwoChannels>(input, stride, c, kh, kw, kernel + co, ldk, tail, output + co, ow, wide, full, store);
-            else Tiles<OneChannel>(input, stride, c, kh, kw, kernel + co, ldk, tail, output + co, ow, wide, full, store);
+            if (c % 2 == 0) Tiles<TwoChannels>(input, stride, c, g.StrideW, kh, kw, kernel + co, ldk, tail, output + co, ow, wide, full, store);
+            else Tiles<OneChannel>(input, stride, c, g.StrideW, kh, kw, kernel + co, ldk, tail, output + co, ow, wide, full, store);
         }
         // Sigmoid and tanh cannot be fused: one pass over the finished row.
         if (fused == null) activation.Apply(new Span<float>(output, ow * cout));
@@ -204,19 +204,19 @@ internal static unsafe class DirectConv
 
     /// <summary>32 output channels of a row: <paramref name="wide"/> tiles of 13 pixels, then of 12 up to <paramref name="full"/>, then of 4.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tiles<TSteps>(float* input, int stride, int c, int kh, int kw, float* kernel, int ldk, in FusedTail tail, float* output,
+    private static void Tiles<TSteps>(float* input, int stride, int c, int sw, int kh, int kw, float* kernel, int ldk, in FusedTail tail, float* output,
         int ow, int wide, int full, in Columns store) where TSteps : struct, IChannelSteps
     {
-        int col = 0;
+        int col = 0, ps = sw * c;
         for (; col < wide * 13; col += 13)
-            Tile<Width13, TSteps>(input + (long)col * c, stride, c, kh, kw, kernel, ldk, tail, output + (long)col * store.Ld, store);
+            Tile<Width13, TSteps>(input + (long)col * ps, stride, c, ps, kh, kw, kernel, ldk, tail, output + (long)col * store.Ld, store);
         for (; col < full; col += Rows)
-            Tile<Width12, TSteps>(input + (long)col * c, stride, c, kh, kw, kernel, ldk, tail, output + (long)col * store.Ld, store);
+            Tile<Width12, TSteps>(input + (long)col * ps, stride, c, ps, kh, kw, kernel, ldk, tail, output + (long)col * store.Ld, store);
         // The rest in tiles of 4; the last may recompute pixels of the one before (same values).
         for (; col < ow; col += 4)
         {
             int start = Math.Min(col, ow - 4);
-            Tile<Width4, TSteps>(input + (long)start * c, stride, c, kh, kw, kernel, ldk, tail, output + (long)start * store.Ld, store);
+            Tile<Width4, TSteps>(input + (long)start * ps, stride, c, ps, kh, kw, kernel, ldk, tail, output + (long)start * store.Ld, store);
         }
     }
 
@@ -299,12 +299,13 @@ internal static unsafe class DirectConv
     /// accumulators, 2 kernel vectors and a broadcast, 29 of the 32 registers).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TWidth, TSteps>(float* x, int w, int c, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, in Columns store)
+    private static void Tile<TWidth, TSteps>(float* x, int w, int c, nint ps, int kh, int kw, float* kernel, int cout, in FusedTail tail, float* y, in Columns store)
         where TWidth : struct, ITileWidth
         where TSteps : struct, IChannelSteps
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default, c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default, cc0 = default, cc1 = default;
-        nint c1 = c, c2 = 2 * c;
+        // c1, c2: one and two output pixels further along the input row (the stride in pixels times the channels).
+        nint c1 = ps, c2 = 2 * ps;
         // One flat loop over (tap, channel), so the JIT keeps the accumulators in registers; at the end of a
         // tap's channels the pointers jump to the next tap (kernel row j + 1, or the next input row). With an
         // even channel count each pass takes two channels (half the loop's bookkeeping per multiply-add).
@@ -371,7 +372,7 @@ internal static unsafe class DirectConv
             if (ci == c)
             {
                 ci = 0;
-                if (++j == kw) { j = 0; a0 += (w - kw) * c1; }
+                if (++j == kw) { j = 0; a0 += (nint)(w - kw) * c; }
             }
         }
         // Bias and piecewise-linear activations in registers, as the GEMM micro-kernels do.
