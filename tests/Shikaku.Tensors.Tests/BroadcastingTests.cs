@@ -216,5 +216,35 @@ public class BroadcastingTests
         Assert.Contains("bool", Assert.Throws<ArgumentException>(() => TensorOps.Where(x, x, x)).Message);
     }
 
+    [Fact]
+    public void LongContiguousRunsCompareAsTheOperatorsDoNaNsIncluded()
+    {
+        // Same-shape float32 and int32 operands run eight at a time; lengths that are not a multiple of 8, equal values and
+        // NaNs on either side (NaN is unequal to everything and neither above nor below) must come out as C#'s operators say.
+        var rng = new Random(77);
+        foreach (int length in new[] { 8, 19, 203 })
+        {
+            var a = Enumerable.Range(0, length).Select(_ => (float)rng.Next(-3, 4)).ToArray();
+            var b = a.Select(v => rng.Next(3) == 0 ? v : (float)rng.Next(-3, 4)).ToArray();
+            for (int i = 0; i < length; i += 5) (i % 2 == 0 ? a : b)[i] = float.NaN;
+            using var ta = Tensor.FromArray(a, 1, length);
+            using var tb = Tensor.FromArray(b, 1, length);
+            using var ia = Tensor.From<int>(a.Select(v => float.IsNaN(v) ? 9 : (int)v).ToArray(), 1, length);
+            using var ib = Tensor.From<int>(b.Select(v => float.IsNaN(v) ? -9 : (int)v).ToArray(), 1, length);
+            (Comparison C, Func<float, float, bool> F)[] comparisons =
+            [
+                (Comparison.Equal, (u, v) => u == v), (Comparison.NotEqual, (u, v) => u != v), (Comparison.Greater, (u, v) => u > v),
+                (Comparison.GreaterEqual, (u, v) => u >= v), (Comparison.Less, (u, v) => u < v), (Comparison.LessEqual, (u, v) => u <= v),
+            ];
+            foreach (var (comparison, f) in comparisons)
+            {
+                using var y = TensorOps.Compare(ta, tb, comparison);
+                Assert.Equal(a.Zip(b, f).ToArray(), y.ToArray<bool>());
+                using var yi = TensorOps.Compare(ia, ib, comparison);
+                Assert.Equal(ia.ToArray<int>().Zip(ib.ToArray<int>(), (u, v) => f(u, v)).ToArray(), yi.ToArray<bool>());
+            }
+        }
+    }
+
     private static string Shape(int[] dims) => "(" + string.Join(", ", dims) + ")";
 }
