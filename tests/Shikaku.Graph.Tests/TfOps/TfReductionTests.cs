@@ -118,6 +118,24 @@ public class TfReductionTests
     }
 
     [Fact]
+    public void TopKOverLongRowsWithTiesAndNaNsKeepsTFsOrder()
+    {
+        // Long rows are scanned a vector at a time against the worst kept value: ties (the earlier index first), NaNs
+        // (below every number, so a row of NaNs still yields NaNs in index order) and runs below the kept values.
+        var rng = new Random(5);
+        foreach (var (n, k) in new[] { (203, 1), (203, 7), (203, 100), (64, 64), (40, 40) })
+        {
+            var data = Enumerable.Range(0, 2 * n).Select(_ => (double)rng.Next(-4, 5)).ToArray();
+            for (int i = 3; i < data.Length; i += 11) data[i] = double.NaN;
+            if (n == 40) Array.Fill(data, double.NaN, 0, 30);
+            var order = Enumerable.Range(0, 2).Select(r => Enumerable.Range(0, n).OrderByDescending(i => data[r * n + i]).ThenBy(i => i).Take(k).ToArray()).ToArray();
+            var got = RunAll("TopKV2", null, 2, F(new Nd([2, n], data)), C(Nd.Scalar(k)));
+            Assert.Equal(order.SelectMany(o => o.Select(i => (double)i)), got[1].Data);
+            Assert.Equal(order.SelectMany((o, r) => o.Select(i => data[r * n + i])), got[0].Data);
+        }
+    }
+
+    [Fact]
     public void TopKOfCenternetsHeatmapSizeFindsThePeaks()
     {
         // centernet: the 100 best of 128 x 128 x 80 scores, flattened.

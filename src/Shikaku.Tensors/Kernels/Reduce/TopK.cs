@@ -46,12 +46,27 @@ public static partial class TensorOps
             var row = x.Slice(r * n, n);
             for (int i = 0; i < k; i++) heap[i] = i;
             for (int i = k / 2 - 1; i >= 0; i--) SiftDown(row, heap, i, k);
-            for (int i = k; i < n; i++)
-                if (Below(row, heap[0], i))
+            // A later value replaces the worst only when strictly above it (on a tie the earlier one ranks higher), so
+            // the scan compares with one number, and skips a vector of values at once when none is above it (a
+            // heat map of 1.3 M scores for the best 100 replaces a few hundred times). A NaN worst is below every number.
+            T worst = row[heap[0]];
+            int width = Vector<T>.Count;
+            for (int i = k; i < n;)
+            {
+                if (Vector.IsHardwareAccelerated && i + width <= n && !T.IsNaN(worst)
+                    && !Vector.GreaterThanAny(new Vector<T>(row.Slice(i, width)), new Vector<T>(worst)))
                 {
-                    heap[0] = i;
-                    SiftDown(row, heap, 0, k);
+                    i += width;
+                    continue;
                 }
+                for (int end = Math.Min(n, i + width); i < end; i++)
+                    if (row[i].CompareTo(worst) > 0)
+                    {
+                        heap[0] = i;
+                        SiftDown(row, heap, 0, k);
+                        worst = row[heap[0]];
+                    }
+            }
             // Pop the worst to the back: the heap array ends best first.
             for (int size = k - 1; size > 0; size--)
             {
