@@ -20,9 +20,9 @@ internal static class FaceCommands
         new("--threshold", "D", "0.6", "descriptors closer than D are the same person (verify, identify)"),
         new("--known", "PEOPLE_DIR", null, "identify: people/<name>/*.jpg or people/<name>.jpg"),
         new("--out", "DIR|FILE", null, "detect/analyze/identify: folder for annotated PNG + JSON; count: CSV file; encode: JSON file of descriptors"),
-        new("--max-pixels", "N", "100000000", "refuse images larger than N pixels, checked from the header before decoding"),
-        Option.Flag("--json", "write the result as one JSON document on stdout (schema: docs/CLI.md)"),
-        Option.Flag("--overwrite", "replace files that already exist (default: refuse)"),
+        Option.MaxPixels,
+        Option.Json,
+        Option.Overwrite,
     ];
 
     public static int Run(CliArgs args, Cli cli)

@@ -11,8 +11,8 @@ internal static class ModelCommands
     [
         new("--input", "X.npy|X.npz", null, "run: the input tensor (.npz: one array per input, by name)"),
         new("--output", "Y.npz|Y.npy", null, "run: where the outputs go (.npy only for a one-output model)"),
-        Option.Flag("--json", "write the result as one JSON document on stdout (schema: docs/CLI.md)"),
-        Option.Flag("--overwrite", "replace files that already exist (default: refuse)"),
+        Option.Json,
+        Option.Overwrite,
     ];
 
     public static int Run(CliArgs args, Cli cli)

@@ -20,9 +20,9 @@ internal static class ObjectCommands
         new("--tile", "N", "0 (off)", "also look at overlapping N-pixel tiles (small objects in large photos)"),
         new("--out", "DIR", null, "folder for an annotated PNG and a JSON per image"),
         new("--csv", "FILE", null, "one CSV table, a row per object"),
-        new("--max-pixels", "N", "100000000", "refuse images larger than N pixels, checked from the header before decoding"),
-        Option.Flag("--json", "write the result as one JSON document on stdout (schema: docs/CLI.md)"),
-        Option.Flag("--overwrite", "replace files that already exist (default: refuse)"),
+        Option.MaxPixels,
+        Option.Json,
+        Option.Overwrite,
     ];
 
     private static DetectRequest Request(CliArgs args, IReadOnlyList<string> inputs)

@@ -11,6 +11,11 @@ internal sealed record Option(string Name, string? Value, string? Default, strin
     public bool IsFlag => Value == null;
 
     public static Option Flag(string name, string help) => new(name, null, null, help);
+
+    /// <summary>The options several commands share, said the same way everywhere.</summary>
+    public static readonly Option Json = Flag("--json", "write the result as one JSON document on stdout (schema: docs/CLI.md)");
+    public static readonly Option Overwrite = Flag("--overwrite", "replace files that already exist (default: refuse)");
+    public static readonly Option MaxPixels = new("--max-pixels", "N", "100000000", "refuse images larger than N pixels, checked from the header before decoding");
 }
 
 /// <summary>The `shikaku` command-line tool.</summary>
@@ -19,9 +24,7 @@ public static class Program
     /// <summary>A command: its name, one-line summary, an example, its usage line, its options and the code that runs it.</summary>
     internal sealed record Command(string Name, string Summary, string Example, string Usage, Func<CliArgs, Cli, int> Run, Option[] Options, string? Details = null);
 
-    private static readonly Option Json = Option.Flag("--json", "write the result as one JSON document on stdout (schema: docs/CLI.md)");
-    private static readonly Option Overwrite = Option.Flag("--overwrite", "replace files that already exist (default: refuse)");
-    private static readonly Option MaxPixels = new("--max-pixels", "N", "100000000", "refuse images larger than N pixels, checked from the header before decoding");
+    private static readonly Option Json = Option.Json, Overwrite = Option.Overwrite, MaxPixels = Option.MaxPixels;
     private static readonly Option Quality = new("--quality", "1-100", "92", "JPEG/WebP quality");
     private static readonly Option KeepMetadata = Option.Flag("--keep-metadata", "keep the source's EXIF (camera, time, GPS) in JPEG/PNG output (default: none is written)");
     private static readonly Option Explain = Option.Flag("--explain", "show every window: the patch, the products and their sum (or the max/average)");
