@@ -33,8 +33,12 @@ public static class GraphPasses
     private static bool IsConv(Node n) => Convs.Contains(n.Op) && !Ops.OpSupport.IsNchw(n.Attributes);
 
     /// <summary>The number of output channels of convolution <paramref name="p"/> (from its constant filter), or -1.</summary>
-    private static int OutChannels(ComputeGraph g, Node p) => g.Constants.GetValueOrDefault(p.Inputs[1]) is not { Rank: 4 } f ? -1
-        : p.Op.Contains("Depthwise", StringComparison.Ordinal) ? f.Shape[2] * f.Shape[3] : f.Shape[3];
+    private static int OutChannels(ComputeGraph g, Node p) => g.Constants.GetValueOrDefault(p.Inputs[1]) switch
+    {
+        { Rank: 2 } m when p.Op.Contains("MatMul", StringComparison.Ordinal) => p.Attributes.Bool("transpose_b", false) ? m.Shape[0] : m.Shape[1],
+        { Rank: 4 } f when !p.Op.Contains("MatMul", StringComparison.Ordinal) => p.Op.Contains("Depthwise", StringComparison.Ordinal) ? f.Shape[2] * f.Shape[3] : f.Shape[3],
+        _ => -1,
+    };
 
     /// <summary>
     /// A one-element constant equal to <paramref name="value"/> to float16 precision (converters store 1/6 as the half
@@ -83,8 +87,11 @@ public static class GraphPasses
     public static void FuseBias(ComputeGraph graph) => Pairs(graph, (p, c) =>
     {
         if (!(IsConv(p) || p.Op is "MatMul" or "_FusedMatMul") || HasBias(p) || HasActivation(p)) return null;
-        if (c.Op is not ("BiasAdd" or "Add" or "AddV2") || c.Inputs.Count != 2 || graph.Constants.GetValueOrDefault(c.Inputs[1]) is not { Rank: 1 } bias
-            || (!p.Op.Contains("MatMul", StringComparison.Ordinal) && bias.Length != OutChannels(graph, p))) return null;
+        if (c.Op is not ("BiasAdd" or "Add" or "AddV2") || c.Inputs.Count != 2 || graph.Constants.GetValueOrDefault(c.Inputs[1]) is not { Rank: 1 } bias) return null;
+        // A BiasAdd after a MatMul is a bias by definition (its kernel checks the length); an Add is one only when the
+        // vector has one value per output column: a single value broadcasts to every column and stays an Add.
+        bool matMul = p.Op.Contains("MatMul", StringComparison.Ordinal);
+        if ((!matMul || c.Op != "BiasAdd") && bias.Length != OutChannels(graph, p)) return null;
         var a = new Attributes(p.Attributes) { ["fused_ops"] = AttrValue.Strings("BiasAdd") };
         return new Node(c.Name, FusedName(p.Op), [.. p.Inputs, c.Inputs[1]], a);
     });

@@ -458,6 +458,27 @@ public class PassTests
     }
 
     [Fact]
+    public void AnAddAfterAMatMulIsItsBiasOnlyWithAValuePerColumn()
+    {
+        // Dense layers written as MatMul + Add: a 4-vector on a 4-column product is the bias; a single value broadcasts.
+        using Tensor w = Build.Random(1, 6, 4), bias = Build.Random(2, 4), one = Tensor.FromArray([2f], 1), x = Build.Random(3, 5, 6);
+        foreach (var (constant, fused) in new[] { ("bias", true), ("one", false) })
+        {
+            using var g = new ComputeGraph();
+            g.AddInput("x", -1, 6);
+            g.AddConstant("w", w, owned: false);
+            g.AddConstant(constant, constant == "bias" ? bias : one, owned: false);
+            g.AddNode(new Node("dense", "MatMul", ["x", "w"]));
+            g.AddNode(new Node("add", "Add", ["dense", constant]));
+            g.Outputs.Add("add");
+            using var plain = g.Clone();
+            GraphPasses.Optimize(g);
+            Assert.Equal(fused ? ["_FusedMatMul"] : ["MatMul", "Add"], g.Nodes.Select(n => n.Op));
+            Build.AssertClose(Build.RunOnce(plain, x), Build.RunOnce(g, x), 1e-6f);
+        }
+    }
+
+    [Fact]
     public void AScaleLayerOfMulAndAddFoldsIntoTheConvolution()
     {
         using Tensor w = Build.Random(1, 3, 3, 3, 5), bias = Build.Random(2, 5), s = Build.Random(3, 5), shift = Build.Random(4, 5), x = Build.Random(5, 1, 9, 9, 3);
