@@ -174,35 +174,31 @@ public static class Resample
     }
 
     /// <summary>For each output index o, the source indices and weights that make it, at Start[o]..Start[o+1]-1 (separable in x and y).</summary>
-    private sealed class Taps
+    private sealed class Taps(int[] start, int[] index, float[] weight)
     {
-        public readonly int[] Start;
-        public int[] Index = [];
-        public float[] Weight = [];
-        private readonly List<(int Index, float Weight)> _taps = [];
-
-        private Taps(int outSize) => Start = new int[outSize + 1];
-
-        private void Add(int index, float weight) => _taps.Add((index, weight));
+        public readonly int[] Start = start;
+        public readonly int[] Index = index;
+        public readonly float[] Weight = weight;
 
         public static Taps For(int inSize, int outSize, ResizeMode mode)
         {
-            var taps = new Taps(outSize);
+            var first = new int[outSize + 1];
+            var taps = new List<(int Index, float Weight)>();
             bool corners = mode is ResizeMode.BilinearAlignCorners or ResizeMode.NearestAlignCorners && outSize > 1;
             double scale = corners ? (inSize - 1.0) / (outSize - 1) : (double)inSize / outSize;
             for (int o = 0; o < outSize; o++)
             {
-                taps.Start[o] = taps._taps.Count;
+                first[o] = taps.Count;
                 switch (mode)
                 {
                     case ResizeMode.Nearest:
-                        taps.Add(Math.Min(inSize - 1, (int)Math.Floor(o * scale)), 1f);
+                        taps.Add((Math.Min(inSize - 1, (int)Math.Floor(o * scale)), 1f));
                         break;
                     case ResizeMode.NearestHalfPixel:
-                        taps.Add(Math.Min(inSize - 1, (int)Math.Floor((o + 0.5) * scale)), 1f);
+                        taps.Add((Math.Min(inSize - 1, (int)Math.Floor((o + 0.5) * scale)), 1f));
                         break;
                     case ResizeMode.NearestAlignCorners:
-                        taps.Add(Math.Min(inSize - 1, (int)Math.Round(o * scale, MidpointRounding.AwayFromZero)), 1f);
+                        taps.Add((Math.Min(inSize - 1, (int)Math.Round(o * scale, MidpointRounding.AwayFromZero)), 1f));
                         break;
                     case ResizeMode.Area:
                     {
@@ -210,7 +206,7 @@ public static class Resample
                         for (int i = (int)Math.Floor(start); i < Math.Min(inSize, (int)Math.Ceiling(end)); i++)
                         {
                             double overlap = Math.Min(end, i + 1) - Math.Max(start, i);
-                            if (overlap > 1e-9) taps.Add(i, (float)(overlap / scale));
+                            if (overlap > 1e-9) taps.Add((i, (float)(overlap / scale)));
                         }
                         break;
                     }
@@ -221,16 +217,14 @@ public static class Resample
                         int i0 = Math.Min(inSize - 1, (int)Math.Floor(src));
                         int i1 = Math.Min(inSize - 1, i0 + 1);
                         float f = (float)(src - i0);
-                        if (i1 == i0 || f == 0f) taps.Add(i0, 1f);
-                        else { taps.Add(i0, 1f - f); taps.Add(i1, f); }
+                        if (i1 == i0 || f == 0f) taps.Add((i0, 1f));
+                        else { taps.Add((i0, 1f - f)); taps.Add((i1, f)); }
                         break;
                     }
                 }
             }
-            taps.Start[outSize] = taps._taps.Count;
-            taps.Index = [.. taps._taps.Select(t => t.Index)];
-            taps.Weight = [.. taps._taps.Select(t => t.Weight)];
-            return taps;
+            first[outSize] = taps.Count;
+            return new Taps(first, [.. taps.Select(t => t.Index)], [.. taps.Select(t => t.Weight)]);
         }
     }
 
