@@ -31,16 +31,16 @@ internal static class FmaPeak
     private static int Lanes => Engine.Simd >= SimdLevel.Avx512 ? 16 : Engine.Simd >= SimdLevel.Avx2 ? 8 : 4;
 
     private static float Run(long iterations) =>
-        Engine.Simd >= SimdLevel.Avx512 ? Run<V512>(iterations) : Run<V256>(iterations);
+        Engine.Simd >= SimdLevel.Avx512 ? Run<V512, Vector512<float>>(iterations) : Run<V256, Vector256<float>>(iterations);
 
-    // One body for every width: the JIT compiles a separate, fully inlined copy per vector struct (as
+    // One body for every width: the JIT compiles a separate, fully inlined copy per vector type (as
     // for the kernels), so each measures the same 12 independent FMA chains on its own register width.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static unsafe float Run<TVector>(long n) where TVector : struct, IFloatVector<TVector>
+    private static unsafe float Run<TVector, T>(long n) where TVector : struct, IFloatVector<T> where T : struct
     {
         var m = TVector.Splat(0.999999f);
         var k = TVector.Splat(1e-7f);
-        TVector a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
+        T a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
         for (long i = 0; i < n; i++)
         {
             a0 = TVector.Fma(a0, m, k); a1 = TVector.Fma(a1, m, k);
@@ -53,7 +53,7 @@ internal static class FmaPeak
         var sum = TVector.Add(TVector.Add(TVector.Add(TVector.Add(a0, a1), TVector.Add(a2, a3)), TVector.Add(TVector.Add(a4, a5), TVector.Add(a6, a7))),
             TVector.Add(TVector.Add(a8, a9), TVector.Add(a10, a11)));
         float* lanes = stackalloc float[16];
-        sum.Store(lanes);
+        TVector.Store(sum, lanes);
         float total = 0;
         for (int i = 0; i < TVector.Count; i++) total += lanes[i];
         return total;

@@ -103,15 +103,19 @@ public class SgemmTests
         int m = 37, n = 45, k = 29;
         var (a, b) = Reference.Product(rng, m, n, k);
         var bias = Reference.Random(rng, n);
-        foreach (var act in new[] { Activation.Relu, Activation.Relu6, Activation.LeakyRelu(0.1f), Activation.Sigmoid, Activation.Tanh })
+        // Every SIMD level: the fused tail runs inside each width's micro-kernel, on full tiles and on the edges.
+        SimdLevels.ForEach(level =>
         {
-            var plain = Reference.Gemm(false, false, m, n, k, 1, a, k, b, n, 0, new float[m * n], n);
-            var expected = new float[m * n];
-            for (int i = 0; i < m * n; i++) expected[i] = Reference.Activate(plain[i] + bias[i % n], act);
-            var c = new float[m * n];
-            Sgemm.Multiply(false, false, m, n, k, 1, a, k, b, n, 0, c, n, bias, act);
-            Reference.AssertClose(expected, c, 1e-4f, act.ToString());
-        }
+            foreach (var act in new[] { Activation.Relu, Activation.Relu6, Activation.LeakyRelu(0.1f), Activation.Sigmoid, Activation.Tanh })
+            {
+                var plain = Reference.Gemm(false, false, m, n, k, 1, a, k, b, n, 0, new float[m * n], n);
+                var expected = new float[m * n];
+                for (int i = 0; i < m * n; i++) expected[i] = Reference.Activate(plain[i] + bias[i % n], act);
+                var c = new float[m * n];
+                Sgemm.Multiply(false, false, m, n, k, 1, a, k, b, n, 0, c, n, bias, act);
+                Reference.AssertClose(expected, c, 1e-4f, $"{level} {act}");
+            }
+        });
     }
 
     [Fact]

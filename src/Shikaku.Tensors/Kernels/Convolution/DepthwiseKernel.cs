@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 
@@ -18,15 +19,15 @@ internal static unsafe class DepthwiseKernel
     {
         switch (Engine.Simd)
         {
-            case SimdLevel.Avx512: Run<V512>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
-            case SimdLevel.Avx2: Run<V256>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
-            case SimdLevel.Vector128: Run<V128>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
-            default: Run<V1>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
+            case SimdLevel.Avx512: Run<V512, Vector512<float>>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
+            case SimdLevel.Avx2: Run<V256, Vector256<float>>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
+            case SimdLevel.Vector128: Run<V128, Vector128<float>>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
+            default: Run<V1, float>(x, batch, h, w, c, weights, multiplier, bias, g, activation, border, y); break;
         }
     }
 
-    private static void Run<TV>(float* x, int batch, int h, int w, int c, float* weights, int multiplier, float* bias,
-        ConvGeometry g, Activation activation, BorderMode border, float* y) where TV : struct, IFloatVector<TV>
+    private static void Run<TV, T>(float* x, int batch, int h, int w, int c, float* weights, int multiplier, float* bias,
+        ConvGeometry g, Activation activation, BorderMode border, float* y) where TV : struct, IFloatVector<T> where T : struct
     {
         int cout = c * multiplier;
         int rowLength = g.OutW * cout;
@@ -60,9 +61,9 @@ internal static unsafe class DepthwiseKernel
                             {
                                 int n = row / geometry.OutH, oh = row - n * geometry.OutH;
                                 float* yRow = y + (long)row * rowLength;
-                                if (tilePath) Tile3x3<TV>(x, n, oh, h, w, c, weights, bias, geometry, border, yRow);
-                                else if (rowPath) RowPath<TV>(x, n, oh, h, w, c, weights, bias, geometry, border, patterns0, stride, period, tapPointers, yRow);
-                                else PixelPath<TV>(x, n, oh, h, w, c, weights, multiplier, bias, geometry, border, yRow);
+                                if (tilePath) Tile3x3<TV, T>(x, n, oh, h, w, c, weights, bias, geometry, border, yRow);
+                                else if (rowPath) RowPath<TV, T>(x, n, oh, h, w, c, weights, bias, geometry, border, patterns0, stride, period, tapPointers, yRow);
+                                else PixelPath<TV, T>(x, n, oh, h, w, c, weights, multiplier, bias, geometry, border, yRow);
                                 activation.Apply(new Span<float>(yRow, rowLength));
                             }
                         }
@@ -81,9 +82,9 @@ internal static unsafe class DepthwiseKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowPath<TV>(float* x, int n, int oh, int h, int w, int c, float* weights, float* bias,
+    private static void RowPath<TV, T>(float* x, int n, int oh, int h, int w, int c, float* weights, float* bias,
         in ConvGeometry g, BorderMode border, float* patterns, int stride, int period, nint* tapPointers, float* yRow)
-        where TV : struct, IFloatVector<TV>
+        where TV : struct, IFloatVector<T> where T : struct
     {
         // Output columns whose whole window lies inside the image horizontally.
         int owLo = Math.Min(g.OutW, g.PadLeft);
@@ -110,15 +111,15 @@ internal static unsafe class DepthwiseKernel
             var acc = TV.Load(biasPattern + q);
             for (int t = 0; t < active; t++)
                 acc = TV.Fma(TV.Load((float*)tapPointers[2 * t] + j), TV.Load((float*)tapPointers[2 * t + 1] + q), acc);
-            acc.Store(yRow + j);
+            TV.Store(acc, yRow + j);
             q += TV.Count;
             if (q >= period) q -= period;
         }
         // The vector tail inside the interior: one value at a time.
         for (; j < jHi; j++) yRow[j] = Single(x, n, oh, j / c, j % c, h, w, c, weights, 1, bias, g, border);
         // Border columns: per pixel, vectors along the channels, with border handling.
-        for (int ow = 0; ow < owLo; ow++) Pixel<TV>(x, n, oh, ow, h, w, c, weights, bias, g, border, yRow + (long)ow * c);
-        for (int ow = owHi; ow < g.OutW; ow++) Pixel<TV>(x, n, oh, ow, h, w, c, weights, bias, g, border, yRow + (long)ow * c);
+        for (int ow = 0; ow < owLo; ow++) Pixel<TV, T>(x, n, oh, ow, h, w, c, weights, bias, g, border, yRow + (long)ow * c);
+        for (int ow = owHi; ow < g.OutW; ow++) Pixel<TV, T>(x, n, oh, ow, h, w, c, weights, bias, g, border, yRow + (long)ow * c);
     }
 
     /// <summary>
@@ -129,8 +130,8 @@ internal static unsafe class DepthwiseKernel
     /// Measured on face-api.js's SSD MobileNet layers: 1.1-1.9x the row path it replaced.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile3x3<TV>(float* x, int n, int oh, int h, int w, int c, float* weights, float* bias,
-        in ConvGeometry g, BorderMode border, float* yRow) where TV : struct, IFloatVector<TV>
+    private static void Tile3x3<TV, T>(float* x, int n, int oh, int h, int w, int c, float* weights, float* bias,
+        in ConvGeometry g, BorderMode border, float* yRow) where TV : struct, IFloatVector<T> where T : struct
     {
         // Output columns whose three taps all lie inside the image.
         int owLo = Math.Min(g.OutW, (g.PadLeft + g.StrideW - 1) / g.StrideW);
@@ -150,20 +151,20 @@ internal static unsafe class DepthwiseKernel
             for (int cv = 0; cv < c; cv += TV.Count)
             {
                 var b = bias == null ? zero : TV.Load(bias + cv);
-                TV a0 = b, a1 = b, a2 = b, a3 = b;
-                if (ih0 >= 0) KernelRow(r0 + off + cv, ps, pd, w0 + cv, c, ref a0, ref a1, ref a2, ref a3);
-                if (ih1 >= 0) KernelRow(r1 + off + cv, ps, pd, w1 + cv, c, ref a0, ref a1, ref a2, ref a3);
-                if (ih2 >= 0) KernelRow(r2 + off + cv, ps, pd, w2 + cv, c, ref a0, ref a1, ref a2, ref a3);
-                a0.Store(yp + cv);
-                a1.Store(yp + c + cv);
-                a2.Store(yp + 2 * c + cv);
-                a3.Store(yp + 3 * c + cv);
+                T a0 = b, a1 = b, a2 = b, a3 = b;
+                if (ih0 >= 0) KernelRow<TV, T>(r0 + off + cv, ps, pd, w0 + cv, c, ref a0, ref a1, ref a2, ref a3);
+                if (ih1 >= 0) KernelRow<TV, T>(r1 + off + cv, ps, pd, w1 + cv, c, ref a0, ref a1, ref a2, ref a3);
+                if (ih2 >= 0) KernelRow<TV, T>(r2 + off + cv, ps, pd, w2 + cv, c, ref a0, ref a1, ref a2, ref a3);
+                TV.Store(a0, yp + cv);
+                TV.Store(a1, yp + c + cv);
+                TV.Store(a2, yp + 2 * c + cv);
+                TV.Store(a3, yp + 3 * c + cv);
             }
         }
         // The interior pixels after the last block of four, then the border columns: per pixel, with border handling.
-        for (; ow < owHi; ow++) Pixel<TV>(x, n, oh, ow, h, w, c, weights, bias, g, border, yRow + (long)ow * c);
-        for (int col = 0; col < owLo; col++) Pixel<TV>(x, n, oh, col, h, w, c, weights, bias, g, border, yRow + (long)col * c);
-        for (int col = owHi; col < g.OutW; col++) Pixel<TV>(x, n, oh, col, h, w, c, weights, bias, g, border, yRow + (long)col * c);
+        for (; ow < owHi; ow++) Pixel<TV, T>(x, n, oh, ow, h, w, c, weights, bias, g, border, yRow + (long)ow * c);
+        for (int col = 0; col < owLo; col++) Pixel<TV, T>(x, n, oh, col, h, w, c, weights, bias, g, border, yRow + (long)col * c);
+        for (int col = owHi; col < g.OutW; col++) Pixel<TV, T>(x, n, oh, col, h, w, c, weights, bias, g, border, yRow + (long)col * c);
     }
 
     /// <summary>
@@ -172,10 +173,10 @@ internal static unsafe class DepthwiseKernel
     /// equal (stride = dilation, the usual stride 1) six input vectors serve the twelve multiply-adds.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void KernelRow<TV>(float* r, int ps, int pd, float* wr, int c, ref TV a0, ref TV a1, ref TV a2, ref TV a3)
-        where TV : struct, IFloatVector<TV>
+    private static void KernelRow<TV, T>(float* r, int ps, int pd, float* wr, int c, ref T a0, ref T a1, ref T a2, ref T a3)
+        where TV : struct, IFloatVector<T> where T : struct
     {
-        TV wa = TV.Load(wr), wb = TV.Load(wr + c), wc = TV.Load(wr + 2 * c);
+        T wa = TV.Load(wr), wb = TV.Load(wr + c), wc = TV.Load(wr + 2 * c);
         if (ps == pd)
         {
             var x0 = TV.Load(r);
@@ -220,8 +221,8 @@ internal static unsafe class DepthwiseKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PixelPath<TV>(float* x, int n, int oh, int h, int w, int c, float* weights, int multiplier, float* bias,
-        in ConvGeometry g, BorderMode border, float* yRow) where TV : struct, IFloatVector<TV>
+    private static void PixelPath<TV, T>(float* x, int n, int oh, int h, int w, int c, float* weights, int multiplier, float* bias,
+        in ConvGeometry g, BorderMode border, float* yRow) where TV : struct, IFloatVector<T> where T : struct
     {
         int cout = c * multiplier;
         for (int ow = 0; ow < g.OutW; ow++)
@@ -229,7 +230,7 @@ internal static unsafe class DepthwiseKernel
             float* yPixel = yRow + (long)ow * cout;
             if (multiplier == 1)
             {
-                Pixel<TV>(x, n, oh, ow, h, w, c, weights, bias, g, border, yPixel);
+                Pixel<TV, T>(x, n, oh, ow, h, w, c, weights, bias, g, border, yPixel);
             }
             else
             {
@@ -239,17 +240,17 @@ internal static unsafe class DepthwiseKernel
     }
 
     /// <summary>All channels of one output pixel (multiplier 1).</summary>
-    private static void Pixel<TV>(float* x, int n, int oh, int ow, int h, int w, int c, float* weights, float* bias,
-        in ConvGeometry g, BorderMode border, float* yPixel) where TV : struct, IFloatVector<TV>
+    private static void Pixel<TV, T>(float* x, int n, int oh, int ow, int h, int w, int c, float* weights, float* bias,
+        in ConvGeometry g, BorderMode border, float* yPixel) where TV : struct, IFloatVector<T> where T : struct
     {
         int ch = 0;
-        for (; ch + TV.Count <= c; ch += TV.Count) Channels<TV>(x, n, oh, ow, ch, h, w, c, weights, bias, g, border, yPixel);
-        for (; ch < c; ch++) Channels<V1>(x, n, oh, ow, ch, h, w, c, weights, bias, g, border, yPixel);
+        for (; ch + TV.Count <= c; ch += TV.Count) Channels<TV, T>(x, n, oh, ow, ch, h, w, c, weights, bias, g, border, yPixel);
+        for (; ch < c; ch++) Channels<V1, float>(x, n, oh, ow, ch, h, w, c, weights, bias, g, border, yPixel);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Channels<TV>(float* x, int n, int oh, int ow, int ch, int h, int w, int c, float* weights, float* bias,
-        in ConvGeometry g, BorderMode border, float* yPixel) where TV : struct, IFloatVector<TV>
+    private static void Channels<TV, T>(float* x, int n, int oh, int ow, int ch, int h, int w, int c, float* weights, float* bias,
+        in ConvGeometry g, BorderMode border, float* yPixel) where TV : struct, IFloatVector<T> where T : struct
     {
         var acc = bias == null ? TV.Splat(0f) : TV.Load(bias + ch);
         for (int kh = 0; kh < g.KH; kh++)
@@ -265,7 +266,7 @@ internal static unsafe class DepthwiseKernel
                 acc = TV.Fma(TV.Load(inRow + (long)iw * c), TV.Load(wRow + kw * c), acc);
             }
         }
-        acc.Store(yPixel + ch);
+        TV.Store(acc, yPixel + ch);
     }
 
     private static int Lcm(int a, int b)

@@ -397,12 +397,12 @@ internal static unsafe class DirectConv
     {
         if (store.Full)
         {
-            tail.Apply(v0, 0).Store(row);
-            tail.Apply(v1, 16).Store(row + 16);
+            tail.Apply<V512, Vector512<float>>(v0, 0).Store(row);
+            tail.Apply<V512, Vector512<float>>(v1, 16).Store(row + 16);
             return;
         }
-        Avx512F.MaskStore(row, store.Mask0, tail.Apply(v0, 0));
-        Avx512F.MaskStore(row + 16, store.Mask1, tail.Apply(v1, 16));
+        Avx512F.MaskStore(row, store.Mask0, tail.Apply<V512, Vector512<float>>(v0, 0));
+        Avx512F.MaskStore(row + 16, store.Mask1, tail.Apply<V512, Vector512<float>>(v1, 16));
     }
 
     /// <summary>Where a 32-channel block's tiles are stored: the output's row stride, and which of the 32 lanes are channels.</summary>

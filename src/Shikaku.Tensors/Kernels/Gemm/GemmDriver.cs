@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 
 namespace Shikaku.Kernels.Gemm;
@@ -35,9 +36,9 @@ internal static unsafe class GemmDriver
     {
         switch (Engine.Simd)
         {
-            case SimdLevel.Avx512: Run<MicroKernelAvx512, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
-            case SimdLevel.Avx2: Run<MicroKernelAvx2, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
-            case SimdLevel.Vector128: Run<MicroKernelVector128, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
+            case SimdLevel.Avx512: Run<MicroKernel<V512, Vector512<float>>, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
+            case SimdLevel.Avx2: Run<MicroKernel<V256, Vector256<float>>, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
+            case SimdLevel.Vector128: Run<MicroKernel<V128, Vector128<float>>, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
             default: Run<MicroKernelScalar, TA>(a, b, ldb, transB, c, ldc, m, n, k, alpha, beta, epilogue, singleThread); break;
         }
     }
@@ -153,7 +154,7 @@ internal static unsafe class GemmDriver
                                     {
                                         float* cij = cTile + (long)i * job.Ldc + j;
                                         float v = beta == 0f ? tile[i * nr + j] : tile[i * nr + j] + beta * *cij;
-                                        *cij = tail.IsNone ? v : tail.Apply(v, j);
+                                        *cij = tail.IsNone ? v : tail.Apply<V1, float>(v, j);
                                     }
                             }
                         }

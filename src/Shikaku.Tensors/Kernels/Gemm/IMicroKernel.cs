@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Shikaku.Kernels.Gemm;
 
@@ -39,54 +38,16 @@ internal readonly unsafe struct FusedTail(float* bias, FusedTail.Op op, float sl
 
     public FusedTail At(int column) => new(Bias == null ? null : Bias + column, Operation, Slope);
 
+    /// <summary>Bias and activation on <typeparamref name="V"/>.Count columns from <paramref name="offset"/> of the tile; one body for every vector width and the scalar edge.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Apply(Vector512<float> v, int offset)
+    public T Apply<V, T>(T v, int offset) where V : struct, IFloatVector<T> where T : struct
     {
-        if (Bias != null) v += Vector512.Load(Bias + offset);
+        if (Bias != null) v = V.Add(v, V.Load(Bias + offset));
         return Operation switch
         {
-            Op.Relu => Vector512.Max(v, Vector512<float>.Zero),
-            Op.Relu6 => Vector512.Min(Vector512.Max(v, Vector512<float>.Zero), Vector512.Create(6f)),
-            Op.LeakyRelu => Vector512.Max(v, v * Slope),
-            _ => v,
-        };
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Apply(Vector256<float> v, int offset)
-    {
-        if (Bias != null) v += Vector256.Load(Bias + offset);
-        return Operation switch
-        {
-            Op.Relu => Vector256.Max(v, Vector256<float>.Zero),
-            Op.Relu6 => Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f)),
-            Op.LeakyRelu => Vector256.Max(v, v * Slope),
-            _ => v,
-        };
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Apply(Vector128<float> v, int offset)
-    {
-        if (Bias != null) v += Vector128.Load(Bias + offset);
-        return Operation switch
-        {
-            Op.Relu => Vector128.Max(v, Vector128<float>.Zero),
-            Op.Relu6 => Vector128.Min(Vector128.Max(v, Vector128<float>.Zero), Vector128.Create(6f)),
-            Op.LeakyRelu => Vector128.Max(v, v * Slope),
-            _ => v,
-        };
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Apply(float v, int offset)
-    {
-        if (Bias != null) v += Bias[offset];
-        return Operation switch
-        {
-            Op.Relu => MathF.Max(v, 0f),
-            Op.Relu6 => MathF.Min(MathF.Max(v, 0f), 6f),
-            Op.LeakyRelu => MathF.Max(v, v * Slope),
+            Op.Relu => V.Max(v, V.Splat(0f)),
+            Op.Relu6 => V.Min(V.Max(v, V.Splat(0f)), V.Splat(6f)),
+            Op.LeakyRelu => V.Max(v, V.Multiply(v, V.Splat(Slope))),
             _ => v,
         };
     }

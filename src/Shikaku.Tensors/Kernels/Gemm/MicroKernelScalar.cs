@@ -25,7 +25,7 @@ internal unsafe struct MicroKernelScalar : IMicroKernel
             {
                 float* cij = c + i * ldc + j;
                 float v = beta == 0f ? alpha * acc[i * 4 + j] : alpha * acc[i * 4 + j] + beta * *cij;
-                *cij = tail.IsNone ? v : tail.Apply(v, j);
+                *cij = tail.IsNone ? v : tail.Apply<V1, float>(v, j);
             }
     }
 }

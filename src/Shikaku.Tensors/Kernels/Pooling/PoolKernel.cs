@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 
 namespace Shikaku.Kernels.Conv;
@@ -13,15 +14,15 @@ internal static unsafe class PoolKernel
     {
         switch (Engine.Simd)
         {
-            case SimdLevel.Avx512: Run<V512>(x, batch, h, w, c, g, max, y); break;
-            case SimdLevel.Avx2: Run<V256>(x, batch, h, w, c, g, max, y); break;
-            case SimdLevel.Vector128: Run<V128>(x, batch, h, w, c, g, max, y); break;
-            default: Run<V1>(x, batch, h, w, c, g, max, y); break;
+            case SimdLevel.Avx512: Run<V512, Vector512<float>>(x, batch, h, w, c, g, max, y); break;
+            case SimdLevel.Avx2: Run<V256, Vector256<float>>(x, batch, h, w, c, g, max, y); break;
+            case SimdLevel.Vector128: Run<V128, Vector128<float>>(x, batch, h, w, c, g, max, y); break;
+            default: Run<V1, float>(x, batch, h, w, c, g, max, y); break;
         }
     }
 
-    private static void Run<TV>(float* x, int batch, int h, int w, int c, ConvGeometry g, bool max, float* y)
-        where TV : struct, IFloatVector<TV>
+    private static void Run<TV, T>(float* x, int batch, int h, int w, int c, ConvGeometry g, bool max, float* y)
+        where TV : struct, IFloatVector<T> where T : struct
     {
         Engine.ParallelFor(batch * g.OutH, (first, last) =>
         {
@@ -37,13 +38,13 @@ internal static unsafe class PoolKernel
                     int ch = 0;
                     if (max)
                     {
-                        for (; ch + TV.Count <= c; ch += TV.Count) Max<TV>(window, ch, yPixel);
-                        for (; ch < c; ch++) Max<V1>(window, ch, yPixel);
+                        for (; ch + TV.Count <= c; ch += TV.Count) Max<TV, T>(window, ch, yPixel);
+                        for (; ch < c; ch++) Max<V1, float>(window, ch, yPixel);
                     }
                     else
                     {
-                        for (; ch + TV.Count <= c; ch += TV.Count) Average<TV>(window, ch, yPixel);
-                        for (; ch < c; ch++) Average<V1>(window, ch, yPixel);
+                        for (; ch + TV.Count <= c; ch += TV.Count) Average<TV, T>(window, ch, yPixel);
+                        for (; ch < c; ch++) Average<V1, float>(window, ch, yPixel);
                     }
                 }
             }
@@ -62,22 +63,22 @@ internal static unsafe class PoolKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Max<TV>(in Window win, int ch, float* yPixel) where TV : struct, IFloatVector<TV>
+    private static void Max<TV, T>(in Window win, int ch, float* yPixel) where TV : struct, IFloatVector<T> where T : struct
     {
         if (win.Count == 0)
         {
-            TV.Splat(0f).Store(yPixel + ch);
+            TV.Store(TV.Splat(0f), yPixel + ch);
             return;
         }
         var acc = TV.Splat(float.NegativeInfinity);
         for (int kh = win.KH0; kh < win.KH1; kh++)
             for (int kw = win.KW0; kw < win.KW1; kw++)
                 acc = TV.Max(acc, TV.Load(win.Tap(kh, kw) + ch));
-        acc.Store(yPixel + ch);
+        TV.Store(acc, yPixel + ch);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Average<TV>(in Window win, int ch, float* yPixel) where TV : struct, IFloatVector<TV>
+    private static void Average<TV, T>(in Window win, int ch, float* yPixel) where TV : struct, IFloatVector<T> where T : struct
     {
         var acc = TV.Splat(0f);
         for (int kh = win.KH0; kh < win.KH1; kh++)
@@ -85,6 +86,6 @@ internal static unsafe class PoolKernel
                 acc = TV.Add(acc, TV.Load(win.Tap(kh, kw) + ch));
         int count = win.Count;
         var scale = TV.Splat(count == 0 ? 0f : 1f / count);
-        TV.Fma(acc, scale, TV.Splat(0f)).Store(yPixel + ch);
+        TV.Store(TV.Fma(acc, scale, TV.Splat(0f)), yPixel + ch);
     }
 }
