@@ -10,10 +10,14 @@ namespace Shikaku.App;
 /// <example><code>string json = Contract.Serialize(EngineInfo.Current("1.0").ToJson());</code></example>
 public static class Contract
 {
-    /// <summary>Documents written to stdout or sent over HTTP: indented, nulls kept, NaN as "NaN".</summary>
+    /// <summary>
+    /// Documents written to stdout or sent over HTTP: indented, nulls kept, NaN as "NaN", and a result record that is
+    /// its own contract written with camelCase names (as ASP.NET Core writes them).
+    /// </summary>
     public static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };

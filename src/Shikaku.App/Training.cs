@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Shikaku.Datasets;
 using Shikaku.NN;
 using Shikaku.Vision.Imaging;
@@ -158,20 +159,16 @@ public sealed class TrainingRun : IDisposable
 /// <summary>evaluate: a run folder's model on its data set's test images; <paramref name="Plot"/> also draws the confusion matrix.</summary>
 public sealed record EvaluateRequest(string Run, string? Plot = null, bool Overwrite = false);
 
-/// <summary>Test accuracy, loss and confusion matrix (rows: true class, columns: predicted).</summary>
-public sealed record EvaluateResult(string Run, string Dataset, int Images, double Accuracy, double Loss, string[] Classes, int[,] Confusion, string? Plot)
+/// <summary>Test accuracy, loss and confusion matrix (rows: true class, columns: predicted); the record is its own JSON contract (evaluate --json), without the plot's path.</summary>
+public sealed record EvaluateResult(string Run, string Dataset, int Images, double Accuracy, double Loss, string[] Classes,
+    [property: JsonIgnore] int[,] Confusion, [property: JsonIgnore] string? Plot)
 {
+    /// <summary>The confusion matrix as rows, as the contract writes it.</summary>
+    [JsonPropertyName("confusion")]
+    public int[][] ConfusionRows => Contract.Rows(Confusion);
+
     /// <summary>The JSON contract of evaluate --json.</summary>
-    public object ToJson() => new
-    {
-        run = Run,
-        dataset = Dataset,
-        images = Images,
-        accuracy = Accuracy,
-        loss = Loss,
-        classes = Classes,
-        confusion = Contract.Rows(Confusion),
-    };
+    public object ToJson() => this;
 }
 
 /// <summary>predict: photos or drawings of digits (files or folders), prepared the way MNIST was made.</summary>
