@@ -134,47 +134,66 @@ public sealed class FaceUseCases : IDisposable
 
     private FacesResult DetectOrAnalyze(FacesRequest request, bool analyze, Action<FaceImageResult>? onImage, CancellationToken ct)
     {
-        var options = request.Options with { Expressions = analyze, AgeGender = analyze, Descriptors = analyze };
         var files = OutputPolicy.Expand(request.Inputs, "faces " + (analyze ? "analyze" : "detect"));
         string? dir = request.Out == null ? null : OutputPolicy.OutputFolder(request.Out, files, request.Overwrite, ".png", ".json");
-        var analyzer = Analyzer;
         var (results, outcome) = ForEachImage(request.Load, files, onImage, ct, (file, image) =>
         {
-            var sw = Stopwatch.StartNew();
-            IReadOnlyList<Face> faces = analyze
-                ? analyzer.Analyze(image, options)
-                : analyzer.Detect(image, options.Detection).Select(d => new Face { Detection = d }).ToList();
-            double ms = sw.Elapsed.TotalMilliseconds;
             // Descriptors are biometric data: they leave the process only into a file the user named.
-            var document = new
-            {
-                image = file,
-                width = image.Width,
-                height = image.Height,
-                detector = options.Detection.Detector.ToString().ToLowerInvariant(),
-                descriptorModel = analyze ? FaceAnalyzer.DescriptorModelId : null,
-                faces = faces.Select(f => FaceJson.Face(f, withDescriptor: dir != null)).ToList(),
-            };
-            string? saved = null;
-            if (dir != null)
-            {
-                var annotated = FaceAnnotator.Draw(image, faces, analyze ? FaceJson.Label : (f, i) => $"{i + 1}: {FaceJson.Percent(f.Detection.Score)}");
-                saved = Save(annotated, document, dir, file, request.Overwrite);
-            }
-            return new FaceImageResult(file, image.Width, image.Height, faces, ms, null, saved, null) { Document = document };
+            var result = Examine(file, image, analyze, request.Options, withDescriptor: dir != null);
+            if (dir == null) return result;
+            var annotated = FaceAnnotator.Draw(image, result.Faces, analyze ? FaceJson.Label : (f, i) => $"{i + 1}: {FaceJson.Percent(f.Detection.Score)}");
+            return result with { Saved = Save(annotated, result.Document, dir, file, request.Overwrite) };
         });
         return new FacesResult(results, outcome) { Document = new { images = results.Select(r => r.ToJson()).ToList() } };
+    }
+
+    /// <summary>
+    /// One image a front end holds in memory (an upload): its faces and their JSON entry, as in the batch. Nothing is
+    /// written, and the descriptors stay out of the JSON.
+    /// </summary>
+    public FaceImageResult AnalyzeImage(string name, Image image, FaceAnalysisOptions options, bool analyze = true)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(options);
+        return Examine(name, image, analyze, options, withDescriptor: false);
+    }
+
+    private FaceImageResult Examine(string file, Image image, bool analyze, FaceAnalysisOptions options, bool withDescriptor)
+    {
+        options = options with { Expressions = analyze, AgeGender = analyze, Descriptors = analyze };
+        var analyzer = Analyzer;
+        var sw = Stopwatch.StartNew();
+        IReadOnlyList<Face> faces = analyze
+            ? analyzer.Analyze(image, options)
+            : analyzer.Detect(image, options.Detection).Select(d => new Face { Detection = d }).ToList();
+        double ms = sw.Elapsed.TotalMilliseconds;
+        var document = new
+        {
+            image = file,
+            width = image.Width,
+            height = image.Height,
+            detector = options.Detection.Detector.ToString().ToLowerInvariant(),
+            descriptorModel = analyze ? FaceAnalyzer.DescriptorModelId : null,
+            faces = faces.Select(f => FaceJson.Face(f, withDescriptor)).ToList(),
+        };
+        return new FaceImageResult(file, image.Width, image.Height, faces, ms, null, null, null) { Document = document };
     }
 
     public VerifyResult Verify(FacesRequest request)
     {
         var inputs = request.Inputs;
         if (inputs.Count != 2) throw new UsageException($"faces verify compares two images, got {inputs.Count}: ./shikaku faces verify a.jpg b.jpg");
-        var options = request.Options with { Expressions = false, AgeGender = false, Descriptors = true };
         var files = OutputPolicy.Expand(inputs, "faces verify");
         if (files.Count != 2) throw new UsageException($"faces verify compares two images; {string.Join(" ", inputs)} hold {files.Count}.");
-        var result = Analyzer.Verify(ImageCodec.Load(files[0], request.Load), ImageCodec.Load(files[1], request.Load), request.Threshold, options);
-        return new VerifyResult(files[0], files[1], result, request.Threshold);
+        return VerifyImages(files[0], ImageCodec.Load(files[0], request.Load), files[1], ImageCodec.Load(files[1], request.Load), request.Threshold, request.Options);
+    }
+
+    /// <summary>verify on two images a front end holds in memory: the largest face of each, their distance, one person or not.</summary>
+    public VerifyResult VerifyImages(string firstName, Image first, string secondName, Image second, double threshold, FaceAnalysisOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var result = Analyzer.Verify(first, second, threshold, options with { Expressions = false, AgeGender = false, Descriptors = true });
+        return new VerifyResult(firstName, secondName, result, threshold);
     }
 
     /// <summary>

@@ -46,6 +46,16 @@ public static class ImageUseCases
         return (result, $"{image.Width}x{image.Height}x{image.Channels}", sw.Elapsed.TotalMilliseconds);
     }
 
+    /// <summary>A filter on an image a front end holds in memory: the filtered image (no metadata), the filter's name and its time.</summary>
+    public static (Image Result, string Filter, double Milliseconds) FilterImage(Image image, string kernel)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var filter = FilterKernel.Parse(kernel);
+        var sw = Stopwatch.StartNew();
+        var result = ImageFilters.Apply(image, filter);
+        return (result, filter.Name, sw.Elapsed.TotalMilliseconds);
+    }
+
     public static PoolImageResult Pool(PoolImageRequest request)
     {
         string output = OutputPolicy.OutputImage(request.Output, request.Save.Overwrite);

@@ -144,6 +144,15 @@ public sealed class ObjectUseCases(IFetchProgress fetch) : IDisposable
         return new ObjectsResult(detector.Model, results, outcome, csv);
     }
 
+    /// <summary>One image a front end holds in memory (an upload): its objects, nothing written.</summary>
+    public ObjectImageResult DetectImage(string name, Image image, string model, ObjectDetectionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Selection.Validate();
+        return new ObjectImageResult(name, Detector(model).Detect(image, options), null, null);
+    }
+
     /// <summary>
     /// How many people each image shows, from the detector's "person" boxes (a detector, not a crowd-density
     /// model: people hidden behind others or only a few pixels tall are not counted).

@@ -109,6 +109,10 @@ public static class Program
             "./shikaku models run centernet --input x.npy --output y.npz",
             "models list [--json]\n  models info NAME [--json]\n  models run NAME --input X.npy|X.npz --output Y.npz|Y.npy [--overwrite] [--json]",
             ModelCommands.Run, ModelCommands.Options),
+        new("studio", "Start Shikaku Studio, the local web app: convolution lab, CNN explainer, live training, faces, objects, and its REST API",
+            "./shikaku studio", "studio [--port N] [--host ADDRESS [--token TOKEN]] [--runs DIR] [--max-body BYTES] [--max-pixels N]",
+            StudioCommand.Run, StudioCommand.Options,
+            "It listens on 127.0.0.1 only unless --host says otherwise; the API is described at /openapi/v1.json."),
         new("info", "Show the CPU features and threads the engine uses",
             "./shikaku info", "info [--json]", InfoCommand.Run, [Json]),
     ];

@@ -339,14 +339,54 @@ public sealed class Sequential
         return Interlocked.CompareExchange(ref _inference, plan, null) ?? plan;
     }
 
+    private GraphPlan? _tracing;
+
+    /// <summary>
+    /// Every layer's output for a batch [N, ...InputShape], in layer order, through the graph runtime's trace hook on a
+    /// plan with one node per layer (Predict's plan fuses a convolution with the pooling after it, so its pooled maps
+    /// are never whole). The last entry is what Predict returns. The caller disposes the tensors.
+    /// </summary>
+    public IReadOnlyList<(Layer Layer, Tensor Output)> Trace(Tensor batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        CheckBatch(batch);
+        var plan = _tracing;
+        if (plan == null)
+        {
+            var compiled = GraphPlan.Compile(SequentialGraph.Build(this, out var registry, fuse: false), registry);
+            plan = Interlocked.CompareExchange(ref _tracing, compiled, null) ?? compiled;
+        }
+        var byName = _layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            // The executor frees an intermediate after its last consumer: the observer keeps a copy.
+            var result = plan.Run([batch], (node, index, value) =>
+            {
+                if (index == 0 && byName.ContainsKey(node.Name) && !outputs.ContainsKey(node.Name)) outputs[node.Name] = value.Clone();
+            });
+            foreach (var t in result) t.Dispose();
+            return _layers.Select(l => (l, outputs.Remove(l.Name, out var t) ? t : throw new InvalidOperationException($"The trace has no output for layer {l.Name}."))).ToList();
+        }
+        finally
+        {
+            foreach (var t in outputs.Values) t.Dispose();
+        }
+    }
+
+    private void CheckBatch(Tensor x)
+    {
+        var shape = x.Shape;
+        if (shape.Rank != InputShape.Rank + 1 || !shape.ToArray().Skip(1).SequenceEqual(InputShape.ToArray()))
+            throw new ArgumentException($"Layer {_layers[0].Name} ({_layers[0].TypeName}) expects input (batch, {string.Join(", ", InputShape)}), got {x.Shape}.");
+    }
+
     /// <summary>Inference through the compiled graph (no tape: nothing is kept, so concurrent calls are safe).</summary>
     private Tensor ForwardAll(Tensor x, bool disposeInput = true)
     {
         try
         {
-            var shape = x.Shape;
-            if (shape.Rank != InputShape.Rank + 1 || !shape.ToArray().Skip(1).SequenceEqual(InputShape.ToArray()))
-                throw new ArgumentException($"Layer {_layers[0].Name} ({_layers[0].TypeName}) expects input (batch, {string.Join(", ", InputShape)}), got {x.Shape}.");
+            CheckBatch(x);
             return InferencePlan().Run(x)[0];
         }
         finally

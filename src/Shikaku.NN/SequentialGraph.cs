@@ -15,7 +15,8 @@ internal static class SequentialGraph
     /// <summary>The op that runs a layer the graph has no nodes for (a user's own layer) through its Forward.</summary>
     public const string LayerOp = "Shikaku.Layer";
 
-    public static ComputeGraph Build(Sequential model, out OpRegistry registry)
+    /// <param name="fuse">Fuse a convolution with the 2x2 max pooling after it (inference); false keeps one node per layer, whose output the trace hook can hand out.</param>
+    public static ComputeGraph Build(Sequential model, out OpRegistry registry, bool fuse = true)
     {
         var g = new ComputeGraph();
         g.AddInput("input", [-1, .. model.InputShape.ToArray()]);
@@ -24,7 +25,7 @@ internal static class SequentialGraph
         foreach (var layer in model.Layers) x = Add(g, layer, x, layer.Name, custom);
         g.Outputs.Add(x);
         // Two convolutions and 2x2 max pooling image by image, a convolution and 2x2 max pooling as one kernel.
-        GraphPasses.FuseConvMaxPool(g);
+        if (fuse) GraphPasses.FuseConvMaxPool(g);
         registry = OpRegistry.Default;
         if (custom.Count > 0)
         {

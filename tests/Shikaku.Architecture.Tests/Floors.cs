@@ -26,7 +26,8 @@ public class Floors
         ["Shikaku.Gallery"] = ["Shikaku.Tensors", "Shikaku.Assets", "Shikaku.Graph", "Shikaku.Formats", "Shikaku.Models", "Shikaku.Vision"],
         ["Shikaku.App"] = ["Shikaku.Tensors", "Shikaku.Assets", "Shikaku.Graph", "Shikaku.Datasets", "Shikaku.Formats", "Shikaku.NN",
             "Shikaku.Models", "Shikaku.Vision", "Shikaku.Explain", "Shikaku.Gallery"],
-        ["Shikaku.Cli"] = ["Shikaku.App", "Shikaku.Tensors", "Shikaku.Assets", "Shikaku.Datasets", "Shikaku.NN", "Shikaku.Models",
+        // The CLI starts the studio (`shikaku studio`); the studio never needs the CLI.
+        ["Shikaku.Cli"] = ["Shikaku.App", "Shikaku.Studio", "Shikaku.Tensors", "Shikaku.Assets", "Shikaku.Datasets", "Shikaku.NN", "Shikaku.Models",
             "Shikaku.Vision", "Shikaku.Explain", "Shikaku.Gallery", "Shikaku.Formats", "Shikaku.Graph"],
         ["Shikaku.Studio"] = ["Shikaku.App", "Shikaku.Tensors", "Shikaku.Assets", "Shikaku.Datasets", "Shikaku.NN", "Shikaku.Models",
             "Shikaku.Vision", "Shikaku.Explain", "Shikaku.Gallery", "Shikaku.Formats", "Shikaku.Graph"],

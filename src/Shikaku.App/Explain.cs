@@ -1,0 +1,130 @@
+using Shikaku.Explain;
+using Shikaku.NN;
+using Shikaku.Vision.Digits;
+using Shikaku.Vision.Imaging;
+
+namespace Shikaku.App;
+
+/// <summary>A trained run folder a front end may open, named by its id (its path below the catalogue's root, with '/').</summary>
+public sealed record RunEntry(string Id, string Dataset, string[] Classes, DateTime Modified);
+
+/// <summary>
+/// The run folders below one root (the studio's runs/): a front end names a model by the id this lists, never by a
+/// path of the client's, so a request cannot reach a file outside the root.
+/// </summary>
+public sealed class RunCatalog(string root)
+{
+    private readonly Dictionary<string, (DateTime Stamp, Sequential Model)> _loaded = new(StringComparer.Ordinal);
+
+    /// <summary>The folder the runs are under.</summary>
+    public string Root { get; } = Path.GetFullPath(root);
+
+    /// <summary>Every folder up to two levels below the root that holds a trained model (model.json), newest first.</summary>
+    public IReadOnlyList<RunEntry> List()
+    {
+        if (!Directory.Exists(Root)) return [];
+        var folders = Directory.EnumerateDirectories(Root).SelectMany(d => new[] { d }.Concat(Directory.EnumerateDirectories(d)));
+        return folders.Where(d => File.Exists(Path.Combine(d, "model.json")))
+            .Select(d => new RunEntry(Path.GetRelativePath(Root, d).Replace(Path.DirectorySeparatorChar, '/'), RunFolder.Dataset(d), RunFolder.ClassNames(d),
+                File.GetLastWriteTimeUtc(Path.Combine(d, "model.json"))))
+            .OrderByDescending(e => e.Modified).ToList();
+    }
+
+    /// <summary>The folder of a listed id; anything else (an unknown id, "../x", an absolute path) is an error that names the id.</summary>
+    public string Folder(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!List().Any(e => e.Id == id))
+            throw new UnknownIdException($"There is no trained model '{id}' in {Root}; GET /api/models lists the ids.");
+        return Path.Combine(Root, id.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    /// <summary>The model of a listed id, loaded once and again only when its model.json changes (a run still training).</summary>
+    public Sequential Model(string id)
+    {
+        string folder = Folder(id);
+        var stamp = File.GetLastWriteTimeUtc(Path.Combine(folder, "model.json"));
+        lock (_loaded)
+        {
+            if (_loaded.TryGetValue(id, out var hit) && hit.Stamp == stamp) return hit.Model;
+            var model = Sequential.Load(folder);
+            _loaded[id] = (stamp, model);
+            return model;
+        }
+    }
+}
+
+/// <summary>An id that names nothing the front end offers (a web front end answers 404).</summary>
+public sealed class UnknownIdException(string message) : ShikakuException(message);
+
+/// <summary>What a model computed for one image, with its class names (the studio's explainer).</summary>
+public sealed record ExplainResult(string Model, string[] Classes, ModelExplanation Explanation)
+{
+    /// <summary>Index of the most probable class.</summary>
+    public int Predicted
+    {
+        get
+        {
+            var p = Explanation.Output;
+            int best = 0;
+            for (int i = 1; i < p.Length; i++) if (p[i] > p[best]) best = i;
+            return best;
+        }
+    }
+
+    /// <summary>The JSON contract of POST /api/models/{id}/explain.</summary>
+    public object ToJson() => new
+    {
+        model = Model,
+        classes = Classes,
+        predicted = new { index = Predicted, @class = Classes[Predicted], probability = Explanation.Output[Predicted] },
+        probabilities = Explanation.Output,
+        input = new { shape = Explanation.InputShape, values = Explanation.Input },
+        layers = Explanation.Layers.Select(l => new { index = l.Index, name = l.Name, type = l.Type, shape = l.Shape, formula = l.Formula, values = l.Values }),
+    };
+}
+
+/// <summary>The explainer's use cases: a trained model on one image, every layer; one convolution map, channel by channel.</summary>
+public static class ExplainUseCases
+{
+    /// <summary>
+    /// The image is prepared as predict prepares it (for a 28x28x1 model: the way MNIST was made), so the
+    /// probabilities are predict's.
+    /// </summary>
+    public static ExplainResult Explain(RunCatalog runs, string id, Image image)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var model = runs.Model(id);
+        string[] classes = RunFolder.ClassNames(runs.Folder(id));
+        using var x = Prepare(model, image);
+        var explanation = ModelExplainer.Explain(model, x);
+        if (explanation.Output.Length != classes.Length)
+            throw new InvalidDataException($"{id}: the model gives {explanation.Output.Length} outputs but run.json names {classes.Length} classes.");
+        return new ExplainResult(id, classes, explanation);
+    }
+
+    /// <summary>How output channel <paramref name="channel"/> of convolution layer <paramref name="layer"/> was computed.</summary>
+    public static ConvChannelExplanation ExplainConv(RunCatalog runs, string id, Image image, int layer, int channel)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var model = runs.Model(id);
+        using var x = Prepare(model, image);
+        try
+        {
+            return ModelExplainer.ExplainConv(model, x, layer, channel);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+
+    private static Tensors.Tensor Prepare(Sequential model, Image image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var shape = model.InputShape.ToArray();
+        if (shape is not [28, 28, 1])
+            throw new UsageException($"The explainer prepares images for 28x28x1 models (as predict does); this model takes {string.Join("x", shape)}.");
+        return MnistStyle.Prepare(image);
+    }
+}

@@ -1,0 +1,53 @@
+using Shikaku.Studio;
+using Spectre.Console;
+
+namespace Shikaku.Cli;
+
+/// <summary>`shikaku studio`: the local web app, until Ctrl+C.</summary>
+internal static class StudioCommand
+{
+    internal static readonly Option[] Options =
+    [
+        new("--port", "N", "8737", "the port (0 takes a free one)"),
+        new("--host", "ADDRESS", "127.0.0.1", "the address to listen on; anything but loopback prints a warning and needs the access token"),
+        new("--token", "TOKEN", "made up when --host is not loopback", "the access token (16 characters or more)"),
+        new("--runs", "DIR", "runs", "the folder of trained runs the explainer opens and training writes into"),
+        new("--max-body", "BYTES", "20971520", "largest request body"),
+        new("--max-pixels", "N", "40000000", "largest uploaded image, checked from its header before decoding"),
+    ];
+
+    public static int Run(CliArgs args, Cli cli)
+    {
+        var defaults = new StudioOptions();
+        var options = new StudioOptions
+        {
+            Port = args.Int("--port", defaults.Port, 0, 65535),
+            Host = args.Get("--host") ?? defaults.Host,
+            Token = args.Get("--token"),
+            RunsRoot = args.Get("--runs") ?? defaults.RunsRoot,
+            MaxBodyBytes = args.Long("--max-body", defaults.MaxBodyBytes, 1024),
+            MaxPixels = args.Long("--max-pixels", defaults.MaxPixels, 1),
+        };
+        args.RejectUnknown("studio");
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            StudioApp.RunAsync(options, line => cli.Out.WriteLine(line), stop.Token).GetAwaiter().GetResult();
+        }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new IOException($"The studio cannot listen on {options.Host}:{options.Port} ({e.Message}); choose another --port.", e);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        return ExitCodes.Ok;
+    }
+}

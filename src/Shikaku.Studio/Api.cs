@@ -1,0 +1,213 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Shikaku.App;
+using Shikaku.Vision.Detection;
+using Shikaku.Vision.Faces;
+using Shikaku.Vision.Imaging;
+
+namespace Shikaku.Studio;
+
+/// <summary>What /api/conv takes: the lecture's examples as text, as the CLI's conv1d, conv2d and pool take them.</summary>
+public sealed record ConvRequest(string Operation = "conv2d", string? Data = null, string? Kernel = null, int Stride = 1, int Dilation = 1,
+    string Padding = "valid", int Size = 2, int? PoolStride = null, string Mode = "max");
+
+/// <summary>
+/// The JSON API every page uses, for scripts too. Images arrive as multipart/form-data and stay in memory; the JSON
+/// answers are the app layer's contracts (the CLI's --json).
+/// </summary>
+internal static class Api
+{
+    public static void Map(WebApplication app)
+    {
+        var api = app.MapGroup("/api");
+
+        api.MapGet("/models", (RunCatalog runs) => Results.Json(new
+        {
+            runs = runs.List(),
+            detectors = ObjectDetector.Models,
+            faceDetectors = Enum.GetNames<FaceDetectorKind>().Select(n => n.ToLowerInvariant()),
+        }, Contract.Options)).WithSummary("The trained run folders the explainer opens, the object detectors and the face detectors.");
+
+        api.MapPost("/conv", (ConvRequest request) => Results.Json(Conv(request).ToJson(), Contract.Options))
+            .WithSummary("A sliding-window trace of the lecture's 1-D or 2-D convolution or pooling: the output and every window's patch, products and value.");
+
+        api.MapPost("/filter", async (HttpRequest request, StudioOptions options) =>
+        {
+            var form = await Form(request).ConfigureAwait(false);
+            var image = Upload(form, "image", options);
+            string kernel = Field(form, "kernel") ?? "gaussian:2";
+            var (result, name, ms) = ImageUseCases.FilterImage(image, kernel);
+            var headers = request.HttpContext.Response.Headers;
+            headers["X-Shikaku-Filter"] = name;
+            headers["X-Shikaku-Milliseconds"] = ms.ToString("0.###", CultureInfo.InvariantCulture);
+            return Results.Bytes(ImageCodec.Encode(result, ImageFormat.Png), "image/png");
+        }).RequireRateLimiting(StudioApp.Heavy).DisableAntiforgery()
+            .WithSummary("A classic filter (FilterKernel spec, e.g. gaussian:2, sobel, box:3 or a kernel as text) on an uploaded photo; the PNG comes back, without metadata.");
+
+        api.MapPost("/faces/analyze", async (HttpRequest request, StudioOptions options, FaceUseCases faces) =>
+        {
+            var form = await Form(request).ConfigureAwait(false);
+            var image = Upload(form, "image", options);
+            var result = faces.AnalyzeImage(FileName(form, "image"), image, FaceOptions(form));
+            return Results.Json(result.ToJson(), Contract.Options);
+        }).RequireRateLimiting(StudioApp.Heavy)
+            .WithSummary("Faces in an uploaded photo: boxes, 68 landmarks, expression, age and gender (faces analyze --json). Nothing is kept; descriptors are never sent.");
+
+        api.MapPost("/faces/verify", async (HttpRequest request, StudioOptions options, FaceUseCases faces) =>
+        {
+            var form = await Form(request).ConfigureAwait(false);
+            var first = Upload(form, "first", options);
+            var second = Upload(form, "second", options);
+            double threshold = Number(form, "threshold", Vision.Faces.FaceAnalyzer.DefaultThreshold, 0.01, 2);
+            var result = faces.VerifyImages(FileName(form, "first"), first, FileName(form, "second"), second, threshold, FaceOptions(form));
+            return Results.Json(result.ToJson(), Contract.Options);
+        }).RequireRateLimiting(StudioApp.Heavy)
+            .WithSummary("Whether the largest faces of two uploaded photos are one person: their descriptor distance against the threshold (faces verify --json).");
+
+        api.MapPost("/detect", async (HttpRequest request, StudioOptions options, ObjectUseCases objects) =>
+        {
+            var form = await Form(request).ConfigureAwait(false);
+            var image = Upload(form, "image", options);
+            string model = Field(form, "model") ?? ObjectDetector.Models[0];
+            var keep = new DetectionOptions(MinScore: Number(form, "threshold", 0.3, 0, 1));
+            var result = objects.DetectImage(FileName(form, "image"), image, model, new ObjectDetectionOptions(keep));
+            return Results.Json(result.ToJson(), Contract.Options);
+        }).RequireRateLimiting(StudioApp.Heavy)
+            .WithSummary("Objects in an uploaded photo (COCO's 80 classes) with boxes, labels and scores (detect --json); model centernet or nanodet.");
+
+        api.MapPost("/models/{id}/explain", async (string id, HttpRequest request, StudioOptions options, RunCatalog runs) =>
+        {
+            var form = await Form(request).ConfigureAwait(false);
+            var image = Upload(form, "image", options);
+            return Results.Json(ExplainUseCases.Explain(runs, Unescape(id), image).ToJson(), Contract.Options);
+        }).RequireRateLimiting(StudioApp.Heavy)
+            .WithSummary("Every layer's output of a trained model (an id from GET /api/models) on an uploaded image or drawing, prepared as predict prepares it, and the class probabilities.");
+
+        api.MapPost("/models/{id}/explain/conv", async (string id, int layer, int channel, HttpRequest request, StudioOptions options, RunCatalog runs) =>
+        {
+            var form = await Form(request).ConfigureAwait(false);
+            var image = Upload(form, "image", options);
+            return Results.Json(ExplainUseCases.ExplainConv(runs, Unescape(id), image, layer, channel), Contract.Options);
+        }).RequireRateLimiting(StudioApp.Heavy)
+            .WithSummary("How one map of a convolution layer was computed: each input channel with its kernel and the map they made, their sum plus bias, the activation.");
+
+        api.MapPost("/train", (TrainStart settings, TrainingSessions sessions) =>
+        {
+            var session = sessions.Start(settings);
+            return Results.Json(new { id = session.Id, events = $"/api/train/{Uri.EscapeDataString(session.Id)}/events" }, Contract.Options, statusCode: 202);
+        }).RequireRateLimiting(StudioApp.Heavy)
+            .WithSummary("Starts training (the settings of shikaku train) into the next free run folder; 409 while another run trains.");
+
+        api.MapGet("/train", (TrainingSessions sessions) => Results.Json(sessions.Current is { } s
+            ? new { id = s.Id, finished = s.Finished, settings = s.Settings }
+            : (object)new { id = (string?)null }, Contract.Options)).WithSummary("The run training now or last, if any.");
+
+        api.MapPost("/train/{id}/stop", (string id, TrainingSessions sessions) =>
+        {
+            var session = sessions.Get(Unescape(id));
+            session.Stop();
+            return Results.Json(new { id = session.Id, stopping = !session.Finished }, Contract.Options, statusCode: 202);
+        }).WithSummary("Stops a run after its current batch; the best epoch so far stays saved.");
+
+        api.MapGet("/train/{id}/events", async (string id, HttpContext context, TrainingSessions sessions) =>
+        {
+            var session = sessions.Get(Unescape(id));
+            var response = context.Response;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-store";
+            int next = 0;
+            var ct = context.RequestAborted;
+            try
+            {
+                while (!ct.IsCancellationRequested)
+                {
+                    var events = await session.NextAsync(next, ct).ConfigureAwait(false);
+                    if (events.Count == 0) break;
+                    foreach (var e in events)
+                        await response.WriteAsync($"id: {e.Id}\nevent: {e.Kind}\ndata: {e.Json}\n\n", ct).ConfigureAwait(false);
+                    await response.Body.FlushAsync(ct).ConfigureAwait(false);
+                    next = events[^1].Id + 1;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The page went away.
+            }
+        }).WithSummary("The run's events as server-sent events: start, batch (running loss and accuracy), epoch (with validation), end or error.");
+    }
+
+    private static TraceResult Conv(ConvRequest r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        string data = r.Data ?? throw new UsageException("data is missing: the sequence (\"0 1 0 1\") or matrix (\"1 2; 3 4\") to slide over.");
+        var window = new WindowSettings(r.Stride, r.Dilation, r.Padding);
+        return r.Operation switch
+        {
+            "conv1d" => Traces.Conv1D(new Conv1DRequest(data, Kernel(r), window)),
+            "conv2d" => Traces.Conv2D(new Conv2DRequest(data, Kernel(r), window)),
+            "pool" => Traces.Pool(new PoolMatrixRequest(data, r.Size, r.PoolStride, r.Padding, Traces.ParsePoolMode(r.Mode))),
+            _ => throw new UsageException($"operation '{r.Operation}' is not conv1d, conv2d or pool."),
+        };
+    }
+
+    private static string Kernel(ConvRequest r) => r.Kernel ?? throw new UsageException("kernel is missing: the weights that slide (\"1 0 1\" or \"1 0; 0 1\").");
+
+    private static async Task<IFormCollection> Form(HttpRequest request)
+    {
+        if (!request.HasFormContentType || !(request.ContentType ?? "").StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            throw new UnsupportedMediaException($"This endpoint takes multipart/form-data with the image as a file field, not {request.ContentType ?? "a body without a content type"}.");
+        try
+        {
+            return await request.ReadFormAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UsageException($"The form cannot be read: {e.Message}");
+        }
+    }
+
+    private static Image Upload(IFormCollection form, string field, StudioOptions options)
+    {
+        var file = form.Files.GetFile(field) ?? throw new UsageException($"The form has no file field '{field}' (the image to work on).");
+        if (file.Length == 0) throw new UsageException($"{FileName(form, field)}: the file is empty.");
+        using var stream = file.OpenReadStream();
+        var bytes = new byte[file.Length];
+        stream.ReadExactly(bytes);
+        return ImageCodec.Decode(bytes, FileName(form, field), new ImageLoadOptions { MaxPixels = options.MaxPixels, MaxFileBytes = options.MaxBodyBytes });
+    }
+
+    /// <summary>The upload's own name without any folder part (only for messages and the JSON's "image").</summary>
+    private static string FileName(IFormCollection form, string field)
+    {
+        string name = form.Files.GetFile(field)?.FileName ?? field;
+        name = name.Replace('\\', '/');
+        name = name[(name.LastIndexOf('/') + 1)..];
+        return name.Length == 0 ? field : name;
+    }
+
+    private static string? Field(IFormCollection form, string name) => form.TryGetValue(name, out var v) && v.Count > 0 && v[0] is { Length: > 0 } s ? s : null;
+
+    private static double Number(IFormCollection form, string name, double fallback, double min, double max)
+    {
+        string? text = Field(form, name);
+        if (text == null) return fallback;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+            throw new UsageException($"{name} '{text}' is not a number.");
+        if (v < min || v > max) throw new UsageException($"{name} {text} is out of range ({min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)}).");
+        return v;
+    }
+
+    private static FaceAnalysisOptions FaceOptions(IFormCollection form)
+    {
+        string detector = Field(form, "detector") ?? "ssd";
+        var kind = Enum.TryParse<FaceDetectorKind>(detector, ignoreCase: true, out var k) && Enum.IsDefined(k) && !int.TryParse(detector, out _)
+            ? k
+            : throw new UsageException($"detector '{detector}' is not one of {string.Join(", ", Enum.GetNames<FaceDetectorKind>().Select(n => n.ToLowerInvariant()))}.");
+        return new FaceAnalysisOptions { Detection = new FaceDetectorOptions { Detector = kind, MinScore = Number(form, "minScore", 0.5, 0.01, 1) } };
+    }
+
+    /// <summary>Run ids hold '/', which a route segment carries escaped (mnist%2Fa).</summary>
+    private static string Unescape(string id) => Uri.UnescapeDataString(id);
+}

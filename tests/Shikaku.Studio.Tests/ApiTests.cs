@@ -1,0 +1,317 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Shikaku.App;
+using Shikaku.NN;
+using Shikaku.Vision.Imaging;
+
+namespace Shikaku.Studio.Tests;
+
+[Collection(StudioCollection.Name)]
+public sealed class ApiTests(StudioFixture studio)
+{
+    private HttpClient Client => studio.Client;
+
+    private static async Task<JsonElement> Json(HttpResponseMessage r)
+    {
+        string text = await r.Content.ReadAsStringAsync();
+        Assert.True(r.IsSuccessStatusCode, $"{(int)r.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    /// <summary>A refusal: the status, an RFC 9457 problem document, and a detail that says what was wrong.</summary>
+    private static async Task<string> Problem(HttpResponseMessage r, HttpStatusCode status)
+    {
+        string text = await r.Content.ReadAsStringAsync();
+        Assert.True(status == r.StatusCode, $"expected {(int)status}, got {(int)r.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(text).RootElement;
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        Assert.DoesNotContain("   at ", text); // never a stack trace
+        return problem.GetProperty("detail").GetString()!;
+    }
+
+    [Fact]
+    public async Task ConvTracesTheLecturesOneDimensionalExample()
+    {
+        var r = await Json(await Client.PostAsJsonAsync("/api/conv", new { operation = "conv1d", data = "0 1 0 1 0 0 1 1 1 0", kernel = "1 0 1" }));
+        var output = r.GetProperty("output")[0].EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        Assert.Equal([0f, 2, 0, 1, 1, 1, 2, 1], output);
+        var second = r.GetProperty("steps")[1];
+        Assert.Equal([0, 1], second.GetProperty("output").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal([1f, 0, 1], second.GetProperty("patch")[0].EnumerateArray().Select(v => v.GetSingle()));
+        Assert.Equal(2f, second.GetProperty("value").GetSingle());
+    }
+
+    [Fact]
+    public async Task ConvPoolsAndPadsAsTheCliDoes()
+    {
+        var pool = await Json(await Client.PostAsJsonAsync("/api/conv", new { operation = "pool", data = "4 8; 7 1", size = 2, mode = "max" }));
+        Assert.Equal(8f, pool.GetProperty("output")[0][0].GetSingle());
+        var same = await Json(await Client.PostAsJsonAsync("/api/conv", new { operation = "conv2d", data = "1 2 3; 4 5 6; 7 8 9", kernel = "0 0 0; 0 1 0; 0 0 0", padding = "same" }));
+        Assert.Equal(3, same.GetProperty("output").GetArrayLength());
+        Assert.Equal(1, same.GetProperty("geometry").GetProperty("padding").GetProperty("top").GetInt32());
+    }
+
+    [Fact]
+    public async Task ModelsListTheTrainedRunAndTheDetectors()
+    {
+        var r = await Json(await Client.GetAsync("/api/models"));
+        var run = r.GetProperty("runs").EnumerateArray().Single(e => e.GetProperty("id").GetString() == StudioFixture.RunId);
+        Assert.Equal("mnist", run.GetProperty("dataset").GetString());
+        Assert.Equal(10, run.GetProperty("classes").GetArrayLength());
+        Assert.Contains("centernet", r.GetProperty("detectors").EnumerateArray().Select(d => d.GetString()));
+    }
+
+    [Fact]
+    public async Task FacesAnalyzeFindsTheThreeFacesAndSendsNoDescriptor()
+    {
+        var bytes = File.ReadAllBytes(StudioFixture.Photo(1));
+        var r = await Json(await Client.PostAsync("/api/faces/analyze", StudioFixture.Form("image", bytes, "sample1.jpg")));
+        var faces = r.GetProperty("faces");
+        Assert.Equal(3, faces.GetArrayLength());
+        Assert.Equal("sample1.jpg", r.GetProperty("image").GetString());
+        foreach (var f in faces.EnumerateArray())
+        {
+            Assert.Equal(68, f.GetProperty("landmarks").GetArrayLength());
+            Assert.Equal(JsonValueKind.Null, f.GetProperty("descriptor").ValueKind);
+            Assert.True(f.GetProperty("age").GetDouble() > 0);
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsOnOneModelGiveTheSameAnswers()
+    {
+        var bytes = File.ReadAllBytes(StudioFixture.Photo(1));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ =>
+        {
+            var r = await Client.PostAsync("/api/faces/analyze", StudioFixture.Form("image", bytes, "sample1.jpg"));
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            return await r.Content.ReadAsStringAsync();
+        }));
+        Assert.All(answers, a => Assert.Equal(answers[0], a));
+        var drawings = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+            await (await Client.PostAsync($"/api/models/{StudioFixture.RunId}/explain", StudioFixture.Form("image", Digit(), "d.png"))).Content.ReadAsStringAsync()));
+        Assert.All(drawings, d => Assert.Equal(drawings[0], d));
+    }
+
+    [Fact]
+    public async Task VerifySaysAPhotoShowsTheSamePersonAsItself()
+    {
+        var bytes = File.ReadAllBytes(StudioFixture.Photo(2));
+        var form = StudioFixture.Form("first", bytes, "a.jpg");
+        var second = new ByteArrayContent(bytes);
+        second.Headers.ContentType = new("image/jpeg");
+        form.Add(second, "second", "b.jpg");
+        var r = await Json(await Client.PostAsync("/api/faces/verify", form));
+        Assert.True(r.GetProperty("samePerson").GetBoolean());
+        Assert.Equal(0, r.GetProperty("distance").GetDouble(), 6);
+    }
+
+    [Fact]
+    public async Task DetectFindsPeopleWithBoxesInsideThePhoto()
+    {
+        var bytes = File.ReadAllBytes(StudioFixture.Photo(1));
+        var r = await Json(await Client.PostAsync("/api/detect", StudioFixture.Form("image", bytes, "sample1.jpg", ("model", "centernet"), ("threshold", "0.3"))));
+        Assert.Equal("centernet", r.GetProperty("model").GetString());
+        var objects = r.GetProperty("objects").EnumerateArray().ToList();
+        Assert.Contains(objects, o => o.GetProperty("name").GetString() == "person");
+        Assert.All(objects, o => Assert.InRange(o.GetProperty("box").GetProperty("x2").GetDouble(), 0, 1920));
+    }
+
+    [Fact]
+    public async Task FilterReturnsAPngOfTheSameSizeWithoutMetadata()
+    {
+        var bytes = File.ReadAllBytes(StudioFixture.Photo(3));
+        var r = await Client.PostAsync("/api/filter", StudioFixture.Form("image", bytes, "sample3.jpg", ("kernel", "sobel")));
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("image/png", r.Content.Headers.ContentType?.MediaType);
+        var original = ImageCodec.Decode(bytes, "sample3.jpg");
+        var filtered = ImageCodec.Decode(await r.Content.ReadAsByteArrayAsync(), "filtered.png", new ImageLoadOptions { KeepMetadata = true });
+        Assert.Equal((original.Width, original.Height), (filtered.Width, filtered.Height));
+        Assert.Null(filtered.Exif);
+        Assert.Equal("sobel", r.Headers.GetValues("X-Shikaku-Filter").Single());
+    }
+
+    /// <summary>A digit drawn white on black, as the explainer's canvas sends it: a "1" (a thick vertical stroke).</summary>
+    private static byte[] Digit()
+    {
+        var px = new byte[280 * 280];
+        for (int y = 40; y < 240; y++)
+            for (int x = 125; x < 155; x++) px[y * 280 + x] = 255;
+        return ImageCodec.Encode(new Image(280, 280, 1, px), ImageFormat.Png);
+    }
+
+    [Fact]
+    public async Task ExplainGivesEveryLayerAndPredictsProbabilitiesAsPredictDoes()
+    {
+        var png = Digit();
+        var r = await Json(await Client.PostAsync($"/api/models/{StudioFixture.RunId}/explain", StudioFixture.Form("image", png, "digit.png")));
+        var model = Sequential.Load(studio.RunFolder);
+        var layers = r.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal(model.Layers.Select(l => l.Name), layers.Select(l => l.GetProperty("name").GetString()));
+        Assert.Equal([28, 28, 1], r.GetProperty("input").GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
+        // predict on the same file: the same class and the same probabilities.
+        string file = Path.Combine(studio.RunsRoot, "digit.png");
+        File.WriteAllBytes(file, png);
+        try
+        {
+            var predicted = RunUseCases.Predict(new PredictRequest(studio.RunFolder, [file], new ImageLoadOptions())).Predictions.Single();
+            Assert.Equal(predicted.Class, r.GetProperty("predicted").GetProperty("class").GetString());
+            var probabilities = r.GetProperty("probabilities").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+            for (int i = 0; i < probabilities.Length; i++) Assert.Equal(predicted.Probabilities![i], probabilities[i], 5);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task ExplainConvShowsEachInputChannelsKernelAndTheirSumIsTheMap()
+    {
+        var r = await Json(await Client.PostAsync($"/api/models/{StudioFixture.RunId}/explain/conv?layer=1&channel=3", StudioFixture.Form("image", Digit(), "digit.png")));
+        var model = Sequential.Load(studio.RunFolder);
+        var kernel = model.Layers[1].Parameters[0].Value; // HWIO: 3x3x32x64
+        var contributions = r.GetProperty("contributions").EnumerateArray().ToList();
+        Assert.Equal(kernel.Shape[2], contributions.Count);
+        var k5 = contributions[5].GetProperty("kernel").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        for (int i = 0; i < 9; i++) Assert.Equal(kernel.Span[(i * kernel.Shape[2] + 5) * kernel.Shape[3] + 3], k5[i]);
+        var pre = r.GetProperty("preActivation").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        var output = r.GetProperty("output").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        for (int i = 0; i < pre.Length; i++) Assert.Equal(Math.Max(pre[i], 0f), output[i], 3);
+    }
+
+    [Fact]
+    public async Task UnknownAndPathLikeModelIdsAreNotFound()
+    {
+        foreach (var id in new[] { "nope", "..%2F..%2Fetc", "%2Fetc%2Fpasswd", "mnist%2F..%2F..", "..%2Fmnist", "mnist%2F" })
+        {
+            var r = await Client.PostAsync($"/api/models/{id}/explain", StudioFixture.Form("image", Digit(), "d.png"));
+            string detail = await Problem(r, HttpStatusCode.NotFound);
+            Assert.Contains("GET /api/models lists the ids", detail);
+        }
+        // A literal ".." segment never reaches a model: the path it makes names no endpoint.
+        await Problem(await Client.PostAsync("/api/models/../explain", StudioFixture.Form("image", Digit(), "d.png")), HttpStatusCode.NotFound);
+        await Problem(await Client.PostAsync("/api/train/nope/stop", null), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task BadUploadsAreClearFourHundreds()
+    {
+        // A corrupt image, a JSON body where a form is expected, no file, an empty file, bad numbers, an unknown filter.
+        var corrupt = await Problem(await Client.PostAsync("/api/faces/analyze", StudioFixture.Form("image", Encoding.ASCII.GetBytes("not an image at all"), "x.jpg")), HttpStatusCode.BadRequest);
+        Assert.Contains("x.jpg", corrupt);
+        await Problem(await Client.PostAsJsonAsync("/api/faces/analyze", new { image = "x" }), HttpStatusCode.UnsupportedMediaType);
+        var noFile = new MultipartFormDataContent { { new StringContent("1"), "threshold" } };
+        Assert.Contains("no file field 'image'", await Problem(await Client.PostAsync("/api/detect", noFile), HttpStatusCode.BadRequest));
+        Assert.Contains("empty", await Problem(await Client.PostAsync("/api/detect", StudioFixture.Form("image", [], "e.jpg")), HttpStatusCode.BadRequest));
+        var photo = File.ReadAllBytes(StudioFixture.Photo(1));
+        Assert.Contains("threshold 7 is out of range", await Problem(await Client.PostAsync("/api/detect", StudioFixture.Form("image", photo, "p.jpg", ("threshold", "7"))), HttpStatusCode.BadRequest));
+        Assert.Contains("nanodot", await Problem(await Client.PostAsync("/api/detect", StudioFixture.Form("image", photo, "p.jpg", ("model", "nanodot"))), HttpStatusCode.BadRequest));
+        Assert.Contains("detector 'huge'", await Problem(await Client.PostAsync("/api/faces/analyze", StudioFixture.Form("image", photo, "p.jpg", ("detector", "huge"))), HttpStatusCode.BadRequest));
+        await Problem(await Client.PostAsync("/api/filter", StudioFixture.Form("image", photo, "p.jpg", ("kernel", "blur:9"))), HttpStatusCode.BadRequest);
+        await Problem(await Client.PostAsJsonAsync("/api/conv", new { operation = "conv2d", data = "1 2; x 4", kernel = "1" }), HttpStatusCode.BadRequest);
+        await Problem(await Client.PostAsync("/api/conv", new StringContent("{not json", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
+        Assert.Contains("not a Conv2D", await Problem(await Client.PostAsync($"/api/models/{StudioFixture.RunId}/explain/conv?layer=2&channel=0", StudioFixture.Form("image", Digit(), "d.png")), HttpStatusCode.BadRequest));
+        Assert.Contains("channel 99", await Problem(await Client.PostAsync($"/api/models/{StudioFixture.RunId}/explain/conv?layer=0&channel=99", StudioFixture.Form("image", Digit(), "d.png")), HttpStatusCode.BadRequest));
+    }
+
+    [Fact]
+    public async Task AnImageOverThePixelLimitIsRefusedFromItsHeader()
+    {
+        await using var small = StudioApp.Build(new StudioOptions { Port = 0, RunsRoot = studio.RunsRoot, MaxPixels = 1_000_000 });
+        await small.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(StudioApp.Url(small)) };
+        var r = await client.PostAsync("/api/faces/analyze", StudioFixture.Form("image", File.ReadAllBytes(StudioFixture.Photo(1)), "big.jpg"));
+        Assert.Contains("2.5 megapixels is over the limit of 1 megapixels", await Problem(r, HttpStatusCode.BadRequest));
+        await small.StopAsync();
+    }
+
+    [Fact]
+    public async Task AnOversizeBodyIsRefusedWith413()
+    {
+        await using var small = StudioApp.Build(new StudioOptions { Port = 0, RunsRoot = studio.RunsRoot, MaxBodyBytes = 64 * 1024 });
+        await small.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(StudioApp.Url(small)) };
+        var r = await client.PostAsync("/api/faces/analyze", StudioFixture.Form("image", new byte[200 * 1024], "big.jpg"));
+        Assert.Contains("65,536 bytes", await Problem(r, HttpStatusCode.RequestEntityTooLarge));
+        await small.StopAsync();
+    }
+
+    [Fact]
+    public async Task CrossSiteRequestsAndForeignHostsAreRefused()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/conv") { Content = JsonContent.Create(new { operation = "conv1d", data = "1 2", kernel = "1" }) };
+        request.Headers.Add("Origin", "http://evil.example");
+        Assert.Contains("evil.example", await Problem(await Client.SendAsync(request), HttpStatusCode.Forbidden));
+        var fetchSite = new HttpRequestMessage(HttpMethod.Post, "/api/conv") { Content = JsonContent.Create(new { operation = "conv1d", data = "1 2", kernel = "1" }) };
+        fetchSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+        await Problem(await Client.SendAsync(fetchSite), HttpStatusCode.Forbidden);
+        var rebound = new HttpRequestMessage(HttpMethod.Get, "/api/models");
+        rebound.Headers.Host = "attacker.example";
+        Assert.Contains("attacker.example", await Problem(await Client.SendAsync(rebound), HttpStatusCode.BadRequest));
+        // The studio's own page may post.
+        var own = new HttpRequestMessage(HttpMethod.Post, "/api/conv") { Content = JsonContent.Create(new { operation = "conv1d", data = "1 2", kernel = "1" }) };
+        own.Headers.Add("Origin", studio.Url.TrimEnd('/'));
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(own)).StatusCode);
+    }
+
+    [Fact]
+    public async Task WithATokenEveryRequestNeedsIt()
+    {
+        const string token = "0123456789abcdef0123";
+        await using var locked = StudioApp.Build(new StudioOptions { Port = 0, RunsRoot = studio.RunsRoot, Token = token });
+        await locked.StartAsync();
+        var handler = new HttpClientHandler { UseCookies = true };
+        using var client = new HttpClient(handler) { BaseAddress = new Uri(StudioApp.Url(locked)) };
+        await Problem(await client.GetAsync("/api/models"), HttpStatusCode.Unauthorized);
+        await Problem(await client.GetAsync("/?token=wrong-token-wrong-token"), HttpStatusCode.Unauthorized);
+        var bearer = new HttpRequestMessage(HttpMethod.Get, "/api/models");
+        bearer.Headers.Authorization = new("Bearer", token);
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(bearer)).StatusCode);
+        // Opening the printed URL sets a cookie that carries the page's later requests.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/?token={token}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/models")).StatusCode);
+        await locked.StopAsync();
+    }
+
+    [Fact]
+    public void OffLoopbackATokenIsMadeAndBadSettingsAreRefused()
+    {
+        var open = new StudioOptions { Host = "0.0.0.0" }.Validated();
+        Assert.False(open.IsLoopback);
+        Assert.Equal(32, open.Token!.Length);
+        Assert.Null(new StudioOptions().Validated().Token);
+        Assert.Throws<UsageException>(() => new StudioOptions { Host = "example.com" }.Validated());
+        Assert.Throws<UsageException>(() => new StudioOptions { Token = "short" }.Validated());
+        Assert.Throws<UsageException>(() => new StudioOptions { MaxBodyBytes = 10 }.Validated());
+    }
+
+    [Fact]
+    public async Task PagesCarryAContentSecurityPolicyAndServeTheirOwnScripts()
+    {
+        var page = await Client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        string csp = page.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("script-src 'self'", csp);
+        Assert.Contains("frame-ancestors 'none'", csp);
+        string html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", "", StringComparison.Ordinal));
+        Assert.DoesNotContain("https://", html);
+        foreach (var asset in new[] { "/static/app.js", "/static/style.css" })
+            Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync(asset)).StatusCode);
+        await Problem(await Client.GetAsync("/static/nothing.js"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task OpenApiDescribesEveryEndpoint()
+    {
+        var doc = await Json(await Client.GetAsync("/openapi/v1.json"));
+        var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
+        foreach (var p in new[] { "/api/models", "/api/conv", "/api/filter", "/api/faces/analyze", "/api/faces/verify", "/api/detect",
+            "/api/models/{id}/explain", "/api/models/{id}/explain/conv", "/api/train", "/api/train/{id}/stop", "/api/train/{id}/events" })
+            Assert.Contains(p, paths);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Shikaku.Studio.Tests;
+
+[Collection(StudioCollection.Name)]
+public sealed class TrainingApiTests(StudioFixture studio)
+{
+    /// <summary>Reads server-sent events until <paramref name="until"/> says stop; returns (kind, data) pairs.</summary>
+    internal static async Task<List<(string Kind, JsonElement Data)>> ReadEvents(HttpClient client, string url, Func<string, JsonElement, Task<bool>> until)
+    {
+        var events = new List<(string, JsonElement)>();
+        using var response = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        string? kind = null;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal)) kind = line[7..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                var data = JsonDocument.Parse(line[6..]).RootElement.Clone();
+                events.Add((kind!, data));
+                if (await until(kind!, data)) break;
+            }
+        }
+        return events;
+    }
+
+    [Fact]
+    public async Task ARunStreamsItsEpochsStopsOnRequestAndAppearsAsAModel()
+    {
+        var client = studio.Client;
+        var start = await client.PostAsJsonAsync("/api/train", new { dataset = "mnist", model = "mlp", epochs = 50, batchSize = 64, limit = 1024 });
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        var started = JsonDocument.Parse(await start.Content.ReadAsStringAsync()).RootElement;
+        string id = started.GetProperty("id").GetString()!;
+        Assert.StartsWith("mnist-", id); // runs/mnist holds the fixture's run: the next free folder
+        // A second run while this one trains is refused.
+        var busy = await client.PostAsJsonAsync("/api/train", new { dataset = "mnist", model = "mlp", epochs = 1 });
+        Assert.Equal(HttpStatusCode.Conflict, busy.StatusCode);
+
+        bool stopped = false;
+        var events = await ReadEvents(client, started.GetProperty("events").GetString()!, async (kind, data) =>
+        {
+            if (kind == "epoch" && !stopped)
+            {
+                stopped = true;
+                Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/train/{Uri.EscapeDataString(id)}/stop", null)).StatusCode);
+            }
+            return kind is "end" or "error";
+        });
+        Assert.Contains(events, e => e.Kind == "batch");
+        var epoch = events.First(e => e.Kind == "epoch").Data;
+        Assert.Equal(1, epoch.GetProperty("epoch").GetInt32());
+        Assert.InRange(epoch.GetProperty("valAccuracy").GetDouble(), 0.5, 1);
+        var end = events[^1];
+        Assert.Equal("end", end.Kind);
+        Assert.True(end.Data.GetProperty("cancelled").GetBoolean());
+        Assert.True(end.Data.GetProperty("saved").GetBoolean());
+        Assert.InRange(end.Data.GetProperty("epochs").GetInt32(), 1, 49);
+        // The run folder is the one `shikaku train` writes, and the explainer lists it.
+        Assert.True(File.Exists(Path.Combine(studio.RunsRoot, id, "model.json")));
+        Assert.True(File.Exists(Path.Combine(studio.RunsRoot, id, "history.csv")));
+        var models = JsonDocument.Parse(await client.GetStringAsync("/api/models")).RootElement;
+        Assert.Contains(models.GetProperty("runs").EnumerateArray(), r => r.GetProperty("id").GetString() == id);
+        // A stream opened after the end replays every event.
+        var replay = await ReadEvents(client, $"/api/train/{Uri.EscapeDataString(id)}/events", (_, _) => Task.FromResult(false));
+        Assert.Equal(events.Count, replay.Count);
+    }
+
+    [Fact]
+    public async Task BadTrainingSettingsAreRefusedBeforeAnythingStarts()
+    {
+        foreach (var body in new object[]
+        {
+            new { dataset = "cifar", model = "mlp" },
+            new { dataset = "mnist", model = "resnet" },
+            new { dataset = "mnist", model = "mlp", epochs = 0 },
+            new { dataset = "mnist", model = "mlp", learningRate = -1 },
+            new { dataset = "mnist", model = "mlp", batchSize = 100000 },
+        })
+        {
+            var r = await studio.Client.PostAsJsonAsync("/api/train", body);
+            Assert.True(r.StatusCode == HttpStatusCode.BadRequest, $"{body}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+        }
+    }
+}
