@@ -218,13 +218,17 @@ function drawExplanation() {
     const col = el('div', { class: 'column' }, el('h4', { text: `${layer.name}` }), el('span', { class: 'shape', text: `${layer.type} ${layer.shape.join('x')}` }));
     if (layer.shape.length === 3) {
       const [h, w, c] = layer.shape, scale = Math.max(1, Math.floor(56 / Math.max(h, w)));
+      // Up to 16 maps a column; a wider layer is laid out in several (64 maps: 4 columns of 16).
+      const maps = el('div', { class: 'maps' });
+      maps.style.gridTemplateColumns = `repeat(${Math.ceil(c / 16)}, auto)`;
+      col.append(maps);
       for (let ch = 0; ch < c; ch++) {
         const m = mapCanvas(layer.values, h, w, c, ch, scale);
         m.classList.add('map');
         m.dataset.layer = layer.index; m.dataset.channel = ch;
         m.title = `${layer.name} map ${ch}`;
         m.addEventListener('click', () => selectMap(layer, ch, m));
-        col.append(m);
+        maps.append(m);
       }
     } else {
       const n = layer.values.length, v = mapCanvas(layer.values, n, 1, 1, 0, 1);
@@ -306,7 +310,7 @@ async function startTraining() {
   try {
     const started = await api('/api/train', { json: body });
     tr.id = started.id; tr.batches = []; tr.epochs = [];
-    $('train-epochs').querySelector('tbody').replaceChildren();
+    $('train-log').querySelector('tbody').replaceChildren();
     $('train-open').hidden = true;
     $('train-stop').disabled = false; $('train-start').disabled = true;
     $('train-status').textContent = `Run ${started.id}: loading the data...`;
@@ -331,7 +335,7 @@ function follow(url) {
     const l = JSON.parse(e.data);
     tr.epochs.push(l);
     const cell = v => el('td', { text: v === null || v === undefined ? '-' : fmt(v) });
-    $('train-epochs').querySelector('tbody').append(el('tr', {}, cell(l.epoch), cell(l.loss), cell(l.accuracy), cell(l.valLoss), cell(l.valAccuracy), cell(l.seconds)));
+    $('train-log').querySelector('tbody').append(el('tr', {}, cell(l.epoch), cell(l.loss), cell(l.accuracy), cell(l.valLoss), cell(l.valAccuracy), cell(l.seconds)));
   });
   const done = text => {
     source.close(); tr.source = null;
