@@ -1,6 +1,5 @@
 using Shikaku.Explain;
 using Shikaku.NN;
-using Shikaku.Vision.Digits;
 using Shikaku.Vision.Imaging;
 
 namespace Shikaku.App;
@@ -88,8 +87,8 @@ public sealed record ExplainResult(string Model, string[] Classes, ModelExplanat
 public static class ExplainUseCases
 {
     /// <summary>
-    /// The image is prepared as predict prepares it (for a 28x28x1 model: the way MNIST was made), so the
-    /// probabilities are predict's.
+    /// The image is prepared as predict prepares it (for a 28x28x1 model: the way MNIST was made; for a folder
+    /// dataset's model: as its training images were), so the probabilities are predict's.
     /// </summary>
     public static ExplainResult Explain(RunCatalog runs, string id, Image image)
     {
@@ -119,12 +118,5 @@ public static class ExplainUseCases
         }
     }
 
-    private static Tensors.Tensor Prepare(Sequential model, Image image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        var shape = model.InputShape.ToArray();
-        if (shape is not [28, 28, 1])
-            throw new UsageException($"The explainer prepares images for 28x28x1 models (as predict does); this model takes {string.Join("x", shape)}.");
-        return MnistStyle.Prepare(image);
-    }
+    private static Tensors.Tensor Prepare(Sequential model, Image image) => TrainingData.Prepare(image, model.InputShape);
 }

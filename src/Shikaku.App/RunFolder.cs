@@ -88,9 +88,21 @@ public static class RunFolder
         if (run == null || !run.ContainsKey("dataset")) return "mnist";
         string path = Path.Combine(folder, "run.json");
         string? name = run["dataset"] is JsonValue v && v.TryGetValue(out string? s) ? s : null;
-        if (name == null || !KnownDatasets.Names.Contains(name))
-            throw new InvalidDataException($"{path}: \"dataset\" is {run["dataset"]?.ToJsonString() ?? "null"}, not one of {string.Join(", ", KnownDatasets.Names)}; the file is damaged.");
+        if (name == null || !(KnownDatasets.Names.Contains(name) || (FolderDataset.IsFolder(name) && name.Length > FolderDataset.Prefix.Length)))
+            throw new InvalidDataException($"{path}: \"dataset\" is {run["dataset"]?.ToJsonString() ?? "null"}, not one of {string.Join(", ", KnownDatasets.Names)} or folder:PATH; the file is damaged.");
         return name;
+    }
+
+    /// <summary>The seed recorded in run.json (it also split a folder dataset), 0 if none.</summary>
+    public static int Seed(string folder) =>
+        RunJson(folder)?["seed"] is JsonValue v && v.TryGetValue(out int seed) ? seed : 0;
+
+    /// <summary>The runs/ folder name for a dataset: its own name, or a folder dataset's folder name.</summary>
+    public static string DefaultName(string dataset)
+    {
+        if (!FolderDataset.IsFolder(dataset)) return dataset;
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(FolderDataset.PathOf(dataset)));
+        return name.Length == 0 ? "folder" : name;
     }
 
     /// <summary>The class names the run was trained on (stored in run.json; for older runs, the data set's).</summary>
@@ -105,6 +117,7 @@ public static class RunFolder
         }
         string dataset = Dataset(folder);
         return dataset == "mnist" ? Enumerable.Range(0, 10).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray()
+            : FolderDataset.IsFolder(dataset) ? FolderDataset.Scan(FolderDataset.PathOf(dataset)).Select(c => c.Class).ToArray()
             : KnownDatasets.Load(dataset).Test.ClassNames;
     }
 }

@@ -7,7 +7,7 @@ using Shikaku.Vision.Imaging;
 namespace Shikaku.App;
 
 /// <summary>
-/// train: a model of <see cref="NN.Models.Names"/> on a data set of <see cref="KnownDatasets.Names"/>.
+/// train: a model of <see cref="NN.Models.Names"/> on a data set of <see cref="KnownDatasets.Names"/> or "folder:PATH" (<see cref="FolderDataset"/>).
 /// <paramref name="Out"/> null takes the next free runs/DATASET folder; <paramref name="CommandLine"/> is recorded in run.json.
 /// </summary>
 public sealed record TrainRequest(string Dataset = "mnist", string Model = "lecture-cnn", int Epochs = 10, int BatchSize = 128,
@@ -65,10 +65,8 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Checks the request, chooses and locks the run folder.</summary>
     public static TrainingRun Open(TrainRequest request)
     {
-        string dataset = request.Dataset.ToLowerInvariant(), modelName = request.Model.ToLowerInvariant();
+        string dataset = TrainingData.Check(request.Dataset), modelName = request.Model.ToLowerInvariant();
         request = request with { Dataset = dataset, Model = modelName };
-        if (!KnownDatasets.Names.Contains(dataset))
-            throw new UsageException($"Unknown dataset '{dataset}'; use {string.Join(" or ", KnownDatasets.Names)}.");
         if (!NN.Models.Names.Contains(modelName))
             throw new UsageException($"--model '{modelName}' is unknown; use {string.Join(" or ", NN.Models.Names)}.");
         var schedule = request.Schedule == null ? null : ParseSchedule(request.Schedule);
@@ -88,7 +86,7 @@ public sealed class TrainingRun : IDisposable
             throw new UsageException($"--out {request.Out} is a file; give a folder for the run.");
 
         // Ultralytics' habit: without --out each run gets the next free folder (runs/mnist, runs/mnist-2, ...).
-        string folder = request.Out ?? RunFolder.NextFree(Path.Combine("runs", dataset));
+        string folder = request.Out ?? RunFolder.NextFree(Path.Combine("runs", RunFolder.DefaultName(dataset)));
         var run = new TrainingRun(request, optimizer, schedule, folder, created: !Directory.Exists(folder));
         try
         {
@@ -118,10 +116,10 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Loads the data set (fetched and verified on first use) and builds the model.</summary>
     public void Load(IFetchProgress fetch)
     {
-        var (train, test) = fetch.Run(_request.Dataset, log => KnownDatasets.Load(_request.Dataset, log));
+        var (train, test) = TrainingData.Load(_request.Dataset, _request.Seed, fetch);
         _train = _request.Limit > 0 ? train.Take(_request.Limit) : train;
         _test = test;
-        _model = NN.Models.Create(_request.Model, _request.Seed);
+        _model = NN.Models.Create(_request.Model, _request.Seed, train.ExampleShape, train.ClassNames.Length);
         _model.Compile(_optimizer);
     }
 
@@ -207,7 +205,7 @@ public static class RunUseCases
         }
         var model = Sequential.Load(request.Run);
         string dataset = RunFolder.Dataset(request.Run);
-        var (_, test) = fetch.Run(dataset, log => KnownDatasets.Load(dataset, log));
+        var (_, test) = TrainingData.Load(dataset, RunFolder.Seed(request.Run), fetch);
         var eval = model.Evaluate(test);
         if (request.Plot != null) RunPlots.Confusion(eval.Confusion, test.ClassNames, request.Plot);
         return new EvaluateResult(request.Run, test.Name, test.Count, eval.Accuracy, eval.Loss, test.ClassNames, eval.Confusion, request.Plot);
@@ -228,7 +226,7 @@ public static class RunUseCases
             try
             {
                 var image = ImageCodec.Load(path, request.Load);
-                using var x = Vision.Digits.MnistStyle.Prepare(image);
+                using var x = TrainingData.Prepare(image, model.InputShape);
                 using var probs = model.Predict(x);
                 p = probs.Span.ToArray();
             }

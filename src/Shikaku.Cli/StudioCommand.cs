@@ -12,6 +12,7 @@ internal static class StudioCommand
         new("--host", "ADDRESS", "127.0.0.1", "the address to listen on; anything but loopback prints a warning and needs the access token"),
         new("--token", "TOKEN", "made up when --host is not loopback", "the access token (16 characters or more)"),
         new("--runs", "DIR", "runs", "the folder of trained runs the explainer opens and training writes into"),
+        new("--datasets", "DIR", "datasets", "a folder of your datasets (each a folder with one sub-folder of images per class) that the training page offers"),
         new("--max-body", "BYTES", "20971520", "largest request body"),
         new("--max-pixels", "N", "40000000", "largest uploaded image, checked from its header before decoding"),
     ];
@@ -25,6 +26,7 @@ internal static class StudioCommand
             Host = args.Get("--host") ?? defaults.Host,
             Token = args.Get("--token"),
             RunsRoot = args.Get("--runs") ?? defaults.RunsRoot,
+            DatasetsRoot = args.Get("--datasets") ?? defaults.DatasetsRoot,
             MaxBodyBytes = args.Long("--max-body", defaults.MaxBodyBytes, 1024),
             MaxPixels = args.Long("--max-pixels", defaults.MaxPixels, 1),
         };

@@ -4,29 +4,30 @@ using Shikaku.Tensors;
 namespace Shikaku.Datasets;
 
 /// <summary>
-/// Labelled grayscale images in memory: pixels [N, H, W, 1] as bytes and labels 0..classes-1.
+/// Labelled images in memory: pixels [N, H, W, C] as bytes (C = 1 for grayscale, 3 for RGB) and labels 0..classes-1.
 /// <see cref="Batch"/> turns a slice into float tensors scaled to 0..1.
 /// </summary>
 public sealed class ImageDataset : ILabelledData
 {
     /// <summary>Checks that images and labels agree.</summary>
-    public ImageDataset(string name, byte[] pixels, int count, int height, int width, byte[] labels, string[] classNames)
+    public ImageDataset(string name, byte[] pixels, int count, int height, int width, byte[] labels, string[] classNames, int channels = 1)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(classNames);
-        if (pixels.Length != (long)count * height * width)
-            throw new InvalidDataException($"{name}: {pixels.Length} pixel bytes do not make {count} images of {height}x{width}.");
+        if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), $"{name}: images have 1 or 3 channels, not {channels}.");
+        if (pixels.Length != (long)count * height * width * channels)
+            throw new InvalidDataException($"{name}: {pixels.Length} pixel bytes do not make {count} images of {height}x{width}x{channels}.");
         if (labels.Length != count)
             throw new InvalidDataException($"{name}: {count} images but {labels.Length} labels.");
         foreach (byte l in labels)
             if (l >= classNames.Length) throw new InvalidDataException($"{name}: label {l} is outside 0..{classNames.Length - 1}.");
-        (Name, Pixels, Count, Height, Width, Labels, ClassNames) = (name, pixels, count, height, width, labels, classNames);
+        (Name, Pixels, Count, Height, Width, Labels, ClassNames, Channels) = (name, pixels, count, height, width, labels, classNames, channels);
     }
 
     /// <summary>Dataset and split, e.g. "mnist/train".</summary>
     public string Name { get; }
-    /// <summary>N x H x W bytes, row-major.</summary>
+    /// <summary>N x H x W x C bytes, row-major.</summary>
     public byte[] Pixels { get; }
     /// <summary>Number of images.</summary>
     public int Count { get; }
@@ -34,27 +35,29 @@ public sealed class ImageDataset : ILabelledData
     public int Height { get; }
     /// <summary>Image width.</summary>
     public int Width { get; }
+    /// <summary>Channels per pixel: 1 (gray) or 3 (RGB).</summary>
+    public int Channels { get; }
     /// <summary>One class index per image.</summary>
     public byte[] Labels { get; }
     /// <summary>Names of the classes.</summary>
     public string[] ClassNames { get; }
 
     /// <inheritdoc/>
-    public Shape ExampleShape => new(Height, Width, 1);
+    public Shape ExampleShape => new(Height, Width, Channels);
 
     /// <summary>The first <paramref name="count"/> images (for quick runs and tests).</summary>
     public ImageDataset Take(int count)
     {
         count = Math.Clamp(count, 0, Count);
-        int size = Height * Width;
-        return new ImageDataset(Name, Pixels[..(count * size)], count, Height, Width, Labels[..count], ClassNames);
+        int size = Height * Width * Channels;
+        return new ImageDataset(Name, Pixels[..(count * size)], count, Height, Width, Labels[..count], ClassNames, Channels);
     }
 
-    /// <summary>Images at <paramref name="indices"/> as [n, H, W, 1] floats in 0..1, and their labels.</summary>
+    /// <summary>Images at <paramref name="indices"/> as [n, H, W, C] floats in 0..1, and their labels.</summary>
     public (Tensor Inputs, int[] Labels) Batch(ReadOnlySpan<int> indices)
     {
-        int size = Height * Width;
-        var x = Tensor.Uninitialized(new Shape(indices.Length, Height, Width, 1));
+        int size = Height * Width * Channels;
+        var x = Tensor.Uninitialized(new Shape(indices.Length, Height, Width, Channels));
         var span = x.Span;
         var labels = new int[indices.Length];
         for (int b = 0; b < indices.Length; b++)

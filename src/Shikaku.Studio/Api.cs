@@ -23,12 +23,14 @@ internal static class Api
     {
         var api = app.MapGroup("/api");
 
-        api.MapGet("/models", (RunCatalog runs) => Results.Json(new
+        api.MapGet("/models", (RunCatalog runs, TrainingSessions training) => Results.Json(new
         {
             runs = runs.List(),
+            datasets = training.Datasets(),
+            architectures = NN.Models.Names,
             detectors = ObjectDetector.Models,
             faceDetectors = Enum.GetNames<FaceDetectorKind>().Select(n => n.ToLowerInvariant()),
-        }, Contract.Options)).WithSummary("The trained run folders the explainer opens, the object detectors and the face detectors.");
+        }, Contract.Options)).WithSummary("The trained run folders the explainer opens, the datasets and architectures training offers, the object detectors and the face detectors.");
 
         api.MapPost("/conv", (ConvRequest request) => Results.Json(Conv(request).ToJson(), Contract.Options))
             .WithSummary("A sliding-window trace of the lecture's 1-D or 2-D convolution or pooling: the output and every window's patch, products and value.");

@@ -74,7 +74,7 @@ public static class StudioApp
         var runs = new App.RunCatalog(options.RunsRoot);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(runs);
-        builder.Services.AddSingleton(new TrainingSessions(runs));
+        builder.Services.AddSingleton(new TrainingSessions(runs, options.DatasetsRoot));
         builder.Services.AddSingleton(_ => new App.FaceUseCases(App.IFetchProgress.Silent));
         builder.Services.AddSingleton(_ => new App.ObjectUseCases(App.IFetchProgress.Silent));
 

@@ -28,6 +28,9 @@ public sealed record StudioOptions
     /// <summary>The folder whose run folders the explainer opens and where training writes (default runs/, as `shikaku train`).</summary>
     public string RunsRoot { get; init; } = "runs";
 
+    /// <summary>The folder whose sub-folders (one sub-folder of images per class each) the training page offers as "folder:NAME".</summary>
+    public string DatasetsRoot { get; init; } = "datasets";
+
     /// <summary>Heavy requests (models) run at once; more wait in a queue of <see cref="QueueLimit"/>, then get 429.</summary>
     public int MaxConcurrent { get; init; } = Math.Max(1, Environment.ProcessorCount);
 

@@ -82,8 +82,27 @@ public sealed class TrainingSession
 }
 
 /// <summary>The studio's training runs: one at a time (the machine's cores go to it), each kept for its stream.</summary>
-public sealed class TrainingSessions(App.RunCatalog runs)
+public sealed class TrainingSessions(App.RunCatalog runs, string datasetsRoot)
 {
+    /// <summary>The datasets the training page offers: the known ones, then "folder:NAME" for each folder of class folders under the datasets root.</summary>
+    public IReadOnlyList<string> Datasets()
+    {
+        var names = new List<string>(Shikaku.Datasets.KnownDatasets.Names);
+        if (Directory.Exists(datasetsRoot))
+            names.AddRange(Directory.EnumerateDirectories(datasetsRoot).Order(StringComparer.Ordinal)
+                .Where(d => Directory.EnumerateDirectories(d).Any()).Select(d => App.FolderDataset.Prefix + Path.GetFileName(d)));
+        return names;
+    }
+
+    /// <summary>A dataset the page may name, as the trainer takes it; a folder is looked up by name under the root, never taken as a path.</summary>
+    private string Resolve(string dataset)
+    {
+        if (!App.FolderDataset.IsFolder(dataset)) return dataset.ToLowerInvariant();
+        if (!Datasets().Contains(dataset, StringComparer.Ordinal))
+            throw new App.UsageException($"There is no dataset '{dataset}' here; the studio offers {string.Join(", ", Datasets())} (folders of class folders under {Path.GetFullPath(datasetsRoot)}).");
+        return App.FolderDataset.Prefix + Path.GetFullPath(Path.Combine(datasetsRoot, App.FolderDataset.PathOf(dataset)));
+    }
+
     private readonly Dictionary<string, TrainingSession> _sessions = new(StringComparer.Ordinal);
     private TrainingSession? _current;
 
@@ -100,11 +119,11 @@ public sealed class TrainingSessions(App.RunCatalog runs)
         {
             if (_current is { Finished: false })
                 throw new TrainingBusyException($"Run {_current.Id} is still training; stop it (POST /api/train/{_current.Id}/stop) or wait for it to end.");
-            string dataset = settings.Dataset.ToLowerInvariant();
-            string folder = App.RunFolder.NextFree(Path.Combine(runs.Root, dataset));
+            string dataset = Resolve(settings.Dataset);
+            string folder = App.RunFolder.NextFree(Path.Combine(runs.Root, App.RunFolder.DefaultName(dataset)));
             var request = new App.TrainRequest(dataset, settings.Model, settings.Epochs, settings.BatchSize, settings.LearningRate,
                 Augment: settings.Augment, Seed: settings.Seed, Limit: settings.Limit, Out: folder,
-                CommandLine: $"studio: train --dataset {dataset} --model {settings.Model} --epochs {settings.Epochs} --batch-size {settings.BatchSize} --lr {settings.LearningRate}" +
+                CommandLine: $"studio: train --dataset {settings.Dataset} --model {settings.Model} --epochs {settings.Epochs} --batch-size {settings.BatchSize} --lr {settings.LearningRate}" +
                     (settings.Limit > 0 ? $" --limit {settings.Limit}" : ""));
             var run = App.TrainingRun.Open(request); // checks the dataset and model names before anything starts
             string id = Path.GetRelativePath(runs.Root, folder).Replace(Path.DirectorySeparatorChar, '/');

@@ -19,6 +19,24 @@ public class ModelTests
     }
 
     [Fact]
+    public void TinyVggIsCnnExplainersNetworkAndEveryArchitectureTakesTheDatasShape()
+    {
+        // CNN Explainer's Tiny VGG on its 64x64x3 input and 10 classes: 62, 60, 30, 28, 26, 13, then 1,690 -> 10.
+        var tiny = Models.TinyVgg(input: new Shape(64, 64, 3));
+        Assert.Equal(280 + 910 + 910 + 910 + 16_910, tiny.ParameterCount);
+        Assert.Equal([new Shape(62, 62, 10), new Shape(60, 60, 10), new Shape(30, 30, 10), new Shape(28, 28, 10), new Shape(26, 26, 10),
+            new Shape(13, 13, 10), new Shape(1690), new Shape(10)], tiny.Layers.Select(l => l.OutputShape));
+        foreach (var name in Models.Names)
+        {
+            var model = Models.Create(name, seed: 1, input: new Shape(32, 32, 3), classes: 4);
+            Assert.Equal(new Shape(32, 32, 3), model.InputShape);
+            Assert.Equal(new Shape(4), model.OutputShape);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => Models.Create("mlp", classes: 1));
+        Assert.Equal(1_199_882, Models.Create("lecture-cnn").ParameterCount); // the default is still the lecture's exactly
+    }
+
+    [Fact]
     public void ShortMnistRunLearnsAndSavedModelPredictsBitIdentically()
     {
         var (train, test) = KnownDatasets.Load("mnist");

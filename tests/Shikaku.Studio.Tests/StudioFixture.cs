@@ -13,6 +13,9 @@ public sealed class StudioFixture : IAsyncLifetime
 {
     public string RunsRoot { get; } = Directory.CreateTempSubdirectory("shikaku-studio-").FullName;
 
+    /// <summary>The studio's datasets folder, holding "photos": two classes of six real photos each.</summary>
+    public string DatasetsRoot { get; } = Directory.CreateTempSubdirectory("shikaku-studio-datasets-").FullName;
+
     public WebApplication App { get; private set; } = null!;
 
     public HttpClient Client { get; private set; } = null!;
@@ -34,7 +37,14 @@ public sealed class StudioFixture : IAsyncLifetime
             run.Load(IFetchProgress.Silent);
             run.Fit([], CancellationToken.None);
         }
-        App = StudioApp.Build(new StudioOptions { Port = 0, RunsRoot = RunsRoot });
+        var faces = AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos);
+        var coco = AssetCache.Fetch(KnownAssets.DarknetPhotos);
+        string people = Directory.CreateDirectory(Path.Combine(DatasetsRoot, "photos", "people")).FullName;
+        string scenes = Directory.CreateDirectory(Path.Combine(DatasetsRoot, "photos", "scenes")).FullName;
+        for (int i = 1; i <= 6; i++) File.Copy(faces[$"package/demo/sample{i}.jpg"], Path.Combine(people, $"sample{i}.jpg"));
+        foreach (var name in new[] { "dog", "eagle", "giraffe", "horses", "kite", "person" })
+            File.Copy(coco[$"usr/share/darknet/data/{name}.jpg"], Path.Combine(scenes, name + ".jpg"));
+        App = StudioApp.Build(new StudioOptions { Port = 0, RunsRoot = RunsRoot, DatasetsRoot = DatasetsRoot });
         await App.StartAsync();
         Url = StudioApp.Url(App);
         Client = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromMinutes(2) };
@@ -46,6 +56,7 @@ public sealed class StudioFixture : IAsyncLifetime
         await App.StopAsync();
         await App.DisposeAsync();
         Directory.Delete(RunsRoot, recursive: true);
+        Directory.Delete(DatasetsRoot, recursive: true);
     }
 
     /// <summary>A multipart form with one image file field (and more text fields).</summary>

@@ -71,6 +71,31 @@ public sealed class TrainingApiTests(StudioFixture studio)
     }
 
     [Fact]
+    public async Task AFolderDatasetTrainsTinyVggAndTheExplainerOpensItsThreeChannelModel()
+    {
+        var client = studio.Client;
+        var models = JsonDocument.Parse(await client.GetStringAsync("/api/models")).RootElement;
+        Assert.Equal(["mnist", "fashion-mnist", "folder:photos"], models.GetProperty("datasets").EnumerateArray().Select(d => d.GetString()));
+        Assert.Contains("tiny-vgg", models.GetProperty("architectures").EnumerateArray().Select(d => d.GetString()));
+        var start = await client.PostAsJsonAsync("/api/train", new { dataset = "folder:photos", model = "tiny-vgg", epochs = 2, batchSize = 4 });
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        var started = JsonDocument.Parse(await start.Content.ReadAsStringAsync()).RootElement;
+        string id = started.GetProperty("id").GetString()!;
+        Assert.Equal("photos", id);
+        var events = await ReadEvents(client, started.GetProperty("events").GetString()!, (kind, _) => Task.FromResult(kind is "end" or "error"));
+        Assert.Equal("end", events[^1].Kind);
+        Assert.Equal(2, events.Count(e => e.Kind == "epoch"));
+        Assert.Contains("(10 images), validating on folder:", events.First(e => e.Kind == "start").Data.GetProperty("description").GetString());
+
+        var photo = File.ReadAllBytes(StudioFixture.Photo(4));
+        var explained = JsonDocument.Parse(await (await client.PostAsync($"/api/models/{id}/explain", StudioFixture.Form("image", photo, "p.jpg"))).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal([64, 64, 3], explained.GetProperty("input").GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(["people", "scenes"], explained.GetProperty("classes").EnumerateArray().Select(v => v.GetString()));
+        var conv = JsonDocument.Parse(await (await client.PostAsync($"/api/models/{id}/explain/conv?layer=0&channel=2", StudioFixture.Form("image", photo, "p.jpg"))).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(3, conv.GetProperty("contributions").GetArrayLength());
+    }
+
+    [Fact]
     public async Task BadTrainingSettingsAreRefusedBeforeAnythingStarts()
     {
         foreach (var body in new object[]
@@ -80,6 +105,9 @@ public sealed class TrainingApiTests(StudioFixture studio)
             new { dataset = "mnist", model = "mlp", epochs = 0 },
             new { dataset = "mnist", model = "mlp", learningRate = -1 },
             new { dataset = "mnist", model = "mlp", batchSize = 100000 },
+            new { dataset = "folder:nothing", model = "mlp" },
+            new { dataset = "folder:../" + Path.GetFileName(studio.RunsRoot), model = "mlp" },
+            new { dataset = "folder:/etc", model = "mlp" },
         })
         {
             var r = await studio.Client.PostAsJsonAsync("/api/train", body);

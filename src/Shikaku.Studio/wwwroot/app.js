@@ -146,6 +146,9 @@ async function loadModels() {
     $('explain-none').hidden = m.runs.length > 0;
     const det = $('objects-model');
     if (!det.options.length) det.replaceChildren(...m.detectors.map(d => el('option', { text: d })));
+    const fill = (id, names) => { const s = $(id), k = s.value; s.replaceChildren(...names.map(n => el('option', { text: n }))); if (names.includes(k)) s.value = k; };
+    fill('train-dataset', m.datasets);
+    fill('train-model', m.architectures);
   } catch (e) { showError('explain-error', e); }
 }
 
