@@ -23,7 +23,8 @@ public sealed class RunCatalog(string root)
     {
         if (!Directory.Exists(Root)) return [];
         var folders = Directory.EnumerateDirectories(Root).SelectMany(d => new[] { d }.Concat(Directory.EnumerateDirectories(d)));
-        return folders.Where(d => File.Exists(Path.Combine(d, "model.json")))
+        // A folder name with ':' would read as another kind of id (graph:NAME); such folders are not listed.
+        return folders.Where(d => File.Exists(Path.Combine(d, "model.json")) && !Path.GetRelativePath(Root, d).Contains(':'))
             .Select(d => new RunEntry(Path.GetRelativePath(Root, d).Replace(Path.DirectorySeparatorChar, '/'), RunFolder.Dataset(d), RunFolder.ClassNames(d),
                 File.GetLastWriteTimeUtc(Path.Combine(d, "model.json"))))
             .OrderByDescending(e => e.Modified).ToList();
@@ -119,4 +120,68 @@ public static class ExplainUseCases
     }
 
     private static Tensors.Tensor Prepare(Sequential model, Image image) => TrainingData.Prepare(image, model.InputShape);
+}
+
+/// <summary>What an imported graph model computed for one image, node by node (previews of its maps).</summary>
+public sealed record GraphExplainResult(string Model, string Task, int[] InputShape, IReadOnlyList<GraphNodeMaps> Nodes)
+{
+    /// <summary>The JSON contract of POST /api/models/graph:{id}/explain.</summary>
+    public object ToJson() => new
+    {
+        model = Model,
+        task = Task,
+        input = new { shape = InputShape },
+        nodes = Nodes.Select(n => new { name = n.Name, op = n.Op, shape = n.Shape, preview = n.Preview, step = n.Step, values = n.Values }),
+    };
+}
+
+/// <summary>
+/// The explainer on the imported networks (human-models' TF.js graphs): the image prepared as the model's input
+/// recipe says (fitted into its square input, coloured, normalized), every node's output through the trace hook.
+/// One loaded graph per model, shared by every request (the plans keep nothing about a call).
+/// </summary>
+public sealed class GraphExplainer(IFetchProgress fetch) : IDisposable
+{
+    /// <summary>How a model id says "a graph model": graph:NAME.</summary>
+    public const string Prefix = "graph:";
+
+    private readonly Dictionary<string, (Formats.TfjsGraphModel Model, Graph.GraphPlan Plan)> _loaded = new(StringComparer.Ordinal);
+
+    /// <summary>The graph models the explainer opens, as ids (graph:NAME) with their task.</summary>
+    public static IReadOnlyList<(string Id, string Task)> List() => Models.Human.GraphModels.All.Select(m => (Prefix + m.Id, m.Task)).ToList();
+
+    public GraphExplainResult Explain(string id, Image image)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(image);
+        string name = id.StartsWith(Prefix, StringComparison.Ordinal) ? id[Prefix.Length..] : id;
+        var info = Models.Human.GraphModels.All.FirstOrDefault(m => m.Id == name)
+            ?? throw new UnknownIdException($"There is no graph model '{id}'; GET /api/models lists the ids.");
+        var recipe = info.Input;
+        if (recipe.Width != recipe.Height)
+            throw new UsageException($"{info.Id} takes {recipe.Width}x{recipe.Height}; the explainer fits images into square inputs only.");
+        Graph.GraphPlan plan;
+        lock (_loaded)
+        {
+            if (!_loaded.TryGetValue(info.Id, out var hit))
+            {
+                string folder = fetch.Run("the graph models", log => Models.Human.GraphModels.Folder(log));
+                var model = Models.Human.GraphModels.Load(info.Id, folder);
+                _loaded[info.Id] = hit = (model, model.Compile(optimize: true));
+            }
+            plan = hit.Plan;
+        }
+        using var x = Vision.Imaging.ModelInput.From(image, recipe, new Vision.Detection.Letterbox(image.Width, image.Height, recipe.Width));
+        var nodes = GraphTrace.Run(plan, [x]);
+        return new GraphExplainResult(Prefix + info.Id, info.Task, x.Shape.ToArray(), nodes);
+    }
+
+    public void Dispose()
+    {
+        lock (_loaded)
+        {
+            foreach (var (model, _) in _loaded.Values) model.Dispose();
+            _loaded.Clear();
+        }
+    }
 }

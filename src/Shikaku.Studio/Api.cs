@@ -26,6 +26,7 @@ internal static class Api
         api.MapGet("/models", (RunCatalog runs, TrainingSessions training) => Results.Json(new
         {
             runs = runs.List(),
+            graphModels = GraphExplainer.List().Select(g => new { id = g.Id, task = g.Task }),
             datasets = training.Datasets(),
             architectures = NN.Models.Names,
             detectors = ObjectDetector.Models,
@@ -79,16 +80,22 @@ internal static class Api
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("Objects in an uploaded photo (COCO's 80 classes) with boxes, labels and scores (detect --json); model centernet or nanodet.");
 
-        api.MapPost("/models/{id}/explain", async (string id, HttpRequest request, StudioOptions options, RunCatalog runs) =>
+        api.MapPost("/models/{id}/explain", async (string id, HttpRequest request, StudioOptions options, RunCatalog runs, GraphExplainer graphs) =>
         {
             var form = await Form(request).ConfigureAwait(false);
             var image = Upload(form, "image", options);
-            return Results.Json(ExplainUseCases.Explain(runs, Unescape(id), image).ToJson(), Contract.Options);
+            string model = Unescape(id);
+            return Results.Json(model.StartsWith(GraphExplainer.Prefix, StringComparison.Ordinal)
+                ? graphs.Explain(model, image).ToJson()
+                : ExplainUseCases.Explain(runs, model, image).ToJson(), Contract.Options);
         }).RequireRateLimiting(StudioApp.Heavy)
-            .WithSummary("Every layer's output of a trained model (an id from GET /api/models) on an uploaded image or drawing, prepared as predict prepares it, and the class probabilities.");
+            .WithSummary("Every layer's output of a trained model (a run id from GET /api/models) on an uploaded image or drawing, prepared as predict prepares it, " +
+                "and the class probabilities; or, for an imported network (graph:NAME), a preview of every node's output.");
 
         api.MapPost("/models/{id}/explain/conv", async (string id, int layer, int channel, HttpRequest request, StudioOptions options, RunCatalog runs) =>
         {
+            if (Unescape(id).StartsWith(GraphExplainer.Prefix, StringComparison.Ordinal))
+                throw new UsageException("The channel-by-channel view is for the convolutions of trained run folders; an imported network shows its nodes' maps.");
             var form = await Form(request).ConfigureAwait(false);
             var image = Upload(form, "image", options);
             return Results.Json(ExplainUseCases.ExplainConv(runs, Unescape(id), image, layer, channel), Contract.Options);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Shikaku.App;
 using Shikaku.NN;
 using Shikaku.Vision.Imaging;
+using Shikaku.Models.Human;
 
 namespace Shikaku.Studio.Tests;
 
@@ -181,6 +182,33 @@ public sealed class ApiTests(StudioFixture studio)
         var pre = r.GetProperty("preActivation").EnumerateArray().Select(v => v.GetSingle()).ToArray();
         var output = r.GetProperty("output").EnumerateArray().Select(v => v.GetSingle()).ToArray();
         for (int i = 0; i < pre.Length; i++) Assert.Equal(Math.Max(pre[i], 0f), output[i], 3);
+    }
+
+    [Fact]
+    public async Task AnImportedNetworkIsExplainedNodeByNodeAndEndsInItsOwnOutput()
+    {
+        var bytes = File.ReadAllBytes(StudioFixture.Photo(2));
+        var r = await Json(await Client.PostAsync("/api/models/graph:emotion/explain", StudioFixture.Form("image", bytes, "face.jpg")));
+        Assert.Equal("graph:emotion", r.GetProperty("model").GetString());
+        Assert.Equal([1, 64, 64, 1], r.GetProperty("input").GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
+        var nodes = r.GetProperty("nodes").EnumerateArray().ToList();
+        Assert.True(nodes.Count > 10, $"{nodes.Count} nodes");
+        Assert.Contains(nodes, n => n.GetProperty("preview").GetArrayLength() == 3); // maps
+        // The last node is the model's output, the 7 expression probabilities, as running the graph directly gives them.
+        var recipe = GraphModels.Find("emotion").Input;
+        var image = ImageCodec.Decode(bytes, "face.jpg");
+        using var model = GraphModels.Load("emotion", GraphModels.Folder());
+        using var x = ModelInput.From(image, recipe, new Vision.Detection.Letterbox(image.Width, image.Height, recipe.Width));
+        var outputs = model.Compile(optimize: true).Run(x);
+        var expected = outputs[0].Span.ToArray();
+        foreach (var o in outputs) o.Dispose();
+        var last = nodes[^1].GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        Assert.Equal(7, expected.Length);
+        Assert.Equal(expected, last);
+        Assert.Contains("channel-by-channel view is for the convolutions of trained run folders",
+            await Problem(await Client.PostAsync("/api/models/graph:emotion/explain/conv?layer=0&channel=0", StudioFixture.Form("image", bytes, "face.jpg")), HttpStatusCode.BadRequest));
+        Assert.Contains("no graph model 'graph:nothing'",
+            await Problem(await Client.PostAsync("/api/models/graph:nothing/explain", StudioFixture.Form("image", bytes, "face.jpg")), HttpStatusCode.NotFound));
     }
 
     [Fact]

@@ -117,6 +117,8 @@ public sealed class BrowserTests(StudioFixture studio) : IAsyncLifetime
         // Clicking map 5 of the second convolution shows, for each of its 32 input channels, that channel's kernel.
         await _page.ClickAsync("canvas.map[data-layer='1'][data-channel='5']");
         await Assertions.Expect(_page.Locator("#conv-detail table.kernel")).ToHaveCountAsync(32);
+        // Its connections: a line from each of the 32 maps of the first convolution.
+        await Assertions.Expect(_page.Locator("#network svg.links line")).ToHaveCountAsync(32);
         var model = Sequential.Load(studio.RunFolder);
         var kernel = model.Layers[1].Parameters[0].Value; // HWIO 3x3x32x64
         var cells = await _page.Locator("#conv-detail table.kernel[data-input-channel='4'] td").AllInnerTextsAsync();
@@ -126,9 +128,23 @@ public sealed class BrowserTests(StudioFixture studio) : IAsyncLifetime
         await Assertions.Expect(_page.Locator("#conv-detail")).ToContainTextAsync("How conv2d_1 map 5 was computed");
         await Assertions.Expect(_page.Locator("#layer-detail")).ToContainTextAsync("relu");
         // Dense and softmax layers show their formula and numbers.
-        await _page.ClickAsync("#network .column:last-child h4");
+        await _page.Locator("#network .column").Last.Locator("h4").ClickAsync();
         await Assertions.Expect(_page.Locator("#layer-detail")).ToContainTextAsync("softmax");
         await Shot("explainer");
+    }
+
+    [Fact]
+    public async Task ExplainerOpensAnImportedNetworkOnAPhoto()
+    {
+        await Open("explain");
+        await Assertions.Expect(_page.Locator("#explain-model option[value='graph:age']")).ToHaveCountAsync(1);
+        await _page.SelectOptionAsync("#explain-model", "graph:age");
+        await _page.SetInputFilesAsync("#explain-file", StudioFixture.Photo(2));
+        await _page.ClickAsync("#explain-run");
+        await Assertions.Expect(_page.Locator("#explain-prediction")).ToContainTextAsync("graph:age: age in years", new LocatorAssertionsToContainTextOptions { Timeout = 60_000 });
+        Assert.True(await _page.Locator("#network .column").CountAsync() > 10);
+        Assert.True(await _page.Locator("#network canvas.map").CountAsync() > 10);
+        await Shot("explainer-imported");
     }
 
     [Fact]

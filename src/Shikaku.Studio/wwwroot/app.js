@@ -139,9 +139,11 @@ async function loadModels() {
   try {
     const m = await api('/api/models');
     const select = $('explain-model'), keep = select.value;
-    select.replaceChildren(...m.runs.map(r => el('option', { value: r.id, text: `${r.id} (${r.dataset})` })));
+    const runs = el('optgroup', { label: 'Your trained runs' }, ...m.runs.map(r => el('option', { value: r.id, text: `${r.id} (${r.dataset})` })));
+    const graphs = el('optgroup', { label: 'Imported networks (human-models)' }, ...m.graphModels.map(g => el('option', { value: g.id, text: `${g.id}: ${g.task}` })));
+    select.replaceChildren(...(m.runs.length ? [runs] : []), graphs);
     const want = ex.pending || keep;
-    if (want && m.runs.some(r => r.id === want)) select.value = want;
+    if (want && [...select.options].some(o => o.value === want)) select.value = want;
     ex.pending = null;
     $('explain-none').hidden = m.runs.length > 0;
     const det = $('objects-model');
@@ -184,7 +186,7 @@ async function runExplain() {
   try {
     ex.result = await api(`/api/models/${encodeURIComponent(id)}/explain`, { form });
     ex.form = form;
-    drawExplanation();
+    if (ex.result.nodes) drawGraphExplanation(); else drawExplanation();
   } catch (e) { showError('explain-error', e); }
 }
 
@@ -247,6 +249,33 @@ function drawExplanation() {
   $('layer-detail').replaceChildren();
 }
 
+// An imported network: one column per node with a map or vector output (previews: up to 16 channels, 64 pixels a side).
+function drawGraphExplanation() {
+  const r = ex.result;
+  $('explain-prediction').textContent = `${r.model}: ${r.task}`;
+  $('explain-probs').replaceChildren(el('p', { class: 'note', text: `input ${r.input.shape.join('x')}; ${r.nodes.length} nodes. Click a node's name for its numbers.` }));
+  const net = $('network');
+  net.replaceChildren();
+  r.nodes.forEach((n, i) => {
+    const col = el('div', { class: 'column' }, el('h4', { text: n.name }), el('span', { class: 'shape', text: `${n.op} ${n.shape.join('x')}` }));
+    if (n.preview.length === 3) {
+      const [h, w, c] = n.preview, scale = Math.max(1, Math.floor(48 / Math.max(h, w)));
+      const maps = el('div', { class: 'maps' });
+      maps.style.gridTemplateColumns = `repeat(${Math.ceil(c / 8)}, auto)`;
+      for (let ch = 0; ch < c; ch++) { const m = mapCanvas(n.values, h, w, c, ch, scale); m.classList.add('map'); m.dataset.node = i; maps.append(m); }
+      col.append(maps);
+    } else {
+      const v = mapCanvas(n.values, n.values.length, 1, 1, 0, 1);
+      v.classList.add('vector'); v.style.width = '18px'; v.style.height = `${Math.min(300, Math.max(n.values.length, 20))}px`;
+      col.append(v);
+    }
+    col.querySelector('h4').addEventListener('click', () => showLayer({ name: n.name, type: n.op, shape: n.shape, formula: `${n.op} (preview: every ${n.step}. pixel, ${n.preview.join('x')})`, values: n.values }));
+    net.append(col);
+  });
+  $('conv-detail').replaceChildren();
+  $('layer-detail').replaceChildren();
+}
+
 // A layer's formula and its numbers (ReLU, pooling, flatten, dense, softmax).
 function showLayer(layer) {
   const box = $('layer-detail');
@@ -259,9 +288,37 @@ function showLayer(layer) {
   box.replaceChildren(...rows);
 }
 
+// The connections into a selected map, as CNN Explainer draws them: from every map of the column before it for a
+// convolution (each input channel is convolved and summed), from the same channel only for pooling.
+function drawConnections(layer, channel, target) {
+  const net = $('network');
+  net.querySelector('svg.links')?.remove();
+  const columns = [...net.querySelectorAll('.column')];
+  const before = columns[layer.index]; // column 0 is the input
+  if (!before) return;
+  let sources = [...before.querySelectorAll('canvas')];
+  if (layer.type !== 'Conv2D') sources = sources.filter((_, i) => i === channel);
+  const box = net.getBoundingClientRect();
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.classList.add('links');
+  svg.setAttribute('width', net.scrollWidth);
+  svg.setAttribute('height', net.scrollHeight);
+  const t = target.getBoundingClientRect();
+  const x2 = t.left - box.left + net.scrollLeft, y2 = t.top + t.height / 2 - box.top;
+  for (const s of sources) {
+    const r = s.getBoundingClientRect();
+    const line = document.createElementNS('http://www.w3.org/2000/svg', 'line');
+    line.setAttribute('x1', r.right - box.left + net.scrollLeft); line.setAttribute('y1', r.top + r.height / 2 - box.top);
+    line.setAttribute('x2', x2); line.setAttribute('y2', y2);
+    svg.append(line);
+  }
+  net.prepend(svg);
+}
+
 async function selectMap(layer, channel, canvas) {
   document.querySelectorAll('canvas.map.selected').forEach(c => c.classList.remove('selected'));
   canvas.classList.add('selected');
+  drawConnections(layer, channel, canvas);
   showLayer(layer);
   const box = $('conv-detail');
   if (layer.type !== 'Conv2D') { box.replaceChildren(); return; }
