@@ -6,17 +6,6 @@ namespace Shikaku.Cli;
 /// <summary>`shikaku studio`: the local web app, until Ctrl+C.</summary>
 internal static class StudioCommand
 {
-    internal static readonly Option[] Options =
-    [
-        new("--port", "N", "8737", "the port (0 takes a free one)"),
-        new("--host", "ADDRESS", "127.0.0.1", "the address to listen on; anything but loopback prints a warning and needs the access token"),
-        new("--token", "TOKEN", "made up when --host is not loopback", "the access token (16 characters or more)"),
-        new("--runs", "DIR", "runs", "the folder of trained runs the explainer opens and training writes into"),
-        new("--datasets", "DIR", "datasets", "a folder of your datasets (each a folder with one sub-folder of images per class) that the training page offers"),
-        new("--max-body", "BYTES", "20971520", "largest request body"),
-        new("--max-pixels", "N", "40000000", "largest uploaded image, checked from its header before decoding"),
-    ];
-
     public static int Run(CliArgs args, Cli cli)
     {
         var defaults = new StudioOptions();

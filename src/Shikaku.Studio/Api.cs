@@ -38,8 +38,7 @@ internal static class Api
 
         api.MapPost("/filter", async (HttpRequest request, StudioOptions options) =>
         {
-            var form = await Form(request).ConfigureAwait(false);
-            var image = Upload(form, "image", options);
+            var (form, image, _) = await ImageForm(request, options).ConfigureAwait(false);
             string kernel = Field(form, "kernel") ?? "gaussian:2";
             var (result, name, ms) = ImageUseCases.FilterImage(image, kernel);
             var headers = request.HttpContext.Response.Headers;
@@ -51,10 +50,8 @@ internal static class Api
 
         api.MapPost("/faces/analyze", async (HttpRequest request, StudioOptions options, FaceUseCases faces) =>
         {
-            var form = await Form(request).ConfigureAwait(false);
-            var image = Upload(form, "image", options);
-            var result = faces.AnalyzeImage(FileName(form, "image"), image, FaceOptions(form));
-            return Results.Json(result.ToJson(), Contract.Options);
+            var (form, image, name) = await ImageForm(request, options).ConfigureAwait(false);
+            return Results.Json(faces.AnalyzeImage(name, image, FaceOptions(form)).ToJson(), Contract.Options);
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("Faces in an uploaded photo: boxes, 68 landmarks, expression, age and gender (faces analyze --json). Nothing is kept; descriptors are never sent.");
 
@@ -71,19 +68,15 @@ internal static class Api
 
         api.MapPost("/detect", async (HttpRequest request, StudioOptions options, ObjectUseCases objects) =>
         {
-            var form = await Form(request).ConfigureAwait(false);
-            var image = Upload(form, "image", options);
-            string model = Field(form, "model") ?? ObjectDetector.Models[0];
+            var (form, image, name) = await ImageForm(request, options).ConfigureAwait(false);
             var keep = new DetectionOptions(MinScore: Number(form, "threshold", 0.3, 0, 1));
-            var result = objects.DetectImage(FileName(form, "image"), image, model, new ObjectDetectionOptions(keep));
-            return Results.Json(result.ToJson(), Contract.Options);
+            return Results.Json(objects.DetectImage(name, image, Field(form, "model") ?? ObjectDetector.Models[0], new ObjectDetectionOptions(keep)).ToJson(), Contract.Options);
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("Objects in an uploaded photo (COCO's 80 classes) with boxes, labels and scores (detect --json); model centernet or nanodet.");
 
         api.MapPost("/models/{id}/explain", async (string id, HttpRequest request, StudioOptions options, RunCatalog runs, GraphExplainer graphs) =>
         {
-            var form = await Form(request).ConfigureAwait(false);
-            var image = Upload(form, "image", options);
+            var (_, image, _) = await ImageForm(request, options).ConfigureAwait(false);
             string model = Unescape(id);
             return Results.Json(model.StartsWith(GraphExplainer.Prefix, StringComparison.Ordinal)
                 ? graphs.Explain(model, image).ToJson()
@@ -96,8 +89,7 @@ internal static class Api
         {
             if (Unescape(id).StartsWith(GraphExplainer.Prefix, StringComparison.Ordinal))
                 throw new UsageException("The channel-by-channel view is for the convolutions of trained run folders; an imported network shows its nodes' maps.");
-            var form = await Form(request).ConfigureAwait(false);
-            var image = Upload(form, "image", options);
+            var (_, image, _) = await ImageForm(request, options).ConfigureAwait(false);
             return Results.Json(ExplainUseCases.ExplainConv(runs, Unescape(id), image, layer, channel), Contract.Options);
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("How one map of a convolution layer was computed: each input channel with its kernel and the map they made, their sum plus bias, the activation.");
@@ -175,6 +167,13 @@ internal static class Api
         {
             throw new UsageException($"The form cannot be read: {e.Message}");
         }
+    }
+
+    /// <summary>A form with one uploaded image in field "image": the form, the decoded image and the upload's name.</summary>
+    private static async Task<(IFormCollection Form, Image Image, string Name)> ImageForm(HttpRequest request, StudioOptions options)
+    {
+        var form = await Form(request).ConfigureAwait(false);
+        return (form, Upload(form, "image", options), FileName(form, "image"));
     }
 
     private static Image Upload(IFormCollection form, string field, StudioOptions options)

@@ -118,19 +118,23 @@ function play() {
   lab.timer = setInterval(() => step(1), 700);
 }
 
-async function runFilter() {
-  showError('filter-error');
-  const file = $('filter-file').files[0];
-  if (!file) { showError('filter-error', 'Choose a photo first.'); return; }
+// Work on the photo chosen on a page (input PREFIX-file), sent as a form: field "image" plus FIELDS. Without a photo,
+// or when the work fails, the page's error line (PREFIX-error) says so.
+async function withPhoto(prefix, fields, work) {
+  showError(prefix + '-error');
+  const file = $(prefix + '-file').files[0];
+  if (!file) { showError(prefix + '-error', 'Choose a photo first.'); return; }
   const form = new FormData();
   form.append('image', file);
-  form.append('kernel', $('filter-kernel').value);
-  try {
-    const r = await api('/api/filter', { form });
-    $('filter-before').src = URL.createObjectURL(file);
-    $('filter-after').src = URL.createObjectURL(await r.blob());
-  } catch (e) { showError('filter-error', e); }
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  try { await work(form, file); } catch (e) { showError(prefix + '-error', e); }
 }
+
+const runFilter = () => withPhoto('filter', { kernel: $('filter-kernel').value }, async (form, file) => {
+  const r = await api('/api/filter', { form });
+  $('filter-before').src = URL.createObjectURL(file);
+  $('filter-after').src = URL.createObjectURL(await r.blob());
+});
 
 // ---------------------------------------------------------------- explainer
 const ex = { result: null, image: null };
@@ -440,30 +444,22 @@ function drawPhoto(canvas, file, draw) {
   });
 }
 
-async function runFaces() {
-  showError('faces-error');
-  const file = $('faces-file').files[0];
-  if (!file) { showError('faces-error', 'Choose a photo first.'); return; }
-  const form = new FormData();
-  form.append('image', file);
-  form.append('detector', $('faces-detector').value);
-  try {
-    const r = await api('/api/faces/analyze', { form });
-    $('faces-count').textContent = `${r.faces.length} face${r.faces.length === 1 ? '' : 's'} in ${r.width}x${r.height}`;
-    await drawPhoto($('faces-canvas'), file, ctx => r.faces.forEach((f, i) => {
-      ctx.strokeStyle = '#2f6fdf'; ctx.strokeRect(f.box.x, f.box.y, f.box.width, f.box.height);
-      ctx.fillStyle = '#ffc95c';
-      (f.landmarks || []).forEach(([x, y]) => ctx.fillRect(x - 1.5, y - 1.5, 3, 3));
-      ctx.fillStyle = '#2f6fdf'; ctx.fillText(String(i + 1), f.box.x, f.box.y - 4);
-    }));
-    const top = f => f.expressions ? Object.entries(f.expressions).sort((a, b) => b[1] - a[1])[0] : null;
-    $('faces-table').querySelector('tbody').replaceChildren(...r.faces.map((f, i) => {
-      const e = top(f);
-      return el('tr', {}, el('td', { text: i + 1 }), el('td', { text: f.score.toFixed(3) }), el('td', { text: e ? `${e[0]} ${e[1].toFixed(2)}` : '-' }),
-        el('td', { text: f.age != null ? f.age.toFixed(0) : '-' }), el('td', { text: f.gender ? `${f.gender} ${f.genderProbability.toFixed(2)}` : '-' }));
-    }));
-  } catch (e) { showError('faces-error', e); }
-}
+const runFaces = () => withPhoto('faces', { detector: $('faces-detector').value }, async (form, file) => {
+  const r = await api('/api/faces/analyze', { form });
+  $('faces-count').textContent = `${r.faces.length} face${r.faces.length === 1 ? '' : 's'} in ${r.width}x${r.height}`;
+  await drawPhoto($('faces-canvas'), file, ctx => r.faces.forEach((f, i) => {
+    ctx.strokeStyle = '#2f6fdf'; ctx.strokeRect(f.box.x, f.box.y, f.box.width, f.box.height);
+    ctx.fillStyle = '#ffc95c';
+    (f.landmarks || []).forEach(([x, y]) => ctx.fillRect(x - 1.5, y - 1.5, 3, 3));
+    ctx.fillStyle = '#2f6fdf'; ctx.fillText(String(i + 1), f.box.x, f.box.y - 4);
+  }));
+  const top = f => f.expressions ? Object.entries(f.expressions).sort((a, b) => b[1] - a[1])[0] : null;
+  $('faces-table').querySelector('tbody').replaceChildren(...r.faces.map((f, i) => {
+    const e = top(f);
+    return el('tr', {}, el('td', { text: i + 1 }), el('td', { text: f.score.toFixed(3) }), el('td', { text: e ? `${e[0]} ${e[1].toFixed(2)}` : '-' }),
+      el('td', { text: f.age != null ? f.age.toFixed(0) : '-' }), el('td', { text: f.gender ? `${f.gender} ${f.genderProbability.toFixed(2)}` : '-' }));
+  }));
+});
 
 async function runVerify() {
   const a = $('verify-first').files[0], b = $('verify-second').files[0];
@@ -476,25 +472,16 @@ async function runVerify() {
   } catch (e) { $('verify-result').textContent = e.message; }
 }
 
-async function runObjects() {
-  showError('objects-error');
-  const file = $('objects-file').files[0];
-  if (!file) { showError('objects-error', 'Choose a photo first.'); return; }
-  const form = new FormData();
-  form.append('image', file);
-  form.append('model', $('objects-model').value || 'centernet');
-  form.append('threshold', $('objects-threshold').value);
-  try {
-    const r = await api('/api/detect', { form });
-    $('objects-count').textContent = `${r.objects.length} object${r.objects.length === 1 ? '' : 's'} (${r.model}, ${r.speedMs.inference} ms inference)`;
-    await drawPhoto($('objects-canvas'), file, ctx => r.objects.forEach(o => {
-      ctx.strokeStyle = '#e2574c'; ctx.strokeRect(o.box.x1, o.box.y1, o.box.x2 - o.box.x1, o.box.y2 - o.box.y1);
-      ctx.fillStyle = '#e2574c'; ctx.fillText(`${o.name} ${o.confidence.toFixed(2)}`, o.box.x1 + 2, o.box.y1 - 4);
-    }));
-    $('objects-table').querySelector('tbody').replaceChildren(...r.objects.map((o, i) => el('tr', {}, el('td', { text: i + 1 }), el('td', { text: o.name }),
-      el('td', { text: o.confidence.toFixed(3) }), el('td', { text: `${o.box.x1}, ${o.box.y1} - ${o.box.x2}, ${o.box.y2}` }))));
-  } catch (e) { showError('objects-error', e); }
-}
+const runObjects = () => withPhoto('objects', { model: $('objects-model').value || 'centernet', threshold: $('objects-threshold').value }, async (form, file) => {
+  const r = await api('/api/detect', { form });
+  $('objects-count').textContent = `${r.objects.length} object${r.objects.length === 1 ? '' : 's'} (${r.model}, ${r.speedMs.inference} ms inference)`;
+  await drawPhoto($('objects-canvas'), file, ctx => r.objects.forEach(o => {
+    ctx.strokeStyle = '#e2574c'; ctx.strokeRect(o.box.x1, o.box.y1, o.box.x2 - o.box.x1, o.box.y2 - o.box.y1);
+    ctx.fillStyle = '#e2574c'; ctx.fillText(`${o.name} ${o.confidence.toFixed(2)}`, o.box.x1 + 2, o.box.y1 - 4);
+  }));
+  $('objects-table').querySelector('tbody').replaceChildren(...r.objects.map((o, i) => el('tr', {}, el('td', { text: i + 1 }), el('td', { text: o.name }),
+    el('td', { text: o.confidence.toFixed(3) }), el('td', { text: `${o.box.x1}, ${o.box.y1} - ${o.box.x2}, ${o.box.y2}` }))));
+});
 
 // ---------------------------------------------------------------- wiring
 document.addEventListener('DOMContentLoaded', () => {
