@@ -258,6 +258,25 @@ public sealed class ApiTests(StudioFixture studio)
     }
 
     [Fact]
+    public async Task HeavyRequestsBeyondTheConcurrencyLimitAndItsQueueGet429()
+    {
+        await using var one = StudioApp.Build(new StudioOptions { Port = 0, RunsRoot = studio.RunsRoot, MaxConcurrent = 1, QueueLimit = 0 });
+        await one.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(StudioApp.Url(one)) };
+        var bytes = File.ReadAllBytes(StudioFixture.Photo(1));
+        // Six analyses at once (each takes tens of milliseconds): one runs, none may wait, the rest are refused.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => client.PostAsync("/api/faces/analyze", StudioFixture.Form("image", bytes, "p.jpg"))));
+        Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.OK);
+        var refused = answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(refused);
+        Assert.Contains("runs 1 model requests at once", await Problem(refused[0], HttpStatusCode.TooManyRequests));
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, a.StatusCode.ToString()));
+        // Light requests are not limited.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/models")).StatusCode);
+        await one.StopAsync();
+    }
+
+    [Fact]
     public async Task AnOversizeBodyIsRefusedWith413()
     {
         await using var small = StudioApp.Build(new StudioOptions { Port = 0, RunsRoot = studio.RunsRoot, MaxBodyBytes = 64 * 1024 });
