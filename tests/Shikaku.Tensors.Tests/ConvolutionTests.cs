@@ -216,6 +216,22 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void HugeDilationsAndStridesDoNotWrapAroundIntoAWindowThatFits()
+    {
+        // (3 - 1) * int.MaxValue + 1 wraps to -1 in 32 bits, which once made a 1x7 output of a 1x5 input.
+        var e = Assert.Throws<ArgumentException>(() => new ConvGeometry(1, 5, 1, 3, 1, 1, 1, int.MaxValue, Padding.Valid));
+        Assert.Contains("does not fit", e.Message);
+        Assert.Throws<ArgumentException>(() => new ConvGeometry(3, 3, 3, 3, 1, 1, int.MaxValue, int.MaxValue, Padding.Explicit(1)));
+        Assert.Contains("padded input", Assert.Throws<ArgumentException>(() => new ConvGeometry(3, 3, 3, 3, 1, 1, int.MaxValue, int.MaxValue, Padding.Same)).Message);
+        // 'same' always fits, however large the stride: one output per dimension.
+        var g = new ConvGeometry(5, 5, 3, 3, int.MaxValue, int.MaxValue, 1, 1, Padding.Same);
+        Assert.Equal((1, 1), (g.OutH, g.OutW));
+        Assert.Equal((0, 0), (g.PadTop, g.PadBottom));
+        var huge = new ConvGeometry(5, 5, 3, 3, int.MaxValue, int.MaxValue, 1, 1, Padding.Valid);
+        Assert.Equal((1, 1), (huge.OutH, huge.OutW));
+    }
+
+    [Fact]
     public void TheTapsInsideTheInputAreEveryTapThatReadsIt()
     {
         var rng = new Random(23);

@@ -115,33 +115,43 @@ public readonly record struct ConvGeometry
         if (strideH < 1 || strideW < 1) throw new ArgumentException($"Stride {strideH}x{strideW} must be at least 1.");
         if (dilationH < 1 || dilationW < 1) throw new ArgumentException($"Dilation {dilationH}x{dilationW} must be at least 1.");
         (InH, InW, KH, KW, StrideH, StrideW, DilationH, DilationW) = (inH, inW, kh, kw, strideH, strideW, dilationH, dilationW);
-        int effH = (kh - 1) * dilationH + 1, effW = (kw - 1) * dilationW + 1;
+        // In 64 bits: a large dilation or stride must not wrap around into a window that "fits" (a silently wrong output).
+        long effH = (long)(kh - 1) * dilationH + 1, effW = (long)(kw - 1) * dilationW + 1;
+        long padH = 0, padW = 0;
         switch (padding.Kind)
         {
             case PaddingKind.Same:
-                OutH = (inH + strideH - 1) / strideH;
-                OutW = (inW + strideW - 1) / strideW;
-                int padH = Math.Max(0, (OutH - 1) * strideH + effH - inH);
-                int padW = Math.Max(0, (OutW - 1) * strideW + effW - inW);
-                (PadTop, PadBottom, PadLeft, PadRight) = (padH / 2, padH - padH / 2, padW / 2, padW - padW / 2);
+                OutH = (int)(((long)inH + strideH - 1) / strideH);
+                OutW = (int)(((long)inW + strideW - 1) / strideW);
+                padH = Math.Max(0, (long)(OutH - 1) * strideH + effH - inH);
+                padW = Math.Max(0, (long)(OutW - 1) * strideW + effW - inW);
                 break;
             case PaddingKind.Explicit:
-                (PadTop, PadBottom, PadLeft, PadRight) = (padding.Top, padding.Bottom, padding.Left, padding.Right);
-                OutH = Out(inH + PadTop + PadBottom, effH, strideH);
-                OutW = Out(inW + PadLeft + PadRight, effW, strideW);
+                padH = (long)padding.Top + padding.Bottom;
+                padW = (long)padding.Left + padding.Right;
+                OutH = Out(inH + padH, effH, strideH);
+                OutW = Out(inW + padW, effW, strideW);
                 break;
             default:
                 OutH = Out(inH, effH, strideH);
                 OutW = Out(inW, effW, strideW);
                 break;
         }
+        if (inH + padH > int.MaxValue || inW + padW > int.MaxValue)
+            throw new ArgumentException(
+                $"A {kh}x{kw} window with dilation {dilationH}x{dilationW} and padding {padding} on a {inH}x{inW} input needs a padded input of " +
+                $"{inH + padH}x{inW + padW}, more than a tensor side can be; use a smaller dilation or less padding.");
+        if (padding.Kind == PaddingKind.Same)
+            (PadTop, PadBottom, PadLeft, PadRight) = ((int)(padH / 2), (int)(padH - padH / 2), (int)(padW / 2), (int)(padW - padW / 2));
+        else if (padding.Kind == PaddingKind.Explicit)
+            (PadTop, PadBottom, PadLeft, PadRight) = (padding.Top, padding.Bottom, padding.Left, padding.Right);
         if (OutH < 1 || OutW < 1)
             throw new ArgumentException(
                 $"A {kh}x{kw} window (dilation {dilationH}x{dilationW}, so {effH}x{effW}) does not fit a {inH}x{inW} input with padding {padding}: " +
                 "use a smaller window, 'same' padding or more padding.");
     }
 
-    private static int Out(int padded, int eff, int stride) => padded < eff ? 0 : (padded - eff) / stride + 1;
+    private static int Out(long padded, long eff, int stride) => padded < eff ? 0 : (int)((padded - eff) / stride + 1);
 
     /// <summary>Input row of tap <paramref name="kh"/> of the window at output row <paramref name="oh"/> (may lie in the padding).</summary>
     public int InputRow(int oh, int kh) => oh * StrideH - PadTop + kh * DilationH;
