@@ -48,8 +48,8 @@ public sealed record SlidingWindowTrace
     public const int MaxPadding = 1000;
 
     /// <summary>
-    /// The most values a trace stores: it keeps every window's patch (and products), so windows x window
-    /// size is capped at 1,000,000 (about 12 MB), far above any example that can be read.
+    /// The most values a trace stores: it keeps the input and every window's patch (and products), so input plus
+    /// windows x window size is capped at 1,000,000 (about 12 MB), far above any example that can be read.
     /// </summary>
     public const long MaxCells = 1_000_000;
 
@@ -109,6 +109,11 @@ public sealed record SlidingWindowTrace
         if (padding.Kind == PaddingKind.Explicit && most > MaxPadding)
             throw new ArgumentException($"Padding {padding} is over the limit of {MaxPadding} per side for a traced example; use 'same' or less padding.", nameof(padding));
         Int128 cells = (Int128)g.OutH * g.OutW * g.KH * g.KW; // four sides of up to 2^31 each
+        // The input and kernel count too: the trace keeps them (a 3000x3000 input with one window was 81 MB of JSON).
+        Int128 kept = cells + (Int128)g.InH * g.InW + (Int128)g.KH * g.KW;
+        if (cells <= MaxCells && kept > MaxCells)
+            throw new ArgumentException($"The trace would hold a {g.InH}x{g.InW} input, a {g.KH}x{g.KW} window and {cells:N0} window values = {kept:N0} values, " +
+                $"over the limit of {MaxCells:N0}; use a smaller input.");
         if (cells > MaxCells)
             throw new ArgumentException($"The trace would hold {g.OutH}x{g.OutW} windows of {g.KH}x{g.KW} = {cells:N0} values, over the limit of {MaxCells:N0}; " +
                 "use a smaller input or window, a larger stride or less padding.");

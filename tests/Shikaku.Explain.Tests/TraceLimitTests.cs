@@ -40,6 +40,9 @@ public class TraceLimitTests
         Assert.Contains("over the limit of 1,000,000", conv1D.Message);
         var pool = Assert.Throws<ArgumentException>(() => SlidingWindowTrace.Pool(Matrix(2000, 2000), new PoolOptions(2), max: false));
         Assert.Contains("1000x1000 windows of 2x2", pool.Message);
+        // A large input with few windows: the input is kept by the trace and counts.
+        var one = Assert.Throws<ArgumentException>(() => SlidingWindowTrace.Convolve(Matrix(3000, 3000), Matrix(1, 1), new ConvOptions { Stride = 3000 }));
+        Assert.Contains("a 3000x3000 input", one.Message);
         // Padding 1000 on a small example stays within the limit and works.
         var padded = SlidingWindowTrace.Convolve(Matrix(1, 1), Matrix(1, 1), new ConvOptions { Padding = Padding.Explicit(0, 0, 1000, 1000) });
         Assert.Equal(2001, padded.Output.GetLength(1));
