@@ -25,9 +25,21 @@ public sealed class RunCatalog(string root)
         var folders = Directory.EnumerateDirectories(Root).SelectMany(d => new[] { d }.Concat(Directory.EnumerateDirectories(d)));
         // A folder name with ':' would read as another kind of id (graph:NAME); such folders are not listed.
         return folders.Where(d => File.Exists(Path.Combine(d, "model.json")) && !Path.GetRelativePath(Root, d).Contains(':'))
-            .Select(d => new RunEntry(Path.GetRelativePath(Root, d).Replace(Path.DirectorySeparatorChar, '/'), RunFolder.Dataset(d), RunFolder.ClassNames(d),
-                File.GetLastWriteTimeUtc(Path.Combine(d, "model.json"))))
-            .OrderByDescending(e => e.Modified).ToList();
+            .Select(Entry).OfType<RunEntry>().OrderByDescending(e => e.Modified).ToList();
+    }
+
+    /// <summary>A run folder's entry, or null when its run.json is damaged: one broken run must not hide the others.</summary>
+    private RunEntry? Entry(string folder)
+    {
+        try
+        {
+            return new RunEntry(Path.GetRelativePath(Root, folder).Replace(Path.DirectorySeparatorChar, '/'), RunFolder.Dataset(folder), RunFolder.ClassNames(folder),
+                File.GetLastWriteTimeUtc(Path.Combine(folder, "model.json")));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The folder of a listed id; anything else (an unknown id, "../x", an absolute path) is an error that names the id.</summary>
@@ -35,7 +47,7 @@ public sealed class RunCatalog(string root)
     {
         ArgumentNullException.ThrowIfNull(id);
         if (!List().Any(e => e.Id == id))
-            throw new UnknownIdException($"There is no trained model '{id}' in {Root}; GET /api/models lists the ids.");
+            throw new UnknownIdException($"There is no trained model '{id}'; GET /api/models lists the ids.");
         return Path.Combine(Root, id.Replace('/', Path.DirectorySeparatorChar));
     }
 

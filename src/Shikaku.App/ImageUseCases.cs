@@ -46,14 +46,31 @@ public static class ImageUseCases
         return (result, $"{image.Width}x{image.Height}x{image.Channels}", sw.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>A filter on an image a front end holds in memory: the filtered image (no metadata), the filter's name and its time.</summary>
-    public static (Image Result, string Filter, double Milliseconds) FilterImage(Image image, string kernel)
+    /// <summary>
+    /// A filter on an image a front end holds in memory: the filtered image (no metadata), the filter's name and its time.
+    /// A server bounds the work with <paramref name="maxMultiplyAdds"/> (a 255x255 custom kernel on a large photo is minutes).
+    /// </summary>
+    public static (Image Result, string Filter, double Milliseconds) FilterImage(Image image, string kernel, long maxMultiplyAdds = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(image);
         var filter = FilterKernel.Parse(kernel);
+        long work = MultiplyAdds(filter, image);
+        if (work > maxMultiplyAdds)
+            throw new UsageException($"The filter {filter.Name} ({filter.Kernel.GetLength(0)}x{filter.Kernel.GetLength(1)}) on this {image.Width}x{image.Height} image is " +
+                $"{work:N0} multiply-adds, over the limit of {maxMultiplyAdds:N0} here; use a smaller kernel or image, or ./shikaku filter.");
         var sw = Stopwatch.StartNew();
         var result = ImageFilters.Apply(image, filter);
         return (result, filter.Name, sw.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>The multiply-adds a filter costs on an image: its taps (a separable one's row and column) per pixel and channel.</summary>
+    public static long MultiplyAdds(FilterKernel filter, Image image)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(image);
+        static long Taps(FilterKernel f) => f.Column != null && f.Row != null ? f.Column.Length + f.Row.Length : f.Kernel.Length;
+        long taps = Taps(filter) + (filter.Partner is { } partner ? Taps(partner) : 0); // a gradient magnitude runs its x and y kernels
+        return taps * image.Width * image.Height * image.Channels;
     }
 
     public static PoolImageResult Pool(PoolImageRequest request)

@@ -27,6 +27,12 @@ internal static class StudioCommand
             stop.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (kill, systemd, docker stop) stops it as Ctrl+C does.
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        });
         try
         {
             StudioApp.RunAsync(options, line => cli.Out.WriteLine(line), stop.Token).GetAwaiter().GetResult();

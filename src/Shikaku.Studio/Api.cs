@@ -11,7 +11,7 @@ namespace Shikaku.Studio;
 
 /// <summary>What /api/conv takes: the lecture's examples as text, as the CLI's conv1d, conv2d and pool take them.</summary>
 public sealed record ConvRequest(string Operation = "conv2d", string? Data = null, string? Kernel = null, int Stride = 1, int Dilation = 1,
-    string Padding = "valid", int Size = 2, int? PoolStride = null, string Mode = "max");
+    string? Padding = "valid", int Size = 2, int? PoolStride = null, string? Mode = "max");
 
 /// <summary>
 /// The JSON API every page uses, for scripts too. Images arrive as multipart/form-data and stay in memory; the JSON
@@ -19,6 +19,32 @@ public sealed record ConvRequest(string Operation = "conv2d", string? Data = nul
 /// </summary>
 internal static class Api
 {
+    /// <summary>The most multiply-adds one filter request may cost (about a second here: a 21x21 custom kernel on a 12-megapixel photo).</summary>
+    public const long MaxFilterWork = 16_000_000_000;
+
+    /// <summary>JSON request bodies: the contract's names, and a field the endpoint does not know is an error, not ignored.</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions RequestJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
+    };
+
+    /// <summary>A JSON body as <typeparamref name="T"/>: 415 for another content type, 400 naming what is wrong.</summary>
+    private static async Task<T> Body<T>(HttpRequest request) where T : class
+    {
+        if (!request.HasJsonContentType())
+            throw new UnsupportedMediaException($"This endpoint takes a JSON body (Content-Type: application/json), not {request.ContentType ?? "a body without a content type"}.");
+        try
+        {
+            return await request.ReadFromJsonAsync<T>(RequestJson, request.HttpContext.RequestAborted).ConfigureAwait(false)
+                ?? throw new UsageException("The body is JSON null; send an object.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new UsageException($"The JSON body cannot be read: {e.Message.Split(" Path:", 2)[0]}{(e.Path is { } path ? $" (at {path})" : "")}");
+        }
+    }
+
     public static void Map(WebApplication app)
     {
         var api = app.MapGroup("/api");
@@ -33,14 +59,15 @@ internal static class Api
             faceDetectors = Enum.GetNames<FaceDetectorKind>().Select(n => n.ToLowerInvariant()),
         }, Contract.Options)).WithSummary("The trained run folders the explainer opens, the datasets and architectures training offers, the object detectors and the face detectors.");
 
-        api.MapPost("/conv", (ConvRequest request) => Results.Json(Conv(request).ToJson(), Contract.Options))
+        api.MapPost("/conv", async (HttpRequest request) => Results.Json(Conv(await Body<ConvRequest>(request).ConfigureAwait(false)).ToJson(), Contract.Options))
+            .Accepts<ConvRequest>("application/json").RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("A sliding-window trace of the lecture's 1-D or 2-D convolution or pooling: the output and every window's patch, products and value.");
 
         api.MapPost("/filter", async (HttpRequest request, StudioOptions options) =>
         {
             var (form, image, _) = await ImageForm(request, options).ConfigureAwait(false);
             string kernel = Field(form, "kernel") ?? "gaussian:2";
-            var (result, name, ms) = ImageUseCases.FilterImage(image, kernel);
+            var (result, name, ms) = ImageUseCases.FilterImage(image, kernel, MaxFilterWork);
             var headers = request.HttpContext.Response.Headers;
             headers["X-Shikaku-Filter"] = name;
             headers["X-Shikaku-Milliseconds"] = ms.ToString("0.###", CultureInfo.InvariantCulture);
@@ -94,11 +121,12 @@ internal static class Api
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("How one map of a convolution layer was computed: each input channel with its kernel and the map they made, their sum plus bias, the activation.");
 
-        api.MapPost("/train", (TrainStart settings, TrainingSessions sessions) =>
+        api.MapPost("/train", async (HttpRequest request, TrainingSessions sessions) =>
         {
-            var session = sessions.Start(settings);
+            var session = sessions.Start(await Body<TrainStart>(request).ConfigureAwait(false));
             return Results.Json(new { id = session.Id, events = $"/api/train/{Uri.EscapeDataString(session.Id)}/events" }, Contract.Options, statusCode: 202);
         }).RequireRateLimiting(StudioApp.Heavy)
+            .Accepts<TrainStart>("application/json").Produces(StatusCodes.Status202Accepted)
             .WithSummary("Starts training (the settings of shikaku train) into the next free run folder; 409 while another run trains.");
 
         api.MapGet("/train", (TrainingSessions sessions) => Results.Json(sessions.Current is { } s
@@ -118,7 +146,8 @@ internal static class Api
             var response = context.Response;
             response.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-store";
-            int next = 0;
+            // A reconnecting EventSource says the last event it had: go on after it.
+            int next = int.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out int last) ? last + 1 : 0;
             var ct = context.RequestAborted;
             try
             {
@@ -143,15 +172,22 @@ internal static class Api
     {
         ArgumentNullException.ThrowIfNull(r);
         string data = r.Data ?? throw new UsageException("data is missing: the sequence (\"0 1 0 1\") or matrix (\"1 2; 3 4\") to slide over.");
-        var window = new WindowSettings(r.Stride, r.Dilation, r.Padding);
+        var window = new WindowSettings(r.Stride, r.Dilation, r.Padding ?? "valid");
         return r.Operation switch
         {
             "conv1d" => Traces.Conv1D(new Conv1DRequest(data, Kernel(r), window)),
             "conv2d" => Traces.Conv2D(new Conv2DRequest(data, Kernel(r), window)),
-            "pool" => Traces.Pool(new PoolMatrixRequest(data, r.Size, r.PoolStride, r.Padding, Traces.ParsePoolMode(r.Mode))),
+            "pool" => Traces.Pool(new PoolMatrixRequest(data, r.Size, r.PoolStride, r.Padding ?? "valid", PoolMode(r.Mode))),
             _ => throw new UsageException($"operation '{r.Operation}' is not conv1d, conv2d or pool."),
         };
     }
+
+    private static bool PoolMode(string? mode) => mode switch
+    {
+        null or "max" => true,
+        "avg" or "average" or "mean" => false,
+        _ => throw new UsageException($"mode '{mode}' is not max or avg."),
+    };
 
     private static string Kernel(ConvRequest r) => r.Kernel ?? throw new UsageException("kernel is missing: the weights that slide (\"1 0 1\" or \"1 0; 0 1\").");
 
@@ -210,12 +246,16 @@ internal static class Api
     private static FaceAnalysisOptions FaceOptions(IFormCollection form)
     {
         string detector = Field(form, "detector") ?? "ssd";
-        var kind = Enum.TryParse<FaceDetectorKind>(detector, ignoreCase: true, out var k) && Enum.IsDefined(k) && !int.TryParse(detector, out _)
-            ? k
+        // By name only: Enum.TryParse would also take "1" or the flag list "ssd,tiny".
+        string? known = Enum.GetNames<FaceDetectorKind>().FirstOrDefault(n => n.Equals(detector, StringComparison.OrdinalIgnoreCase));
+        var kind = known != null ? Enum.Parse<FaceDetectorKind>(known)
             : throw new UsageException($"detector '{detector}' is not one of {string.Join(", ", Enum.GetNames<FaceDetectorKind>().Select(n => n.ToLowerInvariant()))}.");
         return new FaceAnalysisOptions { Detection = new FaceDetectorOptions { Detector = kind, MinScore = Number(form, "minScore", 0.5, 0.01, 1) } };
     }
 
-    /// <summary>Run ids hold '/', which a route segment carries escaped (mnist%2Fa).</summary>
-    private static string Unescape(string id) => Uri.UnescapeDataString(id);
+    /// <summary>
+    /// Run ids hold '/', which a route segment carries escaped as %2F (mnist%2Fa); routing has decoded everything else
+    /// already, so only that is undone here (decoding twice made "50%41" the id "50A").
+    /// </summary>
+    private static string Unescape(string id) => id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 }

@@ -87,8 +87,7 @@ public static class StudioApp
         app.MapOpenApi("/openapi/{documentName}.json");
         Pages.Map(app);
         Api.Map(app);
-        app.MapFallback((HttpContext context) => Results.Problem(statusCode: 404, title: "Not found",
-            detail: $"The studio has nothing at {context.Request.Method} {context.Request.Path}; GET /openapi/v1.json lists the API.")).ExcludeFromDescription();
+        app.MapFallback("{*path}", Problems.NoEndpoint).ExcludeFromDescription();
         return app;
     }
 
@@ -107,7 +106,11 @@ public static class StudioApp
     {
         ArgumentNullException.ThrowIfNull(say);
         options = options.Validated();
-        await using var app = Build(options);
+        // Only failures are logged (a 500 says "the server log has the details"): warnings and errors on stderr.
+        await using var app = Build(options, log => log.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Microsoft.AspNetCore", LogLevel.Error)
+            // Its own line per handled exception: the problem handler logs the real failures (500s) itself.
+            .AddFilter("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogLevel.None));
         await app.StartAsync(stop).ConfigureAwait(false);
         string url = Url(app);
         if (!options.IsLoopback)
@@ -133,10 +136,33 @@ internal static class Problems
 {
     public static Task Write(HttpContext context, int status, string title, string detail)
     {
+        // The exception handler clears the headers set before the failure: the security headers go on again.
+        Security.Apply(context);
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/problem+json";
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Instance = context.Request.Path };
         return context.Response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json");
+    }
+
+    /// <summary>A request no endpoint took: 405 with Allow when the path is an endpoint's with another method, else 404.</summary>
+    public static Task NoEndpoint(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        var methods = context.RequestServices.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText is { } raw && !raw.StartsWith("{*", StringComparison.Ordinal)
+                && new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(raw.TrimStart('/')), new RouteValueDictionary())
+                    .TryMatch(path, new RouteValueDictionary()))
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Distinct().Order().ToList();
+        if (methods.Contains(context.Request.Method))
+            // The method is right: routing passed the endpoint over for the body's media type.
+            return Write(context, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"{context.Request.Method} {path} takes a JSON body (Content-Type: application/json), not {context.Request.ContentType ?? "a body without a content type"}.");
+        if (methods.Count > 0)
+        {
+            context.Response.Headers.Allow = string.Join(", ", methods);
+            return Write(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed", $"{path} takes {string.Join(" or ", methods)}, not {context.Request.Method}.");
+        }
+        return Write(context, StatusCodes.Status404NotFound, "Not found", $"The studio has nothing at {context.Request.Method} {path}; GET /openapi/v1.json lists the API.");
     }
 
     public static int StatusFor(Exception e) => e switch
@@ -185,6 +211,12 @@ internal static class Security
     /// <summary>Content-Security-Policy and friends on every response; API answers are never cached.</summary>
     public static async Task Headers(HttpContext context, Func<Task> next)
     {
+        Apply(context);
+        await next().ConfigureAwait(false);
+    }
+
+    public static void Apply(HttpContext context)
+    {
         var h = context.Response.Headers;
         h.ContentSecurityPolicy = Policy;
         h.XContentTypeOptions = "nosniff";
@@ -193,7 +225,6 @@ internal static class Security
         h["Cross-Origin-Opener-Policy"] = "same-origin";
         h["Cross-Origin-Resource-Policy"] = "same-origin";
         if (context.Request.Path.StartsWithSegments("/api")) h.CacheControl = "no-store";
-        await next().ConfigureAwait(false);
     }
 
     /// <summary>
@@ -213,8 +244,9 @@ internal static class Security
         }
         if (options.Token != null && !HasToken(context, options.Token))
         {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
             await Problems.Write(context, StatusCodes.Status401Unauthorized, "Token required",
-                "This studio listens beyond loopback: open the URL it printed (with ?token=...) or send Authorization: Bearer TOKEN.").ConfigureAwait(false);
+                "This studio needs its access token: open the URL it printed (with ?token=...) or send Authorization: Bearer TOKEN.").ConfigureAwait(false);
             return;
         }
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsOptions(request.Method))
@@ -238,7 +270,7 @@ internal static class Security
         var request = context.Request;
         string? given = null;
         string auth = request.Headers.Authorization.ToString();
-        if (auth.StartsWith("Bearer ", StringComparison.Ordinal)) given = auth[7..];
+        if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) given = auth[7..].Trim(); // the scheme is case-insensitive (RFC 9110)
         given ??= request.Cookies["shikaku_token"];
         if (given == null && request.Query.TryGetValue("token", out var q) && HttpMethods.IsGet(request.Method))
         {
@@ -277,8 +309,9 @@ internal static class Pages
         IResult Serve(string path) => files.TryGetValue(path, out var bytes) && Types.TryGetValue(Path.GetExtension(path), out var type)
             ? Results.Bytes(bytes, type)
             : Results.Problem(statusCode: 404, title: "Not found", detail: $"The studio has no page {path}.");
-        app.MapGet("/", () => Serve("/index.html")).ExcludeFromDescription();
-        app.MapGet("/static/{name}", (string name) => Serve("/" + name)).ExcludeFromDescription();
+        string[] read = [HttpMethods.Get, HttpMethods.Head];
+        app.MapMethods("/", read, () => Serve("/index.html")).ExcludeFromDescription();
+        app.MapMethods("/static/{name}", read, (string name) => Serve("/" + name)).ExcludeFromDescription();
     }
 
     private static byte[] ReadAll(System.Reflection.Assembly assembly, string name)

@@ -33,6 +33,9 @@ public sealed class TrainingSession
 
     public TrainStart Settings { get; }
 
+    /// <summary>When the run was started.</summary>
+    public DateTime Started { get; } = DateTime.UtcNow;
+
     /// <summary>True once the run has ended (finished, stopped or failed).</summary>
     public bool Finished { get; private set; }
 
@@ -74,8 +77,14 @@ public sealed class TrainingSession
     /// <summary>Sends each batch's running loss and accuracy and each epoch's metrics to the session.</summary>
     internal sealed class Progress(TrainingSession session) : ICallback
     {
-        public void OnBatchEnd(int epoch, int batch, int batches, double loss, double accuracy) =>
-            session.Add("batch", new { epoch, batch, batches, loss, accuracy });
+        /// <summary>Batch events per epoch at most: enough for the curves, and a run of a thousand epochs of batch 1 keeps 100,000 events, not 60 million.</summary>
+        public const int BatchEventsPerEpoch = 100;
+
+        public void OnBatchEnd(int epoch, int batch, int batches, double loss, double accuracy)
+        {
+            int every = Math.Max(1, (batches + BatchEventsPerEpoch - 1) / BatchEventsPerEpoch);
+            if (batch % every == 0 || batch == batches) session.Add("batch", new { epoch, batch, batches, loss, accuracy });
+        }
 
         public void OnEpochEnd(Sequential model, EpochLogs logs) => session.Add("epoch", logs);
     }
@@ -99,9 +108,12 @@ public sealed class TrainingSessions(App.RunCatalog runs, string datasetsRoot)
     {
         if (!App.FolderDataset.IsFolder(dataset)) return dataset.ToLowerInvariant();
         if (!Datasets().Contains(dataset, StringComparer.Ordinal))
-            throw new App.UsageException($"There is no dataset '{dataset}' here; the studio offers {string.Join(", ", Datasets())} (folders of class folders under {Path.GetFullPath(datasetsRoot)}).");
+            throw new App.UsageException($"There is no dataset '{dataset}' here; the studio offers {string.Join(", ", Datasets())} (folders of class folders in its datasets folder).");
         return App.FolderDataset.Prefix + Path.GetFullPath(Path.Combine(datasetsRoot, App.FolderDataset.PathOf(dataset)));
     }
+
+    /// <summary>The most runs whose events are kept.</summary>
+    public const int MaxKept = 16;
 
     private readonly Dictionary<string, TrainingSession> _sessions = new(StringComparer.Ordinal);
     private TrainingSession? _current;
@@ -110,6 +122,8 @@ public sealed class TrainingSessions(App.RunCatalog runs, string datasetsRoot)
     public TrainingSession Start(TrainStart settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Dataset is null || settings.Model is null)
+            throw new App.UsageException($"{(settings.Dataset is null ? "dataset" : "model")} is missing; GET /api/models lists the datasets and architectures.");
         if (settings.Epochs is < 1 or > 1000) throw new App.UsageException($"epochs {settings.Epochs} is out of range (1..1000).");
         if (settings.BatchSize is < 1 or > 4096) throw new App.UsageException($"batchSize {settings.BatchSize} is out of range (1..4096).");
         if (settings.Limit < 0) throw new App.UsageException($"limit {settings.Limit} is out of range (0 = every training image).");
@@ -128,6 +142,8 @@ public sealed class TrainingSessions(App.RunCatalog runs, string datasetsRoot)
             var run = App.TrainingRun.Open(request); // checks the dataset and model names before anything starts
             string id = Path.GetRelativePath(runs.Root, folder).Replace(Path.DirectorySeparatorChar, '/');
             var session = new TrainingSession(id, folder, settings);
+            // Finished runs' streams are kept for the page to replay, the last few only.
+            foreach (var old in _sessions.Values.Where(x => x.Finished).OrderBy(x => x.Started).SkipLast(MaxKept - 1).ToList()) _sessions.Remove(old.Id);
             _sessions[id] = session;
             _current = session;
             var thread = new Thread(() => Train(run, session)) { IsBackground = true, Name = "studio training " + id };

@@ -247,6 +247,72 @@ public sealed class ApiTests(StudioFixture studio)
     }
 
     [Fact]
+    public async Task WrongMethodsMediaTypesAndFieldsAreNamed()
+    {
+        var get = await Client.GetAsync("/api/conv");
+        Assert.Contains("takes POST", await Problem(get, HttpStatusCode.MethodNotAllowed));
+        Assert.Equal("POST", get.Content.Headers.Allow.Single());
+        await Problem(await Client.PutAsync("/api/models", null), HttpStatusCode.MethodNotAllowed);
+        Assert.Contains("takes a JSON body", await Problem(await Client.PostAsync("/api/conv", new StringContent("{}", Encoding.UTF8, "text/plain")), HttpStatusCode.UnsupportedMediaType));
+        await Problem(await Client.PostAsync("/api/train", new StringContent("{}")), HttpStatusCode.UnsupportedMediaType);
+        // A field the endpoint does not know is an error, not silently ignored (batch_size once trained with 128).
+        Assert.Contains("batch_size", await Problem(await Client.PostAsJsonAsync("/api/train", new { dataset = "mnist", batch_size = 4096 }), HttpStatusCode.BadRequest));
+        Assert.Contains("dataset is missing", await Problem(await Client.PostAsJsonAsync("/api/train", new { dataset = (string?)null, model = "mlp" }), HttpStatusCode.BadRequest));
+        Assert.Contains("model is missing", await Problem(await Client.PostAsJsonAsync("/api/train", new { dataset = "mnist", model = (string?)null }), HttpStatusCode.BadRequest));
+        var nullPadding = await Json(await Client.PostAsJsonAsync("/api/conv", new { operation = "conv1d", data = "1 2 3", kernel = "1 1", padding = (string?)null }));
+        Assert.Equal(2, nullPadding.GetProperty("output")[0].GetArrayLength());
+        // A dilation that once wrapped around in 32 bits.
+        Assert.Contains("does not fit", await Problem(await Client.PostAsJsonAsync("/api/conv", new { operation = "conv1d", data = "0 1 0 1 1", kernel = "1 0 1", dilation = int.MaxValue }), HttpStatusCode.BadRequest));
+        // "ssd,tiny" parsed as enum flags once ran the tiny detector.
+        var photo = File.ReadAllBytes(StudioFixture.Photo(1));
+        Assert.Contains("'ssd,tiny'", await Problem(await Client.PostAsync("/api/faces/analyze", StudioFixture.Form("image", photo, "p.jpg", ("detector", "ssd,tiny"))), HttpStatusCode.BadRequest));
+        // Pages answer HEAD; paths that look like files get a problem document too.
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/"))).StatusCode);
+        await Problem(await Client.GetAsync("/favicon.ico"), HttpStatusCode.NotFound);
+        // A problem raised through the exception handler still carries the security headers.
+        var refused = await Client.PostAsync("/api/filter", new MultipartFormDataContent { { new StringContent("x"), "foo" } });
+        await Problem(refused, HttpStatusCode.BadRequest);
+        Assert.Contains("frame-ancestors 'none'", refused.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    [Fact]
+    public async Task AFilterTooCostlyForTheServerIsRefusedBeforeItRuns()
+    {
+        // A 255x255 custom kernel on a 1920x1280 photo: 1.6e11 multiply-adds, minutes of both cores.
+        var rng = new Random(1);
+        string kernel = string.Join("; ", Enumerable.Range(0, 255).Select(_ => string.Join(" ", Enumerable.Range(0, 255).Select(_ => rng.Next(10)))));
+        var r = await Client.PostAsync("/api/filter", StudioFixture.Form("image", File.ReadAllBytes(StudioFixture.Photo(1)), "p.jpg", ("kernel", kernel)));
+        Assert.Contains("multiply-adds, over the limit", await Problem(r, HttpStatusCode.BadRequest));
+    }
+
+    [Fact]
+    public async Task ADamagedRunFolderDoesNotHideTheOthersAndIdsAreDecodedOnce()
+    {
+        string junk = Path.Combine(studio.RunsRoot, "junk");
+        string odd = Path.Combine(studio.RunsRoot, "50%41");
+        try
+        {
+            Directory.CreateDirectory(junk);
+            File.Copy(Path.Combine(studio.RunFolder, "model.json"), Path.Combine(junk, "model.json"));
+            File.WriteAllText(Path.Combine(junk, "run.json"), "not json");
+            foreach (var f in Directory.GetFiles(studio.RunFolder)) { Directory.CreateDirectory(odd); File.Copy(f, Path.Combine(odd, Path.GetFileName(f))); }
+            var models = await Json(await Client.GetAsync("/api/models"));
+            var ids = models.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetString()).ToList();
+            Assert.Contains(StudioFixture.RunId, ids);
+            Assert.Contains("50%41", ids);
+            Assert.DoesNotContain("junk", ids);
+            await Json(await Client.PostAsync($"/api/models/{StudioFixture.RunId}/explain", StudioFixture.Form("image", Digit(), "d.png")));
+            // The page sends encodeURIComponent(id): "50%2541" is the run "50%41", not "50A".
+            await Json(await Client.PostAsync($"/api/models/{Uri.EscapeDataString("50%41")}/explain", StudioFixture.Form("image", Digit(), "d.png")));
+        }
+        finally
+        {
+            Directory.Delete(junk, recursive: true);
+            if (Directory.Exists(odd)) Directory.Delete(odd, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AnImageOverThePixelLimitIsRefusedFromItsHeader()
     {
         await using var small = StudioApp.Build(new StudioOptions { Port = 0, RunsRoot = studio.RunsRoot, MaxPixels = 1_000_000 });
@@ -313,7 +379,12 @@ public sealed class ApiTests(StudioFixture studio)
         await locked.StartAsync();
         var handler = new HttpClientHandler { UseCookies = true };
         using var client = new HttpClient(handler) { BaseAddress = new Uri(StudioApp.Url(locked)) };
-        await Problem(await client.GetAsync("/api/models"), HttpStatusCode.Unauthorized);
+        var unauthorized = await client.GetAsync("/api/models");
+        await Problem(unauthorized, HttpStatusCode.Unauthorized);
+        Assert.Equal("Bearer", unauthorized.Headers.WwwAuthenticate.Single().Scheme);
+        var lower = new HttpRequestMessage(HttpMethod.Get, "/api/models");
+        lower.Headers.TryAddWithoutValidation("Authorization", "bearer " + token); // the scheme is case-insensitive
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(lower)).StatusCode);
         await Problem(await client.GetAsync("/?token=wrong-token-wrong-token"), HttpStatusCode.Unauthorized);
         var bearer = new HttpRequestMessage(HttpMethod.Get, "/api/models");
         bearer.Headers.Authorization = new("Bearer", token);

@@ -32,7 +32,7 @@ public sealed class TrainingApiTests(StudioFixture studio)
     public async Task ARunStreamsItsEpochsStopsOnRequestAndAppearsAsAModel()
     {
         var client = studio.Client;
-        var start = await client.PostAsJsonAsync("/api/train", new { dataset = "mnist", model = "mlp", epochs = 50, batchSize = 64, limit = 1024 });
+        var start = await client.PostAsJsonAsync("/api/train", new { dataset = "mnist", model = "mlp", epochs = 50, batchSize = 8, limit = 1024 });
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
         var started = JsonDocument.Parse(await start.Content.ReadAsStringAsync()).RootElement;
         string id = started.GetProperty("id").GetString()!;
@@ -65,9 +65,22 @@ public sealed class TrainingApiTests(StudioFixture studio)
         Assert.True(File.Exists(Path.Combine(studio.RunsRoot, id, "history.csv")));
         var models = JsonDocument.Parse(await client.GetStringAsync("/api/models")).RootElement;
         Assert.Contains(models.GetProperty("runs").EnumerateArray(), r => r.GetProperty("id").GetString() == id);
-        // A stream opened after the end replays every event.
+        // A stream opened after the end replays every event; one that says the last event it had (a reconnecting
+        // EventSource) gets only the later ones.
         var replay = await ReadEvents(client, $"/api/train/{Uri.EscapeDataString(id)}/events", (_, _) => Task.FromResult(false));
         Assert.Equal(events.Count, replay.Count);
+        client.DefaultRequestHeaders.Add("Last-Event-ID", "2");
+        try
+        {
+            var rest = await ReadEvents(client, $"/api/train/{Uri.EscapeDataString(id)}/events", (_, _) => Task.FromResult(false));
+            Assert.Equal(events.Count - 3, rest.Count);
+        }
+        finally
+        {
+            client.DefaultRequestHeaders.Remove("Last-Event-ID");
+        }
+        // Batch events are thinned to at most 100 an epoch (1,024 images in batches of 8: 128 batches).
+        Assert.InRange(events.Count(e => e.Kind == "batch" && e.Data.GetProperty("epoch").GetInt32() == 1), 1, 100);
     }
 
     [Fact]
