@@ -67,8 +67,21 @@ public sealed class TrainingRun : IDisposable
     {
         string dataset = TrainingData.Check(request.Dataset), modelName = request.Model.ToLowerInvariant();
         request = request with { Dataset = dataset, Model = modelName };
-        if (!NN.Models.Names.Contains(modelName))
-            throw new UsageException($"--model '{modelName}' is unknown; use {string.Join(" or ", NN.Models.Names)}.");
+        if (NN.Models.IsComposed(modelName))
+        {
+            // The syntax and every size now; what depends on the data's own shape (a window that does not fit, the
+            // weights after a flatten) is checked when the data has loaded.
+            try
+            {
+                NN.Models.CheckComposition(modelName);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"--model '{request.Model}': {e.Message}");
+            }
+        }
+        else if (!NN.Models.Names.Contains(modelName))
+            throw new UsageException($"--model '{modelName}' is unknown; use {string.Join(" or ", NN.Models.Names)}, or compose layers: {NN.Models.ComposeSyntax}.");
         var schedule = request.Schedule == null ? null : ParseSchedule(request.Schedule);
         var optimizer = new Adam(request.LearningRate);
         if (schedule != null)
@@ -119,7 +132,14 @@ public sealed class TrainingRun : IDisposable
         var (train, test) = TrainingData.Load(_request.Dataset, _request.Seed, fetch);
         _train = _request.Limit > 0 ? train.Take(_request.Limit) : train;
         _test = test;
-        _model = NN.Models.Create(_request.Model, _request.Seed, train.ExampleShape, train.ClassNames.Length);
+        try
+        {
+            _model = NN.Models.Create(_request.Model, _request.Seed, train.ExampleShape, train.ClassNames.Length);
+        }
+        catch (ArgumentException e) when (NN.Models.IsComposed(_request.Model))
+        {
+            throw new UsageException($"--model '{_request.Model}' on {train.Name}'s {train.ExampleShape} images: {e.Message}");
+        }
         _model.Compile(_optimizer);
     }
 

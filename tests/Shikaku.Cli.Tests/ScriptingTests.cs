@@ -102,6 +102,8 @@ public sealed class ScriptingTests : IDisposable
     [InlineData("--lr-schedule", "step:1:0.000001", "makes the learning rate")]
     [InlineData("--epochs", "ten", "--epochs 'ten' is not a whole number")]
     [InlineData("--batch-size", "0", "--batch-size 0 is out of range")]
+    [InlineData("--model", "conv:0,pool", "'conv:0': '0' is not a whole number in 1..512")]
+    [InlineData("--model", "conv:8,lstm:4", "'lstm:4' is not a layer")]
     public void BadTrainingNumbersAreRefusedBeforeAnythingIsLoadedOrMade(string option, string value, string expected)
     {
         string run = Path.Combine(_dir, "run");

@@ -37,6 +37,48 @@ public class ModelTests
     }
 
     [Fact]
+    public void ComposedLayersFollowTheShapesAndEndInTheClassesSoftmax()
+    {
+        var model = Models.Create("conv:16, pool, conv:32:3:1:same, bn, pool:2, flatten, dense:64, dropout:0.3", seed: 2, input: new Shape(28, 28, 1), classes: 5);
+        Assert.Equal(["Conv2D", "MaxPooling2D", "Conv2D", "BatchNormalization", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense"], model.Layers.Select(l => l.TypeName));
+        Assert.Equal([new Shape(26, 26, 16), new Shape(13, 13, 16), new Shape(13, 13, 32), new Shape(13, 13, 32), new Shape(6, 6, 32),
+            new Shape(1152), new Shape(64), new Shape(64), new Shape(5)], model.Layers.Select(l => l.OutputShape));
+        Assert.True(((Dense)model.Layers[^1]).IsSoftmax);
+        // A flatten is put before the first dense when none is given; gap gives one value a map.
+        Assert.Equal(["Conv2D", "Flatten", "Dense", "Dense"], Models.Compose("conv:4,dense:8").Layers.Select(l => l.TypeName));
+        Assert.Equal(new Shape(4), Models.Compose("conv:4,gap").Layers[1].OutputShape);
+        Assert.True(Models.IsComposed("conv:8,pool") && !Models.IsComposed("tiny-vgg"));
+    }
+
+    [Theory]
+    [InlineData("conv", "is not conv:FILTERS")]
+    [InlineData("conv:0", "'0' is not a whole number in 1..512")]
+    [InlineData("conv:8:3:1:full", "is not conv:FILTERS")]
+    [InlineData("pool:99", "in 1..8")]
+    [InlineData("dense:-3", "is not a whole number")]
+    [InlineData("dropout:1", "is not a number in [0, 1)")]
+    [InlineData("lstm:8", "'lstm:8' is not a layer")]
+    [InlineData(",,", "is empty")]
+    public void ComposedSyntaxErrorsAreNamedWithoutAnyInput(string spec, string expected)
+    {
+        Assert.Contains(expected, Assert.ThrowsAny<ArgumentException>(() => Models.CheckComposition(spec)).Message);
+        Assert.Contains(expected, Assert.ThrowsAny<ArgumentException>(() => Models.Compose(spec)).Message);
+    }
+
+    [Fact]
+    public void ComposedShapesAndSizesAreCheckedBeforeAWeightIsAllocated()
+    {
+        // Five poolings of 28x28: the fourth leaves 1x1, the fifth cannot fit.
+        Assert.Contains("does not fit", Assert.ThrowsAny<ArgumentException>(() => Models.Compose("pool,pool,pool,pool,pool")).Message);
+        Assert.Contains("needs maps", Assert.ThrowsAny<ArgumentException>(() => Models.Compose("dense:8,conv:4")).Message);
+        // 512 maps of 62x62 flattened into 4096 units would be 8 billion weights (32 GB): refused by counting, not by allocating.
+        var e = Assert.ThrowsAny<ArgumentException>(() => Models.Compose("conv:512,dense:4096", input: new Shape(64, 64, 3)));
+        Assert.Contains("more than 50,000,000 weights by layer", e.Message);
+        Assert.Contains("more than the 32", Assert.ThrowsAny<ArgumentException>(() => Models.CheckComposition(string.Join(",", Enumerable.Repeat("bn", 33)))).Message);
+        Models.CheckComposition("pool,pool,pool,pool,pool"); // fine without a shape: 64x64 images take it
+    }
+
+    [Fact]
     public void ShortMnistRunLearnsAndSavedModelPredictsBitIdentically()
     {
         var (train, test) = KnownDatasets.Load("mnist");

@@ -109,6 +109,26 @@ public sealed class TrainingApiTests(StudioFixture studio)
     }
 
     [Fact]
+    public async Task ComposedLayersTrainAndLayersThatDoNotFitTheImagesEndInAnErrorEvent()
+    {
+        var client = studio.Client;
+        var start = await client.PostAsJsonAsync("/api/train", new { dataset = "mnist", model = "conv:4,pool,flatten,dense:16", epochs = 1, batchSize = 64, limit = 256 });
+        var started = JsonDocument.Parse(await start.Content.ReadAsStringAsync()).RootElement;
+        var events = await ReadEvents(client, started.GetProperty("events").GetString()!, (kind, _) => Task.FromResult(kind is "end" or "error"));
+        Assert.Equal("end", events[^1].Kind);
+        string id = started.GetProperty("id").GetString()!;
+        var model = NN.Sequential.Load(Path.Combine(studio.RunsRoot, id));
+        Assert.Equal(["Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"], model.Layers.Select(l => l.TypeName));
+
+        // Five 2x2 poolings fit no 28x28 image: the syntax passed, the data's shape decides once it has loaded.
+        var bad = await client.PostAsJsonAsync("/api/train", new { dataset = "mnist", model = "pool,pool,pool,pool,pool", epochs = 1, limit = 64 });
+        var badStart = JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement;
+        var badEvents = await ReadEvents(client, badStart.GetProperty("events").GetString()!, (kind, _) => Task.FromResult(kind is "end" or "error"));
+        Assert.Equal("error", badEvents[^1].Kind);
+        Assert.Contains("does not fit", badEvents[^1].Data.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task BadTrainingSettingsAreRefusedBeforeAnythingStarts()
     {
         foreach (var body in new object[]
@@ -119,6 +139,8 @@ public sealed class TrainingApiTests(StudioFixture studio)
             new { dataset = "mnist", model = "mlp", learningRate = -1 },
             new { dataset = "mnist", model = "mlp", batchSize = 100000 },
             new { dataset = "folder:nothing", model = "mlp" },
+            new { dataset = "mnist", model = "conv:0,pool" },
+            new { dataset = "mnist", model = "conv:8,lstm:4" },
             new { dataset = "folder:../" + Path.GetFileName(studio.RunsRoot), model = "mlp" },
             new { dataset = "folder:/etc", model = "mlp" },
         })

@@ -368,7 +368,8 @@ function drawChart() {
 async function startTraining() {
   showError('train-error');
   const body = {
-    dataset: $('train-dataset').value, model: $('train-model').value, epochs: Number($('train-epochs').value),
+    // Layers written in the box (conv:16,pool,...) are the architecture; else the one chosen.
+    dataset: $('train-dataset').value, model: $('train-layers').value.trim() || $('train-model').value, epochs: Number($('train-epochs').value),
     batchSize: Number($('train-batch').value), learningRate: Number($('train-lr').value), limit: Number($('train-limit').value),
   };
   try {
