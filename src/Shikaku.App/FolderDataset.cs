@@ -8,10 +8,17 @@ namespace Shikaku.App;
 /// <summary>The datasets a run can name: the known ones (fetched by package) and "folder:PATH".</summary>
 public static class TrainingData
 {
+    /// <summary>Colour clip-art by category (Debian's openclipart-png, CC0): five classes of real objects, fetched on first use.</summary>
+    public const string Clipart = "clipart";
+
+    /// <summary>The named datasets: MNIST, Fashion-MNIST and <see cref="Clipart"/>; any folder of class folders besides (folder:PATH).</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. KnownDatasets.Names, Clipart];
+
     /// <summary>Checks a dataset name before anything loads; returns it as stored in run.json.</summary>
     public static string Check(string dataset)
     {
         ArgumentNullException.ThrowIfNull(dataset);
+        if (dataset.Equals(Clipart, StringComparison.OrdinalIgnoreCase)) return Clipart;
         if (FolderDataset.IsFolder(dataset))
         {
             string path = FolderDataset.PathOf(dataset);
@@ -20,7 +27,7 @@ public static class TrainingData
         }
         string name = dataset.ToLowerInvariant();
         if (!KnownDatasets.Names.Contains(name))
-            throw new UsageException($"Unknown dataset '{name}'; use {string.Join(" or ", KnownDatasets.Names)}, or folder:PATH (one sub-folder of images per class).");
+            throw new UsageException($"Unknown dataset '{name}'; use {string.Join(" or ", Names)}, or folder:PATH (one sub-folder of images per class).");
         return name;
     }
 
@@ -28,6 +35,15 @@ public static class TrainingData
     public static (ImageDataset Train, ImageDataset Test) Load(string dataset, int seed, IFetchProgress fetch)
     {
         ArgumentNullException.ThrowIfNull(fetch);
+        if (dataset == Clipart)
+            return fetch.Run("the clip-art", log =>
+            {
+                // Each picture's class is its category folder (usr/share/openclipart/png/food/fruit/x.png: fruit).
+                var files = Assets.AssetCache.Fetch(Assets.KnownAssets.OpenClipart, log);
+                var classes = files.GroupBy(f => Path.GetFileName(Path.GetDirectoryName(f.Key))!, f => f.Value).OrderBy(g => g.Key, StringComparer.Ordinal)
+                    .Select(g => (g.Key, g.Order(StringComparer.Ordinal).ToArray())).ToList();
+                return FolderDataset.Load(classes, Clipart, seed);
+            });
         return FolderDataset.IsFolder(dataset)
             ? fetch.Run(dataset, log => FolderDataset.Load(FolderDataset.PathOf(dataset), seed, log: log))
             : fetch.Run(dataset, log => KnownDatasets.Load(dataset, log));
@@ -99,6 +115,14 @@ public static class FolderDataset
     public static (ImageDataset Train, ImageDataset Test) Load(string path, int seed = 0, ImageLoadOptions? load = null, Action<string>? log = null)
     {
         var classes = Scan(path);
+        log?.Invoke($"{classes.Sum(c => c.Files.Length)} images in {classes.Count} classes under {path}");
+        return Load(classes, Prefix + path, seed, load);
+    }
+
+    /// <summary>The splits of images already grouped by class (a folder's scan, or a package's category folders).</summary>
+    public static (ImageDataset Train, ImageDataset Test) Load(IReadOnlyList<(string Class, string[] Files)> classes, string name, int seed = 0, ImageLoadOptions? load = null)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
         var names = classes.Select(c => c.Class).ToArray();
         var train = new List<(string File, byte Label)>();
         var test = new List<(string File, byte Label)>();
@@ -110,8 +134,6 @@ public static class FolderDataset
             int held = Math.Max(1, files.Length / 5);
             for (int i = 0; i < files.Length; i++) (i < held ? test : train).Add((files[i], (byte)label));
         }
-        log?.Invoke($"{train.Count + test.Count} images in {names.Length} classes under {path}");
-        string name = Prefix + path;
         return (Read($"{name}/train", train, names, load), Read($"{name}/validation", test, names, load));
     }
 

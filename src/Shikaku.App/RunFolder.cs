@@ -88,8 +88,8 @@ public static class RunFolder
         if (run == null || !run.ContainsKey("dataset")) return "mnist";
         string path = Path.Combine(folder, "run.json");
         string? name = run["dataset"] is JsonValue v && v.TryGetValue(out string? s) ? s : null;
-        if (name == null || !(KnownDatasets.Names.Contains(name) || (FolderDataset.IsFolder(name) && name.Length > FolderDataset.Prefix.Length)))
-            throw new InvalidDataException($"{path}: \"dataset\" is {run["dataset"]?.ToJsonString() ?? "null"}, not one of {string.Join(", ", KnownDatasets.Names)} or folder:PATH; the file is damaged.");
+        if (name == null || !(TrainingData.Names.Contains(name) || (FolderDataset.IsFolder(name) && name.Length > FolderDataset.Prefix.Length)))
+            throw new InvalidDataException($"{path}: \"dataset\" is {run["dataset"]?.ToJsonString() ?? "null"}, not one of {string.Join(", ", TrainingData.Names)} or folder:PATH; the file is damaged.");
         return name;
     }
 

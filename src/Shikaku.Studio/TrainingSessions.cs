@@ -96,7 +96,7 @@ public sealed class TrainingSessions(App.RunCatalog runs, string datasetsRoot)
     /// <summary>The datasets the training page offers: the known ones, then "folder:NAME" for each folder of class folders under the datasets root.</summary>
     public IReadOnlyList<string> Datasets()
     {
-        var names = new List<string>(Shikaku.Datasets.KnownDatasets.Names);
+        var names = new List<string>(App.TrainingData.Names);
         if (Directory.Exists(datasetsRoot))
             names.AddRange(Directory.EnumerateDirectories(datasetsRoot).Order(StringComparer.Ordinal)
                 .Where(d => Directory.EnumerateDirectories(d).Any()).Select(d => App.FolderDataset.Prefix + Path.GetFileName(d)));

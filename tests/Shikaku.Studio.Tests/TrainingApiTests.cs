@@ -88,7 +88,7 @@ public sealed class TrainingApiTests(StudioFixture studio)
     {
         var client = studio.Client;
         var models = JsonDocument.Parse(await client.GetStringAsync("/api/models")).RootElement;
-        Assert.Equal(["mnist", "fashion-mnist", "folder:photos"], models.GetProperty("datasets").EnumerateArray().Select(d => d.GetString()));
+        Assert.Equal(["mnist", "fashion-mnist", "clipart", "folder:photos"], models.GetProperty("datasets").EnumerateArray().Select(d => d.GetString()));
         Assert.Contains("tiny-vgg", models.GetProperty("architectures").EnumerateArray().Select(d => d.GetString()));
         var start = await client.PostAsJsonAsync("/api/train", new { dataset = "folder:photos", model = "tiny-vgg", epochs = 2, batchSize = 4 });
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);

@@ -180,6 +180,9 @@ public static class ImageCodec
                 {
                     int n = Math.Min(band, h - y);
                     byte* destination = gray ? output + (long)y * w : rows;
+                    // Skia leaves some pixels unwritten (seen: fully transparent ones of PNGs with alpha), and a rented
+                    // buffer holds old bytes: without this a picture decoded differently each time.
+                    if (!gray) new Span<byte>(rows, n * rowBytes).Clear();
                     if (codec.GetScanlines((IntPtr)destination, n, rowBytes) < n)
                         throw new ImageException($"{name}: the image data is truncated (only part of it could be decoded); the file is incomplete.");
                     if (!gray) RgbaToRgb(new ReadOnlySpan<byte>(rows, n * rowBytes), new Span<byte>(output + (long)y * w * 3, n * w * 3));
@@ -201,6 +204,7 @@ public static class ImageCodec
         long bytes = (long)h * target.RowBytes; // not target.BytesSize: that is 32-bit and wraps
         // Native memory for the RGBA copy: freed at once, its pages go back to the system without a collection.
         byte* buffer = gray ? null : AllocateNative(bytes);
+        if (buffer != null) System.Runtime.InteropServices.NativeMemory.Clear(buffer, (nuint)bytes); // see DecodeByRows: pixels Skia leaves unwritten
         try
         {
             fixed (byte* output = pixels)
