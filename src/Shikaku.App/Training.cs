@@ -14,11 +14,17 @@ public sealed record TrainRequest(string Dataset = "mnist", string Model = "lect
     float LearningRate = 0.001f, string? Schedule = null, bool Augment = false, int Seed = 0, int Limit = 0,
     string? Out = null, bool Overwrite = false, string CommandLine = "");
 
-/// <summary>How a training run ended: its history, folder, and whether a model was saved.</summary>
-public sealed record TrainResult(History History, string Folder, bool Saved, bool Cancelled)
+/// <summary>How a training run ended: its history, folder, whether a model was saved, and which epoch it is (<paramref name="SavedEpoch"/>).</summary>
+public sealed record TrainResult(History History, string Folder, bool Saved, bool Cancelled, int? SavedEpoch = null)
 {
-    /// <summary>The epoch with the best validation (else training) accuracy, or null if none finished.</summary>
-    public EpochLogs? Best => History.Epochs.MaxBy(e => e.ValAccuracy ?? e.Accuracy);
+    /// <summary>
+    /// The epoch whose model the folder holds: the checkpoint keeps the lowest validation loss (Keras' ModelCheckpoint
+    /// default), which is not always the highest accuracy; null if none was saved.
+    /// </summary>
+    public EpochLogs? Best => SavedEpoch is { } e ? History.Epochs.FirstOrDefault(l => l.Epoch == e) : null;
+
+    /// <summary>The epoch with the highest validation (else training) accuracy, or null if none finished.</summary>
+    public EpochLogs? MostAccurate => History.Epochs.MaxBy(e => e.ValAccuracy ?? e.Accuracy);
 
     /// <summary>Why training stopped early with non-finite numbers, or null.</summary>
     public Divergence? Divergence => History.Divergence;
@@ -150,7 +156,8 @@ public sealed class TrainingRun : IDisposable
     public TrainResult Fit(IReadOnlyList<ICallback> progress, CancellationToken cancellationToken)
     {
         var model = Model;
-        var callbacks = new List<ICallback>(progress) { new ModelCheckpoint(Folder) };
+        var checkpoint = new ModelCheckpoint(Folder);
+        var callbacks = new List<ICallback>(progress) { checkpoint };
         if (_schedule != null) callbacks.Add(_schedule);
         ILabelledData data = _request.Augment ? new Augmented(_train!, maxShift: 2, maxDegrees: 10, seed: _request.Seed) : _train!;
         var history = model.Fit(data, _request.Epochs, _request.BatchSize, _test, callbacks, cancellationToken);
@@ -162,7 +169,7 @@ public sealed class TrainingRun : IDisposable
             var bestModel = Sequential.Load(Folder);
             RunPlots.Confusion(bestModel.Evaluate(_test).Confusion, _test.ClassNames, Path.Combine(Folder, "confusion.png"));
         }
-        return new TrainResult(history, Folder, saved, cancellationToken.IsCancellationRequested);
+        return new TrainResult(history, Folder, saved, cancellationToken.IsCancellationRequested, saved ? checkpoint.BestEpoch : null);
     }
 
     /// <summary>Releases the folder's lock; a run that wrote nothing leaves no empty folder behind.</summary>

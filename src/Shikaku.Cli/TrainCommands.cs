@@ -57,7 +57,11 @@ internal static class TrainCommands
             return ExitCodes.Failed;
         }
         var best = result.Best;
-        cli.Out.MarkupLineInterpolated($"Best validation accuracy {best?.ValAccuracy:P2} (epoch {best?.Epoch}); run saved in [bold]{result.Folder}[/]");
+        var top = result.MostAccurate;
+        // The saved model is the lowest validation loss; say so when another epoch was more accurate.
+        string also = top != null && best != null && top.Epoch != best.Epoch ? $" (the most accurate was epoch {top.Epoch}: {top.ValAccuracy:P2})" : "";
+        if (best == null) cli.Out.MarkupLineInterpolated($"No epoch finished, so no model was saved; run in [bold]{result.Folder}[/]");
+        else cli.Out.MarkupLineInterpolated($"Saved epoch {best.Epoch} (lowest validation loss): validation accuracy {best.ValAccuracy:P2}{also}; run in [bold]{result.Folder}[/]");
         return result.Cancelled ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
 

@@ -45,6 +45,20 @@ public sealed class FolderDatasetTests() : TempFolderTest("shikaku-folder-datase
     }
 
     [Fact]
+    public void TheClipArtDatasetIsFiveCategoriesOfRealPicturesSplitTheSameEveryTime()
+    {
+        Assert.Equal("clipart", TrainingData.Check("ClipArt"));
+        var (train, test) = TrainingData.Load("clipart", seed: 0, IFetchProgress.Silent);
+        Assert.Equal(["fruit", "mammals", "music", "tools", "transportation"], train.ClassNames);
+        Assert.Equal(359, train.Count + test.Count);
+        Assert.Equal(70, test.Count); // a fifth of each category
+        Assert.Equal(new Tensors.Shape(64, 64, 3), train.ExampleShape);
+        var (_, again) = TrainingData.Load("clipart", seed: 0, IFetchProgress.Silent);
+        Assert.Equal(test.Pixels, again.Pixels); // transparent PNGs once decoded differently each time
+        Assert.Equal(test.Labels, again.Labels);
+    }
+
+    [Fact]
     public void BadFoldersAreClearErrors()
     {
         Assert.Contains("no such folder", Assert.Throws<DirectoryNotFoundException>(() => FolderDataset.Scan(In("missing"))).Message);
