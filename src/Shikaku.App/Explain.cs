@@ -13,7 +13,7 @@ public sealed record RunEntry(string Id, string Dataset, string[] Classes, DateT
 /// </summary>
 public sealed class RunCatalog(string root)
 {
-    private readonly Dictionary<string, (DateTime Stamp, Sequential Model)> _loaded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Stamp, Sequential Model)> _loaded = new(StringComparer.Ordinal);
 
     /// <summary>The folder the runs are under.</summary>
     public string Root { get; } = Path.GetFullPath(root);
@@ -24,7 +24,10 @@ public sealed class RunCatalog(string root)
         if (!Directory.Exists(Root)) return [];
         var folders = Directory.EnumerateDirectories(Root).SelectMany(d => new[] { d }.Concat(Directory.EnumerateDirectories(d)));
         // A folder name with ':' would read as another kind of id (graph:NAME); such folders are not listed.
-        return folders.Where(d => File.Exists(Path.Combine(d, "model.json")) && !Path.GetRelativePath(Root, d).Contains(':'))
+        // A run still training (its lock is held) has no run.json yet, so its dataset and classes are unknown: it is
+        // listed once it has finished.
+        return folders.Where(d => File.Exists(Path.Combine(d, "model.json")) && !RunFolder.IsTraining(d)
+                && !Path.GetRelativePath(Root, d).Contains(':'))
             .Select(Entry).OfType<RunEntry>().OrderByDescending(e => e.Modified).ToList();
     }
 
@@ -51,11 +54,13 @@ public sealed class RunCatalog(string root)
         return Path.Combine(Root, id.Replace('/', Path.DirectorySeparatorChar));
     }
 
-    /// <summary>The model of a listed id, loaded once and again only when its model.json changes (a run still training).</summary>
+    /// <summary>The model of a listed id, loaded once and again only when its files change (a run trained again).</summary>
     public Sequential Model(string id)
     {
         string folder = Folder(id);
-        var stamp = File.GetLastWriteTimeUtc(Path.Combine(folder, "model.json"));
+        // Both files: a checkpoint replaces model.json and model.safetensors one after the other.
+        string stamp = string.Join("|", new[] { "model.json", "model.safetensors" }.Select(f => new FileInfo(Path.Combine(folder, f)))
+            .Select(f => f.Exists ? $"{f.LastWriteTimeUtc.Ticks}:{f.Length}" : "-"));
         lock (_loaded)
         {
             if (_loaded.TryGetValue(id, out var hit) && hit.Stamp == stamp) return hit.Model;
@@ -109,7 +114,15 @@ public static class ExplainUseCases
         var model = runs.Model(id);
         string[] classes = RunFolder.ClassNames(runs.Folder(id));
         using var x = Prepare(model, image);
-        var explanation = ModelExplainer.Explain(model, x);
+        ModelExplanation explanation;
+        try
+        {
+            explanation = ModelExplainer.Explain(model, x);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
+        }
         if (explanation.Output.Length != classes.Length)
             throw new InvalidDataException($"{id}: the model gives {explanation.Output.Length} outputs but run.json names {classes.Length} classes.");
         return new ExplainResult(id, classes, explanation);
@@ -135,7 +148,7 @@ public static class ExplainUseCases
 }
 
 /// <summary>What an imported graph model computed for one image, node by node (previews of its maps).</summary>
-public sealed record GraphExplainResult(string Model, string Task, int[] InputShape, IReadOnlyList<GraphNodeMaps> Nodes)
+public sealed record GraphExplainResult(string Model, string Task, int[] InputShape, IReadOnlyList<GraphNodeMaps> Nodes, int TotalNodes)
 {
     /// <summary>The JSON contract of POST /api/models/graph:{id}/explain.</summary>
     public object ToJson() => new
@@ -143,6 +156,8 @@ public sealed record GraphExplainResult(string Model, string Task, int[] InputSh
         model = Model,
         task = Task,
         input = new { shape = InputShape },
+        totalNodes = TotalNodes,
+        truncated = TotalNodes > Nodes.Count,
         nodes = Nodes.Select(n => new { name = n.Name, op = n.Op, shape = n.Shape, preview = n.Preview, step = n.Step, values = n.Values }),
     };
 }
@@ -184,8 +199,8 @@ public sealed class GraphExplainer(IFetchProgress fetch) : IDisposable
             plan = hit.Plan;
         }
         using var x = Vision.Imaging.ModelInput.From(image, recipe, new Vision.Detection.Letterbox(image.Width, image.Height, recipe.Width));
-        var nodes = GraphTrace.Run(plan, [x]);
-        return new GraphExplainResult(Prefix + info.Id, info.Task, x.Shape.ToArray(), nodes);
+        var (nodes, total) = GraphTrace.Run(plan, [x]);
+        return new GraphExplainResult(Prefix + info.Id, info.Task, x.Shape.ToArray(), nodes, total);
     }
 
     public void Dispose()

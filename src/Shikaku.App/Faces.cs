@@ -118,7 +118,17 @@ public sealed class FaceUseCases : IDisposable
     /// <summary>Use cases on an analyzer the caller owns (a server shares one).</summary>
     public FaceUseCases(FaceAnalyzer analyzer) => _analyzer = analyzer;
 
-    private FaceAnalyzer Analyzer => _analyzer ??= new(_fetch!.Run("the face models", log => Models.FaceApi.FaceApiModels.Folder(log)));
+    private readonly Lock _loading = new();
+
+    /// <summary>The analyzer, made once: a server's first requests may arrive together.</summary>
+    private FaceAnalyzer Analyzer
+    {
+        get
+        {
+            if (_analyzer is { } ready) return ready;
+            lock (_loading) return _analyzer ??= new(_fetch!.Run("the face models", log => Models.FaceApi.FaceApiModels.Folder(log)));
+        }
+    }
 
     public void Dispose()
     {

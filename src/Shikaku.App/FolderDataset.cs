@@ -134,7 +134,10 @@ public static class FolderDataset
             int held = Math.Max(1, files.Length / 5);
             for (int i = 0; i < files.Length; i++) (i < held ? test : train).Add((files[i], (byte)label));
         }
-        return (Read($"{name}/train", train, names, load), Read($"{name}/validation", test, names, load));
+        // Classes mixed, so that the first N images (--limit) are a sample of every class, not the first class.
+        var mixed = train.ToArray();
+        rng.Shuffle(mixed);
+        return (Read($"{name}/train", [.. mixed], names, load), Read($"{name}/validation", test, names, load));
     }
 
     private static ImageDataset Read(string name, List<(string File, byte Label)> items, string[] classes, ImageLoadOptions? load)

@@ -45,6 +45,22 @@ public static class RunFolder
         }
     }
 
+    /// <summary>Whether a run is writing into the folder now (its lock is held; a lock file left by a killed run is not).</summary>
+    public static bool IsTraining(string folder)
+    {
+        string path = Path.Combine(folder, LockName);
+        if (!File.Exists(path)) return false;
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     public static void Write(string folder, History history, string command, int seed, Sequential model, string dataset, string[] classes)
     {
         SafeFile.WriteAllText(Path.Combine(folder, "history.csv"), history.ToCsv(), overwrite: true);

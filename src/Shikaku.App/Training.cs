@@ -163,7 +163,7 @@ public sealed class TrainingRun : IDisposable
         var history = model.Fit(data, _request.Epochs, _request.BatchSize, _test, callbacks, cancellationToken);
         RunFolder.Write(Folder, history, _request.CommandLine, _request.Seed, model, _request.Dataset, _test!.ClassNames);
         RunPlots.LearningCurves(history, Folder, $"{_request.Model} on {_request.Dataset}");
-        bool saved = File.Exists(Path.Combine(Folder, "model.json"));
+        bool saved = checkpoint.BestEpoch != null; // not model.json's presence: --overwrite may leave the previous run's
         if (saved)
         {
             var bestModel = Sequential.Load(Folder);

@@ -23,20 +23,25 @@ public static class GraphTrace
     public const int MaxNodes = 200;
 
     /// <summary>
-    /// Runs <paramref name="plan"/> on <paramref name="inputs"/> and previews every float32 node output in execution
-    /// order; returns them with the graph's own outputs (disposed here).
+    /// Runs <paramref name="plan"/> on <paramref name="inputs"/> and previews the float32 node outputs in execution
+    /// order: the first <see cref="MaxNodes"/>, and always the last (the graph's output), with how many there were.
     /// </summary>
-    public static IReadOnlyList<GraphNodeMaps> Run(GraphPlan plan, Tensor[] inputs)
+    public static (IReadOnlyList<GraphNodeMaps> Nodes, int Total) Run(GraphPlan plan, Tensor[] inputs)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var nodes = new List<GraphNodeMaps>();
+        GraphNodeMaps? last = null;
+        int total = 0;
         var results = plan.Run(inputs, (node, index, value) =>
         {
-            if (index != 0 || nodes.Count >= MaxNodes || value.DType != DType.Float32 || value.Shape.Length == 0) return;
-            nodes.Add(Preview(node, value));
+            if (index != 0 || value.DType != DType.Float32 || value.Shape.Length == 0) return;
+            total++;
+            if (nodes.Count < MaxNodes) nodes.Add(Preview(node, value));
+            else last = Preview(node, value);
         });
         foreach (var r in results) r.Dispose();
-        return nodes;
+        if (last != null) nodes.Add(last);
+        return (nodes, total);
     }
 
     private static GraphNodeMaps Preview(Node node, Tensor value)

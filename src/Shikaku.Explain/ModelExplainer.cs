@@ -40,12 +40,19 @@ public sealed record ConvChannelExplanation(int Layer, string Name, int Channel,
 /// </code></example>
 public static class ModelExplainer
 {
+    /// <summary>The most values of all layers together that one explanation holds (4 million: the lecture CNN gives 87,000).</summary>
+    public const long MaxValues = 4_000_000;
+
     /// <summary>Every layer's output for <paramref name="input"/>, a batch of one [1, ...InputShape].</summary>
     public static ModelExplanation Explain(Sequential model, Tensor input)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(input);
         CheckOne(input);
+        long values = model.Layers.Sum(l => l.OutputShape.Length);
+        if (values > MaxValues)
+            throw new ArgumentException($"The model's layers give {values:N0} values for one input, more than the explainer sends ({MaxValues:N0}); " +
+                "explain a smaller model, or use predict.");
         var traced = model.Trace(input);
         try
         {

@@ -366,7 +366,11 @@ public sealed class Sequential
                 if (index == 0 && byName.ContainsKey(node.Name) && !outputs.ContainsKey(node.Name)) outputs[node.Name] = value.Clone();
             });
             foreach (var t in result) t.Dispose();
-            return _layers.Select(l => (l, outputs.Remove(l.Name, out var t) ? t : throw new InvalidOperationException($"The trace has no output for layer {l.Name}."))).ToList();
+            if (_layers.FirstOrDefault(l => !outputs.ContainsKey(l.Name)) is { } missing)
+                throw new InvalidOperationException($"The trace has no output for layer {missing.Name}.");
+            var traced = _layers.Select(l => (l, outputs[l.Name])).ToList();
+            outputs.Clear(); // the caller owns them now
+            return traced;
         }
         finally
         {

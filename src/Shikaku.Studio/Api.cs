@@ -19,6 +19,9 @@ public sealed record ConvRequest(string Operation = "conv2d", string? Data = nul
 /// </summary>
 internal static class Api
 {
+    /// <summary>The contracts' options on one line: an explanation is tens of thousands of numbers, each on a line when indented.</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions Compact = new(Contract.Options) { WriteIndented = false };
+
     /// <summary>The most multiply-adds one filter request may cost (about a second here: a 21x21 custom kernel on a 12-megapixel photo).</summary>
     public const long MaxFilterWork = 16_000_000_000;
 
@@ -57,9 +60,9 @@ internal static class Api
             architectures = NN.Models.Names,
             detectors = ObjectDetector.Models,
             faceDetectors = Enum.GetNames<FaceDetectorKind>().Select(n => n.ToLowerInvariant()),
-        }, Contract.Options)).WithSummary("The trained run folders the explainer opens, the datasets and architectures training offers, the object detectors and the face detectors.");
+        }, Compact)).WithSummary("The trained run folders the explainer opens, the datasets and architectures training offers, the object detectors and the face detectors.");
 
-        api.MapPost("/conv", async (HttpRequest request) => Results.Json(Conv(await Body<ConvRequest>(request).ConfigureAwait(false)).ToJson(), Contract.Options))
+        api.MapPost("/conv", async (HttpRequest request) => Results.Json(Conv(await Body<ConvRequest>(request).ConfigureAwait(false)).ToJson(), Compact))
             .Accepts<ConvRequest>("application/json").RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("A sliding-window trace of the lecture's 1-D or 2-D convolution or pooling: the output and every window's patch, products and value.");
 
@@ -78,7 +81,7 @@ internal static class Api
         api.MapPost("/faces/analyze", async (HttpRequest request, StudioOptions options, FaceUseCases faces) =>
         {
             var (form, image, name) = await ImageForm(request, options).ConfigureAwait(false);
-            return Results.Json(faces.AnalyzeImage(name, image, FaceOptions(form)).ToJson(), Contract.Options);
+            return Results.Json(faces.AnalyzeImage(name, image, FaceOptions(form)).ToJson(), Compact);
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("Faces in an uploaded photo: boxes, 68 landmarks, expression, age and gender (faces analyze --json). Nothing is kept; descriptors are never sent.");
 
@@ -89,7 +92,7 @@ internal static class Api
             var second = Upload(form, "second", options);
             double threshold = Number(form, "threshold", Vision.Faces.FaceAnalyzer.DefaultThreshold, 0.01, 2);
             var result = faces.VerifyImages(FileName(form, "first"), first, FileName(form, "second"), second, threshold, FaceOptions(form));
-            return Results.Json(result.ToJson(), Contract.Options);
+            return Results.Json(result.ToJson(), Compact);
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("Whether the largest faces of two uploaded photos are one person: their descriptor distance against the threshold (faces verify --json).");
 
@@ -97,7 +100,7 @@ internal static class Api
         {
             var (form, image, name) = await ImageForm(request, options).ConfigureAwait(false);
             var keep = new DetectionOptions(MinScore: Number(form, "threshold", 0.3, 0, 1));
-            return Results.Json(objects.DetectImage(name, image, Field(form, "model") ?? ObjectDetector.Models[0], new ObjectDetectionOptions(keep)).ToJson(), Contract.Options);
+            return Results.Json(objects.DetectImage(name, image, Field(form, "model") ?? ObjectDetector.Models[0], new ObjectDetectionOptions(keep)).ToJson(), Compact);
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("Objects in an uploaded photo (COCO's 80 classes) with boxes, labels and scores (detect --json); model centernet or nanodet.");
 
@@ -107,7 +110,7 @@ internal static class Api
             string model = Unescape(id);
             return Results.Json(model.StartsWith(GraphExplainer.Prefix, StringComparison.Ordinal)
                 ? graphs.Explain(model, image).ToJson()
-                : ExplainUseCases.Explain(runs, model, image).ToJson(), Contract.Options);
+                : ExplainUseCases.Explain(runs, model, image).ToJson(), Compact);
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("Every layer's output of a trained model (a run id from GET /api/models) on an uploaded image or drawing, prepared as predict prepares it, " +
                 "and the class probabilities; or, for an imported network (graph:NAME), a preview of every node's output.");
@@ -117,27 +120,27 @@ internal static class Api
             if (Unescape(id).StartsWith(GraphExplainer.Prefix, StringComparison.Ordinal))
                 throw new UsageException("The channel-by-channel view is for the convolutions of trained run folders; an imported network shows its nodes' maps.");
             var (_, image, _) = await ImageForm(request, options).ConfigureAwait(false);
-            return Results.Json(ExplainUseCases.ExplainConv(runs, Unescape(id), image, layer, channel), Contract.Options);
+            return Results.Json(ExplainUseCases.ExplainConv(runs, Unescape(id), image, layer, channel), Compact);
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("How one map of a convolution layer was computed: each input channel with its kernel and the map they made, their sum plus bias, the activation.");
 
         api.MapPost("/train", async (HttpRequest request, TrainingSessions sessions) =>
         {
             var session = sessions.Start(await Body<TrainStart>(request).ConfigureAwait(false));
-            return Results.Json(new { id = session.Id, events = $"/api/train/{Uri.EscapeDataString(session.Id)}/events" }, Contract.Options, statusCode: 202);
+            return Results.Json(new { id = session.Id, events = $"/api/train/{Uri.EscapeDataString(session.Id)}/events" }, Compact, statusCode: 202);
         }).RequireRateLimiting(StudioApp.Heavy)
             .Accepts<TrainStart>("application/json").Produces(StatusCodes.Status202Accepted)
             .WithSummary("Starts training (the settings of shikaku train) into the next free run folder; 409 while another run trains.");
 
         api.MapGet("/train", (TrainingSessions sessions) => Results.Json(sessions.Current is { } s
             ? new { id = s.Id, finished = s.Finished, settings = s.Settings }
-            : (object)new { id = (string?)null }, Contract.Options)).WithSummary("The run training now or last, if any.");
+            : (object)new { id = (string?)null }, Compact)).WithSummary("The run training now or last, if any.");
 
         api.MapPost("/train/{id}/stop", (string id, TrainingSessions sessions) =>
         {
             var session = sessions.Get(Unescape(id));
             session.Stop();
-            return Results.Json(new { id = session.Id, stopping = !session.Finished }, Contract.Options, statusCode: 202);
+            return Results.Json(new { id = session.Id, stopping = !session.Finished }, Compact, statusCode: 202);
         }).WithSummary("Stops a run after its current batch; the best epoch so far stays saved.");
 
         api.MapGet("/train/{id}/events", async (string id, HttpContext context, TrainingSessions sessions) =>
@@ -147,7 +150,8 @@ internal static class Api
             response.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-store";
             // A reconnecting EventSource says the last event it had: go on after it.
-            int next = int.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out int last) ? last + 1 : 0;
+            int next = long.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out long last)
+                ? (int)Math.Min(last + 1, int.MaxValue) : 0;
             var ct = context.RequestAborted;
             try
             {

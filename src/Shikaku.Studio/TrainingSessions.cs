@@ -66,6 +66,7 @@ public sealed class TrainingSession
             Task wait;
             lock (_events)
             {
+                from = Math.Max(0, from);
                 if (from < _events.Count) return _events.GetRange(from, _events.Count - from);
                 if (Finished) return [];
                 wait = _changed.Task;

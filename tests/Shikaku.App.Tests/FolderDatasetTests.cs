@@ -34,8 +34,11 @@ public sealed class FolderDatasetTests() : TempFolderTest("shikaku-folder-datase
         Assert.Equal(new Tensors.Shape(64, 64, 3), train.ExampleShape);
         Assert.Equal([0, 1], test.Labels.Select(l => (int)l).Order());
         // The held-out images depend on the seed only, and the pixels are the photo area-averaged to 64x64.
-        var (_, again) = FolderDataset.Load(root, seed: 1);
+        var (trainAgain, again) = FolderDataset.Load(root, seed: 1);
         Assert.Equal(test.Pixels, again.Pixels);
+        Assert.Equal(train.Labels, trainAgain.Labels);
+        // The training images are mixed, so that --limit takes every class, not the first one.
+        Assert.Equal(2, train.Take(4).Labels.Distinct().Count());
         var (x, _) = train.Batch([0]);
         using (x) Assert.InRange(x.Span.ToArray().Max(), 0.5f, 1f);
         var one = FolderDataset.Pixels(ImageCodec.Load(Path.Combine(root, "people", "sample1.jpg")), 64, 64, 3);
@@ -56,6 +59,22 @@ public sealed class FolderDatasetTests() : TempFolderTest("shikaku-folder-datase
         var (_, again) = TrainingData.Load("clipart", seed: 0, IFetchProgress.Silent);
         Assert.Equal(test.Pixels, again.Pixels); // transparent PNGs once decoded differently each time
         Assert.Equal(test.Labels, again.Labels);
+    }
+
+    [Fact]
+    public void ARunStillTrainingIsNotListedUntilItsLockIsReleased()
+    {
+        string runs = In("runs");
+        string folder = Directory.CreateDirectory(Path.Combine(runs, "live")).FullName;
+        NN.Models.Create("mlp").Save(folder);
+        var catalog = new RunCatalog(runs);
+        using (RunFolder.Lock(folder))
+        {
+            Assert.True(RunFolder.IsTraining(folder));
+            Assert.Empty(catalog.List()); // no run.json yet: its dataset and classes would be guessed
+        }
+        Assert.False(RunFolder.IsTraining(folder));
+        Assert.Equal(["live"], catalog.List().Select(r => r.Id));
     }
 
     [Fact]

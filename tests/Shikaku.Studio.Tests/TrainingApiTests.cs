@@ -69,6 +69,15 @@ public sealed class TrainingApiTests(StudioFixture studio)
         // EventSource) gets only the later ones.
         var replay = await ReadEvents(client, $"/api/train/{Uri.EscapeDataString(id)}/events", (_, _) => Task.FromResult(false));
         Assert.Equal(events.Count, replay.Count);
+        client.DefaultRequestHeaders.Add("Last-Event-ID", "2147483647"); // past every event: nothing, not an error
+        try
+        {
+            Assert.Empty(await ReadEvents(client, $"/api/train/{Uri.EscapeDataString(id)}/events", (_, _) => Task.FromResult(false)));
+        }
+        finally
+        {
+            client.DefaultRequestHeaders.Remove("Last-Event-ID");
+        }
         client.DefaultRequestHeaders.Add("Last-Event-ID", "2");
         try
         {

@@ -229,6 +229,10 @@ public class ConvolutionTests
         Assert.Equal((0, 0), (g.PadTop, g.PadBottom));
         var huge = new ConvGeometry(5, 5, 3, 3, int.MaxValue, int.MaxValue, 1, 1, Padding.Valid);
         Assert.Equal((1, 1), (huge.OutH, huge.OutW));
+        // A dilation that fits the padded side but whose tap arithmetic passes int.MaxValue: both taps lie in the padding.
+        var wide = new ConvGeometry(3, 3, 2, 2, 1, 1, 1_500_000_000, 1_500_000_000, Padding.Same);
+        Assert.Equal((1, 1), wide.RowTaps(0));
+        Assert.Equal((1, 1), wide.ColTaps(0));
     }
 
     [Fact]

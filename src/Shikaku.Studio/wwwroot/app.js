@@ -190,6 +190,7 @@ async function runExplain() {
   try {
     ex.result = await api(`/api/models/${encodeURIComponent(id)}/explain`, { form });
     ex.form = form;
+    ex.id = id; // a map click asks the model that was explained, whatever the list shows now
     if (ex.result.nodes) drawGraphExplanation(); else drawExplanation();
   } catch (e) { showError('explain-error', e); }
 }
@@ -257,7 +258,8 @@ function drawExplanation() {
 function drawGraphExplanation() {
   const r = ex.result;
   $('explain-prediction').textContent = `${r.model}: ${r.task}`;
-  $('explain-probs').replaceChildren(el('p', { class: 'note', text: `input ${r.input.shape.join('x')}; ${r.nodes.length} nodes. Click a node's name for its numbers.` }));
+  const shown = r.truncated ? `the first ${r.nodes.length - 1} of ${r.totalNodes} nodes and the last` : `${r.nodes.length} nodes`;
+  $('explain-probs').replaceChildren(el('p', { class: 'note', text: `input ${r.input.shape.join('x')}; ${shown}. Click a node's name for its numbers.` }));
   const net = $('network');
   net.replaceChildren();
   r.nodes.forEach((n, i) => {
@@ -327,8 +329,7 @@ async function selectMap(layer, channel, canvas) {
   const box = $('conv-detail');
   if (layer.type !== 'Conv2D') { box.replaceChildren(); return; }
   try {
-    const id = $('explain-model').value;
-    const d = await api(`/api/models/${encodeURIComponent(id)}/explain/conv?layer=${layer.index}&channel=${channel}`, { form: ex.form });
+    const d = await api(`/api/models/${encodeURIComponent(ex.id)}/explain/conv?layer=${layer.index}&channel=${channel}`, { form: ex.form });
     const scale = Math.max(2, Math.floor(84 / Math.max(d.inHeight, d.inWidth)));
     const parts = [el('h3', { text: `How ${d.name} map ${d.channel} was computed` }),
       el('p', { text: `Each input channel is convolved with its own ${d.kernelHeight}x${d.kernelWidth} kernel; the maps are summed, the bias ${fmt(d.bias)} is added, then ${d.activation}.` })];

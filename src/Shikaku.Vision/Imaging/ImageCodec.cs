@@ -150,7 +150,8 @@ public static class ImageCodec
         bool gray = info.ColorType == SKColorType.Gray8;
         int channels = gray ? 1 : 3;
         // Uninitialised: a lying header costs address space, not memory, until rows are really decoded.
-        var pixels = GC.AllocateUninitializedArray<byte>(info.Width * info.Height * channels);
+        // Zeroed: a gray image is decoded straight into it, and Skia may leave pixels unwritten (see DecodeByRows).
+        var pixels = new byte[info.Width * info.Height * channels];
         if (!DecodeByRows(codec, pixels, gray, name)) DecodeWhole(codec, pixels, gray, name);
         var image = new Image(info.Width, info.Height, channels, pixels);
         image = Orientation.Apply(image, (int)codec.EncodedOrigin);

@@ -168,9 +168,10 @@ public readonly record struct ConvGeometry
     // Tap t reads start + t·dilation; the taps inside 0..length-1 are a contiguous run.
     private static (int First, int End) TapsInside(int start, int dilation, int taps, int length)
     {
-        int first = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
-        int end = start >= length ? 0 : Math.Min(taps, (length - 1 - start) / dilation + 1);
-        return (Math.Min(first, end), end);
+        // In 64 bits: -start + dilation - 1 passes int.MaxValue for a dilation near it.
+        long first = start >= 0 ? 0 : (-(long)start + dilation - 1) / dilation;
+        long end = start >= length ? 0 : Math.Min(taps, ((long)length - 1 - start) / dilation + 1);
+        return ((int)Math.Min(first, end), (int)end);
     }
 }
 
