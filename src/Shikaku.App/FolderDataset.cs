@@ -49,6 +49,10 @@ public static class TrainingData
             : fetch.Run(dataset, log => KnownDatasets.Load(dataset, log));
     }
 
+    /// <summary>A folder dataset's <see cref="FolderDataset.Fingerprint"/> now; null for the named datasets (pinned by package).</summary>
+    public static string? Fingerprint(string dataset) =>
+        FolderDataset.IsFolder(dataset) ? FolderDataset.Fingerprint(FolderDataset.Scan(FolderDataset.PathOf(dataset))) : null;
+
     /// <summary>
     /// One image as a model of this input shape takes it: for 28x28x1 (MNIST-style) prepared the way MNIST was made,
     /// otherwise as a folder dataset's images are (resized, 0..1).
@@ -117,6 +121,22 @@ public static class FolderDataset
         var classes = Scan(path);
         log?.Invoke($"{classes.Sum(c => c.Files.Length)} images in {classes.Count} classes under {path}");
         return Load(classes, Prefix + path, seed, load);
+    }
+
+    /// <summary>
+    /// A digest of which images a folder holds in which class (names, not contents): the seeded split depends on them,
+    /// so a run records it and evaluate refuses a folder whose images were added, removed or renamed since.
+    /// </summary>
+    public static string Fingerprint(IReadOnlyList<(string Class, string[] Files)> classes)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        var text = new System.Text.StringBuilder();
+        foreach (var (name, files) in classes)
+        {
+            text.Append(name).Append('\n');
+            foreach (var f in files) text.Append(Path.GetFileName(f)).Append('\n');
+        }
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
     }
 
     /// <summary>The splits of images already grouped by class (a folder's scan, or a package's category folders).</summary>

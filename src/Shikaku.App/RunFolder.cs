@@ -61,7 +61,8 @@ public static class RunFolder
         }
     }
 
-    public static void Write(string folder, History history, string command, int seed, Sequential model, string dataset, string[] classes)
+    /// <param name="datasetFiles">For a folder dataset, <see cref="FolderDataset.Fingerprint"/> of its files: evaluate checks that the split is still the one trained on.</param>
+    public static void Write(string folder, History history, string command, int seed, Sequential model, string dataset, string[] classes, string? datasetFiles = null)
     {
         SafeFile.WriteAllText(Path.Combine(folder, "history.csv"), history.ToCsv(), overwrite: true);
         SafeFile.WriteAllText(Path.Combine(folder, "history.json"), history.ToJson(), overwrite: true);
@@ -77,6 +78,7 @@ public static class RunFolder
             ["peak_working_set_mb"] = Math.Round(System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0),
             ["stopped"] = history.StoppedReason,
         };
+        if (datasetFiles != null) run["dataset_files"] = datasetFiles;
         SafeFile.WriteAllText(Path.Combine(folder, "run.json"), run.ToJsonString(Indented), overwrite: true);
     }
 
@@ -108,6 +110,10 @@ public static class RunFolder
             throw new InvalidDataException($"{path}: \"dataset\" is {run["dataset"]?.ToJsonString() ?? "null"}, not one of {string.Join(", ", TrainingData.Names)} or folder:PATH; the file is damaged.");
         return name;
     }
+
+    /// <summary>The folder dataset's fingerprint recorded in run.json, or null.</summary>
+    public static string? DatasetFiles(string folder) =>
+        RunJson(folder)?["dataset_files"] is JsonValue v && v.TryGetValue(out string? s) ? s : null;
 
     /// <summary>The seed recorded in run.json (it also split a folder dataset), 0 if none.</summary>
     public static int Seed(string folder) =>

@@ -49,6 +49,7 @@ public sealed class TrainingRun : IDisposable
     private IDisposable? _lock;
     private ImageDataset? _train, _test;
     private Sequential? _model;
+    private string? _datasetFiles;
 
     private TrainingRun(TrainRequest request, Adam optimizer, StepDecay? schedule, string folder, bool created)
     {
@@ -135,6 +136,7 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Loads the data set (fetched and verified on first use) and builds the model.</summary>
     public void Load(IFetchProgress fetch)
     {
+        _datasetFiles = TrainingData.Fingerprint(_request.Dataset);
         var (train, test) = TrainingData.Load(_request.Dataset, _request.Seed, fetch);
         _train = _request.Limit > 0 ? train.Take(_request.Limit) : train;
         _test = test;
@@ -161,7 +163,7 @@ public sealed class TrainingRun : IDisposable
         if (_schedule != null) callbacks.Add(_schedule);
         ILabelledData data = _request.Augment ? new Augmented(_train!, maxShift: 2, maxDegrees: 10, seed: _request.Seed) : _train!;
         var history = model.Fit(data, _request.Epochs, _request.BatchSize, _test, callbacks, cancellationToken);
-        RunFolder.Write(Folder, history, _request.CommandLine, _request.Seed, model, _request.Dataset, _test!.ClassNames);
+        RunFolder.Write(Folder, history, _request.CommandLine, _request.Seed, model, _request.Dataset, _test!.ClassNames, _datasetFiles);
         RunPlots.LearningCurves(history, Folder, $"{_request.Model} on {_request.Dataset}");
         bool saved = checkpoint.BestEpoch != null; // not model.json's presence: --overwrite may leave the previous run's
         if (saved)
@@ -232,6 +234,11 @@ public static class RunUseCases
         }
         var model = Sequential.Load(request.Run);
         string dataset = RunFolder.Dataset(request.Run);
+        // A folder's seeded split holds other images once files were added, removed or renamed: training images
+        // would count as validation and the accuracy would be too high, silently.
+        if (RunFolder.DatasetFiles(request.Run) is { } trained && TrainingData.Fingerprint(dataset) != trained)
+            throw new InvalidDataException($"{dataset}: the folder's images changed since {request.Run} was trained (added, removed or renamed), so its " +
+                "validation split is no longer the one held out; evaluate on a copy of the folder as it was, or train again.");
         var (_, test) = TrainingData.Load(dataset, RunFolder.Seed(request.Run), fetch);
         var eval = model.Evaluate(test);
         if (request.Plot != null) RunPlots.Confusion(eval.Confusion, test.ClassNames, request.Plot);

@@ -116,6 +116,12 @@ public sealed class FolderDatasetTests() : TempFolderTest("shikaku-folder-datase
         // evaluate reloads the same validation split; predict prepares a photo as training did.
         var eval = RunUseCases.Evaluate(new EvaluateRequest(folder), IFetchProgress.Silent);
         Assert.Equal(2, eval.Images);
+        // Another image in the folder would change the seeded split: evaluate refuses rather than mix training images in.
+        string extra = Path.Combine(root, "people", "extra.jpg");
+        File.Copy(Path.Combine(root, "people", "sample1.jpg"), extra);
+        Assert.Contains("changed since", Assert.Throws<InvalidDataException>(() => RunUseCases.Evaluate(new EvaluateRequest(folder), IFetchProgress.Silent)).Message);
+        File.Delete(extra);
+        Assert.Equal(eval.Accuracy, RunUseCases.Evaluate(new EvaluateRequest(folder), IFetchProgress.Silent).Accuracy);
         string photo = Path.Combine(root, "scenes", "dog.jpg");
         var p = RunUseCases.Predict(new PredictRequest(folder, [photo], new ImageLoadOptions())).Predictions.Single();
         Assert.Equal(2, p.Probabilities!.Length);
