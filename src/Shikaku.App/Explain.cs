@@ -49,9 +49,15 @@ public sealed class RunCatalog(string root)
     public string Folder(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
-        if (!List().Any(e => e.Id == id))
+        // The one folder the id names, checked as List() would list it (not the whole listing again on every request):
+        // one or two plain names below the root, no ".", "..", rooted, ':' or separator-holding part.
+        var parts = id.Split('/');
+        bool plain = parts.Length is 1 or 2 && parts.All(p => p.Length > 0 && p is not ("." or "..") && p.IndexOfAny(['\\', ':', '\0']) < 0);
+        string folder = plain ? Path.GetFullPath(Path.Combine([Root, .. parts])) : "";
+        if (!plain || !folder.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !Directory.Exists(folder)
+            || !File.Exists(Path.Combine(folder, "model.json")) || RunFolder.IsTraining(folder) || Entry(folder) == null)
             throw new UnknownIdException($"There is no trained model '{id}'; GET /api/models lists the ids.");
-        return Path.Combine(Root, id.Replace('/', Path.DirectorySeparatorChar));
+        return folder;
     }
 
     /// <summary>The model of a listed id, loaded once and again only when its files change (a run trained again).</summary>
