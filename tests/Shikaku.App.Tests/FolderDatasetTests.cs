@@ -93,6 +93,22 @@ public sealed class FolderDatasetTests() : TempFolderTest("shikaku-folder-datase
         Assert.IsType<ImageException>(e);
         Assert.Contains("broken.jpg", e.Message);
         Assert.Contains("folder:PATH", Assert.Throws<UsageException>(() => TrainingData.Check("imagenet")).Message);
+        // Hostile files in a class folder: a PNG header that claims 100000 x 100000 pixels, and a FIFO named like an
+        // image (reading it would wait forever). Each is refused, named, before anything is decoded or waited on.
+        File.Delete(In("one", "cats", "broken.jpg"));
+        var lying = new byte[33];
+        new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, 0, 0, 0, 13, (byte)'I', (byte)'H', (byte)'D', (byte)'R' }.CopyTo(lying, 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(lying.AsSpan(16), 100_000);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(lying.AsSpan(20), 100_000);
+        lying[24] = 8; lying[25] = 2;
+        File.WriteAllBytes(In("one", "cats", "huge.png"), lying);
+        var huge = Assert.Throws<ImageException>(() => FolderDataset.Load(In("one")));
+        Assert.Contains("huge.png", huge.Message); // refused and named, in milliseconds: nothing of 30 GB is allocated
+        File.Delete(In("one", "cats", "huge.png"));
+        System.Diagnostics.Process.Start("mkfifo", In("one", "cats", "pipe.png"))!.WaitForExit();
+        var fifo = Assert.ThrowsAny<Exception>(() => FolderDataset.Load(In("one")));
+        Assert.True(UserErrors.IsUserError(fifo), fifo.ToString());
+        Assert.Contains("pipe.png", fifo.Message);
     }
 
     [Fact]
