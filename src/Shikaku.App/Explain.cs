@@ -1,4 +1,5 @@
 using Shikaku.Explain;
+using Shikaku.Models.FaceApi;
 using Shikaku.NN;
 using Shikaku.Vision.Imaging;
 
@@ -153,15 +154,21 @@ public static class ExplainUseCases
     private static Tensors.Tensor Prepare(Sequential model, Image image) => TrainingData.Prepare(image, model.InputShape);
 }
 
-/// <summary>What an imported graph model computed for one image, node by node (previews of its maps).</summary>
-public sealed record GraphExplainResult(string Model, string Task, int[] InputShape, IReadOnlyList<GraphNodeMaps> Nodes, int TotalNodes)
+/// <summary>What an imported network computed for one image, node by node (previews of its maps).</summary>
+/// <param name="Model">The id it was opened by (graph:NAME, faceapi:NAME).</param>
+/// <param name="Task">What the network does.</param>
+/// <param name="InputShape">The shape of the tensor it was given.</param>
+/// <param name="Input">Which part of the image that tensor was made from, in words.</param>
+/// <param name="Nodes">The traced nodes (at most GraphTrace's limit, then the output).</param>
+/// <param name="TotalNodes">How many nodes the plan ran.</param>
+public sealed record GraphExplainResult(string Model, string Task, int[] InputShape, string Input, IReadOnlyList<GraphNodeMaps> Nodes, int TotalNodes)
 {
-    /// <summary>The JSON contract of POST /api/models/graph:{id}/explain.</summary>
+    /// <summary>The JSON contract of POST /api/models/{graph:NAME or faceapi:NAME}/explain.</summary>
     public object ToJson() => new
     {
         model = Model,
         task = Task,
-        input = new { shape = InputShape },
+        input = new { shape = InputShape, region = Input },
         totalNodes = TotalNodes,
         truncated = TotalNodes > Nodes.Count,
         nodes = Nodes.Select(n => new { name = n.Name, op = n.Op, shape = n.Shape, preview = n.Preview, step = n.Step, values = n.Values }),
@@ -169,51 +176,109 @@ public sealed record GraphExplainResult(string Model, string Task, int[] InputSh
 }
 
 /// <summary>
-/// The explainer on the imported networks (human-models' TF.js graphs): the image prepared as the model's input
-/// recipe says (fitted into its square input, coloured, normalized), every node's output through the trace hook.
-/// One loaded graph per model, shared by every request (the plans keep nothing about a call).
+/// The explainer on the imported networks: human-models' TF.js graphs (graph:NAME; the image prepared as the model's
+/// input recipe says) and face-api.js's seven nets (faceapi:NAME; the image prepared as each net's forward pass does,
+/// and for the nets that take a face, the crop face-api.js gives them of the most confident face). Every node's output
+/// comes through the trace hook. One loaded network per model, shared by every request (plans keep nothing about a call).
 /// </summary>
-public sealed class GraphExplainer(IFetchProgress fetch) : IDisposable
+public sealed class GraphExplainer(IFetchProgress fetch, FaceUseCases? faces = null) : IDisposable
 {
-    /// <summary>How a model id says "a graph model": graph:NAME.</summary>
+    /// <summary>How a model id says "a human-models graph": graph:NAME.</summary>
     public const string Prefix = "graph:";
 
-    private readonly Dictionary<string, (Formats.TfjsGraphModel Model, Graph.GraphPlan Plan)> _loaded = new(StringComparer.Ordinal);
+    /// <summary>How a model id says "a face-api.js net": faceapi:NAME.</summary>
+    public const string FaceApiPrefix = "faceapi:";
+
+    private readonly Dictionary<string, (IDisposable Owner, Graph.GraphPlan Plan)> _loaded = new(StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="id"/> names an imported network rather than a run folder.</summary>
+    public static bool Names(string id) => id.StartsWith(Prefix, StringComparison.Ordinal) || id.StartsWith(FaceApiPrefix, StringComparison.Ordinal);
 
     /// <summary>The graph models the explainer opens, as ids (graph:NAME) with their task.</summary>
     public static IReadOnlyList<(string Id, string Task)> List() => Models.Human.GraphModels.All.Select(m => (Prefix + m.Id, m.Task)).ToList();
+
+    /// <summary>face-api.js's nets, as ids (faceapi:NAME) with their task.</summary>
+    public static IReadOnlyList<(string Id, string Task)> FaceApiList() => Enum.GetValues<FaceApiModel>().Select(m => (FaceApiPrefix + FaceApiModels.Id(m), FaceApiTask(m))).ToList();
+
+    private static string FaceApiTask(FaceApiModel model) => model switch
+    {
+        FaceApiModel.SsdMobilenetV1 => "face detection, SSD MobileNet V1 (512x512 photo)",
+        FaceApiModel.TinyFaceDetector => "face detection, Tiny YOLO v2 style (416x416 photo)",
+        FaceApiModel.FaceLandmark68 => "68 face landmarks (112x112 face)",
+        FaceApiModel.FaceLandmark68Tiny => "68 face landmarks, tiny (112x112 face)",
+        FaceApiModel.FaceRecognition => "128-d face descriptor, ResNet-34 style (150x150 face)",
+        FaceApiModel.FaceExpression => "7 facial expressions (112x112 face)",
+        _ => "age and gender (112x112 face)",
+    };
 
     public GraphExplainResult Explain(string id, Image image)
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(image);
+        return id.StartsWith(FaceApiPrefix, StringComparison.Ordinal) ? ExplainFaceApi(id, image) : ExplainGraph(id, image);
+    }
+
+    private GraphExplainResult ExplainGraph(string id, Image image)
+    {
         string name = id.StartsWith(Prefix, StringComparison.Ordinal) ? id[Prefix.Length..] : id;
         var info = Models.Human.GraphModels.All.FirstOrDefault(m => m.Id == name)
             ?? throw new UnknownIdException($"There is no graph model '{id}'; GET /api/models lists the ids.");
         var recipe = info.Input;
         if (recipe.Width != recipe.Height)
             throw new UsageException($"{info.Id} takes {recipe.Width}x{recipe.Height}; the explainer fits images into square inputs only.");
-        Graph.GraphPlan plan;
-        lock (_loaded)
+        var (_, plan) = Load(Prefix + info.Id, () =>
         {
-            if (!_loaded.TryGetValue(info.Id, out var hit))
-            {
-                string folder = fetch.Run("the graph models", log => Models.Human.GraphModels.Folder(log));
-                var model = Models.Human.GraphModels.Load(info.Id, folder);
-                _loaded[info.Id] = hit = (model, model.Compile(optimize: true));
-            }
-            plan = hit.Plan;
-        }
+            string folder = fetch.Run("the graph models", log => Models.Human.GraphModels.Folder(log));
+            var model = Models.Human.GraphModels.Load(info.Id, folder);
+            return (model, model.Compile(optimize: true));
+        });
         using var x = Vision.Imaging.ModelInput.From(image, recipe, new Vision.Detection.Letterbox(image.Width, image.Height, recipe.Width));
         var (nodes, total) = GraphTrace.Run(plan, [x]);
-        return new GraphExplainResult(Prefix + info.Id, info.Task, x.Shape.ToArray(), nodes, total);
+        return new GraphExplainResult(Prefix + info.Id, info.Task, x.Shape.ToArray(), $"the whole image, fitted into {recipe.Width}x{recipe.Height}", nodes, total);
+    }
+
+    private GraphExplainResult ExplainFaceApi(string id, Image image)
+    {
+        string name = id[FaceApiPrefix.Length..];
+        var model = Enum.GetValues<FaceApiModel>().Cast<FaceApiModel?>().FirstOrDefault(m => FaceApiModels.Id(m!.Value) == name)
+            ?? throw new UnknownIdException($"There is no face-api.js net '{id}'; GET /api/models lists the ids.");
+        var (owner, plan) = Load(id, () =>
+        {
+            string folder = fetch.Run("the face models", log => FaceApiModels.Folder(log));
+            var net = FaceApiModels.Open(model, FaceApiModels.LoadWeights(model, folder, verify: false));
+            return (net, net.Plan);
+        });
+        string region = "the whole image, padded to a square";
+        var input = image.ToRgb();
+        if (FaceApiModels.TakesFaceCrop(model))
+        {
+            if ((faces ?? throw new InvalidOperationException("This explainer was made without face detection.")).MainFaceRegion(image) is { } box)
+            {
+                input = input.Crop((int)box.X, (int)box.Y, (int)box.Width, (int)box.Height);
+                region = FormattableString.Invariant($"the most confident face's crop, {(int)box.Width}x{(int)box.Height} at ({(int)box.X}, {(int)box.Y}), padded to a square");
+            }
+            else region = "the whole image, padded to a square (no face was found in it)";
+        }
+        using var pixels = input.ToTensor();
+        using var x = ((Models.IGraphNetwork)owner).PrepareInput(pixels);
+        var (nodes, total) = GraphTrace.Run(plan, [x]);
+        return new GraphExplainResult(id, FaceApiTask(model), x.Shape.ToArray(), region, nodes, total);
+    }
+
+    private (IDisposable Owner, Graph.GraphPlan Plan) Load(string key, Func<(IDisposable Owner, Graph.GraphPlan Plan)> open)
+    {
+        lock (_loaded)
+        {
+            if (!_loaded.TryGetValue(key, out var hit)) _loaded[key] = hit = open();
+            return hit;
+        }
     }
 
     public void Dispose()
     {
         lock (_loaded)
         {
-            foreach (var (model, _) in _loaded.Values) model.Dispose();
+            foreach (var (owner, _) in _loaded.Values) owner.Dispose();
             _loaded.Clear();
         }
     }

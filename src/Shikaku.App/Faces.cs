@@ -168,6 +168,13 @@ public sealed class FaceUseCases : IDisposable
         return Examine(name, image, analyze, options, withDescriptor: false);
     }
 
+    /// <summary>
+    /// The region face-api.js crops for the most confident face of <paramref name="image"/> (what its landmark,
+    /// recognition, expression and age nets are given), or null when no face is found.
+    /// </summary>
+    public Vision.Geometry.BoundingBox? MainFaceRegion(Image image) =>
+        Analyzer.Detect(image).OrderByDescending(d => d.Score).FirstOrDefault()?.CropRegion();
+
     private FaceImageResult Examine(string file, Image image, bool analyze, FaceAnalysisOptions options, bool withDescriptor)
     {
         options = options with { Expressions = analyze, AgeGender = analyze, Descriptors = analyze };

@@ -56,6 +56,7 @@ internal static class Api
         {
             runs = runs.List(),
             graphModels = GraphExplainer.List().Select(g => new { id = g.Id, task = g.Task }),
+            faceApiModels = GraphExplainer.FaceApiList().Select(g => new { id = g.Id, task = g.Task }),
             datasets = training.Datasets(),
             architectures = NN.Models.Names,
             detectors = ObjectDetector.Models,
@@ -108,16 +109,16 @@ internal static class Api
         {
             var (_, image, _) = await ImageForm(request, options).ConfigureAwait(false);
             string model = Unescape(id);
-            return Results.Json(model.StartsWith(GraphExplainer.Prefix, StringComparison.Ordinal)
+            return Results.Json(GraphExplainer.Names(model)
                 ? graphs.Explain(model, image).ToJson()
                 : ExplainUseCases.Explain(runs, model, image).ToJson(), Compact);
         }).RequireRateLimiting(StudioApp.Heavy)
             .WithSummary("Every layer's output of a trained model (a run id from GET /api/models) on an uploaded image or drawing, prepared as predict prepares it, " +
-                "and the class probabilities; or, for an imported network (graph:NAME), a preview of every node's output.");
+                "and the class probabilities; or, for an imported network (graph:NAME, faceapi:NAME), a preview of every node's output.");
 
         api.MapPost("/models/{id}/explain/conv", async (string id, int layer, int channel, HttpRequest request, StudioOptions options, RunCatalog runs) =>
         {
-            if (Unescape(id).StartsWith(GraphExplainer.Prefix, StringComparison.Ordinal))
+            if (GraphExplainer.Names(Unescape(id)))
                 throw new UsageException("The channel-by-channel view is for the convolutions of trained run folders; an imported network shows its nodes' maps.");
             var (_, image, _) = await ImageForm(request, options).ConfigureAwait(false);
             return Results.Json(ExplainUseCases.ExplainConv(runs, Unescape(id), image, layer, channel), Compact);

@@ -77,7 +77,7 @@ public static class StudioApp
         builder.Services.AddSingleton(new TrainingSessions(runs, options.DatasetsRoot));
         builder.Services.AddSingleton(_ => new App.FaceUseCases(App.IFetchProgress.Silent));
         builder.Services.AddSingleton(_ => new App.ObjectUseCases(App.IFetchProgress.Silent));
-        builder.Services.AddSingleton(_ => new App.GraphExplainer(App.IFetchProgress.Silent));
+        builder.Services.AddSingleton(services => new App.GraphExplainer(App.IFetchProgress.Silent, services.GetRequiredService<App.FaceUseCases>()));
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = Problems.FromException, StatusCodeSelector = Problems.StatusFor });

@@ -212,6 +212,49 @@ public sealed class ApiTests(StudioFixture studio)
     }
 
     [Fact]
+    public async Task AFaceApiNetIsExplainedOnTheCropItsOwnPipelineGivesIt()
+    {
+        var bytes = File.ReadAllBytes(StudioFixture.Photo(2));
+        var models = await Json(await Client.GetAsync("/api/models"));
+        Assert.Equal(7, models.GetProperty("faceApiModels").GetArrayLength());
+        var r = await Json(await Client.PostAsync("/api/models/faceapi:face_expression/explain", StudioFixture.Form("image", bytes, "face.jpg")));
+        Assert.Equal("faceapi:face_expression", r.GetProperty("model").GetString());
+        Assert.Equal([1, 112, 112, 3], r.GetProperty("input").GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Contains("the most confident face's crop", r.GetProperty("input").GetProperty("region").GetString());
+        var nodes = r.GetProperty("nodes").EnumerateArray().ToList();
+        Assert.True(nodes.Count > 10, $"{nodes.Count} nodes");
+        Assert.Contains(nodes, n => n.GetProperty("op").GetString() == "DepthwiseConv2dNative" || n.GetProperty("op").GetString()!.Contains("Conv", StringComparison.Ordinal));
+        // The last node is the net's logits: their softmax is what the net itself gives for that face's crop.
+        var image = ImageCodec.Decode(bytes, "face.jpg");
+        using var analyzer = new Vision.Faces.FaceAnalyzer();
+        var box = analyzer.Detect(image).OrderByDescending(d => d.Score).First().CropRegion();
+        using var crop = image.ToRgb().Crop((int)box.X, (int)box.Y, (int)box.Width, (int)box.Height).ToTensor();
+        using var net = new Models.FaceApi.FaceExpressionNet(Models.FaceApi.FaceApiModels.LoadWeights(Models.FaceApi.FaceApiModel.FaceExpression));
+        var expected = net.Forward(crop);
+        var logits = nodes[^1].GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        Assert.Equal(7, logits.Length);
+        var p = new float[7];
+        System.Numerics.Tensors.TensorPrimitives.SoftMax(logits, p);
+        for (int i = 0; i < 7; i++) Assert.Equal(expected[i], p[i], 5);
+
+        // A detector takes the whole photo; its last node is the raw grid the detector itself computes.
+        var d = await Json(await Client.PostAsync("/api/models/faceapi:tiny_face_detector/explain", StudioFixture.Form("image", bytes, "face.jpg")));
+        Assert.Equal([1, 416, 416, 3], d.GetProperty("input").GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
+        using var detector = new Models.FaceApi.TinyFaceDetector(Models.FaceApi.FaceApiModels.LoadWeights(Models.FaceApi.FaceApiModel.TinyFaceDetector));
+        using var pixels = image.ToRgb().ToTensor();
+        using var grid = detector.Forward(pixels);
+        var dn = d.GetProperty("nodes").EnumerateArray().ToList();
+        Assert.Equal(grid.Shape.ToArray(), dn[^1].GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
+        var preview = dn[^1].GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        int cells = grid.Shape[1] * grid.Shape[2], shown = preview.Length / cells; // the first 16 of the 25 channels
+        Assert.Equal(16, shown);
+        for (int cell = 0; cell < cells; cell++)
+            for (int k = 0; k < shown; k++) Assert.Equal(grid.Span[cell * 25 + k], preview[cell * shown + k]);
+        Assert.Contains("no face-api.js net 'faceapi:nothing'",
+            await Problem(await Client.PostAsync("/api/models/faceapi:nothing/explain", StudioFixture.Form("image", bytes, "face.jpg")), HttpStatusCode.NotFound));
+    }
+
+    [Fact]
     public async Task UnknownAndPathLikeModelIdsAreNotFound()
     {
         foreach (var id in new[] { "nope", "..%2F..%2Fetc", "%2Fetc%2Fpasswd", "mnist%2F..%2F..", "..%2Fmnist", "mnist%2F" })

@@ -145,6 +145,14 @@ public sealed class BrowserTests(StudioFixture studio) : IAsyncLifetime
         Assert.True(await _page.Locator("#network .column").CountAsync() > 10);
         Assert.True(await _page.Locator("#network canvas.map").CountAsync() > 10);
         await Shot("explainer-imported");
+
+        // A face-api.js net sees the crop of the face its own pipeline gives it.
+        await _page.SelectOptionAsync("#explain-model", "faceapi:face_landmark_68");
+        await _page.ClickAsync("#explain-run");
+        await Assertions.Expect(_page.Locator("#explain-prediction")).ToContainTextAsync("faceapi:face_landmark_68: 68 face landmarks", new LocatorAssertionsToContainTextOptions { Timeout = 60_000 });
+        await Assertions.Expect(_page.Locator("#explain-probs")).ToContainTextAsync("input 1x112x112x3, made from the most confident face's crop");
+        Assert.True(await _page.Locator("#network canvas.map").CountAsync() > 10);
+        await Shot("explainer-face-api");
     }
 
     [Fact]

@@ -11,7 +11,7 @@ public sealed record AgeGenderOutput(float Age, float MaleProbability, float Fem
 /// face-api.js's age and gender net: a tiny Xception (entry flow, 2 middle blocks, exit flow) on the
 /// 112x112 face crop, average-pooled, then a regression head (age) and a 2-class softmax head (gender).
 /// </summary>
-public sealed class AgeGenderNet : IDisposable
+public sealed class AgeGenderNet : IGraphNetwork
 {
     private readonly FaceGraph _net;
 
@@ -49,6 +49,10 @@ public sealed class AgeGenderNet : IDisposable
         ElementwiseOps.Softmax(logits.Span, p, 2);
         return new AgeGenderOutput(age.Span[0], p[0], p[1]);
     }
+
+    Graph.GraphPlan IGraphNetwork.Plan => _net.Plan;
+
+    Tensor IGraphNetwork.PrepareInput(Tensor image) => FaceFeatureExtractor.Prepare(image);
 
     public void Dispose() => _net.Dispose();
 

@@ -39,6 +39,25 @@ public static class FaceApiModels
         _ => throw new ArgumentOutOfRangeException(nameof(model), model, "Unknown face-api model."),
     } + "-weights_manifest.json";
 
+    /// <summary>A model's name without the suffix: "tiny_face_detector", "face_landmark_68", ...</summary>
+    public static string Id(FaceApiModel model) => ManifestName(model)[..^"_model-weights_manifest.json".Length];
+
+    /// <summary>Whether the network takes a face crop (landmarks, recognition, expression, age and gender), not a whole photo.</summary>
+    public static bool TakesFaceCrop(FaceApiModel model) => model is not (FaceApiModel.SsdMobilenetV1 or FaceApiModel.TinyFaceDetector);
+
+    /// <summary>Builds a network from its weights, as a graph to look inside (the caller disposes it).</summary>
+    public static IGraphNetwork Open(FaceApiModel model, WeightMap weights) => model switch
+    {
+        FaceApiModel.SsdMobilenetV1 => new SsdMobilenetV1(weights),
+        FaceApiModel.TinyFaceDetector => new TinyFaceDetector(weights),
+        FaceApiModel.FaceLandmark68 => new FaceLandmark68Net(weights),
+        FaceApiModel.FaceLandmark68Tiny => new FaceLandmark68Net(weights, tiny: true),
+        FaceApiModel.FaceRecognition => new FaceRecognitionNet(weights),
+        FaceApiModel.FaceExpression => new FaceExpressionNet(weights),
+        FaceApiModel.AgeGender => new AgeGenderNet(weights),
+        _ => throw new ArgumentOutOfRangeException(nameof(model), model, "Unknown face-api model."),
+    };
+
     /// <summary>The folder holding the verified manifests and shards, fetching them on first use.</summary>
     public static string Folder(Action<string>? log = null)
     {

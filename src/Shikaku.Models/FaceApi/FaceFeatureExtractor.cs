@@ -59,7 +59,7 @@ internal static class FaceFeatureExtractor
 /// face-api.js's 68-point landmark net (or its tiny variant): the dense feature extractor and a fully
 /// connected layer to 136 numbers, turned into (x, y) relative to the face crop (0..1).
 /// </summary>
-public sealed class FaceLandmark68Net : IDisposable
+public sealed class FaceLandmark68Net : IGraphNetwork
 {
     private readonly FaceGraph _net;
 
@@ -100,11 +100,15 @@ public sealed class FaceLandmark68Net : IDisposable
         return result;
     }
 
+    Graph.GraphPlan IGraphNetwork.Plan => _net.Plan;
+
+    Tensor IGraphNetwork.PrepareInput(Tensor image) => FaceFeatureExtractor.Prepare(image);
+
     public void Dispose() => _net.Dispose();
 }
 
 /// <summary>face-api.js's expression net: the dense feature extractor, a fully connected layer, softmax over 7 classes.</summary>
-public sealed class FaceExpressionNet : IDisposable
+public sealed class FaceExpressionNet : IGraphNetwork
 {
     /// <summary>The classes, in the network's output order.</summary>
     public static IReadOnlyList<string> Labels { get; } = ["neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"];
@@ -130,6 +134,10 @@ public sealed class FaceExpressionNet : IDisposable
         ElementwiseOps.Softmax(logits.Span, p, 7);
         return p;
     }
+
+    Graph.GraphPlan IGraphNetwork.Plan => _net.Plan;
+
+    Tensor IGraphNetwork.PrepareInput(Tensor image) => FaceFeatureExtractor.Prepare(image);
 
     public void Dispose() => _net.Dispose();
 }

@@ -76,6 +76,9 @@ internal sealed class FaceGraph(WeightMap weights, int inputSize) : IDisposable
         _plan = GraphPlan.Compile(_graph, Registry);
     }
 
+    /// <summary>The compiled plan (after <see cref="Compile"/>).</summary>
+    public GraphPlan Plan => _plan ?? throw new InvalidOperationException("The face network was not compiled.");
+
     /// <summary>Runs the network on a prepared input; the caller disposes the outputs.</summary>
     public Tensor[] Run(Tensor input) => _plan!.Run(input);
 

@@ -9,7 +9,7 @@ namespace Shikaku.Models.FaceApi;
 /// a 128-d descriptor out; two faces of one person are usually less than 0.6 apart (Euclidean).
 /// Each convolution is followed by a per-channel scale layer, folded here into its kernel and bias.
 /// </summary>
-public sealed class FaceRecognitionNet : IDisposable
+public sealed class FaceRecognitionNet : IGraphNetwork
 {
     /// <summary>The side of the square network input.</summary>
     public const int InputSize = 150;
@@ -42,12 +42,23 @@ public sealed class FaceRecognitionNet : IDisposable
         g.Compile(g.Node("MatMul", "fc", [mean, g.Constant("fc", 256, 128)]));
     }
 
+    /// <summary>The network's input for a face crop: padded to a centred square, resized to 150x150, normalized.</summary>
+    public static Tensor PrepareInput(Tensor face)
+    {
+        var x = NetInput.ToBatch(face, InputSize, centre: true);
+        FaceGraph.Normalize(x, FaceFeatureExtractor.MeanRgb, 255f);
+        return x;
+    }
+
+    Graph.GraphPlan IGraphNetwork.Plan => _net.Plan;
+
+    Tensor IGraphNetwork.PrepareInput(Tensor image) => PrepareInput(image);
+
     /// <summary>A face chip [1, h, w, 3] (pixels 0..255; centred in a square and resized to 150x150) -> 128 numbers.</summary>
     public float[] Forward(Tensor face)
     {
         ArgumentNullException.ThrowIfNull(face);
-        using var x = NetInput.ToBatch(face, InputSize, centre: true);
-        FaceGraph.Normalize(x, FaceFeatureExtractor.MeanRgb, 255f);
+        using var x = PrepareInput(face);
         using var descriptor = _net.Run(x)[0];
         return descriptor.ToArray();
     }

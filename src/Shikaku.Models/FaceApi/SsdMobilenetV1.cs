@@ -17,7 +17,7 @@ public sealed record SsdOutput(float[] Boxes, float[] Scores)
 /// decoding against 5118 prior boxes, sigmoid scores. Input 512x512, pixels scaled to -1..1.
 /// Non-max suppression and the way back to image coordinates are Shikaku.Vision.Detection.SsdDecoder's.
 /// </summary>
-public sealed class SsdMobilenetV1 : IDisposable
+public sealed class SsdMobilenetV1 : IGraphNetwork
 {
     /// <summary>The side of the square network input.</summary>
     public const int InputSize = 512;
@@ -70,15 +70,26 @@ public sealed class SsdMobilenetV1 : IDisposable
         _priors = w.Get("Output/extra_dim", 1, 5118, 4).ToArray();
     }
 
+    /// <summary>The network's input for <paramref name="image"/>: padded to a square, resized to 512x512, scaled to -1..1.</summary>
+    public static Tensor PrepareInput(Tensor image)
+    {
+        var x = NetInput.ToBatch(image, InputSize, centre: false);
+        var s = x.Span;
+        for (int i = 0; i < s.Length; i++) s[i] = s[i] / 127.5f - 1f;
+        return x;
+    }
+
+    Graph.GraphPlan IGraphNetwork.Plan => _net.Plan;
+
+    Tensor IGraphNetwork.PrepareInput(Tensor image) => PrepareInput(image);
+
     /// <summary>
     /// Runs the network on one image [1, H, W, 3] (pixels 0..255, any size): the image is padded at
     /// the bottom/right to a square and resized to 512x512 first.
     /// </summary>
     public SsdOutput Forward(Tensor image)
     {
-        using var x = NetInput.ToBatch(image, InputSize, centre: false);
-        var s = x.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = s[i] / 127.5f - 1f;
+        using var x = PrepareInput(image);
         var predictions = _net.Run(x);
         try
         {

@@ -9,7 +9,7 @@ namespace Shikaku.Models.FaceApi;
 /// 0.1) ending in a grid of (inputSize / 32)^2 cells x 5 anchors x (x, y, w, h, score); the grid is decoded
 /// into boxes by Shikaku.Vision.Detection.TinyYoloDecoder.
 /// </summary>
-public sealed class TinyFaceDetector : IDisposable
+public sealed class TinyFaceDetector : IGraphNetwork
 {
     /// <summary>The five anchor boxes (width, height in cells).</summary>
     public static IReadOnlyList<(double X, double Y)> Anchors { get; } =
@@ -34,12 +34,23 @@ public sealed class TinyFaceDetector : IDisposable
     /// <summary>[1, H, W, 3] pixels 0..255 -> the raw grid [1, S, S, 25] for S = inputSize / 32.</summary>
     public Tensor Forward(Tensor image, int inputSize = 416)
     {
-        if (inputSize < 32 || inputSize % 32 != 0)
-            throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "The tiny face detector's input size must be a multiple of 32 (e.g. 224, 320, 416, 512, 608).");
-        using var x = NetInput.ToBatch(image, inputSize, centre: false);
-        FaceGraph.Normalize(x, MeanRgb, 255f);
+        using var x = PrepareInput(image, inputSize);
         return _net.Run(x)[0];
     }
+
+    /// <summary>The network's input for <paramref name="image"/>: padded to a square, resized, normalized.</summary>
+    public static Tensor PrepareInput(Tensor image, int inputSize = 416)
+    {
+        if (inputSize < 32 || inputSize % 32 != 0)
+            throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "The tiny face detector's input size must be a multiple of 32 (e.g. 224, 320, 416, 512, 608).");
+        var x = NetInput.ToBatch(image, inputSize, centre: false);
+        FaceGraph.Normalize(x, MeanRgb, 255f);
+        return x;
+    }
+
+    Graph.GraphPlan IGraphNetwork.Plan => _net.Plan;
+
+    Tensor IGraphNetwork.PrepareInput(Tensor image) => PrepareInput(image);
 
     public void Dispose() => _net.Dispose();
 }

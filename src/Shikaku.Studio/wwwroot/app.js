@@ -145,7 +145,8 @@ async function loadModels() {
     const select = $('explain-model'), keep = select.value;
     const runs = el('optgroup', { label: 'Your trained runs' }, ...m.runs.map(r => el('option', { value: r.id, text: `${r.id} (${r.dataset})` })));
     const graphs = el('optgroup', { label: 'Imported networks (human-models)' }, ...m.graphModels.map(g => el('option', { value: g.id, text: `${g.id}: ${g.task}` })));
-    select.replaceChildren(...(m.runs.length ? [runs] : []), graphs);
+    const faceNets = el('optgroup', { label: 'face-api.js networks' }, ...m.faceApiModels.map(g => el('option', { value: g.id, text: `${g.id}: ${g.task}` })));
+    select.replaceChildren(...(m.runs.length ? [runs] : []), graphs, faceNets);
     const want = ex.pending || keep;
     if (want && [...select.options].some(o => o.value === want)) select.value = want;
     ex.pending = null;
@@ -259,7 +260,7 @@ function drawGraphExplanation() {
   const r = ex.result;
   $('explain-prediction').textContent = `${r.model}: ${r.task}`;
   const shown = r.truncated ? `the first ${r.nodes.length - 1} of ${r.totalNodes} nodes and the last` : `${r.nodes.length} nodes`;
-  $('explain-probs').replaceChildren(el('p', { class: 'note', text: `input ${r.input.shape.join('x')}; ${shown}. Click a node's name for its numbers.` }));
+  $('explain-probs').replaceChildren(el('p', { class: 'note', text: `input ${r.input.shape.join('x')}, made from ${r.input.region}; ${shown}. Click a node's name for its numbers.` }));
   const net = $('network');
   net.replaceChildren();
   r.nodes.forEach((n, i) => {

@@ -47,5 +47,5 @@ public sealed class FaceDetection
     }
 
     /// <summary>The integer region face-api slices from the image for this detection.</summary>
-    internal BoundingBox CropRegion() => ForSize(ImageWidth, ImageHeight).Box.ClipAtImageBorders(ImageWidth, ImageHeight);
+    public BoundingBox CropRegion() => ForSize(ImageWidth, ImageHeight).Box.ClipAtImageBorders(ImageWidth, ImageHeight);
 }
