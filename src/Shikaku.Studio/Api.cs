@@ -13,6 +13,35 @@ namespace Shikaku.Studio;
 public sealed record ConvRequest(string Operation = "conv2d", string? Data = null, string? Kernel = null, int Stride = 1, int Dilation = 1,
     string? Padding = "valid", int Size = 2, int? PoolStride = null, string? Mode = "max");
 
+/// <summary>The multipart/form-data of an endpoint that takes one image (for the OpenAPI document; the handlers read the form).</summary>
+/// <param name="Image">The photo or drawing (JPEG, PNG, WebP, BMP, GIF or TIFF).</param>
+public sealed record ImageUpload(IFormFile Image);
+
+/// <summary>The form of POST /api/filter.</summary>
+/// <param name="Image">The photo.</param>
+/// <param name="Kernel">A FilterKernel spec (gaussian:2, sobel, box:3) or a kernel as text ("1 0 -1; 2 0 -2; 1 0 -1"); default gaussian:2.</param>
+public sealed record FilterUpload(IFormFile Image, string? Kernel = null);
+
+/// <summary>The form of POST /api/faces/analyze.</summary>
+/// <param name="Image">The photo.</param>
+/// <param name="Detector">ssd (default) or tiny.</param>
+/// <param name="MinScore">The detector's threshold, 0.01..1 (default 0.5).</param>
+public sealed record FacesUpload(IFormFile Image, string? Detector = null, double? MinScore = null);
+
+/// <summary>The form of POST /api/faces/verify.</summary>
+/// <param name="First">The first photo.</param>
+/// <param name="Second">The second photo.</param>
+/// <param name="Threshold">The largest descriptor distance that is one person, 0.01..2 (default 0.6).</param>
+/// <param name="Detector">ssd (default) or tiny.</param>
+/// <param name="MinScore">The detector's threshold, 0.01..1 (default 0.5).</param>
+public sealed record VerifyUpload(IFormFile First, IFormFile Second, double? Threshold = null, string? Detector = null, double? MinScore = null);
+
+/// <summary>The form of POST /api/detect.</summary>
+/// <param name="Image">The photo.</param>
+/// <param name="Model">centernet (default) or nanodet.</param>
+/// <param name="Threshold">The lowest score kept, 0..1 (default 0.3).</param>
+public sealed record DetectUpload(IFormFile Image, string? Model = null, double? Threshold = null);
+
 /// <summary>
 /// The JSON API every page uses, for scripts too. Images arrive as multipart/form-data and stay in memory; the JSON
 /// answers are the app layer's contracts (the CLI's --json).
@@ -61,10 +90,10 @@ internal static class Api
             architectures = NN.Models.Names,
             detectors = ObjectDetector.Models,
             faceDetectors = Enum.GetNames<FaceDetectorKind>().Select(n => n.ToLowerInvariant()),
-        }, Compact)).WithSummary("The trained run folders the explainer opens, the datasets and architectures training offers, the object detectors and the face detectors.");
+        }, Compact)).Json().WithSummary("The trained run folders the explainer opens, the datasets and architectures training offers, the object detectors and the face detectors.");
 
         api.MapPost("/conv", async (HttpRequest request) => Results.Json(Conv(await Body<ConvRequest>(request).ConfigureAwait(false)).ToJson(), Compact))
-            .Accepts<ConvRequest>("application/json").RequireRateLimiting(StudioApp.Heavy)
+            .Accepts<ConvRequest>("application/json").RequireRateLimiting(StudioApp.Heavy).Json().Refused(400, 413, 415, 429)
             .WithSummary("A sliding-window trace of the lecture's 1-D or 2-D convolution or pooling: the output and every window's patch, products and value.");
 
         api.MapPost("/filter", async (HttpRequest request, StudioOptions options) =>
@@ -77,13 +106,14 @@ internal static class Api
             headers["X-Shikaku-Milliseconds"] = ms.ToString("0.###", CultureInfo.InvariantCulture);
             return Results.Bytes(ImageCodec.Encode(result, ImageFormat.Png), "image/png");
         }).RequireRateLimiting(StudioApp.Heavy).DisableAntiforgery()
+            .Accepts<FilterUpload>(Multipart).Produces(StatusCodes.Status200OK, typeof(Stream), "image/png").Refused(400, 413, 415, 429)
             .WithSummary("A classic filter (FilterKernel spec, e.g. gaussian:2, sobel, box:3 or a kernel as text) on an uploaded photo; the PNG comes back, without metadata.");
 
         api.MapPost("/faces/analyze", async (HttpRequest request, StudioOptions options, FaceUseCases faces) =>
         {
             var (form, image, name) = await ImageForm(request, options).ConfigureAwait(false);
             return Results.Json(faces.AnalyzeImage(name, image, FaceOptions(form)).ToJson(), Compact);
-        }).RequireRateLimiting(StudioApp.Heavy)
+        }).RequireRateLimiting(StudioApp.Heavy).Accepts<FacesUpload>(Multipart).Json().Refused(400, 413, 415, 429)
             .WithSummary("Faces in an uploaded photo: boxes, 68 landmarks, expression, age and gender (faces analyze --json). Nothing is kept; descriptors are never sent.");
 
         api.MapPost("/faces/verify", async (HttpRequest request, StudioOptions options, FaceUseCases faces) =>
@@ -94,7 +124,7 @@ internal static class Api
             double threshold = Number(form, "threshold", Vision.Faces.FaceAnalyzer.DefaultThreshold, 0.01, 2);
             var result = faces.VerifyImages(FileName(form, "first"), first, FileName(form, "second"), second, threshold, FaceOptions(form));
             return Results.Json(result.ToJson(), Compact);
-        }).RequireRateLimiting(StudioApp.Heavy)
+        }).RequireRateLimiting(StudioApp.Heavy).Accepts<VerifyUpload>(Multipart).Json().Refused(400, 413, 415, 429)
             .WithSummary("Whether the largest faces of two uploaded photos are one person: their descriptor distance against the threshold (faces verify --json).");
 
         api.MapPost("/detect", async (HttpRequest request, StudioOptions options, ObjectUseCases objects) =>
@@ -102,7 +132,7 @@ internal static class Api
             var (form, image, name) = await ImageForm(request, options).ConfigureAwait(false);
             var keep = new DetectionOptions(MinScore: Number(form, "threshold", 0.3, 0, 1));
             return Results.Json(objects.DetectImage(name, image, Field(form, "model") ?? ObjectDetector.Models[0], new ObjectDetectionOptions(keep)).ToJson(), Compact);
-        }).RequireRateLimiting(StudioApp.Heavy)
+        }).RequireRateLimiting(StudioApp.Heavy).Accepts<DetectUpload>(Multipart).Json().Refused(400, 413, 415, 429)
             .WithSummary("Objects in an uploaded photo (COCO's 80 classes) with boxes, labels and scores (detect --json); model centernet or nanodet.");
 
         api.MapPost("/models/{id}/explain", async (string id, HttpRequest request, StudioOptions options, RunCatalog runs, GraphExplainer graphs) =>
@@ -112,7 +142,7 @@ internal static class Api
             return Results.Json(GraphExplainer.Names(model)
                 ? graphs.Explain(model, image).ToJson()
                 : ExplainUseCases.Explain(runs, model, image).ToJson(), Compact);
-        }).RequireRateLimiting(StudioApp.Heavy)
+        }).RequireRateLimiting(StudioApp.Heavy).Accepts<ImageUpload>(Multipart).Json().Refused(400, 404, 413, 415, 429)
             .WithSummary("Every layer's output of a trained model (a run id from GET /api/models) on an uploaded image or drawing, prepared as predict prepares it, " +
                 "and the class probabilities; or, for an imported network (graph:NAME, faceapi:NAME), a preview of every node's output.");
 
@@ -122,7 +152,7 @@ internal static class Api
                 throw new UsageException("The channel-by-channel view is for the convolutions of trained run folders; an imported network shows its nodes' maps.");
             var (_, image, _) = await ImageForm(request, options).ConfigureAwait(false);
             return Results.Json(ExplainUseCases.ExplainConv(runs, Unescape(id), image, layer, channel), Compact);
-        }).RequireRateLimiting(StudioApp.Heavy)
+        }).RequireRateLimiting(StudioApp.Heavy).Accepts<ImageUpload>(Multipart).Json().Refused(400, 404, 413, 415, 429)
             .WithSummary("How one map of a convolution layer was computed: each input channel with its kernel and the map they made, their sum plus bias, the activation.");
 
         api.MapPost("/train", async (HttpRequest request, TrainingSessions sessions) =>
@@ -130,19 +160,19 @@ internal static class Api
             var session = sessions.Start(await Body<TrainStart>(request).ConfigureAwait(false));
             return Results.Json(new { id = session.Id, events = $"/api/train/{Uri.EscapeDataString(session.Id)}/events" }, Compact, statusCode: 202);
         }).RequireRateLimiting(StudioApp.Heavy)
-            .Accepts<TrainStart>("application/json").Produces(StatusCodes.Status202Accepted)
+            .Accepts<TrainStart>("application/json").Produces(StatusCodes.Status202Accepted, typeof(System.Text.Json.JsonElement), "application/json").Refused(400, 404, 409, 413, 415, 429)
             .WithSummary("Starts training (the settings of shikaku train) into the next free run folder; 409 while another run trains.");
 
         api.MapGet("/train", (TrainingSessions sessions) => Results.Json(sessions.Current is { } s
             ? new { id = s.Id, finished = s.Finished, settings = s.Settings }
-            : (object)new { id = (string?)null }, Compact)).WithSummary("The run training now or last, if any.");
+            : (object)new { id = (string?)null }, Compact)).Json().WithSummary("The run training now or last, if any.");
 
         api.MapPost("/train/{id}/stop", (string id, TrainingSessions sessions) =>
         {
             var session = sessions.Get(Unescape(id));
             session.Stop();
             return Results.Json(new { id = session.Id, stopping = !session.Finished }, Compact, statusCode: 202);
-        }).WithSummary("Stops a run after its current batch; the best epoch so far stays saved.");
+        }).Produces(StatusCodes.Status202Accepted, typeof(System.Text.Json.JsonElement), "application/json").Refused(404).WithSummary("Stops a run after its current batch; the best epoch so far stays saved.");
 
         api.MapGet("/train/{id}/events", async (string id, HttpContext context, TrainingSessions sessions) =>
         {
@@ -170,7 +200,19 @@ internal static class Api
             {
                 // The page went away.
             }
-        }).WithSummary("The run's events as server-sent events: start, batch (running loss and accuracy), epoch (with validation), end or error.");
+        }).Produces(StatusCodes.Status200OK, typeof(string), "text/event-stream").Refused(404).WithSummary("The run's events as server-sent events: start, batch (running loss and accuracy), epoch (with validation), end or error.");
+    }
+
+    private const string Multipart = "multipart/form-data";
+
+    /// <summary>For the OpenAPI document: the endpoint answers 200 with JSON (the app layer's contract).</summary>
+    private static RouteHandlerBuilder Json(this RouteHandlerBuilder endpoint) => endpoint.Produces(StatusCodes.Status200OK, typeof(System.Text.Json.JsonElement), "application/json");
+
+    /// <summary>For the OpenAPI document: the statuses the endpoint refuses with, each an RFC 9457 problem.</summary>
+    private static RouteHandlerBuilder Refused(this RouteHandlerBuilder endpoint, params int[] statuses)
+    {
+        foreach (int status in statuses) endpoint.ProducesProblem(status);
+        return endpoint;
     }
 
     private static TraceResult Conv(ConvRequest r)

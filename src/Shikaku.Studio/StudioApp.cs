@@ -54,10 +54,12 @@ public static class StudioApp
         // A body the endpoint cannot bind (malformed JSON, a missing query number) reaches the problem handler too.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddOpenApi();
+        // These options describe the requests in the OpenAPI document (answers are written with the contracts' own): the
+        // contracts' names, and numbers as JSON numbers only, as the endpoints read them.
         builder.Services.ConfigureHttpJsonOptions(j =>
         {
             j.SerializerOptions.PropertyNamingPolicy = App.Contract.Options.PropertyNamingPolicy;
-            j.SerializerOptions.NumberHandling = App.Contract.Options.NumberHandling;
+            j.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         });
         builder.Services.AddRateLimiter(r =>
         {

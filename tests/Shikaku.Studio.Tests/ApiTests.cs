@@ -474,5 +474,30 @@ public sealed class ApiTests(StudioFixture studio)
         foreach (var p in new[] { "/api/models", "/api/conv", "/api/filter", "/api/faces/analyze", "/api/faces/verify", "/api/detect",
             "/api/models/{id}/explain", "/api/models/{id}/explain/conv", "/api/train", "/api/train/{id}/stop", "/api/train/{id}/events" })
             Assert.Contains(p, paths);
+
+        // Every POST says what it refuses, each refusal an RFC 9457 problem.
+        var schemas = doc.GetProperty("components").GetProperty("schemas");
+        foreach (var path in doc.GetProperty("paths").EnumerateObject())
+            foreach (var op in path.Value.EnumerateObject().Where(o => o.Name == "post"))
+            {
+                var responses = op.Value.GetProperty("responses");
+                var refusal = path.Name.EndsWith("/stop", StringComparison.Ordinal) ? "404" : "400";
+                Assert.True(responses.TryGetProperty(refusal, out var problem), $"{path.Name} lists no {refusal}");
+                Assert.True(problem.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{path.Name}'s {refusal} is not a problem document");
+            }
+        Assert.True(doc.GetProperty("paths").GetProperty("/api/train").GetProperty("post").GetProperty("responses").TryGetProperty("409", out _));
+
+        // Uploads are described as multipart forms with binary file fields and optional settings.
+        var body = doc.GetProperty("paths").GetProperty("/api/faces/verify").GetProperty("post").GetProperty("requestBody").GetProperty("content");
+        string reference = body.GetProperty("multipart/form-data").GetProperty("schema").GetProperty("$ref").GetString()!;
+        var form = schemas.GetProperty(reference[(reference.LastIndexOf('/') + 1)..]);
+        Assert.Equal(["first", "second"], form.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        string file = form.GetProperty("properties").GetProperty("first").GetProperty("$ref").GetString()!;
+        var fileSchema = schemas.GetProperty(file[(file.LastIndexOf('/') + 1)..]);
+        Assert.Equal("binary", fileSchema.GetProperty("format").GetString());
+        Assert.Contains("number", form.GetProperty("properties").GetProperty("threshold").GetProperty("type").EnumerateArray().Select(t => t.GetString()));
+        var filter = doc.GetProperty("paths").GetProperty("/api/filter").GetProperty("post");
+        Assert.True(filter.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
+        Assert.True(filter.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("image/png", out _));
     }
 }
