@@ -76,7 +76,7 @@ public static class StudioApp
         var runs = new App.RunCatalog(options.RunsRoot);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(runs);
-        builder.Services.AddSingleton(new TrainingSessions(runs, options.DatasetsRoot));
+        builder.Services.AddSingleton(new TrainingSessions(runs, options));
         builder.Services.AddSingleton(_ => new App.FaceUseCases(App.IFetchProgress.Silent));
         builder.Services.AddSingleton(_ => new App.ObjectUseCases(App.IFetchProgress.Silent));
         builder.Services.AddSingleton(services => new App.GraphExplainer(App.IFetchProgress.Silent, services.GetRequiredService<App.FaceUseCases>()));
@@ -134,7 +134,7 @@ public static class StudioApp
 }
 
 /// <summary>RFC 9457 problem documents for every failure: a 4xx that says what was wrong, never a stack trace.</summary>
-internal static class Problems
+internal static partial class Problems
 {
     public static Task Write(HttpContext context, int status, string title, string detail)
     {
@@ -173,6 +173,9 @@ internal static class Problems
         TrainingBusyException => StatusCodes.Status409Conflict,
         UnsupportedMediaException => StatusCodes.Status415UnsupportedMediaType,
         BadHttpRequestException b => b.StatusCode,
+        // A client names no file here (uploads stay in memory, models are ids): a file that cannot be read or written
+        // is the server's own (a run folder, a dataset, the cache), not a fault of the request.
+        IOException or UnauthorizedAccessException => StatusCodes.Status500InternalServerError,
         _ when App.UserErrors.IsUserError(e) => StatusCodes.Status400BadRequest,
         _ => StatusCodes.Status500InternalServerError,
     };
@@ -191,14 +194,35 @@ internal static class Problems
             500 => "Internal error",
             _ => "Request failed",
         };
-        string detail = status == 500
-            ? "The studio failed on this request (a bug in Shikaku; the server log has the details)."
-            : status == 413 ? $"The request body is larger than the studio accepts ({context.RequestServices.GetRequiredService<StudioOptions>().MaxBodyBytes:N0} bytes; start it with --max-body to change that)."
-            : e?.Message ?? title;
+        var options = context.RequestServices.GetRequiredService<StudioOptions>();
+        string detail = e is IOException or UnauthorizedAccessException && status == 500
+            ? $"The studio could not use a file of its own for this request: {Redact(e.Message, options)} (the server log has the path)."
+            : status == 500 ? "The studio failed on this request (a bug in Shikaku; the server log has the details)."
+            : status == 413 ? $"The request body is larger than the studio accepts ({options.MaxBodyBytes:N0} bytes; start it with --max-body to change that)."
+            : Redact(e?.Message ?? title, options);
         if (status == 500 && e != null)
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Shikaku.Studio").LogError(e, "request {Path} failed", context.Request.Path);
         return Write(context, status, title, detail);
     }
+
+    /// <summary>
+    /// A message for a client, with the server's folders named as the studio's (runs/, datasets/, the model cache/)
+    /// and any other path of this machine cut to its file name: where the server keeps its files is not the client's business.
+    /// </summary>
+    public static string Redact(string message, StudioOptions options)
+    {
+        foreach (var (folder, name) in new[] { (options.RunsRoot, "runs"), (options.DatasetsRoot, "datasets"), (Assets.AssetCache.Root, "the model cache") })
+        {
+            string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+            message = message.Replace(full + Path.DirectorySeparatorChar, name + "/", StringComparison.Ordinal).Replace(full, name, StringComparison.Ordinal);
+        }
+        // Only what is a path here: "GET /api/models" is an address, not a folder of this machine.
+        return AbsolutePath().Replace(message, m => Directory.Exists(Path.GetDirectoryName(m.Value.TrimEnd('/')))
+            ? "…/" + Path.GetFileName(m.Value.TrimEnd('/')) : m.Value);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\w.~])/(?:[^\s/'""]+/)+[^\s/'"",;:)]*")]
+    private static partial System.Text.RegularExpressions.Regex AbsolutePath();
 }
 
 /// <summary>A request body in a format the endpoint does not take (415).</summary>

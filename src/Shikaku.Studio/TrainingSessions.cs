@@ -92,8 +92,10 @@ public sealed class TrainingSession
 }
 
 /// <summary>The studio's training runs: one at a time (the machine's cores go to it), each kept for its stream.</summary>
-public sealed class TrainingSessions(App.RunCatalog runs, string datasetsRoot)
+public sealed class TrainingSessions(App.RunCatalog runs, StudioOptions options)
 {
+    private readonly string datasetsRoot = options.DatasetsRoot;
+
     /// <summary>The datasets the training page offers: the known ones, then "folder:NAME" for each folder of class folders under the datasets root.</summary>
     public IReadOnlyList<string> Datasets()
     {
@@ -147,7 +149,7 @@ public sealed class TrainingSessions(App.RunCatalog runs, string datasetsRoot)
             foreach (var old in _sessions.Values.Where(x => x.Finished).OrderBy(x => x.Started).SkipLast(MaxKept - 1).ToList()) _sessions.Remove(old.Id);
             _sessions[id] = session;
             _current = session;
-            var thread = new Thread(() => Train(run, session)) { IsBackground = true, Name = "studio training " + id };
+            var thread = new Thread(() => Train(run, session, options)) { IsBackground = true, Name = "studio training " + id };
             thread.Start();
             return session;
         }
@@ -166,14 +168,14 @@ public sealed class TrainingSessions(App.RunCatalog runs, string datasetsRoot)
         get { lock (_sessions) return _current; }
     }
 
-    private static void Train(App.TrainingRun run, TrainingSession session)
+    private static void Train(App.TrainingRun run, TrainingSession session, StudioOptions options)
     {
         try
         {
             using (run)
             {
                 run.Load(App.IFetchProgress.Silent);
-                session.Add("start", new { id = session.Id, description = run.Description });
+                session.Add("start", new { id = session.Id, description = Problems.Redact(run.Description, options) });
                 var result = run.Fit([new TrainingSession.Progress(session)], session.StopToken);
                 var best = result.Best;
                 session.Add("end", new
@@ -189,12 +191,12 @@ public sealed class TrainingSessions(App.RunCatalog runs, string datasetsRoot)
         }
         catch (Exception e) when (App.UserErrors.IsUserError(e) || e is OperationCanceledException)
         {
-            session.Add("error", new { id = session.Id, error = e.Message });
+            session.Add("error", new { id = session.Id, error = Problems.Redact(e.Message, options) });
         }
         catch (Exception e)
         {
             // Never let a training thread take the server down; the stream says what happened.
-            session.Add("error", new { id = session.Id, error = $"internal error: {e.GetType().Name}: {e.Message}" });
+            session.Add("error", new { id = session.Id, error = $"internal error: {e.GetType().Name}: {Problems.Redact(e.Message, options)}" });
         }
     }
 }

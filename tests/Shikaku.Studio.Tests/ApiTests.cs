@@ -356,6 +356,46 @@ public sealed class ApiTests(StudioFixture studio)
     }
 
     [Fact]
+    public void MessagesNameTheStudiosFoldersNotTheServersPaths()
+    {
+        var options = new StudioOptions { RunsRoot = studio.RunsRoot, DatasetsRoot = studio.DatasetsRoot };
+        Assert.Equal("runs/mnist/run.json is damaged", Problems.Redact(Path.Combine(studio.RunsRoot, "mnist", "run.json") + " is damaged", options));
+        Assert.Equal("datasets/photos has no images", Problems.Redact(Path.Combine(studio.DatasetsRoot, "photos") + " has no images", options));
+        string elsewhere = Directory.CreateTempSubdirectory("shikaku-redact-").FullName;
+        try
+        {
+            Assert.Equal("cannot open …/weights.bin: denied", Problems.Redact($"cannot open {elsewhere}/weights.bin: denied", options));
+        }
+        finally
+        {
+            Directory.Delete(elsewhere);
+        }
+        // Addresses of the API are not paths of this machine.
+        Assert.Equal("GET /api/models lists the ids.", Problems.Redact("GET /api/models lists the ids.", options));
+    }
+
+    [Fact]
+    public async Task ARunWhoseWeightsAreDamagedIsRefusedWithoutTheServersPath()
+    {
+        string broken = Path.Combine(studio.RunsRoot, "broken");
+        try
+        {
+            Directory.CreateDirectory(broken);
+            foreach (var f in Directory.GetFiles(studio.RunFolder)) File.Copy(f, Path.Combine(broken, Path.GetFileName(f)));
+            foreach (var f in Directory.GetFiles(broken).Where(f => !f.EndsWith(".json", StringComparison.Ordinal) && !f.EndsWith(".png", StringComparison.Ordinal) && !f.EndsWith(".csv", StringComparison.Ordinal)))
+                File.WriteAllBytes(f, File.ReadAllBytes(f)[..100]);
+            string detail = await Problem(await Client.PostAsync("/api/models/broken/explain", StudioFixture.Form("image", Digit(), "d.png")), HttpStatusCode.BadRequest);
+            Assert.DoesNotContain(studio.RunsRoot, detail);
+            Assert.DoesNotContain(Path.GetTempPath(), detail);
+            Assert.Contains("runs/broken/", detail);
+        }
+        finally
+        {
+            Directory.Delete(broken, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AnImageOverThePixelLimitIsRefusedFromItsHeader()
     {
         await using var small = StudioApp.Build(new StudioOptions { Port = 0, RunsRoot = studio.RunsRoot, MaxPixels = 1_000_000 });
