@@ -19,9 +19,16 @@ trap 'kill $server 2>/dev/null; rm -rf "$runs"' EXIT
 for _ in $(seq 60); do grep -q "Shikaku Studio:" "$runs/studio.log" 2>/dev/null && break; sleep 0.5; done
 url="http://127.0.0.1:$port/api/faces/analyze"
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+# The resident set swings by hundreds of MB with when the GC last ran, so one reading says little: sample it every
+# second and compare the peaks of like periods (the warm-up's last 10 s, the run's first and last 20 s).
+samples="$runs/rss.txt"
+( start=$(date +%s); while kill -0 $server 2>/dev/null; do echo "$(( $(date +%s) - start )) $(rss)" >> "$samples"; sleep 1; done ) &
+sampler=$!
+trap 'kill $server $sampler 2>/dev/null; rm -rf "$runs"' EXIT
 # Warm-up: the models load on the first request, the JIT tiers up, the pools fill.
 PHOTO="$photo" wrk -t1 -c"$connections" -d15s -s "$root/bench/studio/post_image.lua" "$url" > /dev/null
-warm=$(rss)
 PHOTO="$photo" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$root/bench/studio/post_image.lua" "$url"
-end=$(rss)
-echo "resident memory: after warm-up ${warm} kB, at the end ${end} kB ($(awk -v a="$warm" -v b="$end" 'BEGIN { printf "%+.1f %%", 100 * (b - a) / a }'))"
+kill $sampler 2>/dev/null || true
+peak() { awk -v from="$1" -v to="$2" '$1 >= from && $1 < to && $2 > m { m = $2 } END { print m + 0 }' "$samples"; }
+warm=$(peak 5 15); first=$(peak 15 35); last=$(peak $((15 + seconds - 20)) $((15 + seconds + 1)))
+echo "resident memory peaks: warm-up ${warm} kB, first 20 s ${first} kB, last 20 s ${last} kB ($(awk -v a="$warm" -v b="$last" 'BEGIN { printf "%+.1f %%", 100 * (b - a) / a }') from the warm-up)"
