@@ -25,6 +25,9 @@ public sealed record FaceImageResult(string Image, int Width, int Height, IReadO
 {
     internal object Document { get; init; } = new { };
 
+    /// <summary>faces pose: each face's head pose, or why none follows from its landmarks (in <see cref="Faces"/>' order).</summary>
+    public IReadOnlyList<(Vision.Mesh.HeadPose? Pose, string? Error)>? Poses { get; init; }
+
     /// <summary>The image's entry in the JSON contract (docs/CLI.md).</summary>
     public object ToJson() => Document;
 }
@@ -78,6 +81,25 @@ public static class FaceJson
         genderProbability = f.GenderProbability,
         descriptor = withDescriptor ? f.Descriptor : null,
     };
+
+    /// <summary>A head pose's JSON: angles in degrees, translation in cm (camera axes: x right, y down, z forward), the reprojection error in pixels, the 4x4 transform row by row.</summary>
+    public static object? Pose(Vision.Mesh.HeadPose? p) => p == null ? null : new
+    {
+        yaw = Math.Round(p.Yaw, 2),
+        pitch = Math.Round(p.Pitch, 2),
+        roll = Math.Round(p.Roll, 2),
+        translation = new { x = Math.Round(p.Translation.X, 2), y = Math.Round(p.Translation.Y, 2), z = Math.Round(p.Translation.Z, 2) },
+        reprojectionError = Math.Round(p.RmsError, 3),
+        transform = Rows(p.Transform),
+    };
+
+    private static double[][] Rows(System.Numerics.Matrix4x4 m) =>
+    [
+        [Math.Round(m.M11, 6), Math.Round(m.M12, 6), Math.Round(m.M13, 6), Math.Round(m.M14, 6)],
+        [Math.Round(m.M21, 6), Math.Round(m.M22, 6), Math.Round(m.M23, 6), Math.Round(m.M24, 6)],
+        [Math.Round(m.M31, 6), Math.Round(m.M32, 6), Math.Round(m.M33, 6), Math.Round(m.M34, 6)],
+        [Math.Round(m.M41, 4), Math.Round(m.M42, 4), Math.Round(m.M43, 4), Math.Round(m.M44, 6)],
+    ];
 
     /// <summary>A probability as the tables and annotations show it (two decimals).</summary>
     public static string Percent(double p) => p.ToString("0.00", CultureInfo.InvariantCulture);
@@ -306,6 +328,61 @@ public sealed class FaceUseCases : IDisposable
         var whole = new { descriptorModel = FaceAnalyzer.DescriptorModelId, distance = "euclidean", threshold = FaceAnalyzer.DefaultThreshold, images = results.Select(r => r.ToJson()).ToList() };
         if (output != null) SafeFile.WriteAllText(output, Contract.SerializeForFile(whole), request.Overwrite);
         return new FacesResult(results, outcome) { Document = whole };
+    }
+
+    /// <summary>
+    /// Each face's head pose: its 68 landmarks fitted with MediaPipe's canonical face under a pinhole camera with
+    /// <paramref name="fieldOfView"/> degrees vertically (yaw, pitch, roll, translation in cm, the 4x4 transform).
+    /// </summary>
+    public FacesResult Pose(FacesRequest request, double fieldOfView = Vision.Mesh.PinholeCamera.DefaultVerticalFieldOfView,
+        Action<FaceImageResult>? onImage = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!(fieldOfView is > 1 and < 179)) throw new UsageException($"--fov {fieldOfView} is not a vertical field of view; give degrees between 1 and 179 (a phone: about 63).");
+        var options = request.Options with { Expressions = false, AgeGender = false, Descriptors = false };
+        var files = OutputPolicy.Expand(request.Inputs, "faces pose");
+        var analyzer = Analyzer;
+        var canonical = Canonical;
+        var (results, outcome) = ForEachImage(request.Load, files, onImage, cancellationToken, (file, image) =>
+        {
+            var faces = analyzer.Analyze(image, options);
+            var camera = Vision.Mesh.PinholeCamera.ForImage(image.Width, image.Height, fieldOfView);
+            var poses = faces.Select(f => PoseOf(f, canonical, camera)).ToList();
+            var document = new
+            {
+                image = file,
+                width = image.Width,
+                height = image.Height,
+                camera = new { focal = Math.Round(camera.Focal, 2), cx = camera.Cx, cy = camera.Cy, verticalFieldOfView = fieldOfView },
+                faces = faces.Select((f, i) => new { score = f.Detection.Score, box = FaceJson.Box(f.Detection.Box), pose = FaceJson.Pose(poses[i].Pose), error = poses[i].Error }).ToList(),
+            };
+            return new FaceImageResult(file, image.Width, image.Height, faces, 0, null, null, null) { Document = document, Poses = poses };
+        });
+        return new FacesResult(results, outcome) { Document = new { landmarks = "face-api.js 68", model = "MediaPipe canonical face", images = results.Select(r => r.ToJson()).ToList() } };
+    }
+
+    private static (Vision.Mesh.HeadPose? Pose, string? Error) PoseOf(Face face, Models.MediaPipe.CanonicalFace canonical, Vision.Mesh.PinholeCamera camera)
+    {
+        try
+        {
+            return face.Landmarks is { } landmarks ? (Vision.Mesh.FacePose.From68(landmarks, canonical, camera), null) : (null, "The face has no landmarks.");
+        }
+        catch (Vision.Mesh.PoseException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    private Models.MediaPipe.CanonicalFace? _canonical;
+
+    /// <summary>MediaPipe's canonical face, fetched and read once.</summary>
+    private Models.MediaPipe.CanonicalFace Canonical
+    {
+        get
+        {
+            if (_canonical is { } ready) return ready;
+            lock (_loading) return _canonical ??= (_fetch ?? IFetchProgress.Silent).Run("the canonical face", log => Models.MediaPipe.CanonicalFace.Load(log));
+        }
     }
 
     /// <summary>The annotated PNG and the JSON of one image (no EXIF/GPS); returns the path without extension.</summary>

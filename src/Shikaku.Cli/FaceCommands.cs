@@ -19,6 +19,7 @@ internal static class FaceCommands
         Option.Flag("--align-eyes", "level the eyes before computing descriptors"),
         new("--threshold", "D", "0.6", "descriptors closer than D are the same person (verify, identify)"),
         new("--known", "PEOPLE_DIR", null, "identify: people/<name>/*.jpg or people/<name>.jpg"),
+        new("--fov", "DEGREES", "63", "pose: the camera's vertical field of view (a phone's main camera: about 63)"),
         new("--out", "DIR|FILE", null, "detect/analyze/identify: folder for annotated PNG + JSON; count: CSV file; encode: JSON file of descriptors"),
         Option.MaxPixels,
         Option.Json,
@@ -27,7 +28,7 @@ internal static class FaceCommands
 
     public static int Run(CliArgs args, Cli cli)
     {
-        if (args.Positionals.Count == 0) throw new UsageException("faces needs a subcommand: detect, analyze, verify, identify, count or encode.");
+        if (args.Positionals.Count == 0) throw new UsageException("faces needs a subcommand: detect, analyze, verify, identify, count, encode or pose.");
         string sub = args.Positionals[0];
         var inputs = args.Positionals.Skip(1).ToList();
         return sub switch
@@ -38,7 +39,8 @@ internal static class FaceCommands
             "identify" => Identify(args, cli, inputs),
             "count" => Count(args, cli, inputs),
             "encode" => Encode(args, cli, inputs),
-            _ => throw new UsageException($"unknown faces subcommand '{sub}'; use detect, analyze, verify, identify, count or encode."),
+            "pose" => Pose(args, cli, inputs),
+            _ => throw new UsageException($"unknown faces subcommand '{sub}'; use detect, analyze, verify, identify, count, encode or pose."),
         };
     }
 
@@ -210,6 +212,40 @@ internal static class FaceCommands
         if (request.Out != null) cli.Status($"{result.Images.Count} image(s), {result.TotalFaces} face(s) -> {request.Out}");
         return code;
     }
+
+    /// <summary>Each face's head pose (yaw, pitch, roll, translation) from its 68 landmarks and the canonical face.</summary>
+    private static int Pose(CliArgs args, Cli cli, List<string> inputs)
+    {
+        var request = Request(args, inputs, AnalysisOptions(args, full: false));
+        if (request.Out != null) throw new UsageException("faces pose prints its table (or --json); it takes no --out.");
+        double fov = args.Double("--fov", Vision.Mesh.PinholeCamera.DefaultVerticalFieldOfView, 1, 179);
+        bool json = args.Flag("--json");
+        args.RejectUnknown("faces");
+        using var faces = new FaceUseCases(new Fetching(cli.Err));
+        var table = new Table().AddColumns("image", "face", "yaw", "pitch", "roll", "distance (cm)", "error (px)");
+        var result = faces.Pose(request, fov, r =>
+        {
+            if (Failed(cli, r)) return;
+            for (int i = 0; i < r.Faces.Count; i++)
+            {
+                var (pose, error) = r.Poses![i];
+                table.AddRow(Markup.Escape(r.Image), $"{i + 1}",
+                    pose == null ? Markup.Escape(error ?? "") : Degrees(pose.Yaw), pose == null ? "" : Degrees(pose.Pitch), pose == null ? "" : Degrees(pose.Roll),
+                    pose == null ? "" : pose.Translation.Z.ToString("0.0", CultureInfo.InvariantCulture), pose == null ? "" : pose.RmsError.ToString("0.0", CultureInfo.InvariantCulture));
+            }
+            if (r.Faces.Count == 0) table.AddRow(Markup.Escape(r.Image), "no face found", "", "", "", "", "");
+        });
+        int code = cli.BatchResult(result.Outcome);
+        if (json) cli.WriteJson(result.ToJson());
+        else
+        {
+            cli.Out.Write(table);
+            cli.Status("yaw > 0: the nose points to the image's right; pitch > 0: up; roll > 0: counter-clockwise. Distance assumes an average-sized head.");
+        }
+        return code;
+    }
+
+    private static string Degrees(double d) => d.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
 
     /// <summary>deepface's `represent`: the 128-d descriptor of every face, written only where the user asks.</summary>
     private static int Encode(CliArgs args, Cli cli, List<string> inputs)
