@@ -124,7 +124,7 @@ public static class FaceJson
 /// using var faces = new FaceUseCases(IFetchProgress.Silent);
 /// var result = faces.Analyze(new FacesRequest(["photo.jpg"], new FaceAnalysisOptions(), new ImageLoadOptions()));
 /// </code></example>
-public sealed class FaceUseCases : IDisposable
+public sealed partial class FaceUseCases : IDisposable
 {
     private readonly IFetchProgress? _fetch;
     private FaceAnalyzer? _analyzer;

@@ -19,6 +19,7 @@ internal static class FaceCommands
         Option.Flag("--align-eyes", "level the eyes before computing descriptors"),
         new("--threshold", "D", "0.6", "descriptors closer than D are the same person (verify, identify)"),
         new("--known", "PEOPLE_DIR", null, "identify: people/<name>/*.jpg or people/<name>.jpg"),
+        new("--landmarks", "facemesh|face-api", "facemesh", "mesh: MediaPipe's 468-point mesh, or face-api.js's 68 points with the canonical face deformed through them"),
         new("--fov", "DEGREES", "63", "pose: the camera's vertical field of view (a phone's main camera: about 63)"),
         new("--out", "DIR|FILE", null, "detect/analyze/identify: folder for annotated PNG + JSON; count: CSV file; encode: JSON file of descriptors"),
         Option.MaxPixels,
@@ -28,7 +29,7 @@ internal static class FaceCommands
 
     public static int Run(CliArgs args, Cli cli)
     {
-        if (args.Positionals.Count == 0) throw new UsageException("faces needs a subcommand: detect, analyze, verify, identify, count, encode or pose.");
+        if (args.Positionals.Count == 0) throw new UsageException("faces needs a subcommand: detect, analyze, verify, identify, count, encode, pose or mesh.");
         string sub = args.Positionals[0];
         var inputs = args.Positionals.Skip(1).ToList();
         return sub switch
@@ -40,7 +41,8 @@ internal static class FaceCommands
             "count" => Count(args, cli, inputs),
             "encode" => Encode(args, cli, inputs),
             "pose" => Pose(args, cli, inputs),
-            _ => throw new UsageException($"unknown faces subcommand '{sub}'; use detect, analyze, verify, identify, count, encode or pose."),
+            "mesh" => Mesh(args, cli, inputs),
+            _ => throw new UsageException($"unknown faces subcommand '{sub}'; use detect, analyze, verify, identify, count, encode, pose or mesh."),
         };
     }
 
@@ -242,6 +244,45 @@ internal static class FaceCommands
             cli.Out.Write(table);
             cli.Status("yaw > 0: the nose points to the image's right; pitch > 0: up; roll > 0: counter-clockwise. Distance assumes an average-sized head.");
         }
+        return code;
+    }
+
+    /// <summary>Lecture 8-6's 3-D reconstruction: OBJ, PLY and GLB per face; depth, PNCC and the three panels per image.</summary>
+    private static int Mesh(CliArgs args, Cli cli, List<string> inputs)
+    {
+        var request = Request(args, inputs, AnalysisOptions(args, full: false));
+        var landmarks = args.Get("--landmarks") switch
+        {
+            null or "facemesh" => MeshLandmarks.FaceMesh,
+            "face-api" or "faceapi" => MeshLandmarks.FaceApi,
+            var other => throw new UsageException($"--landmarks '{other}' is not a landmark source; use facemesh (468 points) or face-api (68 points)."),
+        };
+        double fov = args.Double("--fov", Vision.Mesh.PinholeCamera.DefaultVerticalFieldOfView, 1, 179);
+        bool json = args.Flag("--json");
+        args.RejectUnknown("faces");
+        using var faces = new FaceUseCases(new Fetching(cli.Err));
+        var (images, outcome) = faces.Mesh(request, landmarks, fov, r =>
+        {
+            if (r.Error != null)
+            {
+                cli.Error($"{r.Image}: {r.Error}");
+                return;
+            }
+            if (json) return;
+            for (int i = 0; i < r.Faces.Count; i++)
+            {
+                var f = r.Faces[i];
+                if (f.Reconstruction is { } m)
+                    cli.Out.WriteLine($"{r.Image}: face {i + 1}: yaw {Degrees(m.Pose.Yaw)}, pitch {Degrees(m.Pose.Pitch)}, roll {Degrees(m.Pose.Roll)}, " +
+                        $"reprojection {m.ReprojectionError.ToString("0.00", CultureInfo.InvariantCulture)} px -> {f.Files[0]}");
+                else cli.Out.WriteLine($"{r.Image}: face {i + 1}: no mesh: {f.Error}");
+            }
+            if (r.Faces.Count == 0) cli.Out.WriteLine($"{r.Image}: no face found");
+            cli.Status($"  -> {Path.GetDirectoryName(r.Files[^1])}/ (depth.png, depth.npy, pncc.png, three-panels.png, mesh.json; no EXIF/GPS)");
+        });
+        int code = cli.BatchResult(outcome);
+        if (json) cli.WriteJson(new { images = images.Select(i => i.ToJson()).ToList() });
+        cli.Err.MarkupLine("[yellow]note:[/] a 3-D face mesh and its texture are biometric data. Keep them only with the consent of the people shown.");
         return code;
     }
 

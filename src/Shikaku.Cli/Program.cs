@@ -84,14 +84,15 @@ public static class Program
         new("predict", "Classify photos or drawings of digits with a trained run (prepared the way MNIST was made)",
             "./shikaku predict runs/mnist my-digit.png", "predict RUN_FOLDER IMAGE... [--json] [--max-pixels N]", TrainCommands.Predict,
             [Json, MaxPixels], "IMAGE may be a folder."),
-        new("faces", "Find and analyse faces with face-api.js's pretrained networks: detect, analyze, verify, identify, count, encode, pose",
+        new("faces", "Find and analyse faces with face-api.js's pretrained networks: detect, analyze, verify, identify, count, encode, pose, mesh",
             "./shikaku faces analyze photo.jpg --out out/faces",
             "faces detect|analyze IMAGE... [--out DIR] [--json] [options]\n" +
             "  faces verify A B [--threshold 0.6] [--json]\n" +
             "  faces identify --known PEOPLE_DIR IMAGE... [--threshold 0.6] [--out DIR] [--json]\n" +
             "  faces count IMAGE... [--out faces.csv] [--json]\n" +
             "  faces encode IMAGE... [--out descriptors.json] [--json]\n" +
-            "  faces pose IMAGE... [--fov 63] [--json]   (yaw, pitch, roll and translation per face)",
+            "  faces pose IMAGE... [--fov 63] [--json]   (yaw, pitch, roll and translation per face)\n" +
+            "  faces mesh IMAGE... --out DIR [--landmarks facemesh|face-api] [--fov 63] [--json]   (3-D reconstruction: OBJ, PLY, GLB, depth, PNCC)",
             FaceCommands.Run, FaceCommands.Options,
             "IMAGE may be a folder. Nothing about a face is written unless --out is given; descriptors reach stdout only from faces encode --json.\n" +
             "--known takes people/<name>/*.jpg or people/<name>.jpg (face_recognition's layout).\n" +

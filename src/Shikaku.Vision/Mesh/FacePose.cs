@@ -35,6 +35,30 @@ public static class FacePose
         return (model, weights);
     }
 
+    /// <summary>
+    /// The pose of a face from its 468-point mesh: the canonical face's 33 weighted vertices (MediaPipe's Procrustes
+    /// basis) fitted to the mesh's image points.
+    /// </summary>
+    public static HeadPose FromMesh(MeshFace mesh, CanonicalFace face, PinholeCamera camera)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(face);
+        if (mesh.Points.Count != CanonicalFace.VertexCount) throw new ArgumentException($"The mesh has {mesh.Points.Count} points; the canonical face has {CanonicalFace.VertexCount}.", nameof(mesh));
+        int n = face.ProcrustesLandmarks.Count;
+        var model = new Point3D[n];
+        var image = new Point2D[n];
+        var weights = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            var (v, w) = face.ProcrustesLandmarks[i];
+            var (x, y, z) = face.Vertex(v);
+            model[i] = new Point3D(x, y, z);
+            image[i] = new Point2D(mesh.Points[v].X, mesh.Points[v].Y);
+            weights[i] = w;
+        }
+        return HeadPose.Fit(model, image, weights, camera);
+    }
+
     /// <summary>The pose of the face whose 68 landmarks are <paramref name="landmarks"/> (pixels of an image <paramref name="camera"/> took).</summary>
     public static HeadPose From68(FaceLandmarks landmarks, CanonicalFace face, PinholeCamera camera)
     {

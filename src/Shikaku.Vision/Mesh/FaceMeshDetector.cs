@@ -1,0 +1,202 @@
+using Shikaku.Formats;
+using Shikaku.Graph;
+using Shikaku.Kernels;
+using Shikaku.Models.Human;
+using Shikaku.Tensors;
+using Shikaku.Vision.Detection;
+using Shikaku.Vision.Geometry;
+using Shikaku.Vision.Imaging;
+
+namespace Shikaku.Vision.Mesh;
+
+/// <summary>The settings of <see cref="FaceMeshDetector.Detect"/>.</summary>
+/// <param name="MinScore">Smallest BlazeFace score kept, and smallest face-presence score of the mesh (human's 0.2).</param>
+/// <param name="IoUThreshold">Boxes overlapping more than this are one face (human's 0.1).</param>
+/// <param name="MaxFaces">Most faces returned.</param>
+/// <param name="Scale">How much the detector's box is enlarged before it is cropped for the mesh (human's 1.4).</param>
+/// <param name="Upright">Turn each crop upright by the detector's mouth-nose line before the mesh (MediaPipe does; human leaves it off by default).</param>
+public sealed record FaceMeshOptions(double MinScore = 0.2, double IoUThreshold = 0.1, int MaxFaces = 20, double Scale = 1.4, bool Upright = true);
+
+/// <summary>
+/// One face as MediaPipe's models see it: BlazeFace's box and 6 keypoints, then FaceMesh's 468 points in image pixels
+/// (x right, y down, z in pixels of the same scale, smaller nearer the camera).
+/// </summary>
+/// <param name="Box">The detector's box in image pixels (before enlarging).</param>
+/// <param name="DetectorScore">BlazeFace's score, 0..1.</param>
+/// <param name="Keypoints">BlazeFace's 6 points: the eyes (the subject's right first), the nose tip, the mouth, the ears.</param>
+/// <param name="MeshScore">FaceMesh's face-presence score, 0..1.</param>
+/// <param name="Points">The 468 mesh points.</param>
+/// <param name="CropAngle">Degrees the crop was turned to make the face upright (counter-clockwise in the image).</param>
+public sealed record MeshFace(BoundingBox Box, double DetectorScore, IReadOnlyList<Point2D> Keypoints, double MeshScore, IReadOnlyList<Point3D> Points, double CropAngle);
+
+/// <summary>
+/// Faces and their 468-point meshes with human-models' BlazeFace (256x256, 896 anchors) and FaceMesh (192x192) graphs
+/// on Shikaku's graph runtime: the photo is padded to a centred square and resized for the detector; each face box is
+/// enlarged 1.4 times, squared, turned upright and cropped to 192x192 for the mesh, whose points are mapped back to
+/// the photo. Thread-safe: one detector serves many requests.
+/// </summary>
+/// <example><code>
+/// using var mesh = new FaceMeshDetector();
+/// foreach (var face in mesh.Detect(ImageCodec.Load("photo.jpg"))) Console.WriteLine(face.Points[4]); // the nose tip
+/// </code></example>
+public sealed class FaceMeshDetector : IDisposable
+{
+    private const int DetectorSize = 256, MeshSize = 192;
+    private readonly TfjsGraphModel _detector, _mesh;
+    private readonly GraphPlan _detectorPlan, _meshPlan;
+    private readonly double[] _anchors = Anchors();
+
+    /// <summary>Loads BlazeFace and FaceMesh from the verified cache (fetched on first use) or from <paramref name="folder"/>.</summary>
+    public FaceMeshDetector(string? folder = null, Action<string>? log = null)
+    {
+        folder ??= GraphModels.Folder(log);
+        _detector = GraphModels.Load("blazeface", folder);
+        try
+        {
+            _mesh = GraphModels.Load("facemesh", folder);
+            _detectorPlan = _detector.Compile(optimize: true);
+            _meshPlan = _mesh.Compile(optimize: true);
+        }
+        catch
+        {
+            _detector.Dispose();
+            _mesh?.Dispose();
+            throw;
+        }
+    }
+
+    // BlazeFace's anchors: a 16x16 grid (stride 16) with 2 anchors a cell, then an 8x8 grid (stride 32) with 6, centres in input pixels.
+    private static double[] Anchors()
+    {
+        var a = new List<double>();
+        foreach (var (stride, count) in new[] { (16, 2), (32, 6) })
+            for (int y = 0; y < DetectorSize / stride; y++)
+                for (int x = 0; x < DetectorSize / stride; x++)
+                    for (int k = 0; k < count; k++)
+                    {
+                        a.Add(stride * (x + 0.5));
+                        a.Add(stride * (y + 0.5));
+                    }
+        return [.. a];
+    }
+
+    /// <summary>The faces of <paramref name="image"/> with their meshes, most confident first.</summary>
+    public IReadOnlyList<MeshFace> Detect(Image image, FaceMeshOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        options ??= new FaceMeshOptions();
+        if (!(options.MinScore is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(options), options.MinScore, "MinScore must lie in 0..1.");
+        if (!(options.Scale is >= 1 and <= 4)) throw new ArgumentOutOfRangeException(nameof(options), options.Scale, "Scale must lie in 1..4 (human uses 1.4).");
+        using var pixels = image.ToRgb().ToTensor();
+        var faces = new List<MeshFace>();
+        foreach (var (box, score, keypoints) in DetectBoxes(pixels, image.Width, image.Height, options))
+            if (Mesh(pixels, box, score, keypoints, options) is { } face) faces.Add(face);
+        return faces;
+    }
+
+    private List<(BoundingBox Box, double Score, Point2D[] Keypoints)> DetectBoxes(Tensor pixels, int width, int height, FaceMeshOptions options)
+    {
+        var fit = new Letterbox(width, height, DetectorSize);
+        using var resized = fit.Apply(pixels);
+        var s = resized.Span;
+        for (int i = 0; i < s.Length; i++) s[i] = s[i] / 127.5f - 1f;
+        var outputs = _detectorPlan.Run(resized);
+        try
+        {
+            // The converted graph gives scores and boxes per grid: [1, 512, 1], [1, 384, 1], [1, 512, 16], [1, 384, 16].
+            Tensor Find(int rows, int columns) => outputs.FirstOrDefault(o => o.Rank == 3 && o.Shape[1] == rows && o.Shape[2] == columns)
+                ?? throw new ModelFormatException($"blazeface gave no [1, {rows}, {columns}] output; it is not human-models 3.0.4's.");
+            var scores = new float[896];
+            var raw = new float[896 * 16];
+            Find(512, 1).Span.CopyTo(scores);
+            Find(384, 1).Span.CopyTo(scores.AsSpan(512));
+            Find(512, 16).Span.CopyTo(raw);
+            Find(384, 16).Span.CopyTo(raw.AsSpan(512 * 16));
+            var corners = new double[896 * 4];
+            var probabilities = new double[896];
+            for (int i = 0; i < 896; i++)
+            {
+                probabilities[i] = 1 / (1 + Math.Exp(-scores[i]));
+                double cx = raw[16 * i] + _anchors[2 * i], cy = raw[16 * i + 1] + _anchors[2 * i + 1], w = raw[16 * i + 2], h = raw[16 * i + 3];
+                corners[4 * i] = cx - w / 2;
+                corners[4 * i + 1] = cy - h / 2;
+                corners[4 * i + 2] = cx + w / 2;
+                corners[4 * i + 3] = cy + h / 2;
+            }
+            var (kept, _) = NonMaxSuppression.Select(corners, probabilities, new NmsOptions(options.IoUThreshold, options.MinScore, options.MaxFaces));
+            var (sx, sy) = fit.Scale;
+            var found = new List<(BoundingBox, double, Point2D[])>();
+            foreach (int i in kept)
+            {
+                var box = BoundingBox.FromXyxy(corners[4 * i] / sx - fit.Left, corners[4 * i + 1] / sy - fit.Top, corners[4 * i + 2] / sx - fit.Left, corners[4 * i + 3] / sy - fit.Top);
+                var keypoints = new Point2D[6];
+                for (int k = 0; k < 6; k++)
+                    keypoints[k] = new Point2D((raw[16 * i + 4 + 2 * k] + _anchors[2 * i]) / sx - fit.Left, (raw[16 * i + 5 + 2 * k] + _anchors[2 * i + 1]) / sy - fit.Top);
+                found.Add((box, probabilities[i], keypoints));
+            }
+            return found;
+        }
+        finally
+        {
+            foreach (var o in outputs) o.Dispose();
+        }
+    }
+
+    private MeshFace? Mesh(Tensor pixels, BoundingBox box, double score, Point2D[] keypoints, FaceMeshOptions options)
+    {
+        // human's crop: the box enlarged around its centre, then squared on its longer side.
+        double side = Math.Max(box.Width, box.Height) * options.Scale;
+        if (!(side >= 8)) return null;
+        double cx = box.X + box.Width / 2, cy = box.Y + box.Height / 2;
+        // Upright, as MediaPipe's face landmark pipeline turns it: the line between the eyes (keypoints 0 -> 1) level in the crop.
+        double angle = 0;
+        if (options.Upright)
+        {
+            double ex = keypoints[1].X - keypoints[0].X, ey = keypoints[1].Y - keypoints[0].Y;
+            if (ex * ex + ey * ey > 1e-6) angle = Math.Atan2(ey, ex);
+        }
+        double cos = Math.Cos(angle), sin = Math.Sin(angle), step = side / MeshSize;
+        // Output pixel (j, i) samples the photo at centre + R ((j + 0.5) step - side / 2, (i + 0.5) step - side / 2), in
+        // pixel-index coordinates (AffineWarp's pixel centres are integers, hence the -0.5).
+        double u0 = 0.5 * step - side / 2;
+        double[] matrix =
+        [
+            cos * step, -sin * step, cx - 0.5 + cos * u0 - sin * u0,
+            sin * step, cos * step, cy - 0.5 + sin * u0 + cos * u0,
+        ];
+        using var crop = AffineWarp.Apply(pixels, matrix, MeshSize, MeshSize);
+        var c = crop.Span;
+        for (int i = 0; i < c.Length; i++) c[i] /= 255f;
+        var outputs = _meshPlan.Run(crop);
+        try
+        {
+            var mesh = outputs.FirstOrDefault(o => o.Shape.Length == 1404)
+                ?? throw new ModelFormatException("facemesh gave no 1404-value output (468 points); it is not human-models 3.0.4's.");
+            var presence = outputs.FirstOrDefault(o => o.Shape.Length == 1)
+                ?? throw new ModelFormatException("facemesh gave no face-presence score; it is not human-models 3.0.4's.");
+            double meshScore = presence.Span[0];
+            if (!(meshScore >= options.MinScore)) return null;
+            var m = mesh.Span;
+            var points = new Point3D[468];
+            double scale = side / MeshSize;
+            for (int k = 0; k < 468; k++)
+            {
+                // Crop coordinates (0..192 across the crop) back through the same rotation to the photo.
+                double u = m[3 * k] * scale - side / 2, v = m[3 * k + 1] * scale - side / 2;
+                points[k] = new Point3D(cx + cos * u - sin * v, cy + sin * u + cos * v, m[3 * k + 2] * scale);
+                if (!double.IsFinite(points[k].X) || !double.IsFinite(points[k].Y) || !double.IsFinite(points[k].Z)) return null;
+            }
+            return new MeshFace(box, score, keypoints, meshScore, points, -angle * 180 / Math.PI);
+        }
+        finally
+        {
+            foreach (var o in outputs) o.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        _detector.Dispose();
+        _mesh.Dispose();
+    }
+}
