@@ -69,26 +69,9 @@ public sealed partial class FaceUseCases
                 throw new IOException($"{dir} already holds files; pass --overwrite to replace them, or choose another --out folder.");
         }
         var canonical = Canonical;
-        var results = new List<MeshImageResult>();
-        int failures = 0;
-        foreach (var file in files)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            MeshImageResult result;
-            try
-            {
-                var image = ImageCodec.Load(file, request.Load);
-                result = MeshImage(file, image, Path.Combine(root, Path.GetFileNameWithoutExtension(file)), landmarks, fieldOfView, canonical, request);
-            }
-            catch (Exception e) when (UserErrors.IsUserError(e))
-            {
-                failures++;
-                result = new MeshImageResult(file, [], [], e.Message) { Document = new { image = file, error = e.Message } };
-            }
-            results.Add(result);
-            onImage?.Invoke(result);
-        }
-        return (results, new BatchOutcome(failures, files.Count));
+        return Batch.ForEachImage(request.Load, files, onImage, cancellationToken,
+            (file, image) => MeshImage(file, image, Path.Combine(root, Path.GetFileNameWithoutExtension(file)), landmarks, fieldOfView, canonical, request),
+            (file, e) => new MeshImageResult(file, [], [], e.Message) { Document = new { image = file, error = e.Message } });
     }
 
     private MeshImageResult MeshImage(string file, Image image, string dir, MeshLandmarks source, double fov, CanonicalFace canonical, FacesRequest request)

@@ -265,7 +265,7 @@ internal static class FaceCommands
         {
             if (r.Error != null)
             {
-                cli.Error($"{r.Image}: {r.Error}");
+                cli.Error(r.Error); // the message names the file
                 return;
             }
             if (json) return;
