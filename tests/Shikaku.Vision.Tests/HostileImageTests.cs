@@ -34,6 +34,7 @@ public class HostileImageTests(Xunit.Abstractions.ITestOutputHelper log)
         Assert.Equal(40 * 28, original?.Width * original?.Height); // JPEG and PNG turned upright by their EXIF orientation (6)
         var failures = new List<string>();
         int decoded = 0, refused = 0;
+        (string Name, double Seconds) slowest = ("", 0);
         foreach (var (name, bytes, options) in Corpus(format, real))
         {
             var sw = Stopwatch.StartNew();
@@ -49,10 +50,11 @@ public class HostileImageTests(Xunit.Abstractions.ITestOutputHelper log)
             {
                 failures.Add($"{name}: {e.GetType().Name}: {e.Message}");
             }
+            if (sw.Elapsed.TotalSeconds > slowest.Seconds) slowest = (name, sw.Elapsed.TotalSeconds);
             if (sw.Elapsed > TimeSpan.FromSeconds(5)) failures.Add($"{name}: took {sw.Elapsed.TotalSeconds:0.0} s");
         }
         Assert.True(failures.Count == 0, $"{format}: {failures.Count} case(s) failed:\n" + string.Join("\n", failures.Take(20)));
-        log.WriteLine($"{format}: {decoded} damaged files decoded, {refused} refused with an ImageException");
+        log.WriteLine($"{format}: {decoded} damaged files decoded, {refused} refused with an ImageException; slowest: {slowest.Name}, {slowest.Seconds:0.00} s");
         Assert.True(refused > 0 && decoded > 0, "the corpus should hold both kinds");
     }
 

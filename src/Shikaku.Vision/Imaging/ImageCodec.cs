@@ -149,9 +149,10 @@ public static class ImageCodec
         CheckSize(name, info.Width, info.Height, options.MaxPixels);
         bool gray = info.ColorType == SKColorType.Gray8;
         int channels = gray ? 1 : 3;
-        // Uninitialised: a lying header costs address space, not memory, until rows are really decoded.
-        // Zeroed: a gray image is decoded straight into it, and Skia may leave pixels unwritten (see DecodeByRows).
-        var pixels = new byte[info.Width * info.Height * channels];
+        // Colour: uninitialised, every pixel is written from the RGBA rows, so a lying header costs address space,
+        // not memory, until rows are really decoded. Gray: zeroed, it is decoded straight into it, and Skia may
+        // leave pixels unwritten (see DecodeByRows).
+        var pixels = gray ? new byte[info.Width * info.Height] : GC.AllocateUninitializedArray<byte>(info.Width * info.Height * 3);
         if (!DecodeByRows(codec, pixels, gray, name)) DecodeWhole(codec, pixels, gray, name);
         var image = new Image(info.Width, info.Height, channels, pixels);
         image = Orientation.Apply(image, (int)codec.EncodedOrigin);
@@ -204,8 +205,9 @@ public static class ImageCodec
         var target = new SKImageInfo(w, h, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, SKAlphaType.Unpremul);
         long bytes = (long)h * target.RowBytes; // not target.BytesSize: that is 32-bit and wraps
         // Native memory for the RGBA copy: freed at once, its pages go back to the system without a collection.
+        // Zeroed (see DecodeByRows: pixels Skia leaves unwritten) by the system's lazily zeroed pages, not by a pass
+        // over them: a lying header whose data ends early touches only the pages the decoder reached.
         byte* buffer = gray ? null : AllocateNative(bytes);
-        if (buffer != null) System.Runtime.InteropServices.NativeMemory.Clear(buffer, (nuint)bytes); // see DecodeByRows: pixels Skia leaves unwritten
         try
         {
             fixed (byte* output = pixels)
@@ -394,7 +396,7 @@ public static class ImageCodec
     private static unsafe byte* AllocateNative(long bytes)
     {
         GC.AddMemoryPressure(bytes);
-        return (byte*)NativeMemory.Alloc((nuint)bytes);
+        return (byte*)NativeMemory.AllocZeroed((nuint)bytes);
     }
 
     private static unsafe void FreeNative(byte* buffer, long bytes)
