@@ -67,6 +67,7 @@ public class HostileImageTests(Xunit.Abstractions.ITestOutputHelper log)
         }
         catch (ImageException e) when (e.Message.StartsWith("hostile", StringComparison.Ordinal))
         {
+            HostileFindingsTests.AssertPlainWords(e.Message);
             return null;
         }
     }
@@ -179,7 +180,7 @@ public class HostileImageTests(Xunit.Abstractions.ITestOutputHelper log)
     }
 
     /// <summary>SOF0/SOF2 segment: FF C0|C2, length (2), precision (1), height (2), width (2).</summary>
-    private static bool PatchJpeg(byte[] b, uint w, uint h)
+    internal static bool PatchJpeg(byte[] b, uint w, uint h)
     {
         for (int p = 2; p + 9 < b.Length; p++)
             if (b[p] == 0xFF && b[p + 1] is 0xC0 or 0xC2)

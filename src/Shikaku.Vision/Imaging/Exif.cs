@@ -64,10 +64,13 @@ internal static class Exif
         }
     }
 
+    /// <summary>The largest EXIF block a JPEG's APP1 segment holds (its 16-bit length counts itself and the header).</summary>
+    public static int MaxJpegExif => 0xFFFF - 2 - Header.Length;
+
     public static byte[] InsertIntoJpeg(byte[] jpeg, byte[] exif)
     {
         int len = 2 + Header.Length + exif.Length;
-        if (len > 0xFFFF) throw new ImageException("The EXIF block is too large for a JPEG APP1 segment.");
+        if (exif.Length > MaxJpegExif) throw new ImageException($"The EXIF block is {exif.Length:N0} bytes, more than a JPEG APP1 segment holds ({MaxJpegExif:N0}).");
         using var s = new MemoryStream(jpeg.Length + len + 2);
         s.Write(jpeg, 0, 2);
         s.WriteByte(0xFF);

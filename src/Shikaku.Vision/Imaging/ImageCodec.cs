@@ -145,8 +145,14 @@ public static class ImageCodec
             throw new ImageException(result == SKCodecResult.IncompleteInput
                 ? $"{name}: the image data is truncated; the file is incomplete."
                 : $"{name}: not a supported image (PNG, JPEG, BMP, GIF, WebP or TIFF) or the file is corrupt.");
+        // Skia also reads ICO, WBMP, DNG and others; Shikaku reads what it says it reads, nothing that is only found.
+        if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp
+            or SKEncodedImageFormat.Gif or SKEncodedImageFormat.Webp))
+            throw new ImageException($"{name}: a {codec.EncodedFormat.ToString().ToUpperInvariant()} image, which Shikaku does not read; " +
+                "convert it to PNG, JPEG, BMP, GIF, WebP or TIFF.");
         var info = codec.Info;
         CheckSize(name, info.Width, info.Height, options.MaxPixels);
+        if (codec.EncodedFormat == SKEncodedImageFormat.Jpeg) JpegData.CheckCanFill(bytes, info.Width, info.Height, name);
         bool gray = info.ColorType == SKColorType.Gray8;
         int channels = gray ? 1 : 3;
         // Colour: uninitialised, every pixel is written from the RGBA rows, so a lying header costs address space,
@@ -293,7 +299,14 @@ public static class ImageCodec
         if (Directory.Exists(path)) throw new ImageException($"{path} is a folder, not a file name.");
         if (File.Exists(path) && !options.Overwrite)
             throw new ImageException($"{path} already exists; pass --overwrite to replace it, or choose another name.");
-        CheckOptions(image, format, options);
+        try
+        {
+            CheckOptions(image, format, options);
+        }
+        catch (ImageException e)
+        {
+            throw new ImageException($"{path}: {e.Message}", e);
+        }
         try
         {
             // Encoded straight into the temporary file: no second copy of the encoded bytes in memory.
@@ -328,6 +341,9 @@ public static class ImageCodec
         if (options.Quality is < 1 or > 100) throw new ImageException($"Quality {options.Quality} must be between 1 and 100.");
         if (options.KeepMetadata && image.Exif != null && format is not (ImageFormat.Jpeg or ImageFormat.Png))
             throw new ImageException($"Metadata can be kept only in JPEG or PNG output, not {format}.");
+        if (options.KeepMetadata && image.Exif != null && format == ImageFormat.Jpeg && image.Exif.Length > Exif.MaxJpegExif)
+            throw new ImageException($"The EXIF block kept from the source is {image.Exif.Length:N0} bytes, more than a JPEG APP1 segment holds " +
+                $"({Exif.MaxJpegExif:N0}); save as PNG to keep it, or without --keep-metadata.");
     }
 
     private static void EncodeTo(Image image, ImageFormat format, ImageSaveOptions options, Stream output)

@@ -7,15 +7,30 @@ internal static class TiffCodec
 {
     static TiffCodec() => Tiff.SetErrorHandler(new QuietHandler());
 
-    /// <summary>Turns LibTiff's console messages into exceptions (errors) or silence (warnings).</summary>
+    /// <summary>
+    /// Turns LibTiff's console messages into exceptions (errors, both kinds: its JPEG codec reports through
+    /// the second, and silencing it decoded damaged JPEG-in-TIFF data to black) or silence (warnings).
+    /// </summary>
     private sealed class QuietHandler : TiffErrorHandler
     {
-        public override void ErrorHandler(Tiff tif, string method, string format, params object[] args) =>
-            throw new ImageException("TIFF: " + string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
-        public override void ErrorHandlerExt(Tiff tif, object clientData, string method, string format, params object[] args) { }
+        public override void ErrorHandler(Tiff tif, string method, string format, params object[] args)
+        {
+            string message = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args);
+            FirstError ??= message;
+            throw new ImageException("TIFF: " + message);
+        }
+        public override void ErrorHandlerExt(Tiff tif, object clientData, string method, string format, params object[] args) =>
+            ErrorHandler(tif, method, format, args);
         public override void WarningHandler(Tiff tif, string method, string format, params object[] args) { }
         public override void WarningHandlerExt(Tiff tif, object clientData, string method, string format, params object[] args) { }
     }
+
+    /// <summary>
+    /// The first error LibTiff reported while this thread decodes: its JPEG codec catches the exception the
+    /// handler throws and carries on, and the RGBA reader does not stop on errors, so without this a strip
+    /// that cannot be decoded came back black.
+    /// </summary>
+    [ThreadStatic] private static string? FirstError;
 
     /// <summary>A TiffStream that leaves the caller's stream open (the caller flushes and closes it).</summary>
     private sealed class LeaveOpen : TiffStream
@@ -25,20 +40,23 @@ internal static class TiffCodec
 
     public static Image Decode(byte[] bytes, string name, ImageLoadOptions options)
     {
+        TiffDirectory.Check(bytes, name);
         try
         {
             using var stream = new MemoryStream(bytes, writable: false);
-            using var tiff = Lib(name, () => Tiff.ClientOpen(name, "r", stream, new TiffStream()))
+            using var tiff = Lib(name, "its header", () => Tiff.ClientOpen(name, "r", stream, new TiffStream()))
                 ?? throw new ImageException($"{name}: the TIFF header is corrupt.");
             // Sizes are unsigned 32-bit in the file; read them as such so a huge one is not taken for a negative one.
-            long w = Lib(name, () => tiff.GetField(TiffTag.IMAGEWIDTH)?[0].ToUInt() ?? 0);
-            long h = Lib(name, () => tiff.GetField(TiffTag.IMAGELENGTH)?[0].ToUInt() ?? 0);
+            long w = Lib(name, "its width", () => tiff.GetField(TiffTag.IMAGEWIDTH)?[0].ToUInt() ?? 0);
+            long h = Lib(name, "its height", () => tiff.GetField(TiffTag.IMAGELENGTH)?[0].ToUInt() ?? 0);
             ImageCodec.CheckSize(name, w, h, options.MaxPixels);
-            int spp = Lib(name, () => tiff.GetField(TiffTag.SAMPLESPERPIXEL)?[0].ToInt() ?? 1);
-            var photometric = (Photometric)Lib(name, () => tiff.GetField(TiffTag.PHOTOMETRIC)?[0].ToInt() ?? 1);
+            int spp = Lib(name, "its samples a pixel", () => tiff.GetField(TiffTag.SAMPLESPERPIXEL)?[0].ToInt() ?? 1);
+            var photometric = (Photometric)Lib(name, "its colour space", () => tiff.GetField(TiffTag.PHOTOMETRIC)?[0].ToInt() ?? 1);
             bool gray = spp == 1 && photometric is Photometric.MINISBLACK or Photometric.MINISWHITE;
             var image = new Image((int)w, (int)h, gray ? 1 : 3, GC.AllocateUninitializedArray<byte>((int)(w * h * (gray ? 1 : 3))));
+            FirstError = null;
             if (!DecodeByStrips(tiff, image, name)) DecodeWhole(tiff, image, name);
+            if (FirstError != null) throw new ImageException($"{name}: the TIFF pixel data cannot be decoded ({FirstError}); the file is corrupt or truncated.");
             return image;
         }
         catch (ImageException e) when (!e.Message.StartsWith(name, StringComparison.Ordinal))
@@ -50,18 +68,22 @@ internal static class TiffCodec
     /// <summary>
     /// A call into LibTiff.NET. It trusts offsets, counts and types in the file more than it should: a
     /// damaged file can make it fail inside itself instead of reporting an error. That is still a damaged
-    /// file, and said so; only exceptions from these calls are taken for one, never Shikaku's own.
+    /// file, and said so; only exceptions from these calls are taken for one, never Shikaku's own. The
+    /// message names the step, not the exception (its text means nothing to the user; it stays the inner one).
+    /// An allocation that fails inside LibTiff.NET is one a damaged count asked for (TiffDirectory checks
+    /// the first directory, not every structure behind it).
     /// </summary>
-    private static T Lib<T>(string name, Func<T> call)
+    private static T Lib<T>(string name, string step, Func<T> call)
     {
         try
         {
             return call();
         }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or NullReferenceException or InvalidCastException
-            or ArithmeticException or IOException or InvalidOperationException or NotSupportedException)
+            or ArithmeticException or IOException or InvalidOperationException or NotSupportedException or OutOfMemoryException)
         {
-            throw new ImageException($"{name}: the TIFF data is corrupt or truncated ({e.GetType().Name}: {e.Message}).", e);
+            string what = e is OutOfMemoryException ? "a count in it asks for more memory than an image of its size needs" : "the TIFF reader could not follow it";
+            throw new ImageException($"{name}: the TIFF data is corrupt or truncated while reading {step}: {what}.", e);
         }
     }
 
@@ -72,17 +94,17 @@ internal static class TiffCodec
     private static bool DecodeByStrips(Tiff tiff, Image image, string name)
     {
         int w = image.Width, h = image.Height, c = image.Channels;
-        if (Lib(name, tiff.IsTiled)) return false;
-        int orientation = Lib(name, () => tiff.GetField(TiffTag.ORIENTATION)?[0].ToInt() ?? (int)BitMiracle.LibTiff.Classic.Orientation.TOPLEFT);
+        if (Lib(name, "its layout", tiff.IsTiled)) return false;
+        int orientation = Lib(name, "its orientation", () => tiff.GetField(TiffTag.ORIENTATION)?[0].ToInt() ?? (int)BitMiracle.LibTiff.Classic.Orientation.TOPLEFT);
         if (orientation != (int)BitMiracle.LibTiff.Classic.Orientation.TOPLEFT) return false;
-        long rowsPerStrip = Lib(name, () => tiff.GetFieldDefaulted(TiffTag.ROWSPERSTRIP)?[0].ToUInt() ?? 0);
+        long rowsPerStrip = Lib(name, "its rows a strip", () => tiff.GetFieldDefaulted(TiffTag.ROWSPERSTRIP)?[0].ToUInt() ?? 0);
         if (rowsPerStrip < 1 || rowsPerStrip >= h) return false;
         int rps = (int)rowsPerStrip;
         var raster = new int[(long)w * rps];
         for (int row = 0; row < h; row += rps)
         {
             int first = row;
-            if (!Lib(name, () => tiff.ReadRGBAStrip(first, raster)))
+            if (!Lib(name, $"the strip at row {first}", () => tiff.ReadRGBAStrip(first, raster)))
                 throw new ImageException($"{name}: the TIFF pixel data cannot be decoded (corrupt or truncated).");
             // The strip comes bottom-up: raster row k is image row row + n - 1 - k.
             int n = Math.Min(rps, h - row);
@@ -97,7 +119,7 @@ internal static class TiffCodec
     {
         int w = image.Width, h = image.Height, c = image.Channels;
         var raster = new int[(long)w * h];
-        if (!Lib(name, () => tiff.ReadRGBAImageOriented(w, h, raster, BitMiracle.LibTiff.Classic.Orientation.TOPLEFT)))
+        if (!Lib(name, "its pixels", () => tiff.ReadRGBAImageOriented(w, h, raster, BitMiracle.LibTiff.Classic.Orientation.TOPLEFT)))
             throw new ImageException($"{name}: the TIFF pixel data cannot be decoded (corrupt or truncated).");
         for (int y = 0; y < h; y++) Unpack(raster.AsSpan(y * w, w), image.Pixels.AsSpan(y * w * c, w * c), c);
     }
