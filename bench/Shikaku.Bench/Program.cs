@@ -162,6 +162,14 @@ internal static class Program
             }
             return 0;
         }
+        if (suite == "mesh")
+        {
+            // mesh [PIXELS.npy] [ROUNDS]: faces mesh of sample1.jpg stage by stage; the decoded pixels go to PIXELS.npy
+            // for bench/reference/human-pipeline (node human_pipeline.js bench PIXELS.npy).
+            MeshBench.Run(args.Length > 1 ? args[1] : "out/sample1-pixels.npy", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20,
+                (stage, ms) => Emit("mesh", stage, ms, "ms"));
+            return 0;
+        }
         if (suite == "photo-path")
         {
             Console.WriteLine(AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample1.jpg"]);

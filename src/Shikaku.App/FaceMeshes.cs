@@ -116,10 +116,7 @@ public sealed partial class FaceUseCases
             if (face != null)
             {
                 string stem = Path.Combine(dir, $"face{i + 1}");
-                MeshExport.WriteObj(face, image, stem, request.Overwrite);
-                MeshExport.WritePly(face, image, stem + ".ply", request.Overwrite);
-                MeshExport.WriteGlb(face, image, stem + ".glb", request.Overwrite);
-                written.AddRange([stem + ".obj", stem + ".mtl", stem + ".png", stem + ".ply", stem + ".glb"]);
+                written.AddRange(MeshExport.WriteAll(face, image, stem, request.Overwrite));
                 reconstructions.Add(face);
                 drawn.Add(mesh ?? new MeshFace(box, score, [], 1, face.ImagePoints.Select(p => new Point3D(p.X, p.Y, 0)).ToArray(), 0));
             }

@@ -74,7 +74,25 @@ public static class MeshExport
     /// <paramref name="stem"/>.obj, .mtl and .png (the texture): vertices with texture coordinates, triangles counter-clockwise
     /// seen from the front. Nothing is overwritten unless <paramref name="overwrite"/>.
     /// </summary>
-    public static void WriteObj(FaceReconstruction face, Image photo, string stem, bool overwrite)
+    public static void WriteObj(FaceReconstruction face, Image photo, string stem, bool overwrite) =>
+        WriteObj(face, TexturePng(face, photo), stem, overwrite);
+
+    /// <summary>
+    /// Every file of one face: stem.obj with stem.mtl and the texture stem.png, stem.ply and stem.glb, the texture
+    /// unwrapped and encoded once for the OBJ and the glTF. Returns the paths written.
+    /// </summary>
+    public static IReadOnlyList<string> WriteAll(FaceReconstruction face, Image photo, string stem, bool overwrite)
+    {
+        byte[] png = TexturePng(face, photo);
+        WriteObj(face, png, stem, overwrite);
+        WritePly(face, photo, stem + ".ply", overwrite);
+        WriteGlb(face, png, stem + ".glb", overwrite);
+        return [stem + ".obj", stem + ".mtl", stem + ".png", stem + ".ply", stem + ".glb"];
+    }
+
+    private static byte[] TexturePng(FaceReconstruction face, Image photo) => ImageCodec.Encode(Texture(face, photo), ImageFormat.Png);
+
+    private static void WriteObj(FaceReconstruction face, byte[] texturePng, string stem, bool overwrite)
     {
         ArgumentNullException.ThrowIfNull(face);
         ArgumentNullException.ThrowIfNull(stem);
@@ -89,7 +107,7 @@ public static class MeshExport
         for (int t = 0; t < tri.Length; t += 3)
             obj.Append(CultureInfo.InvariantCulture, $"f {tri[t] + 1}/{tri[t] + 1} {tri[t + 1] + 1}/{tri[t + 1] + 1} {tri[t + 2] + 1}/{tri[t + 2] + 1}\n");
         string mtl = $"# Shikaku face material\nnewmtl face\nKa 1 1 1\nKd 1 1 1\nKs 0 0 0\nillum 1\nmap_Kd {name}.png\n";
-        ImageCodec.Save(Texture(face, photo), stem + ".png", new ImageSaveOptions { Overwrite = overwrite });
+        SafeFile.Write(stem + ".png", stream => stream.Write(texturePng), overwrite);
         SafeFile.WriteAllText(stem + ".mtl", mtl, overwrite);
         SafeFile.WriteAllText(stem + ".obj", obj.ToString(), overwrite);
     }
@@ -127,12 +145,14 @@ public static class MeshExport
     }
 
     /// <summary>Binary glTF 2.0: one mesh in metres with its texture coordinates and the unwrapped texture as an embedded PNG.</summary>
-    public static void WriteGlb(FaceReconstruction face, Image photo, string path, bool overwrite)
+    public static void WriteGlb(FaceReconstruction face, Image photo, string path, bool overwrite) =>
+        WriteGlb(face, TexturePng(face, photo), path, overwrite);
+
+    private static void WriteGlb(FaceReconstruction face, byte[] png, string path, bool overwrite)
     {
         ArgumentNullException.ThrowIfNull(face);
         var tri = FrontFacing(face);
         int n = face.Vertices.Length;
-        byte[] png = ImageCodec.Encode(Texture(face, photo), ImageFormat.Png);
         using var bin = new MemoryStream();
         using (var w = new BinaryWriter(bin, Encoding.ASCII, leaveOpen: true))
         {
