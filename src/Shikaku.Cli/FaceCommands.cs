@@ -42,7 +42,8 @@ internal static class FaceCommands
             "encode" => Encode(args, cli, inputs),
             "pose" => Pose(args, cli, inputs),
             "mesh" => Mesh(args, cli, inputs),
-            _ => throw new UsageException($"unknown faces subcommand '{sub}'; use detect, analyze, verify, identify, count, encode, pose or mesh."),
+            "liveness" => Liveness(args, cli, inputs),
+            _ => throw new UsageException($"unknown faces subcommand '{sub}'; use detect, analyze, verify, identify, count, encode, pose, mesh or liveness."),
         };
     }
 
@@ -283,6 +284,38 @@ internal static class FaceCommands
         int code = cli.BatchResult(outcome);
         if (json) cli.WriteJson(new { images = images.Select(i => i.ToJson()).ToList() });
         cli.Err.MarkupLine("[yellow]note:[/] a 3-D face mesh and its texture are biometric data. Keep them only with the consent of the people shown.");
+        return code;
+    }
+
+    private static int Liveness(CliArgs args, Cli cli, List<string> inputs)
+    {
+        var request = Request(args, inputs, AnalysisOptions(args, full: false));
+        bool json = args.Flag("--json");
+        args.RejectUnknown("faces");
+        using var faces = new FaceUseCases(new Fetching(cli.Err));
+        var table = new Table().AddColumns("image", "face", "box", "real (antispoof)", "live (liveness)", "the models say");
+        var (images, outcome) = faces.Liveness(request, r =>
+        {
+            if (r.Error != null)
+            {
+                cli.Error(r.Error); // the message names the file
+                return;
+            }
+            for (int i = 0; i < r.Faces.Count; i++)
+            {
+                var f = r.Faces[i];
+                table.AddRow(Markup.Escape(r.Image), $"{i + 1}", Markup.Escape(f.Box.ToString()), f.Real.ToString("0.00", CultureInfo.InvariantCulture),
+                    f.Live.ToString("0.00", CultureInfo.InvariantCulture), f.LooksLive ? "live" : "not live");
+            }
+            if (r.Faces.Count == 0) table.AddRow(Markup.Escape(r.Image), "no face found", "", "", "", "");
+        });
+        int code = cli.BatchResult(outcome);
+        if (json) cli.WriteJson(new { models = "human-models 3.0.4 antispoof + liveness", images = images.Select(i => i.ToJson()).ToList() });
+        else
+        {
+            cli.Out.Write(table);
+            cli.Status("Two small nets' guesses from one picture, not proof: a good print, a screen or a mask can pass, and a live face can fail (README, Liveness).");
+        }
         return code;
     }
 

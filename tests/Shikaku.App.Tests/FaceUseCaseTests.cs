@@ -77,6 +77,51 @@ public sealed class FaceUseCaseTests() : TempFolderTest("shikaku-app-faces")
     }
 
     [Fact]
+    public void LivenessScoresEveryFaceGoesOnPastABadImageAndWritesNothing()
+    {
+        string broken = Path.Combine(Root, "broken.jpg");
+        File.WriteAllBytes(broken, [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]);
+        using var faces = new FaceUseCases(IFetchProgress.Silent);
+        var (images, outcome) = faces.Liveness(Request([Photo(3), broken]));
+        Assert.Equal(new BatchOutcome(1, 2), outcome);
+        Assert.Equal(3, images[0].Faces.Count);
+        Assert.All(images[0].Faces, f => Assert.True(f.Real is >= 0 and <= 1 && f.Live is >= 0 and <= 1));
+        Assert.StartsWith(broken, images[1].Error);
+        using var doc = JsonDocument.Parse(Contract.Serialize(images[0].ToJson()));
+        var first = doc.RootElement.GetProperty("faces")[0];
+        Assert.Equal(images[0].Faces[0].Real, first.GetProperty("real").GetDouble(), 4);
+        Assert.Equal(images[0].Faces[0].LooksLive, first.GetProperty("looksLive").GetBoolean());
+        Assert.Contains("takes no --out", Assert.Throws<UsageException>(() => faces.Liveness(Request([Photo(3)], Path.Combine(Root, "out")))).Message);
+        Assert.Equal([broken], Directory.GetFileSystemEntries(Root));
+    }
+
+    [Fact]
+    public void MeshOfNoFaceAndOfTinyFacesSaysSoPerFaceAndWritesNoNumberThatIsNot()
+    {
+        var photo = ImageCodec.Load(Photo(3));
+        string blank = Path.Combine(Root, "blank.png"), tiny = Path.Combine(Root, "tiny.png");
+        ImageCodec.Save(new Image(320, 240, 3, Enumerable.Repeat((byte)128, 320 * 240 * 3).ToArray()), blank);
+        // sample3 at a tenth: its faces are about 20 pixels across, under the 24 a mesh needs.
+        ImageCodec.Save(photo.Resize(photo.Width / 10, photo.Height / 10, Shikaku.Kernels.ResizeMode.Area), tiny);
+        using var faces = new FaceUseCases(IFetchProgress.Silent);
+        string output = Path.Combine(Root, "out");
+        var (images, outcome) = faces.Mesh(new FacesRequest([blank, tiny], new FaceAnalysisOptions(), new ImageLoadOptions(), output));
+        Assert.Equal(0, outcome.Failures);
+        Assert.Empty(images[0].Faces);
+        Assert.NotEmpty(images[1].Faces);
+        foreach (var face in images[1].Faces)
+            Assert.True(face.Reconstruction != null ? face.Files.Count == 5 && face.Error == null : face.Files.Count == 0 && face.Error!.Length > 20, face.Error);
+        Assert.Contains(images[1].Faces, f => f.Error?.Contains("pixels across; a mesh needs at least 24") == true);
+        foreach (string file in Directory.GetFiles(output, "*", SearchOption.AllDirectories).Where(f => f.EndsWith(".obj") || f.EndsWith(".json")))
+        {
+            string text = File.ReadAllText(file);
+            Assert.DoesNotContain("NaN", text);
+            Assert.DoesNotContain("nfinity", text);
+        }
+        Assert.True(File.Exists(Path.Combine(output, "blank", "mesh.json")), "an image without a face still gets its mesh.json (no faces)");
+    }
+
+    [Fact]
     public void CountGoesOnPastABadImageAndWritesItsCsvWhole()
     {
         string bad = Path.Combine(Root, "bad.jpg"), csv = Path.Combine(Root, "faces.csv");

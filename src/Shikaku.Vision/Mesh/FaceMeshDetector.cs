@@ -15,7 +15,9 @@ namespace Shikaku.Vision.Mesh;
 /// <param name="MaxFaces">Most faces returned.</param>
 /// <param name="Scale">How much the detector's box is enlarged before it is cropped for the mesh (human's 1.4).</param>
 /// <param name="Upright">Turn each crop upright by the detector's mouth-nose line before the mesh (MediaPipe does; human leaves it off by default).</param>
-public sealed record FaceMeshOptions(double MinScore = 0.2, double IoUThreshold = 0.1, int MaxFaces = 20, double Scale = 1.4, bool Upright = true);
+/// <param name="Liveness">Also score each face with human's antispoof and liveness nets, on the mesh's crop as human feeds them.</param>
+public sealed record FaceMeshOptions(double MinScore = 0.2, double IoUThreshold = 0.1, int MaxFaces = 20, double Scale = 1.4, bool Upright = true,
+    bool Liveness = false);
 
 /// <summary>
 /// One face as MediaPipe's models see it: BlazeFace's box and 6 keypoints, then FaceMesh's 468 points in image pixels
@@ -27,7 +29,14 @@ public sealed record FaceMeshOptions(double MinScore = 0.2, double IoUThreshold 
 /// <param name="MeshScore">FaceMesh's face-presence score, 0..1.</param>
 /// <param name="Points">The 468 mesh points.</param>
 /// <param name="CropAngle">Degrees the crop was turned to make the face upright (counter-clockwise in the image).</param>
-public sealed record MeshFace(BoundingBox Box, double DetectorScore, IReadOnlyList<Point2D> Keypoints, double MeshScore, IReadOnlyList<Point3D> Points, double CropAngle);
+public sealed record MeshFace(BoundingBox Box, double DetectorScore, IReadOnlyList<Point2D> Keypoints, double MeshScore, IReadOnlyList<Point3D> Points, double CropAngle)
+{
+    /// <summary>antispoof's score that the face is a real face, not a photo or a screen of one, 0..1 (with <see cref="FaceMeshOptions.Liveness"/>).</summary>
+    public double? Real { get; init; }
+
+    /// <summary>liveness's score that the face is live, not replayed, 0..1 (with <see cref="FaceMeshOptions.Liveness"/>).</summary>
+    public double? Live { get; init; }
+}
 
 /// <summary>
 /// Faces and their 468-point meshes with human-models' BlazeFace (256x256, 896 anchors) and FaceMesh (192x192) graphs
@@ -45,11 +54,17 @@ public sealed class FaceMeshDetector : IDisposable
     private readonly TfjsGraphModel _detector, _mesh;
     private readonly GraphPlan _detectorPlan, _meshPlan;
     private readonly double[] _anchors = Anchors();
+    private readonly string _folder;
+    // antispoof and liveness, loaded on the first request that asks for them.
+    private readonly Lazy<(TfjsGraphModel Model, GraphPlan Plan)> _antispoof, _liveness;
 
     /// <summary>Loads BlazeFace and FaceMesh from the verified cache (fetched on first use) or from <paramref name="folder"/>.</summary>
     public FaceMeshDetector(string? folder = null, Action<string>? log = null)
     {
         folder ??= GraphModels.Folder(log);
+        _folder = folder;
+        _antispoof = new(() => Compiled("antispoof"), LazyThreadSafetyMode.ExecutionAndPublication);
+        _liveness = new(() => Compiled("liveness"), LazyThreadSafetyMode.ExecutionAndPublication);
         _detector = GraphModels.Load("blazeface", folder);
         try
         {
@@ -62,6 +77,39 @@ public sealed class FaceMeshDetector : IDisposable
             _detector.Dispose();
             _mesh?.Dispose();
             throw;
+        }
+    }
+
+    private (TfjsGraphModel, GraphPlan) Compiled(string id)
+    {
+        var model = GraphModels.Load(id, _folder);
+        try
+        {
+            return (model, model.Compile(optimize: true));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// human's way: the mesh's crop (0..1) resized to the net's square input (TF's bilinear without half-pixel centres),
+    /// the first output value.
+    /// </summary>
+    private static double Score(GraphPlan plan, Tensor crop, int size)
+    {
+        using var input = Resample.Resize(crop, size, size, ResizeMode.BilinearAsymmetric);
+        var outputs = plan.Run(input);
+        try
+        {
+            float value = outputs[0].Span[0];
+            return double.IsFinite(value) ? Math.Clamp(value, 0, 1) : throw new ModelFormatException("antispoof or liveness gave a score that is not a number.");
+        }
+        finally
+        {
+            foreach (var o in outputs) o.Dispose();
         }
     }
 
@@ -186,7 +234,13 @@ public sealed class FaceMeshDetector : IDisposable
                 points[k] = new Point3D(cx + cos * u - sin * v, cy + sin * u + cos * v, m[3 * k + 2] * scale);
                 if (!double.IsFinite(points[k].X) || !double.IsFinite(points[k].Y) || !double.IsFinite(points[k].Z)) return null;
             }
-            return new MeshFace(box, score, keypoints, meshScore, points, -angle * 180 / Math.PI);
+            double? real = null, live = null;
+            if (options.Liveness)
+            {
+                real = Score(_antispoof.Value.Plan, crop, 128);
+                live = Score(_liveness.Value.Plan, crop, 32);
+            }
+            return new MeshFace(box, score, keypoints, meshScore, points, -angle * 180 / Math.PI) { Real = real, Live = live };
         }
         finally
         {
@@ -198,5 +252,7 @@ public sealed class FaceMeshDetector : IDisposable
     {
         _detector.Dispose();
         _mesh.Dispose();
+        if (_antispoof.IsValueCreated) _antispoof.Value.Model.Dispose();
+        if (_liveness.IsValueCreated) _liveness.Value.Model.Dispose();
     }
 }
