@@ -74,6 +74,50 @@ public sealed partial class FaceUseCases
             (file, e) => new MeshImageResult(file, [], [], e.Message) { Document = new { image = file, error = e.Message } });
     }
 
+    /// <summary>
+    /// The 3-D viewer's data for an image held in memory (the studio's): per face the reconstruction's vertices (cm, the
+    /// face's own frame: x right, y up, z to the viewer), its front-facing triangles, texture coordinates and the texture
+    /// unwrapped from the photo as a PNG data URL, with the pose. Nothing is written or kept.
+    /// </summary>
+    public object MeshView(string name, Image image, double fieldOfView = PinholeCamera.DefaultVerticalFieldOfView)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var camera = PinholeCamera.ForImage(image.Width, image.Height, fieldOfView);
+        var canonical = Canonical;
+        var faces = new List<object>();
+        foreach (var m in MeshDetector.Detect(image))
+        {
+            object Refused(string why) => new { box = FaceJson.Box(m.Box), score = Math.Round(m.DetectorScore, 4), error = why };
+            if (Math.Max(m.Box.Width, m.Box.Height) < MinMeshFace)
+            {
+                faces.Add(Refused($"The face is {Math.Max(m.Box.Width, m.Box.Height):0} pixels across; a mesh needs at least {MinMeshFace}."));
+                continue;
+            }
+            FaceReconstruction face;
+            try
+            {
+                face = FaceReconstruction.FromMesh(m, canonical, camera);
+            }
+            catch (PoseException e)
+            {
+                faces.Add(Refused(e.Message));
+                continue;
+            }
+            faces.Add(new
+            {
+                box = FaceJson.Box(m.Box),
+                score = Math.Round(m.DetectorScore, 4),
+                pose = FaceJson.Pose(face.Pose),
+                reprojectionError = Math.Round(face.ReprojectionError, 3),
+                positions = face.Vertices.SelectMany(v => new[] { Math.Round(v.X, 3), Math.Round(v.Y, 3), Math.Round(v.Z, 3) }).ToArray(),
+                triangles = MeshExport.FrontFacing(face),
+                uv = face.TextureCoordinates.Select(t => Math.Round(t, 5)).ToArray(),
+                texture = "data:image/png;base64," + Convert.ToBase64String(ImageCodec.Encode(MeshExport.Texture(face, image), ImageFormat.Png)),
+            });
+        }
+        return new { image = name, width = image.Width, height = image.Height, units = "centimetres", faces };
+    }
+
     private MeshImageResult MeshImage(string file, Image image, string dir, MeshLandmarks source, double fov, CanonicalFace canonical, FacesRequest request)
     {
         var camera = PinholeCamera.ForImage(image.Width, image.Height, fov);

@@ -116,6 +116,13 @@ internal static class Api
         }).RequireRateLimiting(StudioApp.Heavy).Accepts<FacesUpload>(Multipart).Json().Refused(400, 413, 415, 429)
             .WithSummary("Faces in an uploaded photo: boxes, 68 landmarks, expression, age and gender (faces analyze --json). Nothing is kept; descriptors are never sent.");
 
+        api.MapPost("/faces/mesh", async (HttpRequest request, StudioOptions options, FaceUseCases faces) =>
+        {
+            var (_, image, name) = await ImageForm(request, options).ConfigureAwait(false);
+            return Results.Json(faces.MeshView(name, image), Compact);
+        }).RequireRateLimiting(StudioApp.Heavy).Accepts<ImageUpload>(Multipart).Json().Refused(400, 413, 415, 429)
+            .WithSummary("Each face of an uploaded photo in 3-D for the viewer: vertices (cm), triangles, texture coordinates, the texture and the pose. Biometric data: sent, never kept.");
+
         api.MapPost("/faces/verify", async (HttpRequest request, StudioOptions options, FaceUseCases faces) =>
         {
             var form = await Form(request).ConfigureAwait(false);

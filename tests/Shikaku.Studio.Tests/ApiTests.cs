@@ -82,6 +82,31 @@ public sealed class ApiTests(StudioFixture studio)
     }
 
     [Fact]
+    public async Task FacesMeshGivesEachFaceInThreeDimensionsForTheViewer()
+    {
+        var bytes = File.ReadAllBytes(StudioFixture.Photo(1));
+        var r = await Json(await Client.PostAsync("/api/faces/mesh", StudioFixture.Form("image", bytes, "sample1.jpg")));
+        Assert.Equal("centimetres", r.GetProperty("units").GetString());
+        var faces = r.GetProperty("faces");
+        Assert.Equal(3, faces.GetArrayLength());
+        foreach (var f in faces.EnumerateArray())
+        {
+            Assert.Equal(468 * 3, f.GetProperty("positions").GetArrayLength());
+            Assert.Equal(898 * 3, f.GetProperty("triangles").GetArrayLength());
+            Assert.Equal(468 * 2, f.GetProperty("uv").GetArrayLength());
+            Assert.All(f.GetProperty("positions").EnumerateArray(), v => Assert.InRange(v.GetDouble(), -30, 30));
+            Assert.All(f.GetProperty("triangles").EnumerateArray(), i => Assert.InRange(i.GetInt32(), 0, 467));
+            string texture = f.GetProperty("texture").GetString()!;
+            Assert.StartsWith("data:image/png;base64,", texture);
+            var png = ImageCodec.Decode(Convert.FromBase64String(texture["data:image/png;base64,".Length..]), "texture");
+            Assert.Equal((512, 512), (png.Width, png.Height));
+            Assert.InRange(f.GetProperty("pose").GetProperty("yaw").GetDouble(), -90, 90);
+        }
+        var corrupt = await Client.PostAsync("/api/faces/mesh", StudioFixture.Form("image", Encoding.ASCII.GetBytes("not an image"), "x.jpg"));
+        Assert.Equal(HttpStatusCode.BadRequest, corrupt.StatusCode);
+    }
+
+    [Fact]
     public async Task ConcurrentRequestsOnOneModelGiveTheSameAnswers()
     {
         var bytes = File.ReadAllBytes(StudioFixture.Photo(1));

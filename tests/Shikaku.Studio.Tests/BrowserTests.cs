@@ -196,6 +196,25 @@ public sealed class BrowserTests(StudioFixture studio) : IAsyncLifetime
         await _page.ClickAsync("#verify-run");
         await Assertions.Expect(_page.Locator("#verify-result")).ToContainTextAsync("the same person", new LocatorAssertionsToContainTextOptions { Timeout = 60_000 });
         await Shot("faces");
+        // The 3-D viewer: three faces, the first drawn textured (WebGL), and a drag turns it (the pixels change).
+        await _page.ClickAsync("#mesh-run");
+        await Assertions.Expect(_page.Locator("#mesh-info")).ToHaveTextAsync("3 of 3 faces in 3-D", new LocatorAssertionsToHaveTextOptions { Timeout = 60_000 });
+        await Assertions.Expect(_page.Locator("#mesh-face option")).ToHaveCountAsync(3);
+        string before = await _page.EvalOnSelectorAsync<string>("#mesh-canvas", "c => c.toDataURL()");
+        double lit = await _page.EvalOnSelectorAsync<double>("#mesh-canvas", @"c => {
+            const gl = c.getContext('webgl', { preserveDrawingBuffer: true }), px = new Uint8Array(4 * c.width * c.height);
+            gl.readPixels(0, 0, c.width, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
+            let n = 0; for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i] - 31) + Math.abs(px[i + 1] - 31) + Math.abs(px[i + 2] - 36) > 30) n++;
+            return n / (c.width * c.height); }");
+        Assert.InRange(lit, 0.05, 0.9); // the face covers part of the view, not none and not all of it
+        var box = (await _page.Locator("#mesh-canvas").BoundingBoxAsync())!;
+        await _page.Mouse.MoveAsync(box.X + box.Width / 2, box.Y + box.Height / 2);
+        await _page.Mouse.DownAsync();
+        await _page.Mouse.MoveAsync(box.X + box.Width / 2 + 80, box.Y + box.Height / 2, new MouseMoveOptions { Steps = 5 });
+        await _page.Mouse.UpAsync();
+        Assert.NotEqual(before, await _page.EvalOnSelectorAsync<string>("#mesh-canvas", "c => c.toDataURL()"));
+        await _page.Locator("#mesh-canvas").ScrollIntoViewIfNeededAsync();
+        await _page.Locator("#mesh-canvas").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(Screenshots, "faces-3d.png") });
     }
 
     [Fact]

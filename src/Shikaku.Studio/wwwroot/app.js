@@ -464,6 +464,97 @@ const runFaces = () => withPhoto('faces', { detector: $('faces-detector').value 
   }));
 });
 
+// ---- 3-D viewer: hand-written WebGL 1, one textured mesh, turned by dragging ----
+
+const mesh = { faces: [], gl: null, program: null, yaw: 0, pitch: 0, buffers: null, count: 0 };
+
+const runMesh = () => withPhoto('faces', {}, async (form) => {
+  const r = await api('/api/faces/mesh', { form });
+  mesh.faces = r.faces.filter(f => f.positions);
+  $('mesh-face').replaceChildren(...mesh.faces.map((f, i) => el('option', { value: i, text: `${i + 1}: yaw ${f.pose.yaw.toFixed(0)}, pitch ${f.pose.pitch.toFixed(0)}, roll ${f.pose.roll.toFixed(0)}` })));
+  const refused = r.faces.filter(f => !f.positions).map(f => f.error);
+  $('mesh-info').textContent = `${mesh.faces.length} of ${r.faces.length} faces in 3-D` + (refused.length ? `; ${refused.join(' ')}` : '');
+  $('mesh-canvas').dataset.faces = mesh.faces.length;
+  if (mesh.faces.length) await showMesh(0);
+});
+
+function shader(gl, type, source) {
+  const s = gl.createShader(type);
+  gl.shaderSource(s, source); gl.compileShader(s);
+  if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(s));
+  return s;
+}
+
+function meshGl() {
+  if (mesh.gl) return mesh.gl;
+  const gl = $('mesh-canvas').getContext('webgl', { preserveDrawingBuffer: true });
+  if (!gl) throw new Error('This browser has no WebGL: the 3-D view cannot be drawn.');
+  const p = gl.createProgram();
+  gl.attachShader(p, shader(gl, gl.VERTEX_SHADER, 'attribute vec3 p; attribute vec2 t; uniform mat4 m; varying vec2 v; void main() { v = t; gl_Position = m * vec4(p, 1.0); }'));
+  gl.attachShader(p, shader(gl, gl.FRAGMENT_SHADER, 'precision mediump float; uniform sampler2D s; varying vec2 v; void main() { gl_FragColor = texture2D(s, v); }'));
+  gl.linkProgram(p);
+  if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(p));
+  mesh.gl = gl; mesh.program = p;
+  const c = $('mesh-canvas');
+  let drag = null;
+  c.addEventListener('pointerdown', e => { drag = [e.clientX, e.clientY]; c.setPointerCapture(e.pointerId); });
+  c.addEventListener('pointerup', () => { drag = null; });
+  c.addEventListener('pointermove', e => {
+    if (!drag) return;
+    mesh.yaw += (e.clientX - drag[0]) * 0.01; mesh.pitch += (e.clientY - drag[1]) * 0.01;
+    mesh.pitch = Math.max(-1.5, Math.min(1.5, mesh.pitch));
+    drag = [e.clientX, e.clientY];
+    drawMesh();
+  });
+  return gl;
+}
+
+async function showMesh(i) {
+  const f = mesh.faces[i], gl = meshGl(), p = mesh.program;
+  const img = new Image();
+  img.src = f.texture;
+  await img.decode();
+  // Centred on the mesh, scaled to fit the view: positions in centimetres become -1..1.
+  const n = f.positions.length / 3, centre = [0, 0, 0];
+  for (let k = 0; k < n; k++) for (let a = 0; a < 3; a++) centre[a] += f.positions[3 * k + a] / n;
+  let r = 0;
+  for (let k = 0; k < n; k++) r = Math.max(r, Math.hypot(f.positions[3 * k] - centre[0], f.positions[3 * k + 1] - centre[1], f.positions[3 * k + 2] - centre[2]));
+  const xyz = new Float32Array(f.positions.map((v, k) => (v - centre[k % 3]) / r));
+  const buffer = (data, target) => { const b = gl.createBuffer(); gl.bindBuffer(target, b); gl.bufferData(target, data, gl.STATIC_DRAW); return b; };
+  mesh.buffers = { p: buffer(xyz, gl.ARRAY_BUFFER), t: buffer(new Float32Array(f.uv), gl.ARRAY_BUFFER), i: buffer(new Uint16Array(f.triangles), gl.ELEMENT_ARRAY_BUFFER) };
+  mesh.count = f.triangles.length;
+  const tex = gl.createTexture();
+  gl.bindTexture(gl.TEXTURE_2D, tex);
+  gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, img);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+  gl.useProgram(p);
+  mesh.yaw = 0; mesh.pitch = 0;
+  drawMesh();
+}
+
+function drawMesh() {
+  const gl = mesh.gl, p = mesh.program, b = mesh.buffers;
+  if (!gl || !b) return;
+  gl.viewport(0, 0, gl.canvas.width, gl.canvas.height);
+  gl.clearColor(0.12, 0.12, 0.14, 1); gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
+  gl.enable(gl.DEPTH_TEST);
+  // M = scale * flip(z) * Rx(pitch) * Ry(yaw), written column by column (WebGL's order). The mesh's z points to the
+  // viewer; clip space's depth grows away from it, hence the flip.
+  const cy = Math.cos(mesh.yaw), sy = Math.sin(mesh.yaw), cx = Math.cos(mesh.pitch), sx = Math.sin(mesh.pitch), s = 0.9;
+  const m = new Float32Array([
+    s * cy, s * sx * sy, s * cx * sy, 0,
+    0, s * cx, -s * sx, 0,
+    s * sy, -s * sx * cy, -s * cx * cy, 0,
+    0, 0, 0, 1]);
+  gl.uniformMatrix4fv(gl.getUniformLocation(p, 'm'), false, m);
+  const attribute = (name, buffer, size) => { const a = gl.getAttribLocation(p, name); gl.bindBuffer(gl.ARRAY_BUFFER, buffer); gl.enableVertexAttribArray(a); gl.vertexAttribPointer(a, size, gl.FLOAT, false, 0, 0); };
+  attribute('p', b.p, 3); attribute('t', b.t, 2);
+  gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, b.i);
+  gl.drawElements(gl.TRIANGLES, mesh.count, gl.UNSIGNED_SHORT, 0);
+}
+
 async function runVerify() {
   const a = $('verify-first').files[0], b = $('verify-second').files[0];
   if (!a || !b) { $('verify-result').textContent = 'Choose two photos.'; return; }
@@ -506,6 +597,8 @@ document.addEventListener('DOMContentLoaded', () => {
   $('train-stop').addEventListener('click', stopTraining);
   $('faces-run').addEventListener('click', runFaces);
   $('verify-run').addEventListener('click', runVerify);
+  $('mesh-run').addEventListener('click', runMesh);
+  $('mesh-face').addEventListener('change', e => showMesh(Number(e.target.value)));
   $('objects-run').addEventListener('click', runObjects);
   labMode();
   showPage();
