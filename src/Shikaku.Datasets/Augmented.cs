@@ -32,7 +32,7 @@ public sealed class Augmented(ILabelledData inner, int maxShift = 2, double maxD
             double dx = _rng.Next(-maxShift, maxShift + 1), dy = _rng.Next(-maxShift, maxShift + 1);
             // Rotate about the centre, then shift; the warp maps each output pixel back to its source.
             var matrix = AffineWarp.Rotation(degrees, (w - 1) / 2.0, (h - 1) / 2.0, dx, dy);
-            AffineWarp.Apply(source, 1, h, w, c, matrix, image, h, w);
+            AffineWarp.Apply<float>(source, 1, h, w, c, matrix, image, h, w);
         }
         return (x, labels);
     }

@@ -34,13 +34,18 @@ public static class AffineWarp
         if (input.Rank != 4) throw new ArgumentException($"AffineWarp needs NHWC input, got {input.Shape}.", nameof(input));
         if (height < 1 || width < 1) throw new ArgumentException($"Target size {width}x{height} must be at least 1x1.");
         var output = Tensor.Uninitialized(new Shape(input.Shape[0], height, width, input.Shape[3]));
-        Apply(input.Span, input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], matrix, output.Span, height, width, direction, border, borderValue);
+        Apply<float>(input.Span, input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], matrix, output.Span, height, width, direction, border, borderValue);
         return output;
     }
 
-    /// <summary>The span form of <see cref="Apply(Tensor, ReadOnlySpan{double}, int, int, AffineDirection, BorderMode, float)"/>: n images h x w x c into n images height x width x c.</summary>
-    public static void Apply(ReadOnlySpan<float> input, int n, int h, int w, int c, ReadOnlySpan<double> matrix, Span<float> output, int height, int width,
+    /// <summary>
+    /// The span form of <see cref="Apply(Tensor, ReadOnlySpan{double}, int, int, AffineDirection, BorderMode, float)"/>: n images
+    /// h x w x c into n images height x width x c. The input may be float32 or bytes (an image's own pixels, so that a
+    /// crop of a large photo needs no float copy of all of it); either way the arithmetic is float32.
+    /// </summary>
+    public static void Apply<T>(ReadOnlySpan<T> input, int n, int h, int w, int c, ReadOnlySpan<double> matrix, Span<float> output, int height, int width,
         AffineDirection direction = AffineDirection.OutputToInput, BorderMode border = BorderMode.Zero, float borderValue = 0f)
+        where T : unmanaged, System.Numerics.INumberBase<T>
     {
         if (matrix.Length != 6) throw new ArgumentException($"An affine matrix has 6 numbers (2x3, row-major), not {matrix.Length}.", nameof(matrix));
         if (n < 0 || h < 1 || w < 1 || c < 1) throw new ArgumentException($"Image size {n}x{h}x{w}x{c} must be positive.");
@@ -59,19 +64,33 @@ public static class AffineWarp
                     double sx = m[0] * x + m[1] * y + m[2], sy = m[3] * x + m[4] * y + m[5];
                     int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
                     float fx = (float)(sx - x0), fy = (float)(sy - y0);
-                    // The four taps, resolved once per pixel for every channel (-1: the border's constant).
-                    int p00 = Tap(h, w, c, y0, x0, border), p01 = Tap(h, w, c, y0, x0 + 1, border);
-                    int p10 = Tap(h, w, c, y0 + 1, x0, border), p11 = Tap(h, w, c, y0 + 1, x0 + 1, border);
                     var o = dst.Slice((y * width + x) * c, c);
+                    if ((uint)x0 < (uint)(w - 1) && (uint)y0 < (uint)(h - 1))
+                    {
+                        // All four taps inside the image (most pixels): no border to resolve.
+                        int p00 = (y0 * w + x0) * c, p10 = p00 + w * c;
+                        for (int ch = 0; ch < c; ch++)
+                        {
+                            float top = F(src[p00 + ch]) * (1 - fx) + F(src[p00 + c + ch]) * fx;
+                            float bottom = F(src[p10 + ch]) * (1 - fx) + F(src[p10 + c + ch]) * fx;
+                            o[ch] = top * (1 - fy) + bottom * fy;
+                        }
+                        continue;
+                    }
+                    // The four taps, resolved once per pixel for every channel (-1: the border's constant).
+                    int q00 = Tap(h, w, c, y0, x0, border), q01 = Tap(h, w, c, y0, x0 + 1, border);
+                    int q10 = Tap(h, w, c, y0 + 1, x0, border), q11 = Tap(h, w, c, y0 + 1, x0 + 1, border);
                     for (int ch = 0; ch < c; ch++)
                     {
-                        float top = At(src, p00, ch, borderValue) * (1 - fx) + At(src, p01, ch, borderValue) * fx;
-                        float bottom = At(src, p10, ch, borderValue) * (1 - fx) + At(src, p11, ch, borderValue) * fx;
+                        float top = At(src, q00, ch, borderValue) * (1 - fx) + At(src, q01, ch, borderValue) * fx;
+                        float bottom = At(src, q10, ch, borderValue) * (1 - fx) + At(src, q11, ch, borderValue) * fx;
                         o[ch] = top * (1 - fy) + bottom * fy;
                     }
                 }
         }
     }
+
+    private static float F<T>(T value) where T : unmanaged, System.Numerics.INumberBase<T> => float.CreateTruncating(value);
 
     // Where pixel (y, x) starts in the image, after Border.Map for positions outside it; -1 reads the constant
     // (BorderMode.Zero reads borderValue).
@@ -82,7 +101,8 @@ public static class AffineWarp
         return yy < 0 || xx < 0 ? -1 : (yy * w + xx) * c;
     }
 
-    private static float At(ReadOnlySpan<float> src, int tap, int ch, float value) => tap < 0 ? value : src[tap + ch];
+    private static float At<T>(ReadOnlySpan<T> src, int tap, int ch, float value) where T : unmanaged, System.Numerics.INumberBase<T> =>
+        tap < 0 ? value : F(src[tap + ch]);
 
     /// <summary>Inverts a 2x3 affine matrix in place.</summary>
     public static void Invert(Span<double> m)
