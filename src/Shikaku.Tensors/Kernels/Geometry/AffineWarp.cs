@@ -43,7 +43,7 @@ public static class AffineWarp
     /// h x w x c into n images height x width x c. The input may be float32 or bytes (an image's own pixels, so that a
     /// crop of a large photo needs no float copy of all of it); either way the arithmetic is float32.
     /// </summary>
-    public static void Apply<T>(ReadOnlySpan<T> input, int n, int h, int w, int c, ReadOnlySpan<double> matrix, Span<float> output, int height, int width,
+    public static unsafe void Apply<T>(ReadOnlySpan<T> input, int n, int h, int w, int c, ReadOnlySpan<double> matrix, Span<float> output, int height, int width,
         AffineDirection direction = AffineDirection.OutputToInput, BorderMode border = BorderMode.Zero, float borderValue = 0f)
         where T : unmanaged, System.Numerics.INumberBase<T>
     {
@@ -51,42 +51,61 @@ public static class AffineWarp
         if (n < 0 || h < 1 || w < 1 || c < 1) throw new ArgumentException($"Image size {n}x{h}x{w}x{c} must be positive.");
         if (input.Length != (long)n * h * w * c) throw new ArgumentException($"Input holds {input.Length} values, not {n}x{h}x{w}x{c}.", nameof(input));
         if (output.Length != (long)n * height * width * c) throw new ArgumentException($"Output holds {output.Length} values, not {n}x{height}x{width}x{c}.", nameof(output));
-        Span<double> m = stackalloc double[6];
+        var m = new double[6];
         matrix.CopyTo(m);
         if (direction == AffineDirection.InputToOutput) Invert(m);
-        for (int b = 0; b < n; b++)
+        fixed (T* inputStart = input)
+        fixed (float* outputStart = output)
         {
-            var src = input.Slice(b * h * w * c, h * w * c);
-            var dst = output.Slice(b * height * width * c, height * width * c);
-            for (int y = 0; y < height; y++)
-                for (int x = 0; x < width; x++)
+            // Rows of every image in parallel when there are enough pixels to pay for it (a 192x192 crop is).
+            nint source = (nint)inputStart, target = (nint)outputStart;
+            int imageIn = h * w * c, imageOut = height * width * c;
+            void Rows(int first, int last)
+            {
+                for (int row = first; row < last; row++)
                 {
-                    double sx = m[0] * x + m[1] * y + m[2], sy = m[3] * x + m[4] * y + m[5];
-                    int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
-                    float fx = (float)(sx - x0), fy = (float)(sy - y0);
-                    var o = dst.Slice((y * width + x) * c, c);
-                    if ((uint)x0 < (uint)(w - 1) && (uint)y0 < (uint)(h - 1))
-                    {
-                        // All four taps inside the image (most pixels): no border to resolve.
-                        int p00 = (y0 * w + x0) * c, p10 = p00 + w * c;
-                        for (int ch = 0; ch < c; ch++)
-                        {
-                            float top = F(src[p00 + ch]) * (1 - fx) + F(src[p00 + c + ch]) * fx;
-                            float bottom = F(src[p10 + ch]) * (1 - fx) + F(src[p10 + c + ch]) * fx;
-                            o[ch] = top * (1 - fy) + bottom * fy;
-                        }
-                        continue;
-                    }
-                    // The four taps, resolved once per pixel for every channel (-1: the border's constant).
-                    int q00 = Tap(h, w, c, y0, x0, border), q01 = Tap(h, w, c, y0, x0 + 1, border);
-                    int q10 = Tap(h, w, c, y0 + 1, x0, border), q11 = Tap(h, w, c, y0 + 1, x0 + 1, border);
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        float top = At(src, q00, ch, borderValue) * (1 - fx) + At(src, q01, ch, borderValue) * fx;
-                        float bottom = At(src, q10, ch, borderValue) * (1 - fx) + At(src, q11, ch, borderValue) * fx;
-                        o[ch] = top * (1 - fy) + bottom * fy;
-                    }
+                    int b = row / height, y = row % height;
+                    var src = new ReadOnlySpan<T>((T*)source + (long)b * imageIn, imageIn);
+                    var dst = new Span<float>((float*)target + (long)b * imageOut + (long)y * width * c, width * c);
+                    WarpRow(src, h, w, c, m, y, dst, width, border, borderValue);
                 }
+            }
+            if ((long)n * height * width >= 16_384) Engine.ParallelFor(n * height, Rows);
+            else Rows(0, n * height);
+        }
+    }
+
+    // One output row: source position stepped along the row; interior pixels read their four taps directly.
+    private static void WarpRow<T>(ReadOnlySpan<T> src, int h, int w, int c, double[] m, int y, Span<float> dst, int width, BorderMode border, float borderValue)
+        where T : unmanaged, System.Numerics.INumberBase<T>
+    {
+        for (int x = 0; x < width; x++)
+        {
+            double sx = m[0] * x + m[1] * y + m[2], sy = m[3] * x + m[4] * y + m[5];
+            int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
+            float fx = (float)(sx - x0), fy = (float)(sy - y0);
+            int o = x * c;
+            if ((uint)x0 < (uint)(w - 1) && (uint)y0 < (uint)(h - 1))
+            {
+                // All four taps inside the image (most pixels): no border to resolve.
+                int p00 = (y0 * w + x0) * c, p10 = p00 + w * c;
+                for (int ch = 0; ch < c; ch++)
+                {
+                    float top = F(src[p00 + ch]) * (1 - fx) + F(src[p00 + c + ch]) * fx;
+                    float bottom = F(src[p10 + ch]) * (1 - fx) + F(src[p10 + c + ch]) * fx;
+                    dst[o + ch] = top * (1 - fy) + bottom * fy;
+                }
+                continue;
+            }
+            // The four taps, resolved once per pixel for every channel (-1: the border's constant).
+            int q00 = Tap(h, w, c, y0, x0, border), q01 = Tap(h, w, c, y0, x0 + 1, border);
+            int q10 = Tap(h, w, c, y0 + 1, x0, border), q11 = Tap(h, w, c, y0 + 1, x0 + 1, border);
+            for (int ch = 0; ch < c; ch++)
+            {
+                float top = At(src, q00, ch, borderValue) * (1 - fx) + At(src, q01, ch, borderValue) * fx;
+                float bottom = At(src, q10, ch, borderValue) * (1 - fx) + At(src, q11, ch, borderValue) * fx;
+                dst[o + ch] = top * (1 - fy) + bottom * fy;
+            }
         }
     }
 
