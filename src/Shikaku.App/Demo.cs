@@ -249,15 +249,10 @@ public static class Demo
         var faces = new List<FaceReconstruction>();
         foreach (var m in meshes)
         {
-            try
-            {
-                faces.Add(FaceReconstruction.FromMesh(m, canonical, camera));
-                drawn.Add(m);
-            }
-            catch (PoseException)
-            {
-                // A face whose pose does not fit is left out of the picture; faces mesh says why, face by face.
-            }
+            // A face that cannot be fitted is left out of the picture; faces mesh says why, face by face.
+            if (FaceUseCases.Reconstruct(m.Box, m, null, canonical, camera).Face is not { } face) continue;
+            faces.Add(face);
+            drawn.Add(m);
         }
         var panels = MeshRender.ThreePanels(image, drawn, faces, canonical.Triangles);
         report.Heading("Faces in 3-D", $": {faces.Count} of {meshes.Count} faces in {name} fitted ({sw.Elapsed.TotalMilliseconds:0} ms: BlazeFace, FaceMesh, pose, reconstruction, drawing)");

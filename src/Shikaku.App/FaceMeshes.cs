@@ -87,20 +87,10 @@ public sealed partial class FaceUseCases
         var faces = new List<object>();
         foreach (var m in MeshDetector.Detect(image))
         {
-            object Refused(string why) => new { box = FaceJson.Box(m.Box), score = Math.Round(m.DetectorScore, 4), error = why };
-            if (Math.Max(m.Box.Width, m.Box.Height) < MinMeshFace)
+            var (face, error) = Reconstruct(m.Box, m, null, canonical, camera);
+            if (face == null)
             {
-                faces.Add(Refused($"The face is {Math.Max(m.Box.Width, m.Box.Height):0} pixels across; a mesh needs at least {MinMeshFace}."));
-                continue;
-            }
-            FaceReconstruction face;
-            try
-            {
-                face = FaceReconstruction.FromMesh(m, canonical, camera);
-            }
-            catch (PoseException e)
-            {
-                faces.Add(Refused(e.Message));
+                faces.Add(new { box = FaceJson.Box(m.Box), score = Math.Round(m.DetectorScore, 4), error });
                 continue;
             }
             faces.Add(new
@@ -116,6 +106,33 @@ public sealed partial class FaceUseCases
             });
         }
         return new { image = name, width = image.Width, height = image.Height, units = "centimetres", faces };
+    }
+
+    /// <summary>
+    /// One face's reconstruction, or why there is none: too small (under <see cref="MinMeshFace"/> pixels), no landmarks,
+    /// a fit that did not converge to finite numbers, or a face turned more than 75 degrees away. The one rule for
+    /// faces mesh, the studio's 3-D view and the demo.
+    /// </summary>
+    public static (FaceReconstruction? Face, string? Error) Reconstruct(BoundingBox box, MeshFace? mesh, FaceLandmarks? points, CanonicalFace canonical, PinholeCamera camera)
+    {
+        ArgumentNullException.ThrowIfNull(canonical);
+        if (Math.Max(box.Width, box.Height) < MinMeshFace)
+            return (null, $"The face is {Math.Max(box.Width, box.Height):0} pixels across; a mesh needs at least {MinMeshFace}.");
+        try
+        {
+            var face = mesh != null ? FaceReconstruction.FromMesh(mesh, canonical, camera)
+                : points != null ? FaceReconstruction.From68(points, canonical, camera)
+                : throw new PoseException("The face has no landmarks.");
+            if (!face.Vertices.All(v => double.IsFinite(v.X) && double.IsFinite(v.Y) && double.IsFinite(v.Z)) || !double.IsFinite(face.ReprojectionError))
+                throw new PoseException("The fit did not converge to a finite mesh.");
+            if (Math.Abs(face.Pose.Yaw) > 75)
+                throw new PoseException($"The face is turned {Math.Abs(face.Pose.Yaw):0} degrees away; the landmarks of a profile do not fit a frontal model (75 at most).");
+            return (face, null);
+        }
+        catch (PoseException e)
+        {
+            return (null, e.Message);
+        }
     }
 
     private MeshImageResult MeshImage(string file, Image image, string dir, MeshLandmarks source, double fov, CanonicalFace canonical, FacesRequest request)
@@ -134,28 +151,7 @@ public sealed partial class FaceUseCases
         for (int i = 0; i < found.Count; i++)
         {
             var (box, score, mesh, points) = found[i];
-            string? error = null;
-            FaceReconstruction? face = null;
-            if (Math.Max(box.Width, box.Height) < MinMeshFace)
-                error = $"The face is {Math.Max(box.Width, box.Height):0} pixels across; a mesh needs at least {MinMeshFace}.";
-            else
-            {
-                try
-                {
-                    face = mesh != null ? FaceReconstruction.FromMesh(mesh, canonical, camera)
-                        : points != null ? FaceReconstruction.From68(points, canonical, camera)
-                        : throw new PoseException("The face has no landmarks.");
-                    if (!face.Vertices.All(v => double.IsFinite(v.X) && double.IsFinite(v.Y) && double.IsFinite(v.Z)) || !double.IsFinite(face.ReprojectionError))
-                        throw new PoseException("The fit did not converge to a finite mesh.");
-                    if (Math.Abs(face.Pose.Yaw) > 75)
-                        throw new PoseException($"The face is turned {Math.Abs(face.Pose.Yaw):0} degrees away; the landmarks of a profile do not fit a frontal model (75 at most).");
-                }
-                catch (PoseException e)
-                {
-                    error = e.Message;
-                    face = null;
-                }
-            }
+            var (face, error) = Reconstruct(box, mesh, points, canonical, camera);
             var written = new List<string>();
             if (face != null)
             {

@@ -45,6 +45,16 @@ public readonly record struct Letterbox(int ImageWidth, int ImageHeight, int Siz
         return Resample.ResizeZeroPadded(image, Top, Left, FrameHeight, FrameWidth, Size, Size);
     }
 
+    /// <summary>
+    /// The fit as an output-to-input affine matrix for AffineWarp (2x3, row-major): input pixel (x, y) samples the image
+    /// at (x / scale - Left, y / scale - Top), zero outside it, as <see cref="Apply"/>'s resize of the padded frame.
+    /// </summary>
+    public double[] WarpMatrix()
+    {
+        var (sx, sy) = Scale;
+        return [1 / sx, 0, -Left, 0, 1 / sy, -Top];
+    }
+
     /// <summary>A box in input pixels as a box in image pixels, clipped to the image.</summary>
     public BoundingBox ToImage(BoundingBox inputBox)
     {

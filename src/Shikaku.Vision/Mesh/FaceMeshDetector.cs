@@ -147,12 +147,8 @@ public sealed class FaceMeshDetector : IDisposable
     private List<(BoundingBox Box, double Score, Point2D[] Keypoints)> DetectBoxes(Image rgb, FaceMeshOptions options)
     {
         var fit = new Letterbox(rgb.Width, rgb.Height, DetectorSize);
-        // The letterbox as a warp: input pixel (x, y) samples the image at (x / scale - left, y / scale - top), zero
-        // outside it (the padding), as Letterbox.Apply's resize of the padded square.
-        var (scaleX, scaleY) = fit.Scale;
-        double[] letterbox = [1 / scaleX, 0, -fit.Left, 0, 1 / scaleY, -fit.Top];
         using var resized = Tensor.Uninitialized(new Shape(1, DetectorSize, DetectorSize, 3));
-        AffineWarp.Apply<byte>(rgb.Pixels, 1, rgb.Height, rgb.Width, 3, letterbox, resized.Span, DetectorSize, DetectorSize);
+        AffineWarp.Apply<byte>(rgb.Pixels, 1, rgb.Height, rgb.Width, 3, fit.WarpMatrix(), resized.Span, DetectorSize, DetectorSize);
         var s = resized.Span;
         for (int i = 0; i < s.Length; i++) s[i] = s[i] / 127.5f - 1f;
         var outputs = _detectorPlan.Run(resized);
