@@ -102,12 +102,13 @@ if want graph; then
 fi
 
 if want mesh; then
-  # faces mesh of sample1.jpg stage by stage, and human's own face pipeline (BlazeFace + FaceMesh, TF.js wasm) on the
-  # same decoded pixels; both alternate twice. The section in docs/BENCHMARKS.md is written from these lines by hand.
+  # faces mesh of sample1.jpg stage by stage, and human's own face pipeline (BlazeFace + FaceMesh, then with Iris;
+  # TF.js wasm) on the same decoded pixels; both alternate twice. The section in docs/BENCHMARKS.md is written from these lines by hand.
   (cd "$root/bench/reference/human-pipeline" && { [ -d node_modules ] || npm install --no-audit --no-fund >&2; })
   for round in 1 2; do
     run $bench mesh "$out/sample1-pixels.npy" 20
     (cd "$root/bench/reference/human-pipeline" && node human_pipeline.js bench "$out/sample1-pixels.npy" 20 2>/dev/null | grep '^pipeline' >&2)
+    (cd "$root/bench/reference/human-pipeline" && node human_pipeline.js bench "$out/sample1-pixels.npy" 20 --iris 2>/dev/null | grep '^pipeline' >&2)
   done
 fi
 

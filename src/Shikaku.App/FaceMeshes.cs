@@ -17,7 +17,11 @@ public enum MeshLandmarks
 }
 
 /// <summary>One face of faces mesh: its reconstruction and the files written for it, or why there is none.</summary>
-public sealed record MeshedFace(BoundingBox Box, double Score, FaceReconstruction? Reconstruction, IReadOnlyList<string> Files, string? Error);
+public sealed record MeshedFace(BoundingBox Box, double Score, FaceReconstruction? Reconstruction, IReadOnlyList<string> Files, string? Error)
+{
+    /// <summary>The mesh the reconstruction came from (facemesh landmarks), with its irises when iris ran; null for face-api.js's 68 points.</summary>
+    public MeshFace? Mesh { get; init; }
+}
 
 /// <summary>faces mesh of one image: its faces and the image-wide pictures written (depth, PNCC, the three panels).</summary>
 public sealed record MeshImageResult(string Image, IReadOnlyList<MeshedFace> Faces, IReadOnlyList<string> Files, string? Error)
@@ -52,7 +56,8 @@ public sealed partial class FaceUseCases
     /// without <see cref="FacesRequest.Out"/>.
     /// </summary>
     public (List<MeshImageResult> Images, BatchOutcome Outcome) Mesh(FacesRequest request, MeshLandmarks landmarks = MeshLandmarks.FaceMesh,
-        double fieldOfView = PinholeCamera.DefaultVerticalFieldOfView, Action<MeshImageResult>? onImage = null, CancellationToken cancellationToken = default)
+        double fieldOfView = PinholeCamera.DefaultVerticalFieldOfView, Action<MeshImageResult>? onImage = null, CancellationToken cancellationToken = default,
+        bool iris = true)
     {
         ArgumentNullException.ThrowIfNull(request);
         string root = request.Out ?? throw new UsageException("faces mesh writes files: give --out DIR (a face mesh is biometric data, so nothing is written unless you ask).");
@@ -70,7 +75,7 @@ public sealed partial class FaceUseCases
         }
         var canonical = Canonical;
         return Batch.ForEachImage(request.Load, files, onImage, cancellationToken,
-            (file, image) => MeshImage(file, image, Path.Combine(root, Path.GetFileNameWithoutExtension(file)), landmarks, fieldOfView, canonical, request),
+            (file, image) => MeshImage(file, image, Path.Combine(root, Path.GetFileNameWithoutExtension(file)), landmarks, fieldOfView, canonical, request, iris),
             (file, e) => new MeshImageResult(file, [], [], e.Message) { Document = new { image = file, error = e.Message } });
     }
 
@@ -135,12 +140,12 @@ public sealed partial class FaceUseCases
         }
     }
 
-    private MeshImageResult MeshImage(string file, Image image, string dir, MeshLandmarks source, double fov, CanonicalFace canonical, FacesRequest request)
+    private MeshImageResult MeshImage(string file, Image image, string dir, MeshLandmarks source, double fov, CanonicalFace canonical, FacesRequest request, bool iris)
     {
         var camera = PinholeCamera.ForImage(image.Width, image.Height, fov);
         var found = new List<(BoundingBox Box, double Score, MeshFace? Mesh, FaceLandmarks? Landmarks)>();
         if (source == MeshLandmarks.FaceMesh)
-            found.AddRange(MeshDetector.Detect(image, new FaceMeshOptions(MaxFaces: request.Options.Detection.MaxFaces)).Select(m => (m.Box, m.DetectorScore, (MeshFace?)m, (FaceLandmarks?)null)));
+            found.AddRange(MeshDetector.Detect(image, new FaceMeshOptions(MaxFaces: request.Options.Detection.MaxFaces, Iris: iris)).Select(m => (m.Box, m.DetectorScore, (MeshFace?)m, (FaceLandmarks?)null)));
         else
             found.AddRange(Analyzer.Analyze(image, request.Options with { Expressions = false, AgeGender = false, Descriptors = false })
                 .Select(f => (f.Detection.Box, f.Detection.Score, (MeshFace?)null, f.Landmarks)));
@@ -160,7 +165,7 @@ public sealed partial class FaceUseCases
                 reconstructions.Add(face);
                 drawn.Add(mesh ?? new MeshFace(box, score, [], 1, face.ImagePoints.Select(p => new Point3D(p.X, p.Y, 0)).ToArray(), 0));
             }
-            faces.Add(new MeshedFace(box, score, face, written, error));
+            faces.Add(new MeshedFace(box, score, face, written, error) { Mesh = mesh });
         }
         var depth = MeshRender.Depth(reconstructions, image.Width, image.Height);
         string depthPng = Path.Combine(dir, "depth.png"), depthNpy = Path.Combine(dir, "depth.npy"), pncc = Path.Combine(dir, "pncc.png"),
@@ -185,6 +190,7 @@ public sealed partial class FaceUseCases
                 box = FaceJson.Box(f.Box),
                 pose = FaceJson.Pose(f.Reconstruction?.Pose),
                 reprojectionError = f.Reconstruction == null ? (double?)null : Math.Round(f.Reconstruction.ReprojectionError, 3),
+                iris = FaceJson.Iris(f.Mesh),
                 files = f.Files,
                 error = f.Error,
             }).ToList(),

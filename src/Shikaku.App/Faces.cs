@@ -2,8 +2,10 @@ using System.Diagnostics;
 using Shikaku.Vision.Geometry;
 using System.Globalization;
 using Shikaku.IO;
+using Shikaku.Models.MediaPipe;
 using Shikaku.Vision.Faces;
 using Shikaku.Vision.Imaging;
+using Shikaku.Vision.Mesh;
 
 namespace Shikaku.App;
 
@@ -68,6 +70,14 @@ public sealed record GalleryInfo(IReadOnlyList<string> People, int Faces, int Fa
 /// <summary>The faces' JSON pieces (docs/CLI.md): boxes rounded to 0.01 px, descriptors only where asked.</summary>
 public static class FaceJson
 {
+    /// <summary>A mesh's irises as <c>{right: {x, y, radius}, left: {...}}</c> in image pixels (the subject's sides), or null.</summary>
+    public static object? Iris(MeshFace? mesh)
+    {
+        if (mesh?.Iris is not { Count: 10 } iris) return null;
+        object One(EyeSide side, Point3D centre) => new { x = Math.Round(centre.X, 2), y = Math.Round(centre.Y, 2), radius = Math.Round(mesh.IrisRadius(side)!.Value, 2) };
+        return new { right = One(EyeSide.Right, iris[0]), left = One(EyeSide.Left, iris[5]) };
+    }
+
     public static object Box(BoundingBox b) => new { x = Math.Round(b.X, 2), y = Math.Round(b.Y, 2), width = Math.Round(b.Width, 2), height = Math.Round(b.Height, 2) };
 
     public static object Face(Face f, bool withDescriptor) => new

@@ -259,10 +259,10 @@ internal static class FaceCommands
             var other => throw new UsageException($"--landmarks '{other}' is not a landmark source; use facemesh (468 points) or face-api (68 points)."),
         };
         double fov = args.Double("--fov", Vision.Mesh.PinholeCamera.DefaultVerticalFieldOfView, 1, 179);
-        bool json = args.Flag("--json");
+        bool json = args.Flag("--json"), iris = !args.Flag("--no-iris");
         args.RejectUnknown("faces");
         using var faces = new FaceUseCases(new Fetching(cli.Err));
-        var (images, outcome) = faces.Mesh(request, landmarks, fov, r =>
+        var (images, outcome) = faces.Mesh(request, landmarks, fov, iris: iris, onImage: r =>
         {
             if (r.Error != null)
             {

@@ -92,7 +92,7 @@ public static class Program
             "  faces count IMAGE... [--out faces.csv] [--json]\n" +
             "  faces encode IMAGE... [--out descriptors.json] [--json]\n" +
             "  faces pose IMAGE... [--fov 63] [--json]   (yaw, pitch, roll and translation per face)\n" +
-            "  faces mesh IMAGE... --out DIR [--landmarks facemesh|face-api] [--fov 63] [--json]   (3-D reconstruction: OBJ, PLY, GLB, depth, PNCC)\n" +
+            "  faces mesh IMAGE... --out DIR [--landmarks facemesh|face-api] [--fov 63] [--no-iris] [--json]   (3-D reconstruction: OBJ, PLY, GLB, depth, PNCC)\n" +
             "  faces liveness IMAGE... [--json]   (antispoof and liveness scores per face: the models' guesses, not proof)",
             FaceCommands.Run, FaceCommands.Options,
             "IMAGE may be a folder. Nothing about a face is written unless --out is given; descriptors reach stdout only from faces encode --json.\n" +

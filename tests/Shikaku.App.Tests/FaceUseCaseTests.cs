@@ -122,6 +122,35 @@ public sealed class FaceUseCaseTests() : TempFolderTest("shikaku-app-faces")
     }
 
     [Fact]
+    public void MeshJsonGivesEachFacesIrisesUnlessTurnedOff()
+    {
+        using var faces = new FaceUseCases(IFetchProgress.Silent);
+        string with = Path.Combine(Root, "with"), without = Path.Combine(Root, "without");
+        var request = new FacesRequest([Photo(1)], new FaceAnalysisOptions(), new ImageLoadOptions(), with);
+        var (images, _) = faces.Mesh(request);
+        Assert.Equal(3, images[0].Faces.Count);
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(with, "sample1", "mesh.json"))))
+            foreach (var face in json.RootElement.GetProperty("faces").EnumerateArray())
+            {
+                var box = face.GetProperty("box");
+                double x = box.GetProperty("x").GetDouble(), width = box.GetProperty("width").GetDouble();
+                var right = face.GetProperty("iris").GetProperty("right");
+                var left = face.GetProperty("iris").GetProperty("left");
+                // Both inside the face box, the subject's right eye on the image's left for these upright faces, an
+                // iris radius of a few percent of the face's width.
+                foreach (var eye in new[] { right, left })
+                {
+                    Assert.InRange(eye.GetProperty("x").GetDouble(), x, x + width);
+                    Assert.InRange(eye.GetProperty("radius").GetDouble(), 0.01 * width, 0.08 * width);
+                }
+                Assert.True(right.GetProperty("x").GetDouble() < left.GetProperty("x").GetDouble());
+            }
+        faces.Mesh(request with { Out = without }, iris: false);
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(without, "sample1", "mesh.json"))))
+            Assert.All(json.RootElement.GetProperty("faces").EnumerateArray(), f => Assert.Equal(System.Text.Json.JsonValueKind.Null, f.GetProperty("iris").ValueKind));
+    }
+
+    [Fact]
     public void CountGoesOnPastABadImageAndWritesItsCsvWhole()
     {
         string bad = Path.Combine(Root, "bad.jpg"), csv = Path.Combine(Root, "faces.csv");

@@ -91,6 +91,39 @@ public sealed class CanonicalFaceTests
         Assert.Contains("'x'", Assert.Throws<ModelFormatException>(() => CanonicalFace.ReadIbug68("export const VTX68: number[] = [1, x];", "c.ts")).Message);
     }
 
+    [Fact]
+    public void TheEyeLayoutMapsTheIrisNetsContoursOntoBothEyesOfTheMesh()
+    {
+        var eyes = EyeLayout.Load();
+        Assert.Equal((33, 133), eyes.Corners(EyeSide.Right));
+        Assert.Equal((263, 362), eyes.Corners(EyeSide.Left));
+        // The 9 lines use each of the net's 71 contour points once, on 71 distinct mesh vertices per eye.
+        var net = EyeLayout.LineNames.SelectMany(eyes.NetLine).ToList();
+        Assert.Equal(Enumerable.Range(0, EyeLayout.ContourPoints), net.Order());
+        foreach (var side in new[] { EyeSide.Right, EyeSide.Left })
+            Assert.Equal(71, EyeLayout.LineNames.SelectMany(l => eyes.MeshLine(side, l)).Distinct().Count());
+        // The two eyes are mirror images on the canonical face: x flips, y and z stay (within a millimetre).
+        var face = CanonicalFace.Load();
+        foreach (string line in EyeLayout.LineNames)
+            for (int j = 0; j < eyes.MeshLine(EyeSide.Right, line).Count; j++)
+            {
+                var r = face.Vertex(eyes.MeshLine(EyeSide.Right, line)[j]);
+                var l = face.Vertex(eyes.MeshLine(EyeSide.Left, line)[j]);
+                Assert.True(Math.Abs(r.X + l.X) < 0.1 && Math.Abs(r.Y - l.Y) < 0.1 && Math.Abs(r.Z - l.Z) < 0.1, $"{line}[{j}]: {r} against {l}");
+            }
+    }
+
+    [Fact]
+    public void ADamagedEyeLayoutIsRefusedNamingTheLine()
+    {
+        string Source(string line) => line + "\n  { key: 'EyeUpper0', indices: [9, 10] },";
+        Assert.Contains("no irisIndices entry for EyeUpper0", Assert.Throws<ModelFormatException>(() => EyeLayout.Read("rightEyeUpper0: [1, 2],", "c.ts")).Message);
+        Assert.Contains("irisIndices EyeUpper0 holds '99'", Assert.Throws<ModelFormatException>(() => EyeLayout.Read("{ key: 'EyeUpper0', indices: [9, 99] },", "c.ts")).Message);
+        Assert.Contains("no meshAnnotations entry rightEyeUpper0", Assert.Throws<ModelFormatException>(() => EyeLayout.Read(Source("leftEyeUpper0: [1, 2],"), "c.ts")).Message);
+        Assert.Contains("rightEyeUpper0 has 3 vertices", Assert.Throws<ModelFormatException>(() => EyeLayout.Read(Source("rightEyeUpper0: [1, 2, 3],"), "c.ts")).Message);
+        Assert.Contains("'468'", Assert.Throws<ModelFormatException>(() => EyeLayout.Read(Source("rightEyeUpper0: [1, 468],"), "c.ts")).Message);
+    }
+
     /// <summary>A GeometryPipelineMetadata as protoc writes it: unpacked floats, packed indices (both are legal).</summary>
     private static byte[] Metadata(int vertices, uint[] indices, (uint Id, float Weight)[] basis)
     {

@@ -2,6 +2,7 @@ using Shikaku.Formats;
 using Shikaku.Graph;
 using Shikaku.Kernels;
 using Shikaku.Models.Human;
+using Shikaku.Models.MediaPipe;
 using Shikaku.Tensors;
 using Shikaku.Vision.Detection;
 using Shikaku.Vision.Geometry;
@@ -16,8 +17,9 @@ namespace Shikaku.Vision.Mesh;
 /// <param name="Scale">How much the detector's box is enlarged before it is cropped for the mesh (human's 1.4).</param>
 /// <param name="Upright">Turn each crop upright by the detector's mouth-nose line before the mesh (MediaPipe does; human leaves it off by default).</param>
 /// <param name="Liveness">Also score each face with human's antispoof and liveness nets, on the mesh's crop as human feeds them.</param>
+/// <param name="Iris">Run MediaPipe Iris on each eye: refine the mesh's eye and brow contours and find the irises (MediaPipe and human do by default).</param>
 public sealed record FaceMeshOptions(double MinScore = 0.2, double IoUThreshold = 0.1, int MaxFaces = 20, double Scale = 1.4, bool Upright = true,
-    bool Liveness = false);
+    bool Liveness = false, bool Iris = true);
 
 /// <summary>
 /// One face as MediaPipe's models see it: BlazeFace's box and 6 keypoints, then FaceMesh's 468 points in image pixels
@@ -36,6 +38,23 @@ public sealed record MeshFace(BoundingBox Box, double DetectorScore, IReadOnlyLi
 
     /// <summary>liveness's score that the face is live, not replayed, 0..1 (with <see cref="FaceMeshOptions.Liveness"/>).</summary>
     public double? Live { get; init; }
+
+    /// <summary>
+    /// The irises (with <see cref="FaceMeshOptions.Iris"/>), 10 points in MediaPipe's order for vertices 468..477: the
+    /// subject's right iris (on the image's left) then the left, each its centre and then four points on its rim; the
+    /// depth of each is the eyelids' around it. Null when iris was not run or the eyes were too small to crop.
+    /// </summary>
+    public IReadOnlyList<Point3D>? Iris { get; init; }
+
+    /// <summary>The radius of iris <paramref name="side"/> in image pixels: the mean distance of its 4 rim points from its centre.</summary>
+    public double? IrisRadius(EyeSide side)
+    {
+        if (Iris is not { Count: 10 } iris) return null;
+        int o = side == EyeSide.Right ? 0 : 5;
+        double sum = 0;
+        for (int k = 1; k <= 4; k++) sum += Math.Sqrt(Math.Pow(iris[o + k].X - iris[o].X, 2) + Math.Pow(iris[o + k].Y - iris[o].Y, 2));
+        return sum / 4;
+    }
 }
 
 /// <summary>
@@ -56,7 +75,8 @@ public sealed class FaceMeshDetector : IDisposable
     private readonly double[] _anchors = Anchors();
     private readonly string _folder;
     // antispoof and liveness, loaded on the first request that asks for them.
-    private readonly Lazy<(TfjsGraphModel Model, GraphPlan Plan)> _antispoof, _liveness;
+    private readonly Lazy<(TfjsGraphModel Model, GraphPlan Plan)> _antispoof, _liveness, _iris;
+    private readonly Lazy<EyeLayout> _eyes;
 
     /// <summary>Loads BlazeFace and FaceMesh from the verified cache (fetched on first use) or from <paramref name="folder"/>.</summary>
     public FaceMeshDetector(string? folder = null, Action<string>? log = null)
@@ -65,6 +85,8 @@ public sealed class FaceMeshDetector : IDisposable
         _folder = folder;
         _antispoof = new(() => Compiled("antispoof"), LazyThreadSafetyMode.ExecutionAndPublication);
         _liveness = new(() => Compiled("liveness"), LazyThreadSafetyMode.ExecutionAndPublication);
+        _iris = new(() => Compiled("iris"), LazyThreadSafetyMode.ExecutionAndPublication);
+        _eyes = new(() => EyeLayout.Load(log), LazyThreadSafetyMode.ExecutionAndPublication);
         _detector = GraphModels.Load("blazeface", folder);
         try
         {
@@ -229,13 +251,14 @@ public sealed class FaceMeshDetector : IDisposable
             double meshScore = presence.Span[0];
             if (!(meshScore >= options.MinScore)) return null;
             var m = mesh.Span;
-            var points = new Point3D[468];
-            double scale = side / MeshSize;
-            for (int k = 0; k < 468; k++)
+            var raw = new double[3 * 478];
+            for (int k = 0; k < 3 * 468; k++) raw[k] = m[k];
+            var frame = new CropFrame(cx, cy, cos, sin, side);
+            bool iris = options.Iris && RefineEyes(rgb, raw, frame);
+            var points = new Point3D[iris ? 478 : 468];
+            for (int k = 0; k < points.Length; k++)
             {
-                // Crop coordinates (0..192 across the crop) back through the same rotation to the photo.
-                double u = m[3 * k] * scale - side / 2, v = m[3 * k + 1] * scale - side / 2;
-                points[k] = new Point3D(cx + cos * u - sin * v, cy + sin * u + cos * v, m[3 * k + 2] * scale);
+                points[k] = frame.ToImage(raw[3 * k], raw[3 * k + 1], raw[3 * k + 2]);
                 if (!double.IsFinite(points[k].X) || !double.IsFinite(points[k].Y) || !double.IsFinite(points[k].Z)) return null;
             }
             double? real = null, live = null;
@@ -244,12 +267,129 @@ public sealed class FaceMeshDetector : IDisposable
                 real = Score(_antispoof.Value.Plan, crop, 128);
                 live = Score(_liveness.Value.Plan, crop, 32);
             }
-            return new MeshFace(box, score, keypoints, meshScore, points, -angle * 180 / Math.PI) { Real = real, Live = live };
+            return new MeshFace(box, score, keypoints, meshScore, iris ? points[..468] : points, -angle * 180 / Math.PI)
+            {
+                Real = real, Live = live, Iris = iris ? points[468..] : null,
+            };
         }
         finally
         {
             foreach (var o in outputs) o.Dispose();
         }
+    }
+
+    /// <summary>The mesh's crop: a square of <c>Side</c> image pixels about (Cx, Cy), turned by the angle whose cosine and sine are given; 192 crop units across.</summary>
+    private readonly record struct CropFrame(double Cx, double Cy, double Cos, double Sin, double Side)
+    {
+        private double Step => Side / MeshSize;
+
+        /// <summary>A point in crop units (0..192 across, z in the same units) in image pixels.</summary>
+        public Point3D ToImage(double a, double b, double z)
+        {
+            double u = a * Step - Side / 2, v = b * Step - Side / 2;
+            return new Point3D(Cx + Cos * u - Sin * v, Cy + Sin * u + Cos * v, z * Step);
+        }
+
+        /// <summary>
+        /// AffineWarp's matrix for an n x n sample of the crop square at (a0, b0) of size s crop units, mirrored left to
+        /// right when <paramref name="flip"/>: output pixel (j, i) reads the image at the point its centre covers.
+        /// </summary>
+        public double[] Matrix(double a0, double b0, double s, int n, bool flip)
+        {
+            double da = (flip ? -1 : 1) * s / n, db = s / n;
+            double a = a0 + (flip ? n - 0.5 : 0.5) * s / n, b = b0 + 0.5 * s / n;
+            var origin = ToImage(a, b, 0);
+            double k = Step;
+            return
+            [
+                Cos * k * da, -Sin * k * db, origin.X - 0.5,
+                Sin * k * da, Cos * k * db, origin.Y - 0.5,
+            ];
+        }
+    }
+
+    /// <summary>
+    /// MediaPipe Iris on both eyes, as MediaPipe and human run it: a square 2.3 times the corner-to-corner span, centred
+    /// between the corners, sampled to 64x64 from the photo (the subject's left eye mirrored, as the net was trained on
+    /// one side); the net's 71 contour points replace the mesh's eye and brow vertices (depth averaged) when the face
+    /// is frontal, or only the nearer eye's lids when it is turned; its 5 iris points become vertices 468..477 with the
+    /// lids' depth. <paramref name="raw"/> holds 478 points in crop units; false leaves it as it was.
+    /// </summary>
+    private bool RefineEyes(Image rgb, double[] raw, CropFrame frame)
+    {
+        const int n = 64;
+        var eyes = _eyes.Value;
+        var net = new (double[] Points, EyeSide Side)[2];
+        foreach (var side in new[] { EyeSide.Right, EyeSide.Left })
+        {
+            var (outer, inner) = eyes.Corners(side);
+            double ax = raw[3 * outer], ay = raw[3 * outer + 1], bx = raw[3 * inner], by = raw[3 * inner + 1];
+            double s = 2.3 * Math.Max(Math.Abs(ax - bx), Math.Abs(ay - by));
+            if (!(s >= 4)) return false;
+            double a0 = (ax + bx) / 2 - s / 2, b0 = (ay + by) / 2 - s / 2;
+            bool flip = side == EyeSide.Left;
+            using var crop = Tensor.Uninitialized(new Shape(1, n, n, 3));
+            AffineWarp.Apply<byte>(rgb.Pixels, 1, rgb.Height, rgb.Width, 3, frame.Matrix(a0, b0, s, n, flip), crop.Span, n, n);
+            var c = crop.Span;
+            for (int i = 0; i < c.Length; i++) c[i] /= 255f;
+            var outputs = _iris.Value.Plan.Run(crop);
+            try
+            {
+                var o = outputs.FirstOrDefault(t => t.Shape.Length == 3 * EyeLayout.NetPoints)
+                    ?? throw new ModelFormatException($"iris gave no {3 * EyeLayout.NetPoints}-value output (76 points); it is not human-models 3.0.4's.");
+                var p = new double[3 * EyeLayout.NetPoints];
+                var v = o.Span;
+                for (int k = 0; k < EyeLayout.NetPoints; k++)
+                {
+                    double x = v[3 * k], y = v[3 * k + 1], z = v[3 * k + 2];
+                    if (!double.IsFinite(x) || !double.IsFinite(y) || !double.IsFinite(z)) return false;
+                    p[3 * k] = a0 + (flip ? n - x : x) * s / n;
+                    p[3 * k + 1] = b0 + y * s / n;
+                    p[3 * k + 2] = z * s / n;
+                }
+                net[(int)side] = (p, side);
+            }
+            finally
+            {
+                foreach (var t in outputs) t.Dispose();
+            }
+        }
+        // human's rule, made independent of the crop's scale: the outer corners' depth difference under 30 crop units
+        // (on a typical crop, 0.375 of their distance apart: a yaw of about 20 degrees) is a frontal face. Turned further,
+        // the far eye's refined lines part from the mesh, so only the nearer eye's lids are replaced.
+        int left = 3 * eyes.Corners(EyeSide.Left).Outer, right = 3 * eyes.Corners(EyeSide.Right).Outer;
+        double turn = raw[left + 2] - raw[right + 2], apart = Math.Sqrt(Math.Pow(raw[left] - raw[right], 2) + Math.Pow(raw[left + 1] - raw[right + 1], 2));
+        foreach (var (p, side) in net)
+        {
+            bool frontal = Math.Abs(turn) < 0.375 * apart, nearer = side == EyeSide.Left ? turn < 0 : turn > 0;
+            if (!frontal && !nearer) continue;
+            foreach (string line in EyeLayout.LineNames)
+            {
+                if (!frontal && line is not ("EyeUpper0" or "EyeLower0")) continue;
+                var vertices = eyes.MeshLine(side, line);
+                var points = eyes.NetLine(line);
+                for (int j = 0; j < vertices.Count; j++)
+                {
+                    int vtx = vertices[j], q = points[j];
+                    raw[3 * vtx] = p[3 * q];
+                    raw[3 * vtx + 1] = p[3 * q + 1];
+                    raw[3 * vtx + 2] = (p[3 * q + 2] + raw[3 * vtx + 2]) / 2;
+                }
+            }
+        }
+        foreach (var (p, side) in net)
+        {
+            double upper = raw[3 * eyes.MeshLine(side, "EyeUpper0")[3] + 2], lower = raw[3 * eyes.MeshLine(side, "EyeLower0")[4] + 2];
+            int first = side == EyeSide.Right ? 468 : 473;
+            for (int k = 0; k < 5; k++)
+            {
+                int q = EyeLayout.ContourPoints + k;
+                raw[3 * (first + k)] = p[3 * q];
+                raw[3 * (first + k) + 1] = p[3 * q + 1];
+                raw[3 * (first + k) + 2] = k == 2 ? upper : k == 4 ? lower : (upper + lower) / 2;
+            }
+        }
+        return true;
     }
 
     public void Dispose()
@@ -258,5 +398,6 @@ public sealed class FaceMeshDetector : IDisposable
         _mesh.Dispose();
         if (_antispoof.IsValueCreated) _antispoof.Value.Model.Dispose();
         if (_liveness.IsValueCreated) _liveness.Value.Model.Dispose();
+        if (_iris.IsValueCreated) _iris.Value.Model.Dispose();
     }
 }

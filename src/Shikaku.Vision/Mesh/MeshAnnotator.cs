@@ -1,11 +1,12 @@
 using SkiaSharp;
+using Shikaku.Models.MediaPipe;
 using Shikaku.Vision.Detection;
 using Shikaku.Vision.Geometry;
 using Shikaku.Vision.Imaging;
 
 namespace Shikaku.Vision.Mesh;
 
-/// <summary>Draws each face's 468-point mesh as a wireframe over a copy of an image (the lecture's landmark picture).</summary>
+/// <summary>Draws each face's 468-point mesh as a wireframe, and its irises as rings, over a copy of an image (the lecture's landmark picture).</summary>
 public static class MeshAnnotator
 {
     /// <summary>
@@ -31,6 +32,15 @@ public static class MeshAnnotator
                 path.Close();
             }
             canvas.DrawPath(path, line);
+            if (face.Iris is { Count: 10 } iris)
+            {
+                using var ring = new SKPaint { Color = new SKColor(255, 60, 200), Style = SKPaintStyle.Stroke, StrokeWidth = Math.Max(1f, stroke * 0.5f), IsAntialias = true };
+                foreach (var side in new[] { EyeSide.Right, EyeSide.Left })
+                {
+                    var centre = iris[side == EyeSide.Right ? 0 : 5];
+                    canvas.DrawCircle((float)centre.X, (float)centre.Y, (float)face.IrisRadius(side)!.Value, ring);
+                }
+            }
             BoxAnnotator.DrawBox(canvas, face.Box, stroke);
             BoxAnnotator.DrawLabel(canvas, face.Box, label?.Invoke(face, i));
         });
