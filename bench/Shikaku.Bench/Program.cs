@@ -170,6 +170,12 @@ internal static class Program
                 (stage, ms) => Emit("mesh", stage, ms, "ms"));
             return 0;
         }
+        if (suite == "anonymize")
+        {
+            // anonymize [ROUNDS]: the six demo photos, images per second (AnonymizeBench).
+            AnonymizeBench.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3, (name, perSecond) => Emit("anonymize", name, perSecond, "images/s"));
+            return 0;
+        }
         if (suite == "photo-path")
         {
             Console.WriteLine(AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample1.jpg"]);

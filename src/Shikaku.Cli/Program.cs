@@ -98,6 +98,13 @@ public static class Program
             "IMAGE may be a folder. Nothing about a face is written unless --out is given; descriptors reach stdout only from faces encode --json.\n" +
             "--known takes people/<name>/*.jpg or people/<name>.jpg (face_recognition's layout).\n" +
             "verify exits 0 for the same person, 3 for different people."),
+        new("anonymize", "Hide every face in photos and folders (blur, mosaic or solid), metadata stripped, the originals untouched",
+            "./shikaku anonymize photos/ --out anon/",
+            "anonymize IMAGE... --out DIR|FILE [--method blur|mosaic|solid] [--scale 1.3] [--feather 0.15] [--min-score 0.3] [--no-tile] [--no-people] [--report FILE.csv] [--jobs N] [--json]",
+            PrivacyCommands.Anonymize, PrivacyCommands.AnonymizeOptions,
+            "IMAGE may be a folder; its copies go to DIR under the same names, and a copy already there counts as done (a stopped run resumes; --overwrite redoes it).\n" +
+            "High recall first: face-api.js's SSD at a low score on the photo and on full-resolution tiles, BlazeFace, and the head of every person\n" +
+            "CenterNet finds without a face. A photo with nothing found is still written, stripped, and reported. The report holds counts, never crops."),
         new("detect", "Find COCO objects (80 classes: people, cars, dogs, ...) with their boxes and names (lecture 8-5)",
             "./shikaku detect photo.jpg --out out/detect",
             "detect IMAGE... [--model centernet|nanodet] [--classes person,car] [--min-score X] [--out DIR] [--csv FILE] [--json] [options]",

@@ -118,3 +118,39 @@ public sealed class FaceCommandTests : IDisposable
         Assert.Contains(expected, text);
     }
 }
+
+public sealed class AnonymizeCommandTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shikaku-anon-{Guid.NewGuid():N}");
+
+    public AnonymizeCommandTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void One_photo_to_one_file_as_json_then_a_rerun_is_refused_and_a_missing_out_is_a_usage_error()
+    {
+        string photo = AssetCache.Fetch(KnownAssets.FaceApi)["package/demo/sample3.jpg"], output = Path.Combine(_dir, "hidden.png");
+        var (code, stdout, stderr) = RunSplit("anonymize", photo, "-o", output, "--method", "mosaic", "--no-people", "--json");
+        Assert.Equal(0, code);
+        using (var json = JsonDocument.Parse(stdout))
+        {
+            var image = json.RootElement.GetProperty("images")[0];
+            Assert.Equal("written", image.GetProperty("status").GetString());
+            Assert.Equal(output, image.GetProperty("output").GetString());
+            Assert.Equal(4, image.GetProperty("regions").GetArrayLength()); // sample3's four faces
+            Assert.All(image.GetProperty("regions").EnumerateArray(), r => Assert.NotEqual("person", r.GetProperty("source").GetString()));
+        }
+        Assert.Contains("No EXIF, GPS or other metadata", stderr);
+        Assert.True(File.Exists(output));
+        var again = RunSplit("anonymize", photo, "-o", output);
+        Assert.Equal(1, again.Code);
+        Assert.Contains("already exists", again.Stderr);
+        var usage = RunSplit("anonymize", photo);
+        Assert.Equal(2, usage.Code);
+        Assert.Contains("--out", usage.Stderr);
+        var method = RunSplit("anonymize", photo, "-o", Path.Combine(_dir, "x.png"), "--method", "swirl");
+        Assert.Equal(2, method.Code);
+        Assert.Contains("'swirl' is not a way of hiding", method.Stderr);
+    }
+}

@@ -3,6 +3,9 @@ namespace Shikaku.Vision.Detection;
 /// <summary>The 80 object classes of COCO 2017 detection, in the order detectors trained on it number them (0 = person).</summary>
 public static class CocoClasses
 {
+    /// <summary>The class id of a person (COCO 0).</summary>
+    public const int Person = 0;
+
     /// <summary>The class names by id, as COCO's annotations spell them.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [

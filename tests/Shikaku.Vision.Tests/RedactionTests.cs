@@ -1,0 +1,67 @@
+using Shikaku.Vision.Geometry;
+using Shikaku.Vision.Imaging;
+using Shikaku.Vision.Privacy;
+
+namespace Shikaku.Vision.Tests;
+
+/// <summary>How regions are hidden: the ellipse, its feather, and how little of the face each method keeps.</summary>
+public sealed class RedactionTests
+{
+    private static Image Noise(int w, int h)
+    {
+        var random = new Random(7);
+        var pixels = new byte[w * h * 3];
+        random.NextBytes(pixels);
+        return new Image(w, h, 3, pixels);
+    }
+
+    [Fact]
+    public void TheMaskIsWholeInsideTheEllipseFeatheredOutsideItAndZeroBeyond()
+    {
+        var box = new BoundingBox(40, 30, 40, 60); // centre (60, 60); scaled 1.3: semi-axes 26 and 39
+        var mask = Redaction.Mask(200, 150, [box], new RedactionOptions(Scale: 1.3, Feather: 0.2));
+        float At(int x, int y) => mask[y * 200 + x];
+        Assert.Equal(1f, At(60, 60));
+        Assert.Equal(1f, At(60 + 25, 60));       // inside the ellipse, past the box's edge
+        Assert.Equal(1f, At(60, 60 - 38));
+        Assert.InRange(At(60 + 28, 60), 0.01f, 0.99f); // the feather: from 26 to 31.2 px out
+        Assert.Equal(0f, At(60 + 32, 60));
+        Assert.Equal(0f, At(0, 0));
+        // Falls steadily across the feather.
+        for (int x = 60 + 26; x < 60 + 32; x++) Assert.True(At(x + 1, 60) <= At(x, 60));
+    }
+
+    [Fact]
+    public void AMosaicHasAtMostSixCellsAcrossTheFaceAndSolidIsBlack()
+    {
+        var image = Noise(300, 300);
+        var box = new BoundingBox(100, 100, 100, 100);
+        var mosaic = Redaction.Hide(image, [box], new RedactionOptions(RedactionMethod.Mosaic, Feather: 0));
+        // Along the centre row inside the ellipse (130 px across), count where the colour changes.
+        int changes = 0;
+        for (int x = 86; x < 214; x++)
+            if (!mosaic.Pixels.AsSpan((150 * 300 + x) * 3, 3).SequenceEqual(mosaic.Pixels.AsSpan((150 * 300 + x + 1) * 3, 3))) changes++;
+        Assert.InRange(changes, 3, Redaction.CellsAcross + 1);
+        var solid = Redaction.Hide(image, [box], new RedactionOptions(RedactionMethod.Solid));
+        Assert.True(solid.Pixels.AsSpan((150 * 300 + 150) * 3, 3).SequenceEqual(new byte[3]));
+        // Outside every region nothing changes, and the input is not touched.
+        Assert.Equal(image.Pixels[0], mosaic.Pixels[0]);
+        Assert.NotSame(image.Pixels, mosaic.Pixels);
+        Assert.Equal(Noise(300, 300).Pixels, image.Pixels);
+    }
+
+    [Fact]
+    public void BoxesOutsideTheImageEmptyOrNotNumbersAreSkipped()
+    {
+        var image = Noise(64, 48);
+        BoundingBox[] boxes = [new(-500, -500, 10, 10), new(10, 10, 0, 5), new(double.NaN, 3, 5, 5), new(3, 3, double.PositiveInfinity, 5), new(60, 40, 30, 30)];
+        foreach (var method in Enum.GetValues<RedactionMethod>())
+        {
+            var hidden = Redaction.Hide(image, boxes, new RedactionOptions(method));
+            Assert.Equal(image.Pixels.Length, hidden.Pixels.Length);
+            Assert.Equal(image.Pixels[0], hidden.Pixels[0]); // only the corner box at (60, 40) touches the image
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => Redaction.Hide(image, boxes, new RedactionOptions(Scale: 0.5)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Redaction.Hide(image, boxes, new RedactionOptions(Feather: double.NaN)));
+    }
+}
