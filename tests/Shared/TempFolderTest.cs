@@ -24,7 +24,7 @@ public abstract class TempFolderTest : IDisposable
     }
 
     /// <summary>Removes the folder and everything in it.</summary>
-    public void Dispose()
+    public virtual void Dispose()
     {
         if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
         GC.SuppressFinalize(this);

@@ -1,0 +1,395 @@
+using System.Data.Common;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Shikaku.Gallery;
+
+/// <summary>A person's consent: who gave it, for what, when, and until when. Nothing is stored without one.</summary>
+/// <param name="Purpose">What the person agreed to, in their words ("shown in the club newsletter").</param>
+/// <param name="GivenBy">Who gave the consent (the person, or a guardian).</param>
+/// <param name="Given">The day it was given.</param>
+/// <param name="Expires">The last day it holds; after it the person is never matched and is purged.</param>
+public sealed record Consent(string Purpose, string GivenBy, DateOnly Given, DateOnly Expires);
+
+/// <summary>One enrolled person as the gallery shows them (never their descriptors).</summary>
+public sealed record GalleryPerson(long Id, string Name, Consent Consent, int Descriptors, DateTimeOffset Enrolled);
+
+/// <summary>An identification: the nearest enrolled person, or <see cref="ConsentGallery.Unknown"/> below the margin.</summary>
+/// <param name="Name">The person's name, or "unknown".</param>
+/// <param name="Distance">Euclidean distance to the nearest enrolled descriptor (NaN for an empty gallery).</param>
+/// <param name="Nearest">The nearest person even when the answer is unknown (for the audit and calibration), or null.</param>
+public sealed record GalleryMatch(string Name, double Distance, string? Nearest)
+{
+    /// <summary>True when a person was named.</summary>
+    public bool Known => Name != ConsentGallery.Unknown;
+}
+
+/// <summary>One line of the audit log: when, what, which command, which people (by name while they are enrolled), how many faces.</summary>
+public sealed record AuditEntry(long Id, DateTimeOffset At, string Action, string Command, IReadOnlyList<string> People, int Faces);
+
+/// <summary>
+/// A face gallery that keeps nothing without consent. Each person's name and consent, each descriptor and each audit
+/// entry is sealed with AES-256-GCM under the gallery's key, bound to its row (a row moved or altered fails to open);
+/// a name is found by its keyed tag, never stored in the clear. Without the key the file shows only counts.
+/// An expired consent is never matched and is purged when the gallery is opened. <see cref="Forget"/> deletes a
+/// person's rows and compacts the store, so their bytes leave its files. Every enrolment, identification, erasure
+/// and purge is appended to the audit log (which the store refuses to change), naming people by their row id, so that
+/// forgetting someone also removes their name from the log's reading.
+/// </summary>
+/// <example><code>
+/// using var store = GalleryStore.Open("gallery.db");
+/// using var key = GalleryKey.FromFile("gallery.key", create: true);
+/// using var gallery = ConsentGallery.Open(store, key, "face-api.js@1.7.15/face_recognition_model", create: true);
+/// gallery.Enroll("alice", new Consent("club newsletter", "alice", today, expires), descriptors, "gallery enroll");
+/// </code></example>
+public sealed class ConsentGallery : IDisposable
+{
+    /// <summary>The name given to a face nobody enrolled is close enough to.</summary>
+    public const string Unknown = "unknown";
+
+    /// <summary>Numbers per descriptor.</summary>
+    public const int DescriptorLength = 128;
+
+    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+    private readonly GalleryStore _store;
+    private readonly GalleryKey _key;
+    private readonly Func<DateOnly> _today;
+
+    private ConsentGallery(GalleryStore store, GalleryKey key, string model, Func<DateOnly> today)
+    {
+        _store = store;
+        _key = key;
+        Model = model;
+        _today = today;
+    }
+
+    /// <summary>The descriptor model every stored descriptor came from; descriptors of another are refused.</summary>
+    public string Model { get; }
+
+    /// <summary>The store's location, for messages.</summary>
+    public string Where => _store.Where;
+
+    /// <summary>Opens key file galleries and checks the key. <paramref name="create"/> makes a new gallery where there is none.</summary>
+    public static ConsentGallery Open(GalleryStore store, GalleryKey key, string model, bool create, Func<DateOnly>? today = null) =>
+        Open(store, _ => key, key.Kind, model, create, today, owned: false);
+
+    /// <summary>Opens a passphrase gallery: its key is derived from <paramref name="passphrase"/> and the stored salt (made with the gallery).</summary>
+    public static ConsentGallery OpenWithPassphrase(GalleryStore store, string passphrase, string model, bool create, Func<DateOnly>? today = null) =>
+        Open(store, salt => GalleryKey.FromPassphrase(passphrase, salt), "passphrase", model, create, today, owned: true);
+
+    private static ConsentGallery Open(GalleryStore store, Func<byte[], GalleryKey> makeKey, string kind, string model, bool create, Func<DateOnly>? today, bool owned)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        GalleryKey? key = null;
+        try
+        {
+            key = store.InTransaction(tx =>
+            {
+                store.EnsureSchema(tx);
+                var meta = store.Query(tx, "SELECT name, value FROM meta", r => (r.GetString(0), (byte[])r.GetValue(1))).ToDictionary(m => m.Item1, m => m.Item2);
+                if (meta.Count == 0)
+                {
+                    if (!create) throw new GalleryException($"There is no gallery at {store.Where} yet; enrol someone first (gallery enroll).");
+                    var salt = GalleryKey.NewSalt();
+                    var fresh = makeKey(salt);
+                    foreach (var (name, value) in new[] { ("format", "1"u8.ToArray()), ("model", Encoding.UTF8.GetBytes(model)), ("kind", Encoding.UTF8.GetBytes(kind)),
+                                 ("salt", salt), ("check", fresh.Seal("shikaku-gallery"u8, "check")) })
+                        store.Execute(tx, "INSERT INTO meta (name, value) VALUES (@n, @v)", ("@n", name), ("@v", value));
+                    return fresh;
+                }
+                foreach (string required in new[] { "format", "model", "kind", "salt", "check" })
+                    if (!meta.ContainsKey(required)) throw new GalleryException($"The gallery at {store.Where} has no '{required}' record; it is damaged or not a Shikaku gallery.");
+                string storedKind = Encoding.UTF8.GetString(meta["kind"]);
+                if (storedKind != kind)
+                    throw new GalleryException($"The gallery at {store.Where} is opened with a {storedKind}, not a {kind}: give " +
+                        (storedKind == "passphrase" ? "its passphrase (--passphrase-env)." : "its --key-file."));
+                var k = makeKey(meta["salt"]);
+                try
+                {
+                    k.Open(meta["check"], "check", "The gallery's key check");
+                }
+                catch (GalleryException)
+                {
+                    if (owned) k.Dispose();
+                    throw new GalleryException($"The key does not open the gallery at {store.Where}: a wrong " + (kind == "passphrase" ? "passphrase." : "key file."));
+                }
+                string storedModel = Encoding.UTF8.GetString(meta["model"]);
+                if (storedModel != model)
+                    throw new GalleryException($"The gallery at {store.Where} holds descriptors of {storedModel}; these come from {model}, and distances between the two mean nothing.");
+                return k;
+            });
+            var gallery = new ConsentGallery(store, key, model, today ?? (() => DateOnly.FromDateTime(DateTime.UtcNow))) { _ownsKey = owned };
+            gallery.PurgeExpired();
+            return gallery;
+        }
+        catch
+        {
+            if (owned) key?.Dispose();
+            throw;
+        }
+    }
+
+    private bool _ownsKey;
+
+    private sealed record PersonRecord(string Name, string Purpose, string GivenBy, DateOnly Given, DateOnly Expires, DateTimeOffset Enrolled);
+
+    private sealed record AuditRecord(DateTimeOffset At, string Action, string Command, long[] People, int Faces);
+
+    private static string PersonContext(byte[] tag) => "person:" + Convert.ToHexString(tag);
+
+    private static string DescriptorContext(long person) => "descriptor:" + person.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private List<(long Id, PersonRecord Record, int Descriptors)> ReadPeople(DbTransaction? tx) =>
+        _store.Query(tx, "SELECT p.id, p.tag, p.record, (SELECT COUNT(*) FROM descriptors d WHERE d.person = p.id) FROM people p ORDER BY p.id",
+            r => (r.GetInt64(0), Unseal<PersonRecord>((byte[])r.GetValue(2), PersonContext((byte[])r.GetValue(1)), $"Person row {r.GetInt64(0)}"), (int)r.GetInt64(3)));
+
+    private T Unseal<T>(byte[] sealedBytes, string context, string what) =>
+        JsonSerializer.Deserialize<T>(_key.Open(sealedBytes, context, what), Json) ?? throw new GalleryException($"{what} is empty.");
+
+    private byte[] SealJson<T>(T value, string context) => _key.Seal(JsonSerializer.SerializeToUtf8Bytes(value, Json), context);
+
+    private void Append(DbTransaction tx, string action, string command, long[] people, int faces) =>
+        _store.Execute(tx, "INSERT INTO audit (entry) VALUES (@e)", ("@e", SealJson(new AuditRecord(DateTimeOffset.UtcNow, action, command, people, faces), "audit")));
+
+    /// <summary>
+    /// Enrols <paramref name="name"/> with <paramref name="descriptors"/> (one or more, 128 finite numbers each, from
+    /// <see cref="Model"/>) under <paramref name="consent"/>. A person already enrolled gains the descriptors and the
+    /// new consent. All of it is one transaction: an error part way leaves the gallery as it was.
+    /// </summary>
+    public GalleryPerson Enroll(string name, Consent consent, IEnumerable<float[]> descriptors, string command)
+    {
+        ArgumentNullException.ThrowIfNull(consent);
+        ArgumentNullException.ThrowIfNull(descriptors);
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 200 || name.Any(char.IsControl))
+            throw new GalleryException("A name is 1 to 200 printable characters.");
+        if (string.IsNullOrWhiteSpace(consent.Purpose) || string.IsNullOrWhiteSpace(consent.GivenBy))
+            throw new GalleryException("A consent record names its purpose and who gave it (--consent \"shown in the club newsletter\").");
+        if (consent.Expires < _today()) throw new GalleryException($"The consent expires on {consent.Expires:yyyy-MM-dd}, which has passed; nothing is stored under an expired consent.");
+        if (consent.Expires < consent.Given) throw new GalleryException($"The consent expires ({consent.Expires:yyyy-MM-dd}) before it was given ({consent.Given:yyyy-MM-dd}).");
+        var tag = _key.NameTag(name);
+        return _store.InTransaction(tx =>
+        {
+            var record = new PersonRecord(name.Trim(), consent.Purpose, consent.GivenBy, consent.Given, consent.Expires, DateTimeOffset.UtcNow);
+            var existing = _store.Query(tx, "SELECT id FROM people WHERE tag = @t", r => r.GetInt64(0), ("@t", tag));
+            long id;
+            if (existing.Count == 1)
+            {
+                id = existing[0];
+                _store.Execute(tx, "UPDATE people SET record = @r WHERE id = @i", ("@r", SealJson(record, PersonContext(tag))), ("@i", id));
+            }
+            else
+            {
+                id = _store.Query(tx, "INSERT INTO people (tag, record) VALUES (@t, @r) RETURNING id", r => r.GetInt64(0),
+                    ("@t", tag), ("@r", SealJson(record, PersonContext(tag))))[0];
+            }
+            int added = 0;
+            foreach (var d in descriptors)
+            {
+                _store.Execute(tx, "INSERT INTO descriptors (person, value) VALUES (@p, @v)", ("@p", id), ("@v", _key.Seal(Bytes(Check(d)), DescriptorContext(id))));
+                added++;
+            }
+            if (added == 0) throw new GalleryException($"No face descriptor was given for {name}; nothing was stored.");
+            Append(tx, "enroll", command, [id], added);
+            int total = (int)_store.Query(tx, "SELECT COUNT(*) FROM descriptors WHERE person = @p", r => r.GetInt64(0), ("@p", id))[0];
+            return new GalleryPerson(id, record.Name, consent, total, record.Enrolled);
+        });
+    }
+
+    private static float[] Check(float[] descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        if (descriptor.Length != DescriptorLength) throw new GalleryException($"A descriptor has {DescriptorLength} numbers; this one has {descriptor.Length}.");
+        foreach (float v in descriptor)
+            if (!float.IsFinite(v)) throw new GalleryException("A descriptor holds a value that is not a finite number; nothing was stored.");
+        return descriptor;
+    }
+
+    private static byte[] Bytes(float[] descriptor) => MemoryMarshal.AsBytes(descriptor.AsSpan()).ToArray();
+
+    /// <summary>Everyone enrolled, by name, with their consent and how many descriptors they have.</summary>
+    public IReadOnlyList<GalleryPerson> People() =>
+        ReadPeople(null).Select(p => new GalleryPerson(p.Id, p.Record.Name, ConsentOf(p.Record), p.Descriptors, p.Record.Enrolled))
+            .OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+
+    private static Consent ConsentOf(PersonRecord r) => new(r.Purpose, r.GivenBy, r.Given, r.Expires);
+
+    /// <summary>One person, or null when nobody of that name is enrolled.</summary>
+    public GalleryPerson? Find(string name)
+    {
+        var tag = _key.NameTag(name);
+        var rows = _store.Query(null, "SELECT p.id, p.record, (SELECT COUNT(*) FROM descriptors d WHERE d.person = p.id) FROM people p WHERE p.tag = @t",
+            r => (r.GetInt64(0), Unseal<PersonRecord>((byte[])r.GetValue(1), PersonContext(tag), $"Person row {r.GetInt64(0)}"), (int)r.GetInt64(2)), ("@t", tag));
+        return rows.Count == 0 ? null : new GalleryPerson(rows[0].Item1, rows[0].Item2.Name, ConsentOf(rows[0].Item2), rows[0].Item3, rows[0].Item2.Enrolled);
+    }
+
+    /// <summary>
+    /// Erases <paramref name="name"/>: their person and descriptor rows are deleted, the erasure is audited, and the
+    /// store is compacted so the deleted bytes leave its files. False when nobody of that name is enrolled.
+    /// </summary>
+    public bool Forget(string name, string command)
+    {
+        var tag = _key.NameTag(name);
+        bool gone = _store.InTransaction(tx =>
+        {
+            var ids = _store.Query(tx, "SELECT id FROM people WHERE tag = @t", r => r.GetInt64(0), ("@t", tag));
+            if (ids.Count == 0) return false;
+            int descriptors = _store.Execute(tx, "DELETE FROM descriptors WHERE person = @p", ("@p", ids[0]));
+            _store.Execute(tx, "DELETE FROM people WHERE id = @p", ("@p", ids[0]));
+            Append(tx, "forget", command, [ids[0]], descriptors);
+            return true;
+        });
+        if (gone) _store.Compact();
+        return gone;
+    }
+
+    /// <summary>Deletes everyone whose consent has expired (audited as a purge), compacting the store if anyone went.</summary>
+    public int PurgeExpired()
+    {
+        var today = _today();
+        int purged = _store.InTransaction(tx =>
+        {
+            var expired = ReadPeople(tx).Where(p => p.Record.Expires < today).ToList();
+            foreach (var p in expired)
+            {
+                int descriptors = _store.Execute(tx, "DELETE FROM descriptors WHERE person = @p", ("@p", p.Id));
+                _store.Execute(tx, "DELETE FROM people WHERE id = @p", ("@p", p.Id));
+                Append(tx, "purge (consent expired)", "open", [p.Id], descriptors);
+            }
+            return expired.Count;
+        });
+        if (purged > 0) _store.Compact();
+        return purged;
+    }
+
+    /// <summary>
+    /// Every descriptor of everyone whose consent holds today, opened into memory for the search: a flat array of
+    /// 128 floats per row and the person each row belongs to.
+    /// </summary>
+    public GalleryIndex LoadIndex()
+    {
+        var today = _today();
+        var people = ReadPeople(null).Where(p => p.Record.Expires >= today).ToDictionary(p => p.Id, p => p.Record.Name);
+        var vectors = new List<float>();
+        var owners = new List<long>();
+        using var command = _store.Command(null, "SELECT person, value FROM descriptors ORDER BY id");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            long person = reader.GetInt64(0);
+            if (!people.ContainsKey(person)) continue;
+            var plain = _key.Open((byte[])reader.GetValue(1), DescriptorContext(person), $"A descriptor of person row {person}");
+            if (plain.Length != 4 * DescriptorLength) throw new GalleryException($"A descriptor of person row {person} has {plain.Length} bytes; the gallery is damaged.");
+            vectors.AddRange(MemoryMarshal.Cast<byte, float>(plain));
+            owners.Add(person);
+        }
+        return new GalleryIndex([.. vectors], [.. owners], people);
+    }
+
+    /// <summary>
+    /// Names each face of <paramref name="faces"/>: the nearest enrolled person within <paramref name="threshold"/>, and
+    /// at least <paramref name="margin"/> nearer than anyone else; otherwise unknown. The identification is audited
+    /// (the command, the names matched, how many faces; never the image or its descriptors).
+    /// </summary>
+    public IReadOnlyList<GalleryMatch> Identify(IReadOnlyList<float[]> faces, double threshold, double margin, string command, GalleryIndex? index = null)
+    {
+        ArgumentNullException.ThrowIfNull(faces);
+        index ??= LoadIndex();
+        var matches = faces.Select(f => index.Match(Check(f), threshold, margin)).ToList();
+        var named = matches.Where(m => m.Known).Select(m => index.IdOf(m.Name)).Distinct().ToArray();
+        _store.InTransaction(tx =>
+        {
+            Append(tx, "identify", command, named, faces.Count);
+            return 0;
+        });
+        return matches;
+    }
+
+    /// <summary>The audit log, oldest first; people still enrolled by name, forgotten ones as "(forgotten #id)".</summary>
+    public IReadOnlyList<AuditEntry> Audit()
+    {
+        var names = ReadPeople(null).ToDictionary(p => p.Id, p => p.Record.Name);
+        return _store.Query(null, "SELECT id, entry FROM audit ORDER BY id", r => (r.GetInt64(0), (byte[])r.GetValue(1)))
+            .Select(row =>
+            {
+                var a = Unseal<AuditRecord>(row.Item2, "audit", $"Audit entry {row.Item1}");
+                return new AuditEntry(row.Item1, a.At, a.Action, a.Command,
+                    a.People.Select(id => names.TryGetValue(id, out var n) ? n : $"(forgotten #{id})").ToList(), a.Faces);
+            }).ToList();
+    }
+
+    /// <summary>How many people and descriptors the gallery holds: all that its files show without the key.</summary>
+    public (int People, int Descriptors) Counts() =>
+        ((int)_store.Query(null, "SELECT COUNT(*) FROM people", r => r.GetInt64(0))[0], (int)_store.Query(null, "SELECT COUNT(*) FROM descriptors", r => r.GetInt64(0))[0]);
+
+    public void Dispose()
+    {
+        if (_ownsKey) _key.Dispose();
+    }
+}
+
+/// <summary>
+/// The in-memory search over a gallery's opened descriptors: one pass of SIMD distances (TensorPrimitives) over a
+/// flat float array, the nearest descriptor per person kept.
+/// </summary>
+public sealed class GalleryIndex
+{
+    private readonly float[] _vectors;
+    private readonly long[] _owners;
+    private readonly IReadOnlyDictionary<long, string> _names;
+
+    /// <summary>An index over <paramref name="vectors"/> (128 floats per row), row i belonging to person <paramref name="owners"/>[i].</summary>
+    public GalleryIndex(float[] vectors, long[] owners, IReadOnlyDictionary<long, string> names)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
+        ArgumentNullException.ThrowIfNull(owners);
+        if (vectors.Length != owners.Length * ConsentGallery.DescriptorLength) throw new ArgumentException("The index needs 128 numbers per owner.", nameof(vectors));
+        _vectors = vectors;
+        _owners = owners;
+        _names = names;
+    }
+
+    /// <summary>Descriptors in the index.</summary>
+    public int Count => _owners.Length;
+
+    /// <summary>Bytes the descriptors take in memory.</summary>
+    public long Bytes => (long)_vectors.Length * sizeof(float) + (long)_owners.Length * sizeof(long);
+
+    internal long IdOf(string name) => _names.First(n => n.Value == name).Key;
+
+    /// <summary>The nearest person to <paramref name="face"/>, as <see cref="ConsentGallery.Identify"/> decides.</summary>
+    public GalleryMatch Match(float[] face, double threshold, double margin)
+    {
+        ArgumentNullException.ThrowIfNull(face);
+        if (Count == 0) return new GalleryMatch(ConsentGallery.Unknown, double.NaN, null);
+        var q = face.AsSpan();
+        long best = -1, second = -1;
+        double bestDistance = double.MaxValue, secondDistance = double.MaxValue;
+        for (int i = 0; i < _owners.Length; i++)
+        {
+            double d = TensorPrimitives.Distance(_vectors.AsSpan(i * ConsentGallery.DescriptorLength, ConsentGallery.DescriptorLength), q);
+            long owner = _owners[i];
+            if (d < bestDistance)
+            {
+                if (owner != best)
+                {
+                    second = best;
+                    secondDistance = bestDistance;
+                }
+                best = owner;
+                bestDistance = d;
+            }
+            else if (owner != best && d < secondDistance)
+            {
+                second = owner;
+                secondDistance = d;
+            }
+        }
+        string nearest = _names[best];
+        bool known = bestDistance < threshold && (second < 0 || secondDistance - bestDistance >= margin);
+        return new GalleryMatch(known ? nearest : ConsentGallery.Unknown, bestDistance, nearest);
+    }
+}

@@ -1,0 +1,245 @@
+using System.Data;
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Shikaku.Gallery;
+
+/// <summary>
+/// Where a gallery's rows live: the same four tables (meta, people, descriptors, audit) and the same behaviour on
+/// SQLite (one file, no server) and PostgreSQL (a server several machines share). It stores only what
+/// <see cref="ConsentGallery"/> has sealed; it knows nothing of names or faces.
+/// </summary>
+public abstract class GalleryStore : IDisposable
+{
+    private protected GalleryStore(DbConnection connection, string where)
+    {
+        Connection = connection;
+        Where = where;
+    }
+
+    /// <summary>The open connection.</summary>
+    private protected DbConnection Connection { get; }
+
+    /// <summary>Where the gallery is, for messages: the SQLite path, or the PostgreSQL host and database (no password).</summary>
+    public string Where { get; }
+
+    /// <summary>
+    /// The store named by <paramref name="location"/>: <c>postgres://user@host:port/db</c> (or <c>postgresql://</c>,
+    /// or an Npgsql connection string <c>Host=...</c>) for PostgreSQL; anything else is a SQLite file path.
+    /// </summary>
+    public static GalleryStore Open(string location)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(location);
+        if (location.StartsWith("postgres://", StringComparison.Ordinal) || location.StartsWith("postgresql://", StringComparison.Ordinal))
+            return PostgresGalleryStore.Connect(PostgresGalleryStore.FromUri(location));
+        if (location.StartsWith("Host=", StringComparison.OrdinalIgnoreCase)) return PostgresGalleryStore.Connect(location);
+        return SqliteGalleryStore.Connect(location);
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one transaction that takes the write lock at once: all of it lands, or none.</summary>
+    public T InTransaction<T>(Func<DbTransaction, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        using var tx = Begin();
+        var result = work(tx);
+        tx.Commit();
+        return result;
+    }
+
+    private protected abstract DbTransaction Begin();
+
+    /// <summary>Creates the tables and the audit's append-only triggers if they are missing (inside <paramref name="tx"/>).</summary>
+    public abstract void EnsureSchema(DbTransaction tx);
+
+    /// <summary>Gives the freed pages' bytes back after rows were deleted: nothing of them stays in the database files.</summary>
+    public abstract void Compact();
+
+    /// <summary>The files the gallery's rows live in (for the erasure test and for the user to know).</summary>
+    public abstract IReadOnlyList<string> Files(DbTransaction? tx = null);
+
+    /// <summary>A command in <paramref name="tx"/> with @-named parameters.</summary>
+    public DbCommand Command(DbTransaction? tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = Connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value;
+            command.Parameters.Add(p);
+        }
+        return command;
+    }
+
+    /// <summary>Runs a statement, giving the rows it changed.</summary>
+    public int Execute(DbTransaction? tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(tx, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    /// <summary>Each row of a query, read by <paramref name="read"/>.</summary>
+    public List<T> Query<T>(DbTransaction? tx, string sql, Func<DbDataReader, T> read, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(tx, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read()) rows.Add(read(reader));
+        return rows;
+    }
+
+    public void Dispose() => Connection.Dispose();
+}
+
+/// <summary>The embedded store: one SQLite file, secure_delete on (deleted rows are overwritten with zeros), VACUUM after an erasure.</summary>
+public sealed class SqliteGalleryStore : GalleryStore
+{
+    private readonly string _path;
+
+    private SqliteGalleryStore(SqliteConnection connection, string path) : base(connection, path) => _path = path;
+
+    /// <summary>Opens (creating the folder and file if needed) the gallery file at <paramref name="path"/>.</summary>
+    public static SqliteGalleryStore Connect(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new GalleryException($"--gallery {path} is a folder; give a file name such as {Path.Combine(path, "gallery.db")}.");
+        string? folder = Path.GetDirectoryName(full);
+        if (folder != null) Directory.CreateDirectory(folder);
+        // A writer waits up to 30 s for another process's transaction instead of failing at once.
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false, DefaultTimeout = 30 }.ToString());
+        try
+        {
+            connection.Open();
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 30000;";
+            pragma.ExecuteNonQuery();
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new GalleryException($"{path} cannot be opened as a gallery: {e.Message.TrimEnd('.')}. Is it a gallery file?");
+        }
+        return new SqliteGalleryStore(connection, full);
+    }
+
+    // BEGIN IMMEDIATE: the write lock is taken at the start, so two enrolments queue instead of deadlocking.
+    private protected override DbTransaction Begin() => ((SqliteConnection)Connection).BeginTransaction(deferred: false);
+
+    public override void EnsureSchema(DbTransaction tx) => Execute(tx, """
+        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS people (id INTEGER PRIMARY KEY AUTOINCREMENT, tag BLOB NOT NULL UNIQUE, record BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS descriptors (id INTEGER PRIMARY KEY AUTOINCREMENT,
+            person INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE, value BLOB NOT NULL);
+        CREATE INDEX IF NOT EXISTS descriptors_person ON descriptors(person);
+        CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, entry BLOB NOT NULL);
+        CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """);
+
+    public override void Compact() => Execute(null, "VACUUM;");
+
+    public override IReadOnlyList<string> Files(DbTransaction? tx = null) =>
+        new[] { _path, _path + "-journal", _path + "-wal" }.Where(File.Exists).ToList();
+}
+
+/// <summary>The shared store: PostgreSQL through Npgsql; VACUUM FULL after an erasure rewrites the tables into new files.</summary>
+public sealed class PostgresGalleryStore : GalleryStore
+{
+    private PostgresGalleryStore(NpgsqlConnection connection, string where) : base(connection, where) { }
+
+    /// <summary>Connects with an Npgsql connection string.</summary>
+    public static PostgresGalleryStore Connect(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new GalleryException($"The PostgreSQL address is not a connection string: {e.Message}");
+        }
+        string where = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        try
+        {
+            connection.Open();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            connection.Dispose();
+            throw new GalleryException($"Cannot reach the gallery at {where}: {e.Message.TrimEnd('.')}. Is the server running, and may this user connect?");
+        }
+        return new PostgresGalleryStore(connection, where);
+    }
+
+    /// <summary>
+    /// An Npgsql connection string from <c>postgres://user:password@host:port/database?search_path=s</c>. The
+    /// password may be left out (then PGPASSWORD or ~/.pgpass gives it, as for psql).
+    /// </summary>
+    public static string FromUri(string uri)
+    {
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out var u) || u.Host.Length == 0)
+            throw new GalleryException($"--store {uri} is not a PostgreSQL address; write postgres://user@host:5432/database.");
+        var b = new NpgsqlConnectionStringBuilder { Host = u.Host, Port = u.Port > 0 ? u.Port : 5432, Database = Uri.UnescapeDataString(u.AbsolutePath.TrimStart('/')) };
+        if (b.Database is null or "") throw new GalleryException($"--store {uri} names no database; write postgres://user@host:5432/database.");
+        if (u.UserInfo.Length > 0)
+        {
+            var parts = u.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2) b.Password = Uri.UnescapeDataString(parts[1]);
+        }
+        foreach (var pair in u.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            string key = Uri.UnescapeDataString(kv[0]), value = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "";
+            if (key is "search_path" or "schema") b.SearchPath = value;
+            else if (key == "sslmode") b.SslMode = Enum.Parse<SslMode>(value, ignoreCase: true);
+            else throw new GalleryException($"--store: the option '{key}' is not known; use search_path or sslmode.");
+        }
+        return b.ConnectionString;
+    }
+
+    private protected override DbTransaction Begin()
+    {
+        var tx = Connection.BeginTransaction(IsolationLevel.ReadCommitted);
+        // One writer at a time per gallery (and per schema), as SQLite's BEGIN IMMEDIATE gives: creating the schema
+        // and enrolments from several machines queue on this lock.
+        Execute(tx, "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.shikaku_gallery'))");
+        return tx;
+    }
+
+    public override void EnsureSchema(DbTransaction tx) => Execute(tx, """
+        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
+        CREATE TABLE IF NOT EXISTS people (id BIGSERIAL PRIMARY KEY, tag BYTEA NOT NULL UNIQUE, record BYTEA NOT NULL);
+        CREATE TABLE IF NOT EXISTS descriptors (id BIGSERIAL PRIMARY KEY,
+            person BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE, value BYTEA NOT NULL);
+        CREATE INDEX IF NOT EXISTS descriptors_person ON descriptors(person);
+        CREATE TABLE IF NOT EXISTS audit (id BIGSERIAL PRIMARY KEY, entry BYTEA NOT NULL);
+        CREATE OR REPLACE FUNCTION shikaku_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                           WHERE t.tgname = 'audit_append_only' AND c.relname = 'audit' AND c.relnamespace = current_schema()::regnamespace) THEN
+                CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION shikaku_audit_append_only();
+            END IF;
+        END $$;
+        """);
+
+    // VACUUM FULL writes each table anew and unlinks the old files, so deleted tuples leave the database's files.
+    public override void Compact() => Execute(null, "VACUUM FULL people, descriptors");
+
+    public override IReadOnlyList<string> Files(DbTransaction? tx = null)
+    {
+        string dataDirectory = Query(tx, "SHOW data_directory", r => r.GetString(0))[0];
+        return Query(tx, """
+            SELECT pg_relation_filepath(c.oid) FROM pg_class c
+            WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 't', 'i')
+               OR c.oid IN (SELECT reltoastrelid FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND reltoastrelid <> 0)
+            """, r => r.IsDBNull(0) ? "" : r.GetString(0))
+            .Where(p => p.Length > 0).Select(p => Path.Combine(dataDirectory, p)).ToList();
+    }
+}

@@ -1,0 +1,334 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Npgsql;
+using Shikaku.Testing;
+
+namespace Shikaku.Gallery.Tests;
+
+/// <summary>
+/// The gallery's behaviour, one suite for both stores (<see cref="SqliteGalleryTests"/>, <see cref="PostgresGalleryTests"/>):
+/// consent, the key, tampering, expiry, erasure down to the bytes of the files, the append-only audit, transactions
+/// and concurrent enrolments. Descriptors here are random unit-scale vectors; the App tests use real faces.
+/// </summary>
+public abstract class GallerySuite : TempFolderTest
+{
+    protected const string Model = "face-api.js@1.7.15/face_recognition_model";
+    private static readonly DateOnly Today = new(2026, 12, 3);
+
+    protected GallerySuite() : base("shikaku-gallery") { }
+
+    /// <summary>A new connection to this test's (empty at first) gallery.</summary>
+    protected abstract GalleryStore NewStore();
+
+    private string KeyFile => In("gallery.key");
+
+    private ConsentGallery Open(GalleryStore store, DateOnly? today = null, string model = Model) =>
+        ConsentGallery.Open(store, GalleryKey.FromFile(KeyFile, create: true), model, create: true, () => today ?? Today);
+
+    private static float[] Random(int seed)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, 128).Select(_ => (float)(r.NextDouble() - 0.5) * 0.2f).ToArray();
+    }
+
+    private static float[] Near(float[] d, int seed, float noise = 0.005f)
+    {
+        var r = new Random(seed);
+        return d.Select(v => v + (float)(r.NextDouble() - 0.5) * noise).ToArray();
+    }
+
+    private static Consent ConsentUntil(DateOnly expires) => new("shown in the club newsletter", "the person", Today, expires);
+
+    private static byte[] Bytes(float[] d) => MemoryMarshal.AsBytes(d.AsSpan()).ToArray();
+
+    private static bool Holds(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
+
+    /// <summary>Writes what the server holds in memory to its files (PostgreSQL's shared buffers), so a scan sees it.</summary>
+    protected virtual void Flush(GalleryStore store) { }
+
+    /// <summary>Every file the store keeps the gallery in, read now.</summary>
+    private byte[] FileBytes(GalleryStore store)
+    {
+        Flush(store);
+        return store.Files().Where(File.Exists).SelectMany(File.ReadAllBytes).ToArray();
+    }
+
+    [Fact]
+    public void EnrolledPeopleAreFoundAndAFaceNobodyIsCloseToIsUnknown()
+    {
+        using var store = NewStore();
+        using var gallery = Open(store);
+        float[] alice = Random(1), alice2 = Near(alice, 2), bob = Random(3);
+        var enrolled = gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [alice, alice2], "gallery enroll");
+        Assert.Equal(2, enrolled.Descriptors);
+        gallery.Enroll("Bob", ConsentUntil(Today.AddDays(30)), [bob], "gallery enroll");
+        Assert.Equal(["Alice", "Bob"], gallery.People().Select(p => p.Name));
+        Assert.Equal("shown in the club newsletter", gallery.Find("alice")!.Consent.Purpose); // names compare without case
+        Assert.Null(gallery.Find("Carol"));
+        // Halfway between two people is near both: the margin makes it unknown.
+        var between = alice.Zip(bob, (a, b) => (a + b) / 2).ToArray();
+        var matches = gallery.Identify([Near(alice, 9), Near(bob, 10), Random(99), between], threshold: 0.6, margin: 0.05, "gallery identify");
+        Assert.Equal(["Alice", "Bob", ConsentGallery.Unknown, ConsentGallery.Unknown], matches.Select(m => m.Name));
+        Assert.True(matches[0].Distance < 0.05);
+        var audit = gallery.Audit();
+        Assert.Equal(["enroll", "enroll", "identify"], audit.Select(a => a.Action));
+        Assert.Equal(["Alice", "Bob"], audit[2].People.Order());
+        Assert.Equal(4, audit[2].Faces);
+        Assert.Equal((2, 3), gallery.Counts());
+        // Without the key the files show no name and no descriptor.
+        var files = FileBytes(store);
+        foreach (var secret in new[] { Encoding.UTF8.GetBytes("Alice"), Encoding.UTF8.GetBytes("club newsletter"), Bytes(alice)[..16], Bytes(bob)[..16] })
+            Assert.False(Holds(files, secret));
+    }
+
+    [Fact]
+    public void AWrongKeyAnotherModelAndAPassphraseForAKeyFileGalleryAreClearErrors()
+    {
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+            gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+        using (var store = NewStore())
+        {
+            File.Move(KeyFile, In("old.key"));
+            var e = Assert.Throws<GalleryException>(() => Open(store));
+            Assert.Contains("does not open the gallery", e.Message);
+            File.Move(In("old.key"), KeyFile, overwrite: true);
+            e = Assert.Throws<GalleryException>(() => Open(store, model: "someone-else's-model"));
+            Assert.Contains("holds descriptors of " + Model, e.Message);
+            e = Assert.Throws<GalleryException>(() => ConsentGallery.OpenWithPassphrase(store, "a long enough passphrase", Model, create: true));
+            Assert.Contains("not a passphrase", e.Message);
+            using var gallery = Open(store);
+            Assert.Throws<GalleryException>(() => gallery.Enroll("Eve", ConsentUntil(Today.AddDays(3)), [new float[127]], "gallery enroll"));
+            Assert.Throws<GalleryException>(() => gallery.Enroll("Eve", ConsentUntil(Today.AddDays(3)), [Enumerable.Repeat(float.NaN, 128).ToArray()], "gallery enroll"));
+            Assert.Throws<GalleryException>(() => gallery.Enroll("Eve", ConsentUntil(Today.AddDays(-1)), [Random(5)], "gallery enroll"));
+            Assert.Throws<GalleryException>(() => gallery.Enroll("Eve", ConsentUntil(Today.AddDays(3)) with { Purpose = " " }, [Random(5)], "gallery enroll"));
+            Assert.Null(gallery.Find("Eve"));
+        }
+    }
+
+    [Fact]
+    public void APassphraseGalleryOpensWithItsPassphraseOnly()
+    {
+        using (var store = NewStore())
+        using (var gallery = ConsentGallery.OpenWithPassphrase(store, "correct horse battery staple", Model, create: true, () => Today))
+            gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+        using (var store = NewStore())
+        {
+            Assert.Contains("wrong passphrase", Assert.Throws<GalleryException>(() => ConsentGallery.OpenWithPassphrase(store, "correct horse battery stable", Model, create: false, () => Today)).Message);
+            Assert.Contains("give its passphrase", Assert.Throws<GalleryException>(() => Open(store)).Message);
+            using var gallery = ConsentGallery.OpenWithPassphrase(store, "correct horse battery staple", Model, create: false, () => Today);
+            Assert.Equal("Alice", gallery.People().Single().Name);
+        }
+    }
+
+    [Fact]
+    public void TamperedOrMovedCiphertextIsDetected()
+    {
+        using var store = NewStore();
+        using var gallery = Open(store);
+        gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+        gallery.Enroll("Bob", ConsentUntil(Today.AddDays(30)), [Random(2)], "gallery enroll");
+        var (id, value) = store.Query(null, "SELECT id, value FROM descriptors ORDER BY id", r => (r.GetInt64(0), (byte[])r.GetValue(1)))[0];
+        var flipped = (byte[])value.Clone();
+        flipped[20] ^= 1;
+        store.Execute(null, "UPDATE descriptors SET value = @v WHERE id = @i", ("@v", flipped), ("@i", id));
+        Assert.Contains("altered", Assert.Throws<GalleryException>(() => gallery.LoadIndex()).Message);
+        store.Execute(null, "UPDATE descriptors SET value = @v WHERE id = @i", ("@v", value), ("@i", id));
+        Assert.Equal(2, gallery.LoadIndex().Count);
+        // A descriptor moved to another person does not open under them.
+        long bob = gallery.Find("Bob")!.Id;
+        store.Execute(null, "UPDATE descriptors SET person = @p WHERE id = @i", ("@p", bob), ("@i", id));
+        Assert.Throws<GalleryException>(() => gallery.LoadIndex());
+    }
+
+    [Fact]
+    public void AnExpiredConsentIsNeverMatchedAndIsPurged()
+    {
+        float[] alice = Random(1);
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+        {
+            gallery.Enroll("Alice", ConsentUntil(Today.AddDays(1)), [alice], "gallery enroll");
+            gallery.Enroll("Bob", ConsentUntil(Today.AddDays(90)), [Random(2)], "gallery enroll");
+        }
+        using (var store = NewStore())
+        using (var gallery = Open(store, today: Today.AddDays(2)))
+        {
+            Assert.Equal(["Bob"], gallery.People().Select(p => p.Name));
+            Assert.Equal(ConsentGallery.Unknown, gallery.Identify([alice], 0.6, 0.05, "gallery identify").Single().Name);
+            var audit = gallery.Audit();
+            Assert.Contains(audit, a => a.Action.StartsWith("purge", StringComparison.Ordinal) && a.People.Single().StartsWith("(forgotten", StringComparison.Ordinal));
+            Assert.False(Holds(FileBytes(store), Bytes(alice)[..16]));
+        }
+    }
+
+    [Fact]
+    public void ForgetRemovesThePersonsBytesFromTheFilesAndTheirNameFromTheAudit()
+    {
+        using var store = NewStore();
+        using var gallery = Open(store);
+        gallery.Enroll("Alice Example", ConsentUntil(Today.AddDays(30)), [Random(1), Random(2)], "gallery enroll");
+        gallery.Enroll("Bob", ConsentUntil(Today.AddDays(30)), [Random(3)], "gallery enroll");
+        gallery.Identify([Near(Random(1), 4)], 0.6, 0.05, "gallery identify");
+        long alice = gallery.Find("Alice Example")!.Id;
+        var sealedRows = store.Query(null, "SELECT value FROM descriptors WHERE person = @p", r => (byte[])r.GetValue(0), ("@p", alice))
+            .Concat(store.Query(null, "SELECT tag FROM people WHERE id = @p", r => (byte[])r.GetValue(0), ("@p", alice)))
+            .Concat(store.Query(null, "SELECT record FROM people WHERE id = @p", r => (byte[])r.GetValue(0), ("@p", alice))).ToList();
+        Assert.Equal(4, sealedRows.Count);
+        var before = FileBytes(store);
+        Assert.True(sealedRows.All(s => Holds(before, s[^16..])), "the rows are in the files before the erasure (the scan can see them)");
+        Assert.True(gallery.Forget("alice example", "gallery forget"));
+        Assert.False(gallery.Forget("alice example", "gallery forget"));
+        var after = FileBytes(store);
+        foreach (var s in sealedRows) Assert.False(Holds(after, s[^16..]), "a sealed row of the forgotten person is still in the files");
+        Assert.False(Holds(after, Encoding.UTF8.GetBytes("Alice Example")));
+        Assert.Equal(["Bob"], gallery.People().Select(p => p.Name));
+        var audit = gallery.Audit();
+        Assert.Equal("forget", audit[^1].Action);
+        Assert.DoesNotContain(audit, a => a.People.Contains("Alice Example"));
+        Assert.Equal($"(forgotten #{alice})", audit[2].People.Single()); // the identification that named her
+    }
+
+    [Fact]
+    public void TheAuditLogCannotBeChangedOrDeleted()
+    {
+        using var store = NewStore();
+        using var gallery = Open(store);
+        gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+        Assert.ThrowsAny<System.Data.Common.DbException>(() => store.Execute(null, "UPDATE audit SET entry = entry"));
+        Assert.ThrowsAny<System.Data.Common.DbException>(() => store.Execute(null, "DELETE FROM audit"));
+        Assert.Single(gallery.Audit());
+    }
+
+    [Fact]
+    public void AnEnrolmentThatFailsPartWayLeavesTheGalleryAsItWas()
+    {
+        using var store = NewStore();
+        using var gallery = Open(store);
+        gallery.Enroll("Bob", ConsentUntil(Today.AddDays(30)), [Random(3)], "gallery enroll");
+        static IEnumerable<float[]> Failing()
+        {
+            yield return Random(1);
+            yield return Random(2);
+            throw new IOException("the photo folder went away");
+        }
+        Assert.Throws<IOException>(() => gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), Failing(), "gallery enroll"));
+        Assert.Null(gallery.Find("Alice"));
+        Assert.Equal((1, 1), gallery.Counts());
+        Assert.Single(gallery.Audit());
+    }
+
+    [Fact]
+    public void TwoEnrollingAtOnceLoseNothing()
+    {
+        using (var store = NewStore())
+        using (Open(store)) { } // the gallery exists, as after a first enrolment
+        const int each = 15;
+        var errors = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        // Two connections, as two processes have: each enrolment waits for the other's transaction.
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            try
+            {
+                using var store = NewStore();
+                using var gallery = Open(store);
+                for (int i = 0; i < each; i++) gallery.Enroll($"person {t}-{i}", ConsentUntil(Today.AddDays(30)), [Random(100 * t + i), Random(1000 + 100 * t + i)], "gallery enroll");
+            }
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
+        })).ToList();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.Empty(errors);
+        using var check = NewStore();
+        using var g = Open(check);
+        Assert.Equal((2 * each, 4 * each), g.Counts());
+        Assert.Equal(2 * each, g.Audit().Count(a => a.Action == "enroll"));
+    }
+}
+
+/// <summary>The suite on the embedded store: a SQLite file in the test's folder.</summary>
+public sealed class SqliteGalleryTests : GallerySuite
+{
+    protected override GalleryStore NewStore() => GalleryStore.Open(In("gallery.db"));
+}
+
+/// <summary>
+/// The suite on PostgreSQL 15: the server named by SHIKAKU_TEST_POSTGRES (an Npgsql connection string; .ci/run starts
+/// a throw-away cluster and sets it), or else a throw-away cluster this test run starts itself with
+/// scripts/postgres-throwaway.sh. Each test has its own schema.
+/// </summary>
+public sealed class PostgresGalleryTests : GallerySuite, IClassFixture<PostgresServer>
+{
+    private readonly string _connection;
+    private readonly string _schema = "t" + Guid.NewGuid().ToString("N")[..12];
+    private readonly PostgresServer _server;
+
+    public PostgresGalleryTests(PostgresServer server)
+    {
+        _server = server;
+        using (var admin = new NpgsqlConnection(server.ConnectionString))
+        {
+            admin.Open();
+            using var create = new NpgsqlCommand($"CREATE SCHEMA {_schema}", admin);
+            create.ExecuteNonQuery();
+        }
+        _connection = new NpgsqlConnectionStringBuilder(server.ConnectionString) { SearchPath = _schema, Pooling = false }.ConnectionString;
+    }
+
+    protected override GalleryStore NewStore() => GalleryStore.Open(_connection);
+
+    protected override void Flush(GalleryStore store) => store.Execute(null, "CHECKPOINT");
+
+    public override void Dispose()
+    {
+        using (var admin = new NpgsqlConnection(_server.ConnectionString))
+        {
+            admin.Open();
+            using var drop = new NpgsqlCommand($"DROP SCHEMA {_schema} CASCADE", admin);
+            drop.ExecuteNonQuery();
+        }
+        base.Dispose();
+    }
+}
+
+/// <summary>The PostgreSQL server the tests use: SHIKAKU_TEST_POSTGRES's, or a throw-away cluster started (and stopped) here.</summary>
+public sealed class PostgresServer : IDisposable
+{
+    private readonly string? _folder;
+
+    public PostgresServer()
+    {
+        if (Environment.GetEnvironmentVariable("SHIKAKU_TEST_POSTGRES") is { Length: > 0 } given)
+        {
+            ConnectionString = given;
+            return;
+        }
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "scripts", "postgres-throwaway.sh"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("scripts/postgres-throwaway.sh not found above the test folder");
+        _folder = Path.Combine(Path.GetTempPath(), "shikaku-pg-" + Guid.NewGuid().ToString("N")[..8]);
+        int port = 40000 + System.Random.Shared.Next(20000);
+        var start = new ProcessStartInfo("bash", [Path.Combine(root, "scripts", "postgres-throwaway.sh"), "start", _folder, port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(start)!;
+        string output = p.StandardOutput.ReadToEnd(), error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"Could not start a throw-away PostgreSQL (set SHIKAKU_TEST_POSTGRES to use a running one): {error}");
+        ConnectionString = output.Trim();
+    }
+
+    /// <summary>An Npgsql connection string to a database the tests may create schemas in.</summary>
+    public string ConnectionString { get; }
+
+    public void Dispose()
+    {
+        if (_folder == null) return;
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "scripts", "postgres-throwaway.sh"))) root = Path.GetDirectoryName(root)!;
+        using var p = Process.Start(new ProcessStartInfo("bash", [Path.Combine(root, "scripts", "postgres-throwaway.sh"), "stop", _folder]))!;
+        p.WaitForExit();
+    }
+}
