@@ -176,6 +176,15 @@ internal static class Program
             AnonymizeBench.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3, (name, perSecond) => Emit("anonymize", name, perSecond, "images/s"));
             return 0;
         }
+        if (suite == "gallery")
+        {
+            // gallery [PEOPLE] [PER_PERSON]: identify against PEOPLE x PER_PERSON generated descriptors (default 10,000 x 100)
+            // on SQLite, and on PostgreSQL when SHIKAKU_BENCH_POSTGRES holds an Npgsql connection string.
+            GalleryBench.Run(Environment.GetEnvironmentVariable("SHIKAKU_BENCH_POSTGRES"),
+                args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100,
+                (store, name, value, unit) => Emit("gallery", name, value, unit, store));
+            return 0;
+        }
         if (suite == "photo-path")
         {
             Console.WriteLine(AssetCache.Fetch(KnownAssets.FaceApiDemoPhotos)["package/demo/sample1.jpg"]);

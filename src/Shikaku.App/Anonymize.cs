@@ -11,14 +11,21 @@ namespace Shikaku.App;
 /// An anonymize request: the photos (files or folders), where the hidden copies go (<paramref name="Out"/>, a folder;
 /// or <paramref name="OutFile"/> for one photo), how faces are found and hidden, and an optional CSV report.
 /// </summary>
+/// <remarks>
+/// <paramref name="Except"/>: leave shown the faces of people enrolled in that gallery with an unexpired consent (each
+/// such identification is audited there); everyone else is hidden.
+/// </remarks>
 public sealed record AnonymizeRequest(IReadOnlyList<string> Inputs, ImageLoadOptions Load, string? Out = null, string? OutFile = null,
     RedactionOptions? Redaction = null, FaceFinderOptions? Finder = null, string? Report = null, bool Overwrite = false, int Quality = 92,
-    bool KeepMetadata = false, int Parallelism = 0);
+    bool KeepMetadata = false, int Parallelism = 0, GalleryAccess? Except = null);
 
 /// <summary>What became of one photo: where its hidden copy is, what was hidden, or why it was skipped or failed.</summary>
 /// <param name="Status">written, skipped (its copy was already there: a resumed run) or failed.</param>
 public sealed record AnonymizedImage(string Image, string? Output, string Status, IReadOnlyList<HiddenRegion> Regions, double Milliseconds, string? Error)
 {
+    /// <summary>Faces left shown because their person consented (with <see cref="AnonymizeRequest.Except"/>), by name.</summary>
+    public IReadOnlyList<string> Shown { get; init; } = [];
+
     /// <summary>Regions found by <paramref name="source"/>.</summary>
     public int Count(RegionSource source) => Regions.Count(r => r.Source == source);
 }
@@ -36,7 +43,8 @@ public sealed record AnonymizeResult(IReadOnlyList<AnonymizedImage> Images, Batc
     public string Summary =>
         $"{Written} written, {Skipped} already done, {Outcome.Failures} failed; hidden: {Images.Sum(i => i.Count(RegionSource.Ssd))} faces (SSD), " +
         $"{Images.Sum(i => i.Count(RegionSource.BlazeFace))} more (BlazeFace), {Images.Sum(i => i.Count(RegionSource.Person))} heads of people without a found face; " +
-        $"{Images.Count(i => i.Status == "written" && i.Regions.Count == 0)} photo(s) with nothing found (written stripped all the same).";
+        $"{Images.Count(i => i.Status == "written" && i.Regions.Count == 0)} photo(s) with nothing found (written stripped all the same)" +
+        (Images.Sum(i => i.Shown.Count) is > 0 and int shown ? $"; {shown} face(s) of consenting people left shown." : ".");
 
     /// <summary>The JSON contract of anonymize --json (docs/CLI.md): counts and boxes, never pixels or descriptors.</summary>
     public object ToJson() => new
@@ -47,6 +55,7 @@ public sealed record AnonymizeResult(IReadOnlyList<AnonymizedImage> Images, Batc
             output = i.Output,
             status = i.Status,
             regions = i.Regions.Select(r => new { source = r.Source.ToString().ToLowerInvariant(), score = Math.Round(r.Score, 4), box = FaceJson.Box(r.Box) }).ToList(),
+            shownConsented = i.Shown.Count,
             milliseconds = Math.Round(i.Milliseconds, 1),
             error = i.Error,
         }).ToList(),
@@ -54,6 +63,64 @@ public sealed record AnonymizeResult(IReadOnlyList<AnonymizedImage> Images, Batc
         skipped = Skipped,
         failed = Outcome.Failures,
     };
+}
+
+/// <summary>
+/// The faces of people who consented to be shown: face-api.js's faces and descriptors matched against a gallery's
+/// unexpired people (the gallery's threshold and margin), each identification audited there. One connection, so calls
+/// are serialised.
+/// </summary>
+internal sealed class ConsentedFaces : IDisposable
+{
+    private readonly Gallery.GalleryStore _store;
+    private readonly Gallery.GalleryKey? _key;
+    private readonly Gallery.ConsentGallery _gallery;
+    private readonly Gallery.GalleryIndex _index;
+    private readonly Vision.Faces.FaceAnalyzer _analyzer;
+    private readonly Lock _lock = new();
+
+    public ConsentedFaces(GalleryAccess access, IFetchProgress fetch)
+    {
+        if (!access.MayExist)
+            throw new Gallery.GalleryException($"--except: there is no gallery at {access.Location}; enrol the people who agreed to be shown first (gallery enroll).");
+        _store = Gallery.GalleryStore.Open(access.Location);
+        try
+        {
+            if (access.Passphrase != null)
+                _gallery = Gallery.ConsentGallery.OpenWithPassphrase(_store, access.Passphrase, Vision.Faces.FaceAnalyzer.DescriptorModelId, create: false);
+            else
+            {
+                _key = Gallery.GalleryKey.FromFile(access.Key, create: false);
+                _gallery = Gallery.ConsentGallery.Open(_store, _key, Vision.Faces.FaceAnalyzer.DescriptorModelId, create: false);
+            }
+            _index = _gallery.LoadIndex();
+            _analyzer = new Vision.Faces.FaceAnalyzer(fetch.Run("the face models", log => Models.FaceApi.FaceApiModels.Folder(log)));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The boxes and names of the consenting people's faces in <paramref name="image"/>.</summary>
+    public List<(Vision.Geometry.BoundingBox Box, string Name)> In(Image image)
+    {
+        var faces = _analyzer.Analyze(image, new Vision.Faces.FaceAnalysisOptions { Expressions = false, AgeGender = false, Descriptors = true });
+        if (faces.Count == 0) return [];
+        IReadOnlyList<Gallery.GalleryMatch> matches;
+        lock (_lock)
+            matches = _gallery.Identify(faces.Select(f => f.Descriptor!).ToList(), GalleryUseCases.DefaultThreshold, GalleryUseCases.DefaultMargin, "anonymize --except", _index);
+        return faces.Select((f, i) => (f.Detection.Box, matches[i])).Where(m => m.Item2.Known).Select(m => (m.Box, m.Item2.Name)).ToList();
+    }
+
+    public void Dispose()
+    {
+        _analyzer?.Dispose();
+        _gallery?.Dispose();
+        _key?.Dispose();
+        _store.Dispose();
+    }
 }
 
 /// <summary>
@@ -102,12 +169,13 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
         var targets = Targets(request, files);
         if (request.Report != null) OutputPolicy.OutputFile(request.Report, request.Overwrite, "report.csv");
         var finder = Finder;
+        using var consented = request.Except == null ? null : new ConsentedFaces(request.Except, fetch);
         var results = new AnonymizedImage[files.Count];
         var report = new Lock();
         int degree = request.Parallelism > 0 ? request.Parallelism : Math.Max(1, Math.Min(Environment.ProcessorCount, 4));
         Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = degree, CancellationToken = cancellationToken }, i =>
         {
-            var result = One(files[i], targets[i], request, redaction, finder);
+            var result = One(files[i], targets[i], request, redaction, finder, consented);
             results[i] = result;
             lock (report) onImage?.Invoke(result);
         });
@@ -117,17 +185,26 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
         return done;
     }
 
-    private static AnonymizedImage One(string file, string target, AnonymizeRequest request, RedactionOptions redaction, FaceFinder finder)
+    private static AnonymizedImage One(string file, string target, AnonymizeRequest request, RedactionOptions redaction, FaceFinder finder, ConsentedFaces? consented)
     {
         var sw = Stopwatch.StartNew();
         if (File.Exists(target) && !request.Overwrite) return new AnonymizedImage(file, target, "skipped", [], 0, null);
         try
         {
             var image = ImageCodec.Load(file, request.Load);
-            var regions = finder.Find(image, request.Finder);
+            var regions = finder.Find(image, request.Finder).ToList();
+            var shown = new List<string>();
+            if (consented != null)
+                foreach (var (box, name) in consented.In(image))
+                {
+                    // The regions that are this face (whichever finder found it) stay shown; a person fallback never does.
+                    int before = regions.Count;
+                    regions.RemoveAll(r => r.Source != RegionSource.Person && r.Box.IoU(box) > 0.4);
+                    if (regions.Count < before) shown.Add(name);
+                }
             var hidden = Redaction.Hide(image, regions.Select(r => r.Box).ToList(), redaction).WithExif(request.KeepMetadata ? image.Exif : null);
             ImageCodec.Save(hidden, target, new ImageSaveOptions { Overwrite = request.Overwrite, Quality = request.Quality, KeepMetadata = request.KeepMetadata });
-            return new AnonymizedImage(file, target, "written", regions, sw.Elapsed.TotalMilliseconds, null);
+            return new AnonymizedImage(file, target, "written", regions, sw.Elapsed.TotalMilliseconds, null) { Shown = shown };
         }
         catch (Exception e) when (UserErrors.IsUserError(e))
         {
@@ -181,10 +258,10 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
     /// <summary>The report: one row per photo with counts per finder, never boxes' contents, crops or descriptors.</summary>
     private static string Csv(AnonymizeResult result)
     {
-        var csv = new StringBuilder("image,output,status,faces_ssd,faces_blazeface,people_heads,regions,milliseconds,error\n");
+        var csv = new StringBuilder("image,output,status,faces_ssd,faces_blazeface,people_heads,regions,shown_consented,milliseconds,error\n");
         foreach (var i in result.Images)
             csv.Append(CultureInfo.InvariantCulture, $"{Quote(i.Image)},{Quote(i.Output ?? "")},{i.Status},{i.Count(RegionSource.Ssd)},{i.Count(RegionSource.BlazeFace)},")
-               .Append(CultureInfo.InvariantCulture, $"{i.Count(RegionSource.Person)},{i.Regions.Count},{i.Milliseconds:0.0},{Quote(i.Error ?? "")}\n");
+               .Append(CultureInfo.InvariantCulture, $"{i.Count(RegionSource.Person)},{i.Regions.Count},{i.Shown.Count},{i.Milliseconds:0.0},{Quote(i.Error ?? "")}\n");
         return csv.ToString();
     }
 

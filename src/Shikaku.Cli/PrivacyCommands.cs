@@ -18,6 +18,8 @@ internal static class PrivacyCommands
         Option.Flag("--no-tile", "do not search full-resolution tiles for small faces (faster, misses small faces)"),
         Option.Flag("--no-people", "do not hide the heads of people in whom no face was found"),
         new("--report", "FILE.csv", null, "a CSV row per photo: what was found and hidden (counts only)"),
+        new("--except", "gallery:consented", null, "leave shown the faces of people enrolled in the gallery (--gallery/--store, --key-file/--passphrase-env) with an unexpired consent"),
+        .. GalleryCommands.AccessOptions,
         new("--jobs", "N", "the cores, at most 4", "photos processed at once"),
         new("--quality", "1-100", "92", "JPEG/WebP quality"),
         Option.Flag("--keep-metadata", "keep the source's EXIF (camera, time, GPS) in JPEG/PNG copies (default: nothing of it is written)"),
@@ -40,11 +42,17 @@ internal static class PrivacyCommands
         var redaction = new RedactionOptions(method, args.Double("--scale", 1.3, 1, 4), args.Double("--feather", 0.15, 0, 1));
         var finder = new FaceFinderOptions(MinScore: args.Double("--min-score", 0.3, 0.01, 0.99), Tile: !args.Flag("--no-tile"), People: !args.Flag("--no-people"));
         // One photo and a path with an image extension: that file; otherwise a folder.
+        App.GalleryAccess? except = args.Get("--except") switch
+        {
+            null => null,
+            "gallery:consented" or "gallery" => GalleryCommands.Access(args),
+            var other => throw new UsageException($"--except {other} is not known; use --except gallery:consented (the people enrolled with a consent)."),
+        };
         bool toFile = args.Positionals.Count == 1 && File.Exists(args.Positionals[0]) && ImageCodec.IsImagePath(output);
         var request = new AnonymizeRequest(args.Positionals, new ImageLoadOptions { MaxPixels = args.Long("--max-pixels", 100_000_000, 1) },
             Out: toFile ? null : output, OutFile: toFile ? output : null, Redaction: redaction, Finder: finder, Report: args.Get("--report"),
             Overwrite: args.Flag("--overwrite"), Quality: args.Int("--quality", 92, 1, 100), KeepMetadata: args.Flag("--keep-metadata"),
-            Parallelism: args.Int("--jobs", 0, 1, 64));
+            Parallelism: args.Int("--jobs", 0, 1, 64), Except: except);
         bool json = args.Flag("--json");
         args.RejectUnknown("anonymize");
         using var privacy = new App.PrivacyUseCases(new Fetching(cli.Err));
@@ -55,7 +63,7 @@ internal static class PrivacyCommands
             if (r.Error != null) cli.Error(r.Error);
             else if (!json) cli.Out.WriteLine(r.Status == "skipped" ? $"{r.Image}: already done -> {r.Output}"
                 : $"{r.Image}: {r.Regions.Count} region(s) hidden ({r.Count(RegionSource.Ssd)} SSD, {r.Count(RegionSource.BlazeFace)} BlazeFace, " +
-                  $"{r.Count(RegionSource.Person)} person) in {r.Milliseconds.ToString("0", CultureInfo.InvariantCulture)} ms -> {r.Output}");
+                  $"{r.Count(RegionSource.Person)} person){(r.Shown.Count > 0 ? $", {r.Shown.Count} consenting face(s) left shown" : "")} in {r.Milliseconds.ToString("0", CultureInfo.InvariantCulture)} ms -> {r.Output}");
         }
         if (cli.Err.Profile.Capabilities.Interactive && total > 1)
             cli.Err.Progress().AutoClear(true)

@@ -100,11 +100,21 @@ public static class Program
             "verify exits 0 for the same person, 3 for different people."),
         new("anonymize", "Hide every face in photos and folders (blur, mosaic or solid), metadata stripped, the originals untouched",
             "./shikaku anonymize photos/ --out anon/",
-            "anonymize IMAGE... --out DIR|FILE [--method blur|mosaic|solid] [--scale 1.3] [--feather 0.15] [--min-score 0.3] [--no-tile] [--no-people] [--report FILE.csv] [--jobs N] [--json]",
+            "anonymize IMAGE... --out DIR|FILE [--method blur|mosaic|solid] [--scale 1.3] [--feather 0.15] [--min-score 0.3] [--no-tile] [--no-people] [--except gallery:consented] [--report FILE.csv] [--jobs N] [--json]",
             PrivacyCommands.Anonymize, PrivacyCommands.AnonymizeOptions,
             "IMAGE may be a folder; its copies go to DIR under the same names, and a copy already there counts as done (a stopped run resumes; --overwrite redoes it).\n" +
             "High recall first: face-api.js's SSD at a low score on the photo and on full-resolution tiles, BlazeFace, and the head of every person\n" +
             "CenterNet finds without a face. A photo with nothing found is still written, stripped, and reported. The report holds counts, never crops."),
+        new("gallery", "A face gallery that keeps nothing without consent: enrol, list, show, forget, identify, audit (encrypted; SQLite or PostgreSQL)",
+            "./shikaku gallery enroll --name alice --consent \"shown in club newsletter\" --expires 2027-06-30 photos/alice/*.jpg",
+            "gallery enroll --name NAME --consent PURPOSE --expires YYYY-MM-DD [--consented-by WHO] PHOTO...\n" +
+            "  gallery list | show NAME | forget NAME | audit [--json]\n" +
+            "  gallery identify PHOTO... [--threshold 0.45] [--margin 0.05] [--json]\n" +
+            "  (every subcommand: [--gallery FILE | --store postgres://USER@HOST:PORT/DB] [--key-file FILE | --passphrase-env VAR])",
+            GalleryCommands.Run, GalleryCommands.Options,
+            "Names, consents, descriptors and the audit log are sealed with AES-256-GCM; without the key the gallery shows only how many rows it has.\n" +
+            "An expired consent is never matched and is purged. forget deletes the person's rows and compacts the store (SQLite secure_delete + VACUUM,\n" +
+            "PostgreSQL VACUUM FULL). Every enrolment, identification and erasure is appended to the audit log (never the photos)."),
         new("detect", "Find COCO objects (80 classes: people, cars, dogs, ...) with their boxes and names (lecture 8-5)",
             "./shikaku detect photo.jpg --out out/detect",
             "detect IMAGE... [--model centernet|nanodet] [--classes person,car] [--min-score X] [--out DIR] [--csv FILE] [--json] [options]",
@@ -128,7 +138,8 @@ public static class Program
              new("--runs", "DIR", "runs", "the folder of trained runs the explainer opens and training writes into"),
              new("--datasets", "DIR", "datasets", "a folder of your datasets (each a folder with one sub-folder of images per class) that the training page offers"),
              new("--max-body", "BYTES", "20971520", "largest request body"),
-             new("--max-pixels", "N", "40000000", "largest uploaded image, checked from its header before decoding")],
+             new("--max-pixels", "N", "40000000", "largest uploaded image, checked from its header before decoding"),
+             .. GalleryCommands.AccessOptions],
             "It listens on 127.0.0.1 only unless --host says otherwise; the API is described at /openapi/v1.json."),
         new("info", "Show the CPU features and threads the engine uses",
             "./shikaku info", "info [--json]", InfoCommand.Run, [Json]),

@@ -18,6 +18,7 @@ internal static class StudioCommand
             DatasetsRoot = args.Get("--datasets") ?? defaults.DatasetsRoot,
             MaxBodyBytes = args.Long("--max-body", defaults.MaxBodyBytes, 1024),
             MaxPixels = args.Long("--max-pixels", defaults.MaxPixels, 1),
+            Gallery = GalleryCommands.Access(args),
         };
         args.RejectUnknown("studio");
         using var stop = new CancellationTokenSource();

@@ -108,6 +108,9 @@ public sealed class SqliteGalleryStore : GalleryStore
         if (Directory.Exists(full)) throw new GalleryException($"--gallery {path} is a folder; give a file name such as {Path.Combine(path, "gallery.db")}.");
         string? folder = Path.GetDirectoryName(full);
         if (folder != null) Directory.CreateDirectory(folder);
+        // Biometric data: a new gallery file (and the journal SQLite makes beside it, which takes its mode) is its owner's only.
+        if (!File.Exists(full) && !OperatingSystem.IsWindows())
+            using (new FileStream(full, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite })) { }
         // A writer waits up to 30 s for another process's transaction instead of failing at once.
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false, DefaultTimeout = 30 }.ToString());
         try

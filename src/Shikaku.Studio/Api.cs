@@ -28,6 +28,18 @@ public sealed record FilterUpload(IFormFile Image, string? Kernel = null);
 /// <param name="MinScore">The detector's threshold, 0.01..1 (default 0.5).</param>
 public sealed record FacesUpload(IFormFile Image, string? Detector = null, double? MinScore = null);
 
+/// <summary>The form of POST /api/gallery/enroll.</summary>
+/// <param name="Image">A photo of the person (the largest face is theirs).</param>
+/// <param name="Name">The person's name.</param>
+/// <param name="Consent">What the person agreed to.</param>
+/// <param name="Expires">The last day the consent holds, YYYY-MM-DD.</param>
+/// <param name="ConsentedBy">Who gave the consent, if not the person.</param>
+public sealed record EnrollUpload(IFormFile Image, string Name, string Consent, string Expires, string? ConsentedBy = null);
+
+/// <summary>The form of POST /api/gallery/forget.</summary>
+/// <param name="Name">The person to erase.</param>
+public sealed record ForgetForm(string Name);
+
 /// <summary>The form of POST /api/faces/verify.</summary>
 /// <param name="First">The first photo.</param>
 /// <param name="Second">The second photo.</param>
@@ -133,6 +145,46 @@ internal static class Api
             return Results.Json(result.ToJson(), Compact);
         }).RequireRateLimiting(StudioApp.Heavy).Accepts<VerifyUpload>(Multipart).Json().Refused(400, 413, 415, 429)
             .WithSummary("Whether the largest faces of two uploaded photos are one person: their descriptor distance against the threshold (faces verify --json).");
+
+        api.MapGet("/gallery", (StudioOptions options, GalleryUseCases gallery) =>
+            Results.Json(new { people = (options.Gallery.MayExist ? gallery.List(options.Gallery) : []).Select(GalleryUseCases.PersonJson).ToList() }, Compact))
+            .RequireRateLimiting(StudioApp.Heavy).Json().Refused(400, 429)
+            .WithSummary("Who is enrolled in the studio's gallery, with their consent records (gallery list --json); never their descriptors.");
+
+        api.MapPost("/gallery/enroll", async (HttpRequest request, StudioOptions options, GalleryUseCases gallery) =>
+        {
+            var (form, image, name) = await ImageForm(request, options).ConfigureAwait(false);
+            string person = Field(form, "name") ?? throw new UsageException("The form has no 'name': whom is this photo of?");
+            string purpose = Field(form, "consent") ?? throw new UsageException("The form has no 'consent': nothing is stored without a consent record (what did the person agree to?).");
+            string expires = Field(form, "expires") ?? throw new UsageException("The form has no 'expires': the last day the consent holds, YYYY-MM-DD.");
+            if (!DateOnly.TryParseExact(expires, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var until))
+                throw new UsageException($"expires '{expires}' is not a date; write it as 2027-06-30.");
+            var consent = new Gallery.Consent(purpose, Field(form, "consentedBy") ?? person, DateOnly.FromDateTime(DateTime.UtcNow), until);
+            return Results.Json(GalleryUseCases.PersonJson(gallery.EnrollImages(options.Gallery, person, consent, [(name, image)], "studio enroll")), Compact);
+        }).RequireRateLimiting(StudioApp.Heavy).Accepts<EnrollUpload>(Multipart).Json().Refused(400, 413, 415, 429)
+            .WithSummary("Enrols the largest face of an uploaded photo under a consent record (gallery enroll --json). Sealed at rest; the photo is not kept.");
+
+        api.MapPost("/gallery/identify", async (HttpRequest request, StudioOptions options, GalleryUseCases gallery) =>
+        {
+            var (form, image, name) = await ImageForm(request, options).ConfigureAwait(false);
+            double threshold = Number(form, "threshold", GalleryUseCases.DefaultThreshold, 0.01, 1.99);
+            var result = gallery.IdentifyImage(options.Gallery, name, image, "studio identify", threshold);
+            return Results.Json(GalleryUseCases.IdentifyJson([result], threshold, GalleryUseCases.DefaultMargin), Compact);
+        }).RequireRateLimiting(StudioApp.Heavy).Accepts<ImageUpload>(Multipart).Json().Refused(400, 413, 415, 429)
+            .WithSummary("Names the faces of an uploaded photo: enrolled, unexpired people only, else unknown (gallery identify --json). Audited.");
+
+        api.MapPost("/gallery/forget", async (HttpRequest request, StudioOptions options, GalleryUseCases gallery) =>
+        {
+            var form = await Form(request).ConfigureAwait(false);
+            string person = Field(form, "name") ?? throw new UsageException("The form has no 'name': whom to erase?");
+            if (!gallery.Forget(options.Gallery, person, "studio forget")) throw new Gallery.GalleryException($"Nobody named {person} is enrolled; nothing was erased.");
+            return Results.Json(new { forgotten = person }, Compact);
+        }).RequireRateLimiting(StudioApp.Heavy).Accepts<ForgetForm>("multipart/form-data").Json().Refused(400, 429)
+            .WithSummary("Erases a person: their rows are deleted and the store compacted (gallery forget). Audited, without the name.");
+
+        api.MapGet("/gallery/audit", (StudioOptions options, GalleryUseCases gallery) => Results.Json(GalleryUseCases.AuditJson(gallery.Audit(options.Gallery)), Compact))
+            .RequireRateLimiting(StudioApp.Heavy).Json().Refused(400, 429)
+            .WithSummary("The gallery's audit log (gallery audit --json): when, what, which command, which people.");
 
         api.MapPost("/detect", async (HttpRequest request, StudioOptions options, ObjectUseCases objects) =>
         {

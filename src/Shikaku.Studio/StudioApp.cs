@@ -79,6 +79,7 @@ public static class StudioApp
         builder.Services.AddSingleton(new TrainingSessions(runs, options));
         builder.Services.AddSingleton(_ => new App.FaceUseCases(App.IFetchProgress.Silent));
         builder.Services.AddSingleton(_ => new App.ObjectUseCases(App.IFetchProgress.Silent));
+        builder.Services.AddSingleton(_ => new App.GalleryUseCases(App.IFetchProgress.Silent));
         builder.Services.AddSingleton(services => new App.GraphExplainer(App.IFetchProgress.Silent, services.GetRequiredService<App.FaceUseCases>()));
 
         var app = builder.Build();

@@ -37,6 +37,9 @@ public sealed record StudioOptions
     /// <summary>Heavy requests that may wait for a slot.</summary>
     public int QueueLimit { get; init; } = 32;
 
+    /// <summary>The face gallery the faces page enrols into and identifies against (default: the user's, under $XDG_DATA_HOME/shikaku).</summary>
+    public App.GalleryAccess Gallery { get; init; } = new();
+
     /// <summary>True when <see cref="Host"/> is a loopback address or "localhost".</summary>
     public bool IsLoopback => Host == "localhost" || (IPAddress.TryParse(Host, out var ip) && IPAddress.IsLoopback(ip));
 

@@ -99,7 +99,7 @@ public sealed class AnonymizeTests(Xunit.Abstractions.ITestOutputHelper log) : T
         Assert.Equal(before, Directory.GetFiles(folder).ToDictionary(f => f, f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))));
         // The report: one row per photo, counts only.
         var rows = File.ReadAllLines(report);
-        Assert.Equal("image,output,status,faces_ssd,faces_blazeface,people_heads,regions,milliseconds,error", rows[0]);
+        Assert.Equal("image,output,status,faces_ssd,faces_blazeface,people_heads,regions,shown_consented,milliseconds,error", rows[0]);
         Assert.Equal(7, rows.Length);
         Assert.All(rows.Skip(1), r => Assert.Contains(",written,", r));
 
@@ -163,5 +163,34 @@ public sealed class AnonymizeTests(Xunit.Abstractions.ITestOutputHelper log) : T
         Assert.Contains("--scale", e.Message);
         Assert.Equal(before, Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(photo))));
         Assert.False(Directory.Exists(Path.Combine(Root, "o")));
+    }
+}
+
+/// <summary>anonymize --except gallery:consented: the consenting person stays shown, everyone else is hidden.</summary>
+public sealed class AnonymizeExceptTests() : TempFolderTest("shikaku-anonymize-except")
+{
+    [Fact]
+    public void OnlyTheFaceOfThePersonWhoConsentedStaysShown()
+    {
+        string photo = AssetCache.Fetch(KnownAssets.FaceApi)["package/demo/sample3.jpg"];
+        var access = new GalleryAccess(In("g.db"), In("g.key"));
+        using (var gallery = new GalleryUseCases(IFetchProgress.Silent))
+            gallery.Enroll(access, "alice", new Gallery.Consent("shown in the club newsletter", "alice", DateOnly.FromDateTime(DateTime.UtcNow), new DateOnly(2099, 1, 1)), [photo], "gallery enroll");
+        using var privacy = new PrivacyUseCases(IFetchProgress.Silent);
+        var all = privacy.Anonymize(new AnonymizeRequest([photo], new ImageLoadOptions(), OutFile: In("all.png"), Finder: new FaceFinderOptions(People: false))).Images[0];
+        var except = privacy.Anonymize(new AnonymizeRequest([photo], new ImageLoadOptions(), OutFile: In("except.png"), Finder: new FaceFinderOptions(People: false), Except: access)).Images[0];
+        Assert.Equal(["alice"], except.Shown);
+        Assert.Equal(all.Regions.Count - 1, except.Regions.Count);
+        // Alice's face (the photo's largest) is as it was; the others are hidden in both copies.
+        using var analyzer = new FaceAnalyzer(Models.FaceApi.FaceApiModels.Folder());
+        var original = ImageCodec.Load(photo);
+        var alice = analyzer.Detect(original).MaxBy(f => f.Box.Area)!.Box;
+        var shown = ImageCodec.Load(except.Output!);
+        int cx = (int)alice.Xywh.CenterX, cy = (int)alice.Xywh.CenterY;
+        Assert.True(shown.Pixels.AsSpan((cy * shown.Width + cx) * 3, 3).SequenceEqual(original.Pixels.AsSpan((cy * original.Width + cx) * 3, 3)));
+        var hidden = ImageCodec.Load(all.Output!);
+        Assert.False(hidden.Pixels.AsSpan((cy * hidden.Width + cx) * 3, 3).SequenceEqual(original.Pixels.AsSpan((cy * original.Width + cx) * 3, 3)));
+        using (var gallery = new GalleryUseCases(IFetchProgress.Silent))
+            Assert.Contains(gallery.Audit(access), a => a.Command == "anonymize --except" && a.People.Contains("alice"));
     }
 }

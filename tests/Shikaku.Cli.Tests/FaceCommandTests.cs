@@ -154,3 +154,56 @@ public sealed class AnonymizeCommandTests : IDisposable
         Assert.Contains("'swirl' is not a way of hiding", method.Stderr);
     }
 }
+
+public sealed class GalleryCommandTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shikaku-gallery-cli-{Guid.NewGuid():N}");
+
+    public GalleryCommandTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Photo(int n) => AssetCache.Fetch(KnownAssets.FaceApi)[$"package/demo/sample{n}.jpg"];
+
+    [Fact]
+    public void Enroll_identify_forget_and_audit_name_only_the_consenting_person()
+    {
+        string db = Path.Combine(_dir, "g.db"), key = Path.Combine(_dir, "g.key");
+        string[] at = ["--gallery", db, "--key-file", key];
+        string blank = Path.Combine(_dir, "blank.png");
+        Shikaku.Vision.Imaging.ImageCodec.Save(new Shikaku.Vision.Imaging.Image(64, 64, 3, new byte[64 * 64 * 3]), blank);
+        // Nothing is stored from photos without a face, and nothing without a consent record.
+        var none = RunSplit(["gallery", "enroll", "--name", "nobody", "--consent", "test", "--expires", "2099-01-01", blank, .. at]);
+        Assert.Equal(1, none.Code);
+        Assert.Contains("nothing was stored", none.Stderr);
+        Assert.Equal(2, RunSplit(["gallery", "enroll", "--name", "alice", "--expires", "2099-01-01", Photo(3), .. at]).Code);
+        var enrolled = RunSplit(["gallery", "enroll", "--name", "alice", "--consent", "shown in the club newsletter", "--expires", "2099-01-01", Photo(3), blank, "--json", .. at]);
+        Assert.Equal(0, enrolled.Code);
+        Assert.Contains("blank.png: no face found; skipped", enrolled.Stderr);
+        using (var person = JsonDocument.Parse(enrolled.Stdout))
+        {
+            Assert.Equal(1, person.RootElement.GetProperty("descriptors").GetInt32());
+            Assert.Equal("2099-01-01", person.RootElement.GetProperty("consent").GetProperty("expires").GetString());
+        }
+        // sample3's largest face is alice; its other two faces and all of sample1's are nobody enrolled.
+        var identified = RunSplit(["gallery", "identify", Photo(3), Photo(1), "--json", .. at]);
+        Assert.Equal(0, identified.Code);
+        using (var result = JsonDocument.Parse(identified.Stdout))
+        {
+            var names = result.RootElement.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("faces").EnumerateArray().Select(f => f.GetProperty("name").GetString()).ToList()).ToList();
+            Assert.Equal(1, names[0].Count(n => n == "alice"));
+            Assert.Equal(2, names[0].Count(n => n == "unknown"));
+            Assert.All(names[1], n => Assert.Equal("unknown", n));
+        }
+        Assert.DoesNotContain("alice", File.ReadAllText(db, System.Text.Encoding.Latin1));
+        Assert.Equal(1, RunSplit(["gallery", "identify", Photo(3), .. at[..2], "--key-file", Path.Combine(_dir, "other.key")]).Code);
+        Assert.Equal(0, RunSplit(["gallery", "forget", "alice", .. at]).Code);
+        Assert.Equal(1, RunSplit(["gallery", "forget", "alice", .. at]).Code);
+        using (var result = JsonDocument.Parse(RunSplit(["gallery", "identify", Photo(3), "--json", .. at]).Stdout))
+            Assert.All(result.RootElement.GetProperty("images")[0].GetProperty("faces").EnumerateArray(), f => Assert.Equal("unknown", f.GetProperty("name").GetString()));
+        using var audit = JsonDocument.Parse(RunSplit(["gallery", "audit", "--json", .. at]).Stdout);
+        var actions = audit.RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
+        Assert.Equal(["enroll", "identify", "identify", "forget", "identify"], actions);
+        Assert.DoesNotContain("alice", audit.RootElement.GetRawText());
+    }
+}

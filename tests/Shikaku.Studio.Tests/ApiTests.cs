@@ -107,6 +107,34 @@ public sealed class ApiTests(StudioFixture studio)
     }
 
     [Fact]
+    public async Task TheGalleryEnrolsWithConsentIdentifiesAndForgets()
+    {
+        var bytes = File.ReadAllBytes(StudioFixture.Photo(3));
+        // No consent record, nothing stored.
+        var refused = await Client.PostAsync("/api/gallery/enroll", StudioFixture.Form("image", bytes, "sample3.jpg", ("name", "carol"), ("expires", "2099-01-01")));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("consent", await refused.Content.ReadAsStringAsync());
+        var enrolled = await Json(await Client.PostAsync("/api/gallery/enroll", StudioFixture.Form("image", bytes, "sample3.jpg",
+            ("name", "carol"), ("consent", "shown on the studio's test page"), ("expires", "2099-01-01"))));
+        Assert.Equal(1, enrolled.GetProperty("descriptors").GetInt32());
+        var people = await Json(await Client.GetAsync("/api/gallery"));
+        Assert.Contains(people.GetProperty("people").EnumerateArray(), p => p.GetProperty("name").GetString() == "carol");
+        var found = await Json(await Client.PostAsync("/api/gallery/identify", StudioFixture.Form("image", bytes, "sample3.jpg")));
+        var names = found.GetProperty("images")[0].GetProperty("faces").EnumerateArray().Select(f => f.GetProperty("name").GetString()).ToList();
+        Assert.Equal(1, names.Count(n => n == "carol"));
+        Assert.Equal(names.Count - 1, names.Count(n => n == "unknown"));
+        var forget = new MultipartFormDataContent { { new StringContent("carol"), "name" } };
+        Assert.Equal(HttpStatusCode.OK, (await Client.PostAsync("/api/gallery/forget", forget)).StatusCode);
+        var after = await Json(await Client.PostAsync("/api/gallery/identify", StudioFixture.Form("image", bytes, "sample3.jpg")));
+        Assert.All(after.GetProperty("images")[0].GetProperty("faces").EnumerateArray(), f => Assert.Equal("unknown", f.GetProperty("name").GetString()));
+        var audit = await Json(await Client.GetAsync("/api/gallery/audit"));
+        var commands = audit.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("command").GetString()).ToList();
+        Assert.Contains("studio enroll", commands);
+        Assert.Contains("studio forget", commands);
+        Assert.DoesNotContain("carol", audit.GetRawText());
+    }
+
+    [Fact]
     public async Task ConcurrentRequestsOnOneModelGiveTheSameAnswers()
     {
         var bytes = File.ReadAllBytes(StudioFixture.Photo(1));

@@ -16,6 +16,9 @@ public sealed class StudioFixture : IAsyncLifetime
     /// <summary>The studio's datasets folder, holding "photos": two classes of six real photos each.</summary>
     public string DatasetsRoot { get; } = Directory.CreateTempSubdirectory("shikaku-studio-datasets-").FullName;
 
+    /// <summary>The studio's gallery folder (never the user's own gallery).</summary>
+    public string GalleryRoot { get; } = Directory.CreateTempSubdirectory("shikaku-studio-gallery-").FullName;
+
     public WebApplication App { get; private set; } = null!;
 
     public HttpClient Client { get; private set; } = null!;
@@ -44,7 +47,11 @@ public sealed class StudioFixture : IAsyncLifetime
         for (int i = 1; i <= 6; i++) File.Copy(faces[$"package/demo/sample{i}.jpg"], Path.Combine(people, $"sample{i}.jpg"));
         foreach (var name in new[] { "dog", "eagle", "giraffe", "horses", "kite", "person" })
             File.Copy(coco[$"usr/share/darknet/data/{name}.jpg"], Path.Combine(scenes, name + ".jpg"));
-        App = StudioApp.Build(new StudioOptions { Port = 0, RunsRoot = RunsRoot, DatasetsRoot = DatasetsRoot });
+        App = StudioApp.Build(new StudioOptions
+        {
+            Port = 0, RunsRoot = RunsRoot, DatasetsRoot = DatasetsRoot,
+            Gallery = new GalleryAccess(Path.Combine(GalleryRoot, "gallery.db"), Path.Combine(GalleryRoot, "gallery.key")),
+        });
         await App.StartAsync();
         Url = StudioApp.Url(App);
         Client = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromMinutes(2) };
@@ -57,6 +64,7 @@ public sealed class StudioFixture : IAsyncLifetime
         await App.DisposeAsync();
         Directory.Delete(RunsRoot, recursive: true);
         Directory.Delete(DatasetsRoot, recursive: true);
+        Directory.Delete(GalleryRoot, recursive: true);
     }
 
     /// <summary>A multipart form with one image file field (and more text fields).</summary>

@@ -566,6 +566,49 @@ async function runVerify() {
   } catch (e) { $('verify-result').textContent = e.message; }
 }
 
+// ---- gallery: enrol, identify, forget, over the same use cases as ./shikaku gallery ----
+
+async function listGallery() {
+  try {
+    const r = await api('/api/gallery');
+    $('gallery-people').querySelector('tbody').replaceChildren(...r.people.map(p => {
+      const forget = el('button', { text: 'Forget' });
+      forget.addEventListener('click', async () => {
+        const form = new FormData();
+        form.append('name', p.name);
+        try { await api('/api/gallery/forget', { form }); $('gallery-result').textContent = `${p.name}: erased.`; } catch (e) { showError('gallery-error', e); }
+        listGallery();
+      });
+      return el('tr', {}, el('td', { text: p.name }), el('td', { text: p.descriptors }), el('td', { text: p.consent.purpose }), el('td', { text: p.consent.expires }), el('td', {}, forget));
+    }));
+  } catch (e) { showError('gallery-error', e); }
+}
+
+async function galleryPhoto(work) {
+  showError('gallery-error');
+  const file = $('faces-file').files[0];
+  if (!file) { showError('gallery-error', 'Choose a photo above first.'); return; }
+  const form = new FormData();
+  form.append('image', file);
+  try { await work(form); } catch (e) { showError('gallery-error', e); }
+}
+
+const enrollGallery = () => galleryPhoto(async form => {
+  form.append('name', $('gallery-name').value);
+  form.append('consent', $('gallery-consent').value);
+  form.append('expires', $('gallery-expires').value);
+  const p = await api('/api/gallery/enroll', { form });
+  $('gallery-result').textContent = `${p.name}: ${p.descriptors} descriptor(s) enrolled, consent "${p.consent.purpose}" until ${p.consent.expires}.`;
+  await listGallery();
+});
+
+const identifyGallery = () => galleryPhoto(async form => {
+  const r = await api('/api/gallery/identify', { form });
+  const faces = r.images[0].faces;
+  $('gallery-result').textContent = faces.length === 0 ? 'No face found.'
+    : faces.map((f, i) => `${i + 1}: ${f.name}${f.distance != null ? ` (${f.distance.toFixed(2)})` : ''}`).join(', ');
+});
+
 const runObjects = () => withPhoto('objects', { model: $('objects-model').value || 'centernet', threshold: $('objects-threshold').value }, async (form, file) => {
   const r = await api('/api/detect', { form });
   $('objects-count').textContent = `${r.objects.length} object${r.objects.length === 1 ? '' : 's'} (${r.model}, ${r.speedMs.inference} ms inference)`;
@@ -600,6 +643,9 @@ document.addEventListener('DOMContentLoaded', () => {
   $('mesh-run').addEventListener('click', runMesh);
   $('mesh-face').addEventListener('change', e => showMesh(Number(e.target.value)));
   $('objects-run').addEventListener('click', runObjects);
+  $('gallery-enroll').addEventListener('click', enrollGallery);
+  $('gallery-identify').addEventListener('click', identifyGallery);
+  listGallery();
   labMode();
   showPage();
   loadModels();
