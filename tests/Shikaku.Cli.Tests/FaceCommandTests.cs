@@ -207,3 +207,30 @@ public sealed class GalleryCommandTests : IDisposable
         Assert.DoesNotContain("alice", audit.RootElement.GetRawText());
     }
 }
+
+public sealed class GalleryProcessTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shikaku-gallery-proc-{Guid.NewGuid():N}");
+
+    public GalleryProcessTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Two_processes_enrolling_at_once_lose_nothing()
+    {
+        string db = Path.Combine(_dir, "g.db"), key = Path.Combine(_dir, "g.key");
+        var photos = AssetCache.Fetch(KnownAssets.FaceApi);
+        // The first enrolment makes the gallery and its key; then two processes enrol three people each, at the same time.
+        Assert.Equal(0, ProcessTests.Shikaku(null, "gallery", "enroll", "--name", "first", "--consent", "test", "--expires", "2099-01-01",
+            photos["package/demo/sample1.jpg"], "--gallery", db, "--key-file", key).Code);
+        var runs = await Task.WhenAll(Enumerable.Range(0, 2).Select(p => Task.Run(() => Enumerable.Range(0, 3).Select(i =>
+            ProcessTests.Shikaku(null, "gallery", "enroll", "--name", $"p{p}-{i}", "--consent", "test", "--expires", "2099-01-01",
+                photos[$"package/demo/sample{2 + (p * 3 + i) % 5}.jpg"], "--gallery", db, "--key-file", key)).ToList())));
+        Assert.All(runs.SelectMany(r => r), r => Assert.True(r.Code == 0, r.Stderr));
+        var (code, stdout, _) = RunSplit("gallery", "list", "--json", "--gallery", db, "--key-file", key);
+        Assert.Equal(0, code);
+        using var list = JsonDocument.Parse(stdout);
+        Assert.Equal(7, list.RootElement.GetProperty("people").GetArrayLength());
+    }
+}
