@@ -96,6 +96,11 @@ internal sealed class ConsentedFaces : IDisposable
             _index = _gallery.LoadIndex();
             _analyzer = new Vision.Faces.FaceAnalyzer(fetch.Run("the face models", log => Models.FaceApi.FaceApiModels.Folder(log)));
         }
+        catch (System.Data.Common.DbException e)
+        {
+            Dispose();
+            throw new Gallery.GalleryException($"--except: the gallery at {access.Location} could not be used: {e.Message.TrimEnd('.')}.");
+        }
         catch
         {
             Dispose();
@@ -119,7 +124,7 @@ internal sealed class ConsentedFaces : IDisposable
         _analyzer?.Dispose();
         _gallery?.Dispose();
         _key?.Dispose();
-        _store.Dispose();
+        _store?.Dispose();
     }
 }
 

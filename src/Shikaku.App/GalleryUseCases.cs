@@ -70,6 +70,19 @@ public sealed class GalleryUseCases(IFetchProgress fetch) : IDisposable
     private static T With<T>(GalleryAccess access, bool create, Func<ConsentGallery, T> work)
     {
         ArgumentNullException.ThrowIfNull(access);
+        try
+        {
+            return Open(access, create, work);
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            // Not a gallery file, a server gone away, a disk full: one line that says where, never a stack trace.
+            throw new GalleryException($"The gallery at {access.Location} could not be used: {e.Message.TrimEnd('.')}.");
+        }
+    }
+
+    private static T Open<T>(GalleryAccess access, bool create, Func<ConsentGallery, T> work)
+    {
         if (!create && !access.MayExist)
             throw new GalleryException($"There is no gallery at {access.Location} yet; enrol someone first (gallery enroll), or give --gallery / --store.");
         using var store = GalleryStore.Open(access.Location);

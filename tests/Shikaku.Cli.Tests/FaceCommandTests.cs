@@ -166,6 +166,30 @@ public sealed class GalleryCommandTests : IDisposable
     private static string Photo(int n) => AssetCache.Fetch(KnownAssets.FaceApi)[$"package/demo/sample{n}.jpg"];
 
     [Fact]
+    public void A_gallery_that_is_not_one_is_a_clear_error_and_is_left_as_it_was()
+    {
+        string photo = Photo(1), notAGallery = Path.Combine(_dir, "photo.jpg"), key = Path.Combine(_dir, "k.key");
+        File.Copy(photo, notAGallery);
+        File.WriteAllText(key, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        var before = File.ReadAllBytes(notAGallery);
+        foreach (var args in new[] { new[] { "gallery", "list" }, ["gallery", "enroll", "--name", "a", "--consent", "c", "--expires", "2099-01-01", photo] })
+        {
+            var (code, _, stderr) = RunSplit([.. args, "--gallery", notAGallery, "--key-file", key]);
+            Assert.Equal(1, code);
+            Assert.Contains("could not be used", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+        }
+        Assert.Equal(before, File.ReadAllBytes(notAGallery));
+        var bad = RunSplit("gallery", "list", "--store", "postgres://nobody@127.0.0.1:1/none", "--key-file", key);
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("Cannot reach the gallery at postgres://nobody@127.0.0.1:1/none", bad.Stderr);
+        File.WriteAllText(key, "not a key");
+        var wrongKey = RunSplit("gallery", "enroll", "--name", "a", "--consent", "c", "--expires", "2099-01-01", photo, "--gallery", Path.Combine(_dir, "new.db"), "--key-file", key);
+        Assert.Equal(1, wrongKey.Code);
+        Assert.Contains("is not a gallery key", wrongKey.Stderr);
+    }
+
+    [Fact]
     public void Enroll_identify_forget_and_audit_name_only_the_consenting_person()
     {
         string db = Path.Combine(_dir, "g.db"), key = Path.Combine(_dir, "g.key");
