@@ -65,3 +65,41 @@ public sealed class RedactionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Redaction.Hide(image, boxes, new RedactionOptions(Feather: double.NaN)));
     }
 }
+
+/// <summary>FaceFinder's recall on small faces: the six demo photos shrunk and tiled into one 1920x1280 picture.</summary>
+public sealed class FaceFinderTests(Xunit.Abstractions.ITestOutputHelper log)
+{
+    [Fact]
+    public void EveryDemoFaceShrunkToAboutTwentyPixelsIsStillHidden()
+    {
+        using var analyzer = new Shikaku.Vision.Faces.FaceAnalyzer();
+        const int shrink = 8, w = 1920, h = 1280;
+        var canvas = new byte[w * h * 3];
+        var truth = new List<BoundingBox>();
+        int x = 0, y = 0, row = 0;
+        for (int n = 1; n <= 6; n++)
+        {
+            var photo = ImageCodec.Load(Shikaku.Assets.AssetCache.Fetch(Shikaku.Assets.KnownAssets.FaceApi)[$"package/demo/sample{n}.jpg"]).ToRgb();
+            var faces = analyzer.Detect(photo);
+            var small = photo.Resize(photo.Width / shrink, photo.Height / shrink, Shikaku.Kernels.ResizeMode.Area);
+            if (x + small.Width > w) (x, y, row) = (0, y + row, 0);
+            for (int r = 0; r < small.Height; r++) Array.Copy(small.Pixels, r * small.Width * 3, canvas, ((y + r) * w + x) * 3, small.Width * 3);
+            truth.AddRange(faces.Select(f => f.Box.Scale(1.0 / shrink, 1.0 / shrink).Offset(x, y)));
+            (x, row) = (x + small.Width, Math.Max(row, small.Height));
+        }
+        var picture = new Image(w, h, 3, canvas);
+        using var finder = new FaceFinder();
+        int Hidden(FaceFinderOptions options)
+        {
+            var mask = Redaction.Mask(w, h, finder.Find(picture, options).Select(r => r.Box).ToList(), new RedactionOptions());
+            // Hidden: the face's centre, and the middle of its top edge (the forehead), are inside a hidden ellipse.
+            return truth.Count(t => mask[(int)t.Xywh.CenterY * w + (int)t.Xywh.CenterX] >= 1 && mask[(int)t.Y * w + (int)t.Xywh.CenterX] > 0.5);
+        }
+        int tiled = Hidden(new FaceFinderOptions(People: false)), whole = Hidden(new FaceFinderOptions(Tile: false, People: false));
+        log.WriteLine($"{truth.Count} faces of about {truth.Average(t => t.Width):0} px: {tiled} hidden with tiles, {whole} without; face-api's defaults find {analyzer.Detect(picture).Count}");
+        Assert.Equal(22, truth.Count);
+        // Measured: 22 with tiles, 5 without (face-api's defaults alone find 5).
+        Assert.Equal(22, tiled);
+        Assert.True(whole < 22, "without tiles every small face was found: the test no longer shows what the tiles are for");
+    }
+}
