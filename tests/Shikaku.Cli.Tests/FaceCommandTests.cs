@@ -119,18 +119,13 @@ public sealed class FaceCommandTests : IDisposable
     }
 }
 
-public sealed class AnonymizeCommandTests : IDisposable
+public sealed class AnonymizeCommandTests() : Shikaku.Testing.TempFolderTest("shikaku-anon")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shikaku-anon-{Guid.NewGuid():N}");
-
-    public AnonymizeCommandTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
     public void One_photo_to_one_file_as_json_then_a_rerun_is_refused_and_a_missing_out_is_a_usage_error()
     {
-        string photo = AssetCache.Fetch(KnownAssets.FaceApi)["package/demo/sample3.jpg"], output = Path.Combine(_dir, "hidden.png");
+        string photo = AssetCache.Fetch(KnownAssets.FaceApi)["package/demo/sample3.jpg"], output = Path.Combine(Root, "hidden.png");
         var (code, stdout, stderr) = RunSplit("anonymize", photo, "-o", output, "--method", "mosaic", "--no-people", "--json");
         Assert.Equal(0, code);
         using (var json = JsonDocument.Parse(stdout))
@@ -149,26 +144,21 @@ public sealed class AnonymizeCommandTests : IDisposable
         var usage = RunSplit("anonymize", photo);
         Assert.Equal(2, usage.Code);
         Assert.Contains("--out", usage.Stderr);
-        var method = RunSplit("anonymize", photo, "-o", Path.Combine(_dir, "x.png"), "--method", "swirl");
+        var method = RunSplit("anonymize", photo, "-o", Path.Combine(Root, "x.png"), "--method", "swirl");
         Assert.Equal(2, method.Code);
         Assert.Contains("'swirl' is not a way of hiding", method.Stderr);
     }
 }
 
-public sealed class GalleryCommandTests : IDisposable
+public sealed class GalleryCommandTests() : Shikaku.Testing.TempFolderTest("shikaku-gallery-cli")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shikaku-gallery-cli-{Guid.NewGuid():N}");
-
-    public GalleryCommandTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static string Photo(int n) => AssetCache.Fetch(KnownAssets.FaceApi)[$"package/demo/sample{n}.jpg"];
 
     [Fact]
     public void A_gallery_that_is_not_one_is_a_clear_error_and_is_left_as_it_was()
     {
-        string photo = Photo(1), notAGallery = Path.Combine(_dir, "photo.jpg"), key = Path.Combine(_dir, "k.key");
+        string photo = Photo(1), notAGallery = Path.Combine(Root, "photo.jpg"), key = Path.Combine(Root, "k.key");
         File.Copy(photo, notAGallery);
         File.WriteAllText(key, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
         var before = File.ReadAllBytes(notAGallery);
@@ -184,7 +174,7 @@ public sealed class GalleryCommandTests : IDisposable
         Assert.Equal(1, bad.Code);
         Assert.Contains("Cannot reach the gallery at postgres://nobody@127.0.0.1:1/none", bad.Stderr);
         File.WriteAllText(key, "not a key");
-        var wrongKey = RunSplit("gallery", "enroll", "--name", "a", "--consent", "c", "--expires", "2099-01-01", photo, "--gallery", Path.Combine(_dir, "new.db"), "--key-file", key);
+        var wrongKey = RunSplit("gallery", "enroll", "--name", "a", "--consent", "c", "--expires", "2099-01-01", photo, "--gallery", Path.Combine(Root, "new.db"), "--key-file", key);
         Assert.Equal(1, wrongKey.Code);
         Assert.Contains("is not a gallery key", wrongKey.Stderr);
     }
@@ -192,9 +182,9 @@ public sealed class GalleryCommandTests : IDisposable
     [Fact]
     public void Enroll_identify_forget_and_audit_name_only_the_consenting_person()
     {
-        string db = Path.Combine(_dir, "g.db"), key = Path.Combine(_dir, "g.key");
+        string db = Path.Combine(Root, "g.db"), key = Path.Combine(Root, "g.key");
         string[] at = ["--gallery", db, "--key-file", key];
-        string blank = Path.Combine(_dir, "blank.png");
+        string blank = Path.Combine(Root, "blank.png");
         Shikaku.Vision.Imaging.ImageCodec.Save(new Shikaku.Vision.Imaging.Image(64, 64, 3, new byte[64 * 64 * 3]), blank);
         // Nothing is stored from photos without a face, and nothing without a consent record.
         var none = RunSplit(["gallery", "enroll", "--name", "nobody", "--consent", "test", "--expires", "2099-01-01", blank, .. at]);
@@ -220,7 +210,7 @@ public sealed class GalleryCommandTests : IDisposable
             Assert.All(names[1], n => Assert.Equal("unknown", n));
         }
         Assert.DoesNotContain("alice", File.ReadAllText(db, System.Text.Encoding.Latin1));
-        Assert.Equal(1, RunSplit(["gallery", "identify", Photo(3), .. at[..2], "--key-file", Path.Combine(_dir, "other.key")]).Code);
+        Assert.Equal(1, RunSplit(["gallery", "identify", Photo(3), .. at[..2], "--key-file", Path.Combine(Root, "other.key")]).Code);
         Assert.Equal(0, RunSplit(["gallery", "forget", "alice", .. at]).Code);
         Assert.Equal(1, RunSplit(["gallery", "forget", "alice", .. at]).Code);
         using (var result = JsonDocument.Parse(RunSplit(["gallery", "identify", Photo(3), "--json", .. at]).Stdout))
@@ -232,18 +222,13 @@ public sealed class GalleryCommandTests : IDisposable
     }
 }
 
-public sealed class GalleryProcessTests : IDisposable
+public sealed class GalleryProcessTests() : Shikaku.Testing.TempFolderTest("shikaku-gallery-proc")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shikaku-gallery-proc-{Guid.NewGuid():N}");
-
-    public GalleryProcessTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
     public async Task Two_processes_enrolling_at_once_lose_nothing()
     {
-        string db = Path.Combine(_dir, "g.db"), key = Path.Combine(_dir, "g.key");
+        string db = Path.Combine(Root, "g.db"), key = Path.Combine(Root, "g.key");
         var photos = AssetCache.Fetch(KnownAssets.FaceApi);
         // The first enrolment makes the gallery and its key; then two processes enrol three people each, at the same time.
         Assert.Equal(0, ProcessTests.Shikaku(null, "gallery", "enroll", "--name", "first", "--consent", "test", "--expires", "2099-01-01",
