@@ -17,7 +17,7 @@ namespace Shikaku.App;
 /// </remarks>
 public sealed record AnonymizeRequest(IReadOnlyList<string> Inputs, ImageLoadOptions Load, string? Out = null, string? OutFile = null,
     RedactionOptions? Redaction = null, FaceFinderOptions? Finder = null, string? Report = null, bool Overwrite = false, int Quality = 92,
-    bool KeepMetadata = false, int Parallelism = 0, GalleryAccess? Except = null);
+    int Parallelism = 0, GalleryAccess? Except = null);
 
 /// <summary>What became of one photo: where its hidden copy is, what was hidden, or why it was skipped or failed.</summary>
 /// <param name="Status">written, skipped (its copy was already there: a resumed run) or failed.</param>
@@ -82,7 +82,7 @@ internal sealed class ConsentedFaces : IDisposable
     public ConsentedFaces(GalleryAccess access, IFetchProgress fetch)
     {
         if (!access.MayExist)
-            throw new Gallery.GalleryException($"--except: there is no gallery at {access.Location}; enrol the people who agreed to be shown first (gallery enroll).");
+            throw new Gallery.GalleryException($"--except: there is no gallery at {access.Shown}; enrol the people who agreed to be shown first (gallery enroll).");
         _store = Gallery.GalleryStore.Open(access.Location);
         try
         {
@@ -99,7 +99,7 @@ internal sealed class ConsentedFaces : IDisposable
         catch (System.Data.Common.DbException e)
         {
             Dispose();
-            throw new Gallery.GalleryException($"--except: the gallery at {access.Location} could not be used: {e.Message.TrimEnd('.')}.");
+            throw new Gallery.GalleryException($"--except: the gallery at {access.Shown} could not be used: {e.Message.Split('\n')[0].TrimEnd('.')}.");
         }
         catch
         {
@@ -207,13 +207,15 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
                     regions.RemoveAll(r => r.Source != RegionSource.Person && r.Box.IoU(box) > 0.4);
                     if (regions.Count < before) shown.Add(name);
                 }
-            var hidden = Redaction.Hide(image, regions.Select(r => r.Box).ToList(), redaction).WithExif(request.KeepMetadata ? image.Exif : null);
-            ImageCodec.Save(hidden, target, new ImageSaveOptions { Overwrite = request.Overwrite, Quality = request.Quality, KeepMetadata = request.KeepMetadata });
+            // Never the source's EXIF: it can hold a thumbnail of the photo with every face unhidden.
+            var hidden = Redaction.Hide(image, regions.Select(r => r.Box).ToList(), redaction).WithExif(null);
+            ImageCodec.Save(hidden, target, new ImageSaveOptions { Overwrite = request.Overwrite, Quality = request.Quality });
             return new AnonymizedImage(file, target, "written", regions, sw.Elapsed.TotalMilliseconds, null) { Shown = shown };
         }
-        catch (Exception e) when (UserErrors.IsUserError(e))
+        catch (Exception e) when (UserErrors.IsUserError(e) || e is System.Data.Common.DbException)
         {
-            return new AnonymizedImage(file, null, "failed", [], sw.Elapsed.TotalMilliseconds, e.Message);
+            // A gallery busy or gone (--except) fails this photo, not the batch.
+            return new AnonymizedImage(file, null, "failed", [], sw.Elapsed.TotalMilliseconds, e.Message.Split('\n')[0]);
         }
     }
 

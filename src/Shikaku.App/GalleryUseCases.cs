@@ -25,6 +25,10 @@ public sealed record GalleryAccess(string? Store = null, string? KeyFile = null,
     /// <summary>The store's location as given, or the default file.</summary>
     public string Location => Store ?? Path.Combine(DataFolder, "gallery.db");
 
+    /// <summary>The location for messages: a PostgreSQL address without its password (or the Npgsql string's).</summary>
+    public string Shown => System.Text.RegularExpressions.Regex.Replace(
+        System.Text.RegularExpressions.Regex.Replace(Location, @"^(postgres(?:ql)?://[^:/@]*):[^@]*@", "$1:***@"), @"(?i)(password\s*=\s*)[^;]*", "$1***");
+
     /// <summary>
     /// Whether there may be a gallery there already: a SQLite file that exists, or any PostgreSQL server (whose tables
     /// are made on first use). Reading a gallery that is not there is refused before a file is created for it.
@@ -77,14 +81,14 @@ public sealed class GalleryUseCases(IFetchProgress fetch) : IDisposable
         catch (System.Data.Common.DbException e)
         {
             // Not a gallery file, a server gone away, a disk full: one line that says where, never a stack trace.
-            throw new GalleryException($"The gallery at {access.Location} could not be used: {e.Message.TrimEnd('.')}.");
+            throw new GalleryException($"The gallery at {access.Shown} could not be used: {e.Message.Split('\n')[0].TrimEnd('.')}.");
         }
     }
 
     private static T Open<T>(GalleryAccess access, bool create, Func<ConsentGallery, T> work)
     {
         if (!create && !access.MayExist)
-            throw new GalleryException($"There is no gallery at {access.Location} yet; enrol someone first (gallery enroll), or give --gallery / --store.");
+            throw new GalleryException($"There is no gallery at {access.Shown} yet; enrol someone first (gallery enroll), or give --gallery / --store.");
         using var store = GalleryStore.Open(access.Location);
         if (access.Passphrase != null)
         {

@@ -71,7 +71,7 @@ internal static class GalleryCommands
                 var person = gallery.Enroll(access, name, consent, rest, command, load, cli.Warn);
                 if (json) cli.WriteJson(GalleryUseCases.PersonJson(person));
                 else cli.Out.WriteLine($"{person.Name}: {person.Descriptors} face descriptor(s) enrolled, consent \"{person.Consent.Purpose}\" until {person.Consent.Expires:yyyy-MM-dd}");
-                cli.Status($"Sealed in {access.Location}; the audit log records the enrolment.");
+                cli.Status($"Sealed in {access.Shown}; the audit log records the enrolment.");
                 return ExitCodes.Ok;
             }
             case "list":

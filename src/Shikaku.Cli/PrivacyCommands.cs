@@ -22,7 +22,6 @@ internal static class PrivacyCommands
         .. GalleryCommands.AccessOptions,
         new("--jobs", "N", "the cores, at most 4", "photos processed at once"),
         new("--quality", "1-100", "92", "JPEG/WebP quality"),
-        Option.Flag("--keep-metadata", "keep the source's EXIF (camera, time, GPS) in JPEG/PNG copies (default: nothing of it is written)"),
         Option.MaxPixels,
         Option.Json,
         Option.Flag("--overwrite", "replace copies already in --out (default: keep them and count them as done, so a stopped run resumes)"),
@@ -51,7 +50,7 @@ internal static class PrivacyCommands
         bool toFile = args.Positionals.Count == 1 && File.Exists(args.Positionals[0]) && ImageCodec.IsImagePath(output);
         var request = new AnonymizeRequest(args.Positionals, new ImageLoadOptions { MaxPixels = args.Long("--max-pixels", 100_000_000, 1) },
             Out: toFile ? null : output, OutFile: toFile ? output : null, Redaction: redaction, Finder: finder, Report: args.Get("--report"),
-            Overwrite: args.Flag("--overwrite"), Quality: args.Int("--quality", 92, 1, 100), KeepMetadata: args.Flag("--keep-metadata"),
+            Overwrite: args.Flag("--overwrite"), Quality: args.Int("--quality", 92, 1, 100),
             Parallelism: args.Int("--jobs", 0, 1, 64), Except: except);
         bool json = args.Flag("--json");
         args.RejectUnknown("anonymize");
@@ -80,7 +79,7 @@ internal static class PrivacyCommands
         else result = privacy.Anonymize(request, Line);
         if (json) cli.WriteJson(result.ToJson());
         cli.Status(result.Summary + (request.Report != null ? $" Report: {request.Report}." : "") +
-            (request.KeepMetadata ? "" : " No EXIF, GPS or other metadata of the originals was written."));
+            " No EXIF, GPS or other metadata of the originals was written.");
         return cli.BatchResult(result.Outcome);
     }
 }

@@ -139,13 +139,14 @@ public sealed class ConsentGallery : IDisposable
 
     private sealed record AuditRecord(DateTimeOffset At, string Action, string Command, long[] People, int Faces);
 
-    private static string PersonContext(byte[] tag) => "person:" + Convert.ToHexString(tag);
+    // A person's record is bound to its row and its tag: swapping records (or tags) between rows makes both fail to open.
+    private static string PersonContext(long id, byte[] tag) => "person:" + id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Convert.ToHexString(tag);
 
     private static string DescriptorContext(long person) => "descriptor:" + person.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private List<(long Id, PersonRecord Record, int Descriptors)> ReadPeople(DbTransaction? tx) =>
         _store.Query(tx, "SELECT p.id, p.tag, p.record, (SELECT COUNT(*) FROM descriptors d WHERE d.person = p.id) FROM people p ORDER BY p.id",
-            r => (r.GetInt64(0), Unseal<PersonRecord>((byte[])r.GetValue(2), PersonContext((byte[])r.GetValue(1)), $"Person row {r.GetInt64(0)}"), (int)r.GetInt64(3)));
+            r => (r.GetInt64(0), Unseal<PersonRecord>((byte[])r.GetValue(2), PersonContext(r.GetInt64(0), (byte[])r.GetValue(1)), $"Person row {r.GetInt64(0)}"), (int)r.GetInt64(3)));
 
     private T Unseal<T>(byte[] sealedBytes, string context, string what) =>
         JsonSerializer.Deserialize<T>(_key.Open(sealedBytes, context, what), Json) ?? throw new GalleryException($"{what} is empty.");
@@ -171,16 +172,10 @@ public sealed class ConsentGallery : IDisposable
             var record = new PersonRecord(name.Trim(), consent.Purpose, consent.GivenBy, consent.Given, consent.Expires, DateTimeOffset.UtcNow);
             var existing = _store.Query(tx, "SELECT id FROM people WHERE tag = @t", r => r.GetInt64(0), ("@t", tag));
             long id;
-            if (existing.Count == 1)
-            {
-                id = existing[0];
-                _store.Execute(tx, "UPDATE people SET record = @r WHERE id = @i", ("@r", SealJson(record, PersonContext(tag))), ("@i", id));
-            }
-            else
-            {
-                id = _store.Query(tx, "INSERT INTO people (tag, record) VALUES (@t, @r) RETURNING id", r => r.GetInt64(0),
-                    ("@t", tag), ("@r", SealJson(record, PersonContext(tag))))[0];
-            }
+            // The row's id is part of its seal: a new row is inserted first (with an empty record), then sealed in place.
+            id = existing.Count == 1 ? existing[0]
+                : _store.Query(tx, "INSERT INTO people (tag, record) VALUES (@t, @r) RETURNING id", r => r.GetInt64(0), ("@t", tag), ("@r", Array.Empty<byte>()))[0];
+            _store.Execute(tx, "UPDATE people SET record = @r WHERE id = @i", ("@r", SealJson(record, PersonContext(id, tag))), ("@i", id));
             int added = 0;
             foreach (var d in descriptors)
             {
@@ -201,8 +196,9 @@ public sealed class ConsentGallery : IDisposable
     public static void Validate(string name, Consent consent, DateOnly today)
     {
         ArgumentNullException.ThrowIfNull(consent);
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 200 || name.Any(char.IsControl))
-            throw new GalleryException("A name is 1 to 200 printable characters.");
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 200 || name.Any(ch => char.IsControl(ch) || char.GetUnicodeCategory(ch) == System.Globalization.UnicodeCategory.Format))
+            throw new GalleryException("A name is 1 to 200 printable characters (no control or invisible formatting characters).");
+        if (GalleryKey.Normalize(name) == GalleryKey.Normalize(Unknown)) throw new GalleryException($"\"{Unknown}\" is the answer for a face nobody enrolled is close to; choose another name.");
         if (string.IsNullOrWhiteSpace(consent.Purpose) || string.IsNullOrWhiteSpace(consent.GivenBy))
             throw new GalleryException("A consent record names its purpose and who gave it (--consent \"shown in the club newsletter\").");
         if (consent.Expires < today) throw new GalleryException($"The consent expires on {consent.Expires:yyyy-MM-dd}, which has passed; nothing is stored under an expired consent.");
@@ -232,7 +228,7 @@ public sealed class ConsentGallery : IDisposable
     {
         var tag = _key.NameTag(name);
         var rows = _store.Query(null, "SELECT p.id, p.record, (SELECT COUNT(*) FROM descriptors d WHERE d.person = p.id) FROM people p WHERE p.tag = @t",
-            r => (r.GetInt64(0), Unseal<PersonRecord>((byte[])r.GetValue(1), PersonContext(tag), $"Person row {r.GetInt64(0)}"), (int)r.GetInt64(2)), ("@t", tag));
+            r => (r.GetInt64(0), Unseal<PersonRecord>((byte[])r.GetValue(1), PersonContext(r.GetInt64(0), tag), $"Person row {r.GetInt64(0)}"), (int)r.GetInt64(2)), ("@t", tag));
         return rows.Count == 0 ? null : new GalleryPerson(rows[0].Item1, rows[0].Item2.Name, ConsentOf(rows[0].Item2), rows[0].Item3, rows[0].Item2.Enrolled);
     }
 

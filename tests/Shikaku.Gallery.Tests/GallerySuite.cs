@@ -136,6 +136,17 @@ public abstract class GallerySuite : TempFolderTest
         Assert.Contains("altered", Assert.Throws<GalleryException>(() => gallery.LoadIndex()).Message);
         store.Execute(null, "UPDATE descriptors SET value = @v WHERE id = @i", ("@v", value), ("@i", id));
         Assert.Equal(2, gallery.LoadIndex().Count);
+        // Two people's (tag, record) pairs swapped between their rows, to put one under the other's consent: neither opens.
+        var rows = store.Query(null, "SELECT id, tag, record FROM people ORDER BY id", r => (Id: r.GetInt64(0), Tag: (byte[])r.GetValue(1), Record: (byte[])r.GetValue(2)));
+        void Put(long row, byte[] tag, byte[] record) => store.Execute(null, "UPDATE people SET tag = @t, record = @r WHERE id = @i", ("@t", tag), ("@r", record), ("@i", row));
+        Put(rows[1].Id, [1], rows[1].Record);
+        Put(rows[0].Id, rows[1].Tag, rows[1].Record);
+        Put(rows[1].Id, rows[0].Tag, rows[0].Record);
+        Assert.Throws<GalleryException>(() => gallery.People());
+        Put(rows[1].Id, [1], rows[1].Record);
+        Put(rows[0].Id, rows[0].Tag, rows[0].Record);
+        Put(rows[1].Id, rows[1].Tag, rows[1].Record);
+        Assert.Equal(2, gallery.People().Count);
         // A descriptor moved to another person does not open under them.
         long bob = gallery.Find("Bob")!.Id;
         store.Execute(null, "UPDATE descriptors SET person = @p WHERE id = @i", ("@p", bob), ("@i", id));

@@ -105,7 +105,8 @@ public static class Redaction
             var (x0, y0, x1, y1) = Span(cx, cy, a, b, image.Width, image.Height);
             int w = x1 - x0, h = y1 - y0;
             if (w <= 0 || h <= 0) continue;
-            var cover = Cover(image, x0, y0, w, h, options.Method, 2 * Math.Max(a, b) / (1 + options.Feather));
+            // From what earlier regions left, not the original: a small box inside a larger one must not redraw that part finer.
+            var cover = Cover(new Image(image.Width, image.Height, c, pixels), x0, y0, w, h, options.Method, 2 * Math.Max(a, b) / (1 + options.Feather));
             ForEachPixel(box, image.Width, image.Height, options, (x, y, alpha) =>
             {
                 long at = ((long)y * width + x) * c;
