@@ -33,7 +33,10 @@ public sealed record GalleryAccess(string? Store = null, string? KeyFile = null,
     /// Whether there may be a gallery there already: a SQLite file that exists, or any PostgreSQL server (whose tables
     /// are made on first use). Reading a gallery that is not there is refused before a file is created for it.
     /// </summary>
-    public bool MayExist => Location.StartsWith("postgres", StringComparison.Ordinal) || Location.StartsWith("Host=", StringComparison.OrdinalIgnoreCase) || File.Exists(Location);
+    public bool MayExist => IsPostgres || File.Exists(Location);
+
+    /// <summary>True for a PostgreSQL store.</summary>
+    public bool IsPostgres => Location.StartsWith("postgres", StringComparison.Ordinal) || Location.StartsWith("Host=", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The key file used when no passphrase is given.</summary>
     public string Key => KeyFile ?? Path.Combine(DataFolder, "gallery.key");
@@ -89,13 +92,16 @@ public sealed class GalleryUseCases(IFetchProgress fetch) : IDisposable
     {
         if (!create && !access.MayExist)
             throw new GalleryException($"There is no gallery at {access.Shown} yet; enrol someone first (gallery enroll), or give --gallery / --store.");
+        bool freshKey = create && (access.IsPostgres || !File.Exists(access.Location) || new FileInfo(access.Location).Length == 0); // before the store makes its file
         using var store = GalleryStore.Open(access.Location);
         if (access.Passphrase != null)
         {
             using var pg = ConsentGallery.OpenWithPassphrase(store, access.Passphrase, FaceAnalyzer.DescriptorModelId, create);
             return work(pg);
         }
-        using var key = GalleryKey.FromFile(access.Key, create);
+        // A key file is made only with a new SQLite gallery (or a PostgreSQL one, whose emptiness only the server knows):
+        // a mistyped --key-file for an existing gallery is an error, not a new useless key.
+        using var key = GalleryKey.FromFile(access.Key, freshKey);
         using var gallery = ConsentGallery.Open(store, key, FaceAnalyzer.DescriptorModelId, create);
         return work(gallery);
     }

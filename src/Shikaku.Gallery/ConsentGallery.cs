@@ -399,6 +399,7 @@ public sealed class GalleryIndex
                 secondDistance = d;
             }
         }
+        if (best < 0) return new GalleryMatch(ConsentGallery.Unknown, double.PositiveInfinity, null); // every distance overflowed
         string nearest = _names[best];
         bool known = bestDistance < threshold && (second < 0 || secondDistance - bestDistance >= margin);
         return new GalleryMatch(known ? nearest : ConsentGallery.Unknown, bestDistance, nearest);

@@ -211,6 +211,9 @@ public sealed class GalleryCommandTests() : Shikaku.Testing.TempFolderTest("shik
         }
         Assert.DoesNotContain("alice", File.ReadAllText(db, System.Text.Encoding.Latin1));
         Assert.Equal(1, RunSplit(["gallery", "identify", Photo(3), .. at[..2], "--key-file", Path.Combine(Root, "other.key")]).Code);
+        // A mistyped key file for an existing gallery is an error and leaves no new key behind.
+        Assert.Equal(1, RunSplit(["gallery", "enroll", "--name", "bob", "--consent", "c", "--expires", "2099-01-01", Photo(3), .. at[..2], "--key-file", Path.Combine(Root, "typo.key")]).Code);
+        Assert.False(File.Exists(Path.Combine(Root, "typo.key")));
         Assert.Equal(0, RunSplit(["gallery", "forget", "alice", .. at]).Code);
         Assert.Equal(1, RunSplit(["gallery", "forget", "alice", .. at]).Code);
         using (var result = JsonDocument.Parse(RunSplit(["gallery", "identify", Photo(3), "--json", .. at]).Stdout))
