@@ -186,7 +186,7 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
         });
         var outcome = new BatchOutcome(results.Count(r => r.Status == "failed"), files.Count);
         var done = new AnonymizeResult(results, outcome);
-        if (request.Report != null) SafeFile.WriteAllText(request.Report, Csv(done), request.Overwrite);
+        if (request.Report != null) SafeFile.WriteAllText(request.Report, Report(done), request.Overwrite);
         return done;
     }
 
@@ -263,16 +263,14 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
     }
 
     /// <summary>The report: one row per photo with counts per finder, never boxes' contents, crops or descriptors.</summary>
-    private static string Csv(AnonymizeResult result)
+    private static string Report(AnonymizeResult result)
     {
         var csv = new StringBuilder("image,output,status,faces_ssd,faces_blazeface,people_heads,regions,shown_consented,milliseconds,error\n");
         foreach (var i in result.Images)
-            csv.Append(CultureInfo.InvariantCulture, $"{Quote(i.Image)},{Quote(i.Output ?? "")},{i.Status},{i.Count(RegionSource.Ssd)},{i.Count(RegionSource.BlazeFace)},")
-               .Append(CultureInfo.InvariantCulture, $"{i.Count(RegionSource.Person)},{i.Regions.Count},{i.Shown.Count},{i.Milliseconds:0.0},{Quote(i.Error ?? "")}\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{Csv.Field(i.Image)},{Csv.Field(i.Output ?? "")},{i.Status},{i.Count(RegionSource.Ssd)},{i.Count(RegionSource.BlazeFace)},")
+               .Append(CultureInfo.InvariantCulture, $"{i.Count(RegionSource.Person)},{i.Regions.Count},{i.Shown.Count},{i.Milliseconds:0.0},{Csv.Field(i.Error ?? "")}\n");
         return csv.ToString();
     }
-
-    private static string Quote(string s) => s.IndexOfAny([',', '"', '\n', '\r']) < 0 ? s : "\"" + s.Replace("\"", "\"\"") + "\"";
 
     public void Dispose() => _finder?.Dispose();
 }

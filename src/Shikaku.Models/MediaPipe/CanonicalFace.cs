@@ -187,11 +187,6 @@ public sealed class CanonicalFace
         ArgumentNullException.ThrowIfNull(typescript);
         var m = Regex.Match(typescript, @"export\s+const\s+VTX68\s*:\s*number\[\]\s*=\s*\[(?<body>[^\]]{0,4000})\]");
         if (!m.Success) throw new ModelFormatException($"{source} has no VTX68 list; it is not human 3.3.6's facemeshcoords.ts.");
-        string body = Regex.Replace(m.Groups["body"].Value, @"/\*.*?\*/|//[^\n]*", " ", RegexOptions.Singleline);
-        var numbers = new List<int>();
-        foreach (var part in body.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            numbers.Add(int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v
-                : throw new ModelFormatException($"{source}: VTX68 holds '{part}', not a vertex number."));
-        return [.. numbers];
+        return EyeLayout.Numbers(Regex.Replace(m.Groups["body"].Value, @"/\*.*?\*/|//[^\n]*", " ", RegexOptions.Singleline), VertexCount, $"{source}: VTX68");
     }
 }

@@ -83,7 +83,8 @@ public sealed class EyeLayout
         return new EyeLayout(mesh, net);
     }
 
-    private static int[] Numbers(string body, int limit, string what)
+    /// <summary>The comma-separated whole numbers of a TypeScript list's body (comments already removed), each under <paramref name="limit"/>.</summary>
+    internal static int[] Numbers(string body, int limit, string what)
     {
         var numbers = new List<int>();
         foreach (var part in body.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))

@@ -154,8 +154,7 @@ public sealed class FaceMeshDetector : IDisposable
     public IReadOnlyList<MeshFace> Detect(Image image, FaceMeshOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(image);
-        options ??= new FaceMeshOptions();
-        if (!(options.MinScore is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(options), options.MinScore, "MinScore must lie in 0..1.");
+        options = Checked(options);
         if (!(options.Scale is >= 1 and <= 4)) throw new ArgumentOutOfRangeException(nameof(options), options.Scale, "Scale must lie in 1..4 (human uses 1.4).");
         // Both the detector's input and each face's crop are sampled straight from the image's bytes: no float copy of
         // the whole photo (30 MB for 1920x1280) is made, or pushes the networks' weights out of the caches.
@@ -170,9 +169,15 @@ public sealed class FaceMeshDetector : IDisposable
     public IReadOnlyList<(BoundingBox Box, double Score)> DetectFaces(Image image, FaceMeshOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(image);
+        options = Checked(options);
+        return DetectBoxes(image.ToRgb(), options).Select(f => (f.Box, f.Score)).ToList();
+    }
+
+    private static FaceMeshOptions Checked(FaceMeshOptions? options)
+    {
         options ??= new FaceMeshOptions();
         if (!(options.MinScore is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(options), options.MinScore, "MinScore must lie in 0..1.");
-        return DetectBoxes(image.ToRgb(), options).Select(f => (f.Box, f.Score)).ToList();
+        return options;
     }
 
     private List<(BoundingBox Box, double Score, Point2D[] Keypoints)> DetectBoxes(Image rgb, FaceMeshOptions options)
