@@ -156,11 +156,24 @@ public sealed class GalleryUseCases(IFetchProgress fetch) : IDisposable
     /// <summary>One person, or null.</summary>
     public GalleryPerson? Show(GalleryAccess access, string name) => With(access, false, g => g.Find(name));
 
-    /// <summary>Erases a person (rows, then the store compacted). False when nobody of that name is enrolled.</summary>
-    public bool Forget(GalleryAccess access, string name, string command) => With(access, false, g => g.Forget(name, command));
+    /// <summary>
+    /// Erases a person (rows, then the store compacted) and says what happened, for the user: an error when nobody of
+    /// that name is enrolled; whether their bytes have left the store's files or wait for a compaction, and why.
+    /// </summary>
+    public (Erasure Outcome, string Message) Forget(GalleryAccess access, string name, string command) => With(access, false, g =>
+    {
+        var outcome = g.Forget(name, command);
+        return outcome switch
+        {
+            Erasure.NobodyOfThatName => throw new GalleryException($"Nobody named {name} is enrolled; nothing was erased."),
+            Erasure.Erased => (outcome, $"{name}: erased (their rows are deleted and the store compacted; the audit log keeps that an erasure happened, not the name)."),
+            _ => (outcome, $"{name}: erased (their rows are deleted and can never be matched or read), but the store could not be compacted yet: {g.CompactionProblem}. " +
+                "Their sealed bytes stay in the store's files until a gallery command run by a connection that may compact it (on PostgreSQL, the tables' owner) does it."),
+        };
+    });
 
-    /// <summary>The audit log.</summary>
-    public IReadOnlyList<AuditEntry> Audit(GalleryAccess access) => With(access, false, g => g.Audit());
+    /// <summary>The audit log, checked: the entries, and where its chain broke if it did.</summary>
+    public AuditLog Audit(GalleryAccess access) => With(access, false, g => g.Audit());
 
     /// <summary>
     /// Names the faces of each photo: enrolled, unexpired people within <paramref name="threshold"/> and
@@ -204,10 +217,12 @@ public sealed class GalleryUseCases(IFetchProgress fetch) : IDisposable
         }).ToList(),
     };
 
-    /// <summary>The JSON of gallery audit (docs/CLI.md).</summary>
-    public static object AuditJson(IEnumerable<AuditEntry> entries) => new
+    /// <summary>The JSON of gallery audit (docs/CLI.md): the entries, whether the chain holds, and where it broke.</summary>
+    public static object AuditJson(AuditLog log) => new
     {
-        entries = entries.Select(e => new { id = e.Id, at = e.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ"), action = e.Action, command = e.Command, people = e.People, faces = e.Faces }).ToList(),
+        intact = log.Intact,
+        @break = log.Break,
+        entries = log.Entries.Select(e => new { id = e.Id, at = e.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ"), action = e.Action, command = e.Command, people = e.People, faces = e.Faces }).ToList(),
     };
 
     /// <summary>The JSON of a person (docs/CLI.md): name, consent, how many descriptors; never the descriptors.</summary>

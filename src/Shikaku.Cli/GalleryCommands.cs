@@ -99,9 +99,10 @@ internal static class GalleryCommands
                     else cli.Out.WriteLine($"{p.Name}: {p.Descriptors} descriptor(s); consent \"{p.Consent.Purpose}\" given by {p.Consent.GivenBy} on {p.Consent.Given:yyyy-MM-dd}, until {p.Consent.Expires:yyyy-MM-dd}; enrolled {p.Enrolled.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
                     return ExitCodes.Ok;
                 }
-                if (!gallery.Forget(access, rest[0], command)) throw new GalleryException($"Nobody named {rest[0]} is enrolled; nothing was erased.");
-                cli.Out.WriteLine($"{rest[0]}: erased (their rows are deleted and the store compacted; the audit log keeps that an erasure happened, not the name).");
-                return ExitCodes.Ok;
+                var (outcome, message) = gallery.Forget(access, rest[0], command);
+                if (outcome == Erasure.Erased) cli.Out.WriteLine(message);
+                else cli.Error(message);
+                return outcome == Erasure.Erased ? ExitCodes.Ok : ExitCodes.Failed;
             }
             case "identify":
             {
@@ -122,12 +123,13 @@ internal static class GalleryCommands
             case "audit":
             {
                 args.RejectUnknown("gallery");
-                var entries = gallery.Audit(access);
-                if (json) cli.WriteJson(GalleryUseCases.AuditJson(entries));
+                var log = gallery.Audit(access);
+                if (json) cli.WriteJson(GalleryUseCases.AuditJson(log));
                 else
-                    foreach (var e in entries)
+                    foreach (var e in log.Entries)
                         cli.Out.WriteLine($"{e.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z  {e.Action,-24} {e.Command,-18} faces {e.Faces,-3} {string.Join(", ", e.People)}");
-                return ExitCodes.Ok;
+                if (log.Break != null) cli.Error(log.Break);
+                return log.Intact ? ExitCodes.Ok : ExitCodes.Failed;
             }
             default:
                 throw new UsageException($"unknown gallery subcommand '{sub}'; use enroll, list, show, forget, identify or audit.");

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -13,6 +14,22 @@ namespace Shikaku.Gallery;
 /// <param name="Given">The day it was given.</param>
 /// <param name="Expires">The last day it holds; after it the person is never matched and is purged.</param>
 public sealed record Consent(string Purpose, string GivenBy, DateOnly Given, DateOnly Expires);
+
+/// <summary>What <see cref="ConsentGallery.Forget"/> did.</summary>
+public enum Erasure
+{
+    /// <summary>Nobody of that name is enrolled; nothing changed.</summary>
+    NobodyOfThatName,
+
+    /// <summary>The person's rows are deleted and their bytes are gone from the store's files.</summary>
+    Erased,
+
+    /// <summary>
+    /// The rows are deleted (nobody can match or read them) but the store could not be compacted yet, so their sealed
+    /// bytes stay in its files until a connection that may compact opens the gallery (on PostgreSQL, the tables' owner).
+    /// </summary>
+    ErasedCompactionPending,
+}
 
 /// <summary>One enrolled person as the gallery shows them (never their descriptors).</summary>
 public sealed record GalleryPerson(long Id, string Name, Consent Consent, int Descriptors, DateTimeOffset Enrolled);
@@ -29,6 +46,16 @@ public sealed record GalleryMatch(string Name, double Distance, string? Nearest)
 
 /// <summary>One line of the audit log: when, what, which command, which people (by name while they are enrolled), how many faces.</summary>
 public sealed record AuditEntry(long Id, DateTimeOffset At, string Action, string Command, IReadOnlyList<string> People, int Faces);
+
+/// <summary>
+/// The audit log as read and checked: the entries that follow each other unbroken, oldest first, and where the chain
+/// broke (an entry inserted, removed, reordered or altered), or null when it holds from the first entry to the last.
+/// </summary>
+public sealed record AuditLog(IReadOnlyList<AuditEntry> Entries, string? Break)
+{
+    /// <summary>True when every entry follows the one before it and the last is the one the gallery wrote last.</summary>
+    public bool Intact => Break is null;
+}
 
 /// <summary>
 /// A face gallery that keeps nothing without consent. Each person's name and consent, each descriptor and each audit
@@ -52,6 +79,9 @@ public sealed class ConsentGallery : IDisposable
 
     /// <summary>Numbers per descriptor.</summary>
     public const int DescriptorLength = 128;
+
+    /// <summary>The layout this version writes: 2 chains the audit log (1 sealed its entries one by one and is upgraded on opening).</summary>
+    public const string Format = "2";
 
     private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
     private readonly GalleryStore _store;
@@ -84,54 +114,76 @@ public sealed class ConsentGallery : IDisposable
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentException.ThrowIfNullOrEmpty(model);
-        GalleryKey? key = null;
-        try
+        // Reading first, writing only when there is something to write: a role that may read and write the tables but
+        // not create them (a shared PostgreSQL gallery) opens it, and the key's derivation holds no lock.
+        var meta = store.HasSchema() ? ReadMeta(store, null) : [];
+        if (meta.Count == 0)
         {
-            key = store.InTransaction(tx =>
+            if (!create) throw new GalleryException($"There is no gallery at {store.Where} yet; enrol someone first (gallery enroll).");
+            var salt = GalleryKey.NewSalt();
+            var fresh = makeKey(salt);
+            bool made = false;
+            try
             {
-                store.EnsureSchema(tx);
-                var meta = store.Query(tx, "SELECT name, value FROM meta", r => (r.GetString(0), (byte[])r.GetValue(1))).ToDictionary(m => m.Item1, m => m.Item2);
-                if (meta.Count == 0)
+                made = store.InTransaction(tx =>
                 {
-                    if (!create) throw new GalleryException($"There is no gallery at {store.Where} yet; enrol someone first (gallery enroll).");
-                    var salt = GalleryKey.NewSalt();
-                    var fresh = makeKey(salt);
-                    foreach (var (name, value) in new[] { ("format", "1"u8.ToArray()), ("model", Encoding.UTF8.GetBytes(model)), ("kind", Encoding.UTF8.GetBytes(kind)),
+                    store.EnsureSchema(tx);
+                    if (ReadMeta(store, tx).Count > 0) return false; // another process made it meanwhile
+                    foreach (var (name, value) in new[] { ("format", Encoding.ASCII.GetBytes(Format)), ("model", Encoding.UTF8.GetBytes(model)), ("kind", Encoding.UTF8.GetBytes(kind)),
                                  ("salt", salt), ("check", fresh.Seal("shikaku-gallery"u8, "check")) })
                         store.Execute(tx, "INSERT INTO meta (name, value) VALUES (@n, @v)", ("@n", name), ("@v", value));
-                    return fresh;
-                }
-                foreach (string required in new[] { "format", "model", "kind", "salt", "check" })
-                    if (!meta.ContainsKey(required)) throw new GalleryException($"The gallery at {store.Where} has no '{required}' record; it is damaged or not a Shikaku gallery.");
-                string storedKind = Encoding.UTF8.GetString(meta["kind"]);
-                if (storedKind != kind)
-                    throw new GalleryException($"The gallery at {store.Where} is opened with a {storedKind}, not a {kind}: give " +
-                        (storedKind == "passphrase" ? "its passphrase (--passphrase-env)." : "its --key-file."));
-                var k = makeKey(meta["salt"]);
-                try
+                    return true;
+                });
+            }
+            finally
+            {
+                if (!made && owned) fresh.Dispose();
+            }
+            if (made) return new ConsentGallery(store, fresh, model, today ?? (() => DateOnly.FromDateTime(DateTime.UtcNow))) { _ownsKey = owned };
+            meta = ReadMeta(store, null);
+        }
+        foreach (string required in new[] { "format", "model", "kind", "salt", "check" })
+            if (!meta.ContainsKey(required)) throw new GalleryException($"The gallery at {store.Where} has no '{required}' record; it is damaged or not a Shikaku gallery.");
+        string storedKind = Encoding.UTF8.GetString(meta["kind"]);
+        if (storedKind != kind)
+            throw new GalleryException($"The gallery at {store.Where} is opened with a {storedKind}, not a {kind}: give " +
+                (storedKind == "passphrase" ? "its passphrase (--passphrase-env)." : "its --key-file."));
+        string format = Encoding.ASCII.GetString(meta["format"]);
+        if (format is not ("1" or Format))
+            throw new GalleryException($"The gallery at {store.Where} is in format {format}, which this Shikaku does not know (it writes format {Format}); open it with the Shikaku that made it.");
+        string storedModel = Encoding.UTF8.GetString(meta["model"]);
+        if (storedModel != model)
+            throw new GalleryException($"The gallery at {store.Where} holds descriptors of {storedModel}; these come from {model}, and distances between the two mean nothing.");
+        var key = makeKey(meta["salt"]);
+        try
+        {
+            try
+            {
+                key.Open(meta["check"], "check", "The gallery's key check");
+            }
+            catch (GalleryException)
+            {
+                throw new GalleryException($"The key does not open the gallery at {store.Where}: a wrong " + (kind == "passphrase" ? "passphrase." : "key file."));
+            }
+            if (format == "1")
+                store.InTransaction(tx =>
                 {
-                    k.Open(meta["check"], "check", "The gallery's key check");
-                }
-                catch (GalleryException)
-                {
-                    if (owned) k.Dispose();
-                    throw new GalleryException($"The key does not open the gallery at {store.Where}: a wrong " + (kind == "passphrase" ? "passphrase." : "key file."));
-                }
-                string storedModel = Encoding.UTF8.GetString(meta["model"]);
-                if (storedModel != model)
-                    throw new GalleryException($"The gallery at {store.Where} holds descriptors of {storedModel}; these come from {model}, and distances between the two mean nothing.");
-                return k;
-            });
+                    if (Encoding.ASCII.GetString(ReadMeta(store, tx)["format"]) == "1") ChainTheAudit(store, tx, key);
+                    return 0;
+                });
             var gallery = new ConsentGallery(store, key, model, today ?? (() => DateOnly.FromDateTime(DateTime.UtcNow))) { _ownsKey = owned };
             gallery.PurgeExpired();
             return gallery;
         }
         catch
         {
-            if (owned) key?.Dispose();
+            if (owned) key.Dispose();
             throw;
         }
     }
+
+    private static Dictionary<string, byte[]> ReadMeta(GalleryStore store, DbTransaction? tx) =>
+        store.Query(tx, "SELECT name, value FROM meta", r => (r.GetString(0), (byte[])r.GetValue(1))).ToDictionary(m => m.Item1, m => m.Item2);
 
     private bool _ownsKey;
 
@@ -153,8 +205,39 @@ public sealed class ConsentGallery : IDisposable
 
     private byte[] SealJson<T>(T value, string context) => _key.Seal(JsonSerializer.SerializeToUtf8Bytes(value, Json), context);
 
-    private void Append(DbTransaction tx, string action, string command, long[] people, int faces) =>
-        _store.Execute(tx, "INSERT INTO audit (entry) VALUES (@e)", ("@e", SealJson(new AuditRecord(DateTimeOffset.UtcNow, action, command, people, faces), "audit")));
+    // The audit is a chain: entry n is sealed with its id and the hash of entry n-1 as its context, and the gallery
+    // keeps the last entry's id and hash sealed in meta. An entry copied, inserted, removed or reordered (by someone who
+    // dropped the append-only triggers) breaks the chain where it happened; entries cut from the end no longer match
+    // the head. Entries written before the chain existed (format 1) open with their old context and are listed as such.
+    private static string AuditContext(long id, ReadOnlySpan<byte> previousHash) =>
+        "audit:" + id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Convert.ToHexString(previousHash);
+
+    private const string AuditHeadContext = "audit-head", UnchainedBelowContext = "audit-unchained-below";
+
+    private void Append(DbTransaction tx, string action, string command, long[] people, int faces)
+    {
+        var last = _store.Query(tx, "SELECT id, entry FROM audit ORDER BY id DESC LIMIT 1", r => (r.GetInt64(0), (byte[])r.GetValue(1)));
+        long id = last.Count == 0 ? 1 : last[0].Item1 + 1;
+        var previous = last.Count == 0 ? new byte[32] : SHA256.HashData(last[0].Item2);
+        var entry = SealJson(new AuditRecord(DateTimeOffset.UtcNow, action, command, people, faces), AuditContext(id, previous));
+        _store.Execute(tx, "INSERT INTO audit (id, entry) VALUES (@i, @e)", ("@i", id), ("@e", entry));
+        PutMeta(_store, tx, "audit_head", _key.Seal(Head(id, entry), AuditHeadContext));
+    }
+
+    // A format-1 gallery's audit entries were sealed one by one; the chain starts after the last of them.
+    private static void ChainTheAudit(GalleryStore store, DbTransaction tx, GalleryKey key)
+    {
+        var last = store.Query(tx, "SELECT id, entry FROM audit ORDER BY id DESC LIMIT 1", r => (r.GetInt64(0), (byte[])r.GetValue(1)));
+        long below = last.Count == 0 ? 1 : last[0].Item1 + 1;
+        PutMeta(store, tx, "audit_unchained_below", key.Seal(Encoding.ASCII.GetBytes(below.ToString(System.Globalization.CultureInfo.InvariantCulture)), UnchainedBelowContext));
+        if (last.Count == 1) PutMeta(store, tx, "audit_head", key.Seal(Head(last[0].Item1, last[0].Item2), AuditHeadContext));
+        PutMeta(store, tx, "format", Encoding.ASCII.GetBytes(Format));
+    }
+
+    private static byte[] Head(long id, byte[] entry) => Encoding.ASCII.GetBytes(id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Convert.ToHexString(SHA256.HashData(entry)));
+
+    private static void PutMeta(GalleryStore store, DbTransaction tx, string name, byte[] value) =>
+        store.Execute(tx, "INSERT INTO meta (name, value) VALUES (@n, @v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", ("@n", name), ("@v", value));
 
     /// <summary>
     /// Enrols <paramref name="name"/> with <paramref name="descriptors"/> (one or more, 128 finite numbers each, from
@@ -233,41 +316,81 @@ public sealed class ConsentGallery : IDisposable
     }
 
     /// <summary>
-    /// Erases <paramref name="name"/>: their person and descriptor rows are deleted, the erasure is audited, and the
-    /// store is compacted so the deleted bytes leave its files. False when nobody of that name is enrolled.
+    /// Erases <paramref name="name"/>: their person and descriptor rows are deleted and the erasure audited (one
+    /// transaction), then the store is compacted so the deleted bytes leave its files. If the compaction cannot run now
+    /// (it failed, or this PostgreSQL role does not own the tables) it stays pending, and every later opening by a
+    /// connection that can compact does it.
     /// </summary>
-    public bool Forget(string name, string command)
+    public Erasure Forget(string name, string command)
     {
         var tag = _key.NameTag(name);
         bool gone = _store.InTransaction(tx =>
         {
             var ids = _store.Query(tx, "SELECT id FROM people WHERE tag = @t", r => r.GetInt64(0), ("@t", tag));
             if (ids.Count == 0) return false;
-            int descriptors = _store.Execute(tx, "DELETE FROM descriptors WHERE person = @p", ("@p", ids[0]));
-            _store.Execute(tx, "DELETE FROM people WHERE id = @p", ("@p", ids[0]));
-            Append(tx, "forget", command, [ids[0]], descriptors);
+            Delete(tx, ids[0], "forget", command);
             return true;
         });
-        if (gone) _store.Compact();
-        return gone;
+        return !gone ? Erasure.NobodyOfThatName : CompactPending() ? Erasure.Erased : Erasure.ErasedCompactionPending;
     }
 
-    /// <summary>Deletes everyone whose consent has expired (audited as a purge), compacting the store if anyone went.</summary>
+    // A person's rows deleted, the erasure audited and the compaction marked pending, in the caller's transaction.
+    private void Delete(DbTransaction tx, long person, string action, string command)
+    {
+        int descriptors = _store.Execute(tx, "DELETE FROM descriptors WHERE person = @p", ("@p", person));
+        _store.Execute(tx, "DELETE FROM people WHERE id = @p", ("@p", person));
+        Append(tx, action, command, [person], descriptors);
+        PutMeta(_store, tx, CompactionPending, [1]);
+    }
+
+    private const string CompactionPending = "compaction_pending";
+
+    /// <summary>True when deleted rows still wait for the compaction that takes their bytes out of the store's files.</summary>
+    public bool AwaitsCompaction => _store.Query(null, "SELECT COUNT(*) FROM meta WHERE name = @n", r => r.GetInt64(0), ("@n", CompactionPending))[0] > 0;
+
+    /// <summary>Why the last compaction did not happen (the store's error, or a missing right), for the user; null when it did.</summary>
+    public string? CompactionProblem { get; private set; }
+
+    // Compacts if an erasure left it pending; true when nothing is pending any more. A store that is busy (another
+    // process reading) or refuses leaves it pending, to be done at a later opening: the erasure itself has landed.
+    private bool CompactPending()
+    {
+        if (!AwaitsCompaction) return true;
+        try
+        {
+            if (!_store.Compact())
+            {
+                CompactionProblem = $"this connection may not compact the tables at {Where} (on PostgreSQL only their owner can)";
+                return false;
+            }
+        }
+        catch (DbException e)
+        {
+            CompactionProblem = e.Message.TrimEnd('.');
+            return false;
+        }
+        _store.Execute(null, "DELETE FROM meta WHERE name = @n", ("@n", CompactionPending));
+        CompactionProblem = null;
+        return true;
+    }
+
+    /// <summary>
+    /// Deletes everyone whose consent has expired (audited as a purge) and compacts the store if anyone went, or if an
+    /// earlier erasure's compaction is still pending. Gives how many were purged.
+    /// </summary>
     public int PurgeExpired()
     {
         var today = _today();
-        int purged = _store.InTransaction(tx =>
-        {
-            var expired = ReadPeople(tx).Where(p => p.Record.Expires < today).ToList();
-            foreach (var p in expired)
+        int purged = 0;
+        // Looked for first without the write lock: most openings find nobody expired and write nothing.
+        if (ReadPeople(null).Any(p => p.Record.Expires < today))
+            purged = _store.InTransaction(tx =>
             {
-                int descriptors = _store.Execute(tx, "DELETE FROM descriptors WHERE person = @p", ("@p", p.Id));
-                _store.Execute(tx, "DELETE FROM people WHERE id = @p", ("@p", p.Id));
-                Append(tx, "purge (consent expired)", "open", [p.Id], descriptors);
-            }
-            return expired.Count;
-        });
-        if (purged > 0) _store.Compact();
+                var expired = ReadPeople(tx).Where(p => p.Record.Expires < today).ToList();
+                foreach (var p in expired) Delete(tx, p.Id, "purge (consent expired)", "open");
+                return expired.Count;
+            });
+        CompactPending();
         return purged;
     }
 
@@ -319,17 +442,45 @@ public sealed class ConsentGallery : IDisposable
         return matches;
     }
 
-    /// <summary>The audit log, oldest first; people still enrolled by name, forgotten ones as "(forgotten #id)".</summary>
-    public IReadOnlyList<AuditEntry> Audit()
+    /// <summary>
+    /// The audit log, oldest first, checked link by link; people still enrolled by name, forgotten ones as
+    /// "(forgotten #id)". Where the chain is broken the entries stop and <see cref="AuditLog.Break"/> says where and how.
+    /// </summary>
+    public AuditLog Audit()
     {
         var names = ReadPeople(null).ToDictionary(p => p.Id, p => p.Record.Name);
-        return _store.Query(null, "SELECT id, entry FROM audit ORDER BY id", r => (r.GetInt64(0), (byte[])r.GetValue(1)))
-            .Select(row =>
+        var meta = _store.Query(null, "SELECT name, value FROM meta WHERE name IN ('audit_head', 'audit_unchained_below')", r => (r.GetString(0), (byte[])r.GetValue(1)))
+            .ToDictionary(m => m.Item1, m => m.Item2);
+        long unchainedBelow = meta.TryGetValue("audit_unchained_below", out var u)
+            ? long.Parse(_key.Open(u, UnchainedBelowContext, "The audit's format-1 boundary"), System.Globalization.CultureInfo.InvariantCulture) : 1;
+        var entries = new List<AuditEntry>();
+        var previous = new byte[32];
+        long lastId = 0;
+        byte[]? lastEntry = null;
+        foreach (var (id, sealedEntry) in _store.Query(null, "SELECT id, entry FROM audit ORDER BY id", r => (r.GetInt64(0), (byte[])r.GetValue(1))))
+        {
+            AuditRecord a;
+            try
             {
-                var a = Unseal<AuditRecord>(row.Item2, "audit", $"Audit entry {row.Item1}");
-                return new AuditEntry(row.Item1, a.At, a.Action, a.Command,
-                    a.People.Select(id => names.TryGetValue(id, out var n) ? n : $"(forgotten #{id})").ToList(), a.Faces);
-            }).ToList();
+                if (id >= unchainedBelow && id != lastId + 1) throw new GalleryException($"entry {lastId + 1} is missing");
+                a = Unseal<AuditRecord>(sealedEntry, id < unchainedBelow ? "audit" : AuditContext(id, previous), $"Audit entry {id}");
+            }
+            catch (Exception e) when (e is GalleryException or JsonException)
+            {
+                return new AuditLog(entries, $"The audit log is broken at entry {id} ({e.Message.TrimEnd('.')}): an entry was inserted, removed, " +
+                    $"reordered or altered by hand. The {entries.Count} entries before it are intact.");
+            }
+            entries.Add(new AuditEntry(id, a.At, a.Action, a.Command, a.People.Select(p => names.TryGetValue(p, out var n) ? n : $"(forgotten #{p})").ToList(), a.Faces));
+            previous = SHA256.HashData(sealedEntry);
+            lastEntry = sealedEntry;
+            lastId = id;
+        }
+        string head = meta.TryGetValue("audit_head", out var h) ? Encoding.ASCII.GetString(_key.Open(h, AuditHeadContext, "The audit's last-entry record")) : "";
+        string actual = lastEntry == null ? "" : Encoding.ASCII.GetString(Head(lastId, lastEntry));
+        if (head != actual)
+            return new AuditLog(entries, $"The audit log ends at entry {lastId}, but the last entry the gallery wrote was " +
+                (head.Length == 0 ? "none" : $"entry {head.Split(':')[0]}") + ": entries were removed from its end or the log was replaced by an older copy.");
+        return new AuditLog(entries, null);
     }
 
     /// <summary>How many people and descriptors the gallery holds: all that its files show without the key.</summary>

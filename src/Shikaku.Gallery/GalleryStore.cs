@@ -52,8 +52,18 @@ public abstract class GalleryStore : IDisposable
     /// <summary>Creates the tables and the audit's append-only triggers if they are missing (inside <paramref name="tx"/>).</summary>
     public abstract void EnsureSchema(DbTransaction tx);
 
-    /// <summary>Gives the freed pages' bytes back after rows were deleted: nothing of them stays in the database files.</summary>
-    public abstract void Compact();
+    /// <summary>True when the four tables are there (read without a lock or any right beyond reading the catalogue).</summary>
+    public abstract bool HasSchema();
+
+    private protected static readonly string[] Tables = ["meta", "people", "descriptors", "audit"];
+
+    private protected static string TableList => string.Join(", ", Tables.Select(t => $"'{t}'"));
+
+    /// <summary>
+    /// Gives the freed pages' bytes back after rows were deleted, so nothing of them stays in the database files. False
+    /// when this connection may not (on PostgreSQL only the tables' owner can rewrite them); the caller keeps it pending.
+    /// </summary>
+    public abstract bool Compact();
 
     /// <summary>The files the gallery's rows live in (for the erasure test and for the user to know).</summary>
     public abstract IReadOnlyList<string> Files(DbTransaction? tx = null);
@@ -142,7 +152,16 @@ public sealed class SqliteGalleryStore : GalleryStore
         CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """);
 
-    public override void Compact() => Execute(null, "VACUUM;");
+    public override bool HasSchema() =>
+        Query(null, $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ({TableList})", r => r.GetInt64(0))[0] == Tables.Length;
+
+    // VACUUM rewrites the file without the freed pages; in WAL mode (if a user set it) the log is then emptied too.
+    public override bool Compact()
+    {
+        Execute(null, "VACUUM;");
+        Execute(null, "PRAGMA wal_checkpoint(TRUNCATE);");
+        return true;
+    }
 
     public override IReadOnlyList<string> Files(DbTransaction? tx = null) =>
         new[] { _path, _path + "-journal", _path + "-wal" }.Where(File.Exists).ToList();
@@ -232,8 +251,24 @@ public sealed class PostgresGalleryStore : GalleryStore
         END $$;
         """);
 
-    // VACUUM FULL writes each table anew and unlinks the old files, so deleted tuples leave the database's files.
-    public override void Compact() => Execute(null, "VACUUM FULL people, descriptors");
+    public override bool HasSchema() =>
+        Query(null, $"SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ({TableList})", r => r.GetInt64(0))[0] == Tables.Length;
+
+    // VACUUM FULL writes each table anew and unlinks the old files, so deleted tuples leave the database's files. A
+    // role that does not own the tables would only get a warning from it, so that is asked first; the rewrite of a
+    // large gallery may take minutes, and gets them.
+    public override bool Compact()
+    {
+        bool owner = Query(null, """
+            SELECT COALESCE(bool_and(pg_has_role(current_user, c.relowner, 'USAGE')), false) FROM pg_class c
+            WHERE c.relnamespace = current_schema()::regnamespace AND c.relname IN ('people', 'descriptors')
+            """, r => r.GetBoolean(0))[0];
+        if (!owner) return false;
+        using var vacuum = Command(null, "VACUUM FULL people, descriptors");
+        vacuum.CommandTimeout = 3600;
+        vacuum.ExecuteNonQuery();
+        return true;
+    }
 
     public override IReadOnlyList<string> Files(DbTransaction? tx = null)
     {

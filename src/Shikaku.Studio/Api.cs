@@ -177,8 +177,8 @@ internal static class Api
         {
             var form = await Form(request).ConfigureAwait(false);
             string person = Field(form, "name") ?? throw new UsageException("The form has no 'name': whom to erase?");
-            if (!gallery.Forget(options.Gallery, person, "studio forget")) throw new Gallery.GalleryException($"Nobody named {person} is enrolled; nothing was erased.");
-            return Results.Json(new { forgotten = person }, Compact);
+            var (outcome, message) = gallery.Forget(options.Gallery, person, "studio forget");
+            return Results.Json(new { forgotten = person, compacted = outcome == Gallery.Erasure.Erased, message }, Compact);
         }).RequireRateLimiting(StudioApp.Heavy).Accepts<ForgetForm>("multipart/form-data").Json().Refused(400, 429)
             .WithSummary("Erases a person: their rows are deleted and the store compacted (gallery forget). Audited, without the name.");
 

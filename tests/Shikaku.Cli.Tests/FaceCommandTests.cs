@@ -221,6 +221,7 @@ public sealed class GalleryCommandTests() : Shikaku.Testing.TempFolderTest("shik
         using var audit = JsonDocument.Parse(RunSplit(["gallery", "audit", "--json", .. at]).Stdout);
         var actions = audit.RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
         Assert.Equal(["enroll", "identify", "identify", "forget", "identify"], actions);
+        Assert.True(audit.RootElement.GetProperty("intact").GetBoolean());
         Assert.DoesNotContain("alice", audit.RootElement.GetRawText());
     }
 }

@@ -14,41 +14,52 @@ namespace Shikaku.Gallery.Tests;
 public abstract class GallerySuite : TempFolderTest
 {
     protected const string Model = "face-api.js@1.7.15/face_recognition_model";
-    private static readonly DateOnly Today = new(2026, 12, 3);
+    protected static readonly DateOnly Today = new(2026, 12, 3);
 
     protected GallerySuite() : base("shikaku-gallery") { }
 
     /// <summary>A new connection to this test's (empty at first) gallery.</summary>
     protected abstract GalleryStore NewStore();
 
-    private string KeyFile => In("gallery.key");
+    protected string KeyFile => In("gallery.key");
 
-    private ConsentGallery Open(GalleryStore store, DateOnly? today = null, string model = Model) =>
+    protected ConsentGallery Open(GalleryStore store, DateOnly? today = null, string model = Model) =>
         ConsentGallery.Open(store, GalleryKey.FromFile(KeyFile, create: true), model, create: true, () => today ?? Today);
 
-    private static float[] Random(int seed)
+    protected static float[] Random(int seed)
     {
         var r = new Random(seed);
         return Enumerable.Range(0, 128).Select(_ => (float)(r.NextDouble() - 0.5) * 0.2f).ToArray();
     }
 
-    private static float[] Near(float[] d, int seed, float noise = 0.005f)
+    protected static float[] Near(float[] d, int seed, float noise = 0.005f)
     {
         var r = new Random(seed);
         return d.Select(v => v + (float)(r.NextDouble() - 0.5) * noise).ToArray();
     }
 
-    private static Consent ConsentUntil(DateOnly expires) => new("shown in the club newsletter", "the person", Today, expires);
+    protected static Consent ConsentUntil(DateOnly expires) => new("shown in the club newsletter", "the person", Today, expires);
 
-    private static byte[] Bytes(float[] d) => MemoryMarshal.AsBytes(d.AsSpan()).ToArray();
+    protected static byte[] Bytes(float[] d) => MemoryMarshal.AsBytes(d.AsSpan()).ToArray();
 
-    private static bool Holds(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
+    /// <summary>The audit's entries, after checking that its chain holds from the first to the last.</summary>
+    protected static IReadOnlyList<AuditEntry> IntactAudit(ConsentGallery gallery)
+    {
+        var log = gallery.Audit();
+        Assert.True(log.Intact, log.Break);
+        return log.Entries;
+    }
+
+    protected static bool Holds(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
+
+    /// <summary>Drops the audit's append-only guard, as someone holding the file (or owning the tables) can.</summary>
+    protected abstract void DropTheAuditGuard(GalleryStore store);
 
     /// <summary>Writes what the server holds in memory to its files (PostgreSQL's shared buffers), so a scan sees it.</summary>
     protected virtual void Flush(GalleryStore store) { }
 
     /// <summary>Every file the store keeps the gallery in, read now.</summary>
-    private byte[] FileBytes(GalleryStore store)
+    protected byte[] FileBytes(GalleryStore store)
     {
         Flush(store);
         return store.Files().Where(File.Exists).SelectMany(File.ReadAllBytes).ToArray();
@@ -71,7 +82,7 @@ public abstract class GallerySuite : TempFolderTest
         var matches = gallery.Identify([Near(alice, 9), Near(bob, 10), Random(99), between], threshold: 0.6, margin: 0.05, "gallery identify");
         Assert.Equal(["Alice", "Bob", ConsentGallery.Unknown, ConsentGallery.Unknown], matches.Select(m => m.Name));
         Assert.True(matches[0].Distance < 0.05);
-        var audit = gallery.Audit();
+        var audit = IntactAudit(gallery);
         Assert.Equal(["enroll", "enroll", "identify"], audit.Select(a => a.Action));
         Assert.Equal(["Alice", "Bob"], audit[2].People.Order());
         Assert.Equal(4, audit[2].Faces);
@@ -168,7 +179,7 @@ public abstract class GallerySuite : TempFolderTest
         {
             Assert.Equal(["Bob"], gallery.People().Select(p => p.Name));
             Assert.Equal(ConsentGallery.Unknown, gallery.Identify([alice], 0.6, 0.05, "gallery identify").Single().Name);
-            var audit = gallery.Audit();
+            var audit = IntactAudit(gallery);
             Assert.Contains(audit, a => a.Action.StartsWith("purge", StringComparison.Ordinal) && a.People.Single().StartsWith("(forgotten", StringComparison.Ordinal));
             Assert.False(Holds(FileBytes(store), Bytes(alice)[..16]));
         }
@@ -189,13 +200,13 @@ public abstract class GallerySuite : TempFolderTest
         Assert.Equal(4, sealedRows.Count);
         var before = FileBytes(store);
         Assert.True(sealedRows.All(s => Holds(before, s[^16..])), "the rows are in the files before the erasure (the scan can see them)");
-        Assert.True(gallery.Forget("alice example", "gallery forget"));
-        Assert.False(gallery.Forget("alice example", "gallery forget"));
+        Assert.Equal(Erasure.Erased, gallery.Forget("alice example", "gallery forget"));
+        Assert.Equal(Erasure.NobodyOfThatName, gallery.Forget("alice example", "gallery forget"));
         var after = FileBytes(store);
         foreach (var s in sealedRows) Assert.False(Holds(after, s[^16..]), "a sealed row of the forgotten person is still in the files");
         Assert.False(Holds(after, Encoding.UTF8.GetBytes("Alice Example")));
         Assert.Equal(["Bob"], gallery.People().Select(p => p.Name));
-        var audit = gallery.Audit();
+        var audit = IntactAudit(gallery);
         Assert.Equal("forget", audit[^1].Action);
         Assert.DoesNotContain(audit, a => a.People.Contains("Alice Example"));
         Assert.Equal($"(forgotten #{alice})", audit[2].People.Single()); // the identification that named her
@@ -209,7 +220,74 @@ public abstract class GallerySuite : TempFolderTest
         gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
         Assert.ThrowsAny<System.Data.Common.DbException>(() => store.Execute(null, "UPDATE audit SET entry = entry"));
         Assert.ThrowsAny<System.Data.Common.DbException>(() => store.Execute(null, "DELETE FROM audit"));
-        Assert.Single(gallery.Audit());
+        Assert.Single(IntactAudit(gallery));
+    }
+
+    [Fact]
+    public void AnAuditEntryCopiedRemovedOrCutFromTheEndBreaksTheChainWhereItHappened()
+    {
+        using var store = NewStore();
+        using var gallery = Open(store);
+        gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+        for (int i = 0; i < 3; i++) gallery.Identify([Near(Random(1), 10 + i)], 0.6, 0.05, "gallery identify");
+        Assert.Equal([1L, 2, 3, 4], IntactAudit(gallery).Select(e => e.Id));
+        var rows = store.Query(null, "SELECT id, entry FROM audit ORDER BY id", r => (Id: r.GetInt64(0), Entry: (byte[])r.GetValue(1)));
+        DropTheAuditGuard(store);
+        void Put(long id, byte[] entry) => store.Execute(null, "UPDATE audit SET entry = @e WHERE id = @i", ("@e", entry), ("@i", id));
+
+        // An entry copied over another (to make one identification look like another): the chain holds up to it.
+        Put(3, rows[1].Entry);
+        var log = gallery.Audit();
+        Assert.Equal([1L, 2], log.Entries.Select(e => e.Id));
+        Assert.Contains("broken at entry 3", log.Break);
+        Put(3, rows[2].Entry);
+        Assert.Equal(4, IntactAudit(gallery).Count);
+
+        // An identification removed from the middle, then the later ones renumbered to close the gap: both are seen.
+        store.Execute(null, "DELETE FROM audit WHERE id = 2");
+        log = gallery.Audit();
+        Assert.Equal([1L], log.Entries.Select(e => e.Id));
+        Assert.Contains("entry 2 is missing", log.Break);
+        store.Execute(null, "DELETE FROM audit WHERE id > 2");
+        store.Execute(null, "INSERT INTO audit (id, entry) VALUES (2, @a), (3, @b)", ("@a", rows[2].Entry), ("@b", rows[3].Entry));
+        Assert.Contains("broken at entry 2", gallery.Audit().Break);
+        store.Execute(null, "DELETE FROM audit WHERE id > 1");
+        foreach (var (id, entry) in rows.Skip(1)) store.Execute(null, "INSERT INTO audit (id, entry) VALUES (@i, @e)", ("@i", id), ("@e", entry));
+        Assert.Equal(4, IntactAudit(gallery).Count);
+
+        // The last entry cut off: every link holds, but the gallery remembers writing a fourth.
+        store.Execute(null, "DELETE FROM audit WHERE id = 4");
+        log = gallery.Audit();
+        Assert.Equal(3, log.Entries.Count);
+        Assert.Contains("ends at entry 3", log.Break);
+        Assert.Contains("entry 4", log.Break);
+    }
+
+    [Fact]
+    public void AGalleryWhoseAuditPredatesTheChainIsUpgradedOnOpeningAndChainedFromThere()
+    {
+        using (var store = NewStore())
+        using (Open(store)) { } // an empty gallery, then made to look like format 1 with two entries sealed one by one
+        using (var store = NewStore())
+        using (var key = GalleryKey.FromFile(KeyFile, create: false))
+        {
+            foreach (var action in new[] { "enroll", "identify" })
+                store.Execute(null, "INSERT INTO audit (entry) VALUES (@e)", ("@e", key.Seal(Encoding.UTF8.GetBytes(
+                    $$"""{"At":"2026-11-30T10:00:00+00:00","Action":"{{action}}","Command":"gallery {{action}}","People":[],"Faces":1}"""), "audit")));
+            store.Execute(null, "UPDATE meta SET value = @v WHERE name = 'format'", ("@v", "1"u8.ToArray()));
+        }
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+        {
+            gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+            Assert.Equal(["enroll", "identify", "enroll"], IntactAudit(gallery).Select(e => e.Action));
+            Assert.Equal(ConsentGallery.Format, Encoding.ASCII.GetString(store.Query(null, "SELECT value FROM meta WHERE name = 'format'", r => (byte[])r.GetValue(0))[0]));
+            // Setting the format back (to have the chained entries read as unchained ones) does not open them.
+            store.Execute(null, "UPDATE meta SET value = @v WHERE name = 'format'", ("@v", "1"u8.ToArray()));
+        }
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+            Assert.Contains("broken at entry 3", gallery.Audit().Break);
     }
 
     [Fact]
@@ -227,7 +305,7 @@ public abstract class GallerySuite : TempFolderTest
         Assert.Throws<IOException>(() => gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), Failing(), "gallery enroll"));
         Assert.Null(gallery.Find("Alice"));
         Assert.Equal((1, 1), gallery.Counts());
-        Assert.Single(gallery.Audit());
+        Assert.Single(IntactAudit(gallery));
     }
 
     [Fact]
@@ -257,7 +335,7 @@ public abstract class GallerySuite : TempFolderTest
         using var check = NewStore();
         using var g = Open(check);
         Assert.Equal((2 * each, 4 * each), g.Counts());
-        Assert.Equal(2 * each, g.Audit().Count(a => a.Action == "enroll"));
+        Assert.Equal(2 * each, IntactAudit(g).Count(a => a.Action == "enroll"));
     }
 }
 
@@ -265,6 +343,8 @@ public abstract class GallerySuite : TempFolderTest
 public sealed class SqliteGalleryTests : GallerySuite
 {
     protected override GalleryStore NewStore() => GalleryStore.Open(In("gallery.db"));
+
+    protected override void DropTheAuditGuard(GalleryStore store) => store.Execute(null, "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;");
 }
 
 /// <summary>
@@ -293,6 +373,59 @@ public sealed class PostgresGalleryTests : GallerySuite, IClassFixture<PostgresS
     protected override GalleryStore NewStore() => GalleryStore.Open(_connection);
 
     protected override void Flush(GalleryStore store) => store.Execute(null, "CHECKPOINT");
+
+    protected override void DropTheAuditGuard(GalleryStore store) => store.Execute(null, "DROP TRIGGER audit_append_only ON audit");
+
+    private void AsAdmin(string sql)
+    {
+        using var admin = new NpgsqlConnection(_server.ConnectionString);
+        admin.Open();
+        using var command = new NpgsqlCommand(sql, admin);
+        command.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public void ARoleThatMayUseTheTablesButNotOwnThemWorksTheGalleryAndTheOwnerFinishesItsErasure()
+    {
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+            gallery.Enroll("Bob", ConsentUntil(Today.AddDays(30)), [Random(3)], "gallery enroll"); // the owner makes the gallery
+        string role = "r" + _schema;
+        AsAdmin($"""
+            CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA {_schema} TO {role};
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {_schema} TO {role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_schema} TO {role};
+            """);
+        try
+        {
+            byte[] aliceRow;
+            using (var store = GalleryStore.Open(new NpgsqlConnectionStringBuilder(_connection) { Username = role }.ConnectionString))
+            {
+                Assert.ThrowsAny<System.Data.Common.DbException>(() => store.Execute(null, "CREATE TABLE anything (x int)")); // it may not create
+                using var gallery = Open(store);
+                gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+                Assert.Equal("Bob", gallery.Identify([Near(Random(3), 4)], 0.6, 0.05, "gallery identify").Single().Name);
+                aliceRow = store.Query(null, "SELECT value FROM descriptors WHERE person = @p", r => (byte[])r.GetValue(0), ("@p", gallery.Find("Alice")!.Id)).Single();
+                using (var owner = NewStore()) // reading the server's files takes more rights than the role has
+                    Assert.True(Holds(FileBytes(owner), aliceRow[^16..]), "her row is in the files before the erasure");
+                // It may delete rows but not rewrite the tables: the erasure lands, and says the compaction waits.
+                Assert.Equal(Erasure.ErasedCompactionPending, gallery.Forget("alice", "gallery forget"));
+                Assert.Null(gallery.Find("alice"));
+                Assert.True(gallery.AwaitsCompaction);
+                Assert.Contains("owner", gallery.CompactionProblem);
+            }
+            using (var store = NewStore())
+            using (var gallery = Open(store)) // the owner's next opening compacts
+            {
+                Assert.False(gallery.AwaitsCompaction);
+                Assert.False(Holds(FileBytes(store), aliceRow[^16..]), "her row is still in the files after the owner opened the gallery");
+                Assert.Equal(["enroll", "enroll", "identify", "forget"], IntactAudit(gallery).Select(e => e.Action));
+            }
+        }
+        finally
+        {
+            AsAdmin($"DROP OWNED BY {role}; DROP ROLE {role}");
+        }
+    }
 
     public override void Dispose()
     {

@@ -124,10 +124,13 @@ public sealed class ApiTests(StudioFixture studio)
         Assert.Equal(1, names.Count(n => n == "carol"));
         Assert.Equal(names.Count - 1, names.Count(n => n == "unknown"));
         var forget = new MultipartFormDataContent { { new StringContent("carol"), "name" } };
-        Assert.Equal(HttpStatusCode.OK, (await Client.PostAsync("/api/gallery/forget", forget)).StatusCode);
+        var erased = await Client.PostAsync("/api/gallery/forget", forget);
+        Assert.Equal(HttpStatusCode.OK, erased.StatusCode);
+        Assert.True((await Json(erased)).GetProperty("compacted").GetBoolean());
         var after = await Json(await Client.PostAsync("/api/gallery/identify", StudioFixture.Form("image", bytes, "sample3.jpg")));
         Assert.All(after.GetProperty("images")[0].GetProperty("faces").EnumerateArray(), f => Assert.Equal("unknown", f.GetProperty("name").GetString()));
         var audit = await Json(await Client.GetAsync("/api/gallery/audit"));
+        Assert.True(audit.GetProperty("intact").GetBoolean());
         var commands = audit.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("command").GetString()).ToList();
         Assert.Contains("studio enroll", commands);
         Assert.Contains("studio forget", commands);

@@ -576,7 +576,7 @@ async function listGallery() {
       forget.addEventListener('click', async () => {
         const form = new FormData();
         form.append('name', p.name);
-        try { await api('/api/gallery/forget', { form }); $('gallery-result').textContent = `${p.name}: erased.`; } catch (e) { showError('gallery-error', e); }
+        try { const r = await api('/api/gallery/forget', { form }); $('gallery-result').textContent = r.message; } catch (e) { showError('gallery-error', e); }
         listGallery();
       });
       return el('tr', {}, el('td', { text: p.name }), el('td', { text: p.descriptors }), el('td', { text: p.consent.purpose }), el('td', { text: p.consent.expires }), el('td', {}, forget));
