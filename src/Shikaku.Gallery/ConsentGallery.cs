@@ -80,7 +80,10 @@ public sealed class ConsentGallery : IDisposable
     /// <summary>Numbers per descriptor.</summary>
     public const int DescriptorLength = 128;
 
-    /// <summary>The layout this version writes: 2 chains the audit log (1 sealed its entries one by one and is upgraded on opening).</summary>
+    /// <summary>
+    /// The layout this version writes: 2 chains the audit log and tags names in canonical form (a format-1 gallery,
+    /// whose audit entries stood alone, is upgraded when it is opened).
+    /// </summary>
     public const string Format = "2";
 
     private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
@@ -165,13 +168,13 @@ public sealed class ConsentGallery : IDisposable
             {
                 throw new GalleryException($"The key does not open the gallery at {store.Where}: a wrong " + (kind == "passphrase" ? "passphrase." : "key file."));
             }
+            var gallery = new ConsentGallery(store, key, model, today ?? (() => DateOnly.FromDateTime(DateTime.UtcNow))) { _ownsKey = owned };
             if (format == "1")
                 store.InTransaction(tx =>
                 {
-                    if (Encoding.ASCII.GetString(ReadMeta(store, tx)["format"]) == "1") ChainTheAudit(store, tx, key);
+                    if (Encoding.ASCII.GetString(ReadMeta(store, tx)["format"]) == "1") gallery.UpgradeFromFormat1(tx);
                     return 0;
                 });
-            var gallery = new ConsentGallery(store, key, model, today ?? (() => DateOnly.FromDateTime(DateTime.UtcNow))) { _ownsKey = owned };
             gallery.PurgeExpired();
             return gallery;
         }
@@ -224,14 +227,26 @@ public sealed class ConsentGallery : IDisposable
         PutMeta(_store, tx, "audit_head", _key.Seal(Head(id, entry), AuditHeadContext));
     }
 
-    // A format-1 gallery's audit entries were sealed one by one; the chain starts after the last of them.
-    private static void ChainTheAudit(GalleryStore store, DbTransaction tx, GalleryKey key)
+    // Format 1 sealed audit entries one by one, and made name tags without canonical decomposition (so "José" typed
+    // two ways made two tags). The upgrade starts the audit chain after the last old entry and re-tags each person
+    // from the name in their record, in one transaction.
+    private void UpgradeFromFormat1(DbTransaction tx)
     {
-        var last = store.Query(tx, "SELECT id, entry FROM audit ORDER BY id DESC LIMIT 1", r => (r.GetInt64(0), (byte[])r.GetValue(1)));
+        var last = _store.Query(tx, "SELECT id, entry FROM audit ORDER BY id DESC LIMIT 1", r => (r.GetInt64(0), (byte[])r.GetValue(1)));
         long below = last.Count == 0 ? 1 : last[0].Item1 + 1;
-        PutMeta(store, tx, "audit_unchained_below", key.Seal(Encoding.ASCII.GetBytes(below.ToString(System.Globalization.CultureInfo.InvariantCulture)), UnchainedBelowContext));
-        if (last.Count == 1) PutMeta(store, tx, "audit_head", key.Seal(Head(last[0].Item1, last[0].Item2), AuditHeadContext));
-        PutMeta(store, tx, "format", Encoding.ASCII.GetBytes(Format));
+        PutMeta(_store, tx, "audit_unchained_below", _key.Seal(Encoding.ASCII.GetBytes(below.ToString(System.Globalization.CultureInfo.InvariantCulture)), UnchainedBelowContext));
+        if (last.Count == 1) PutMeta(_store, tx, "audit_head", _key.Seal(Head(last[0].Item1, last[0].Item2), AuditHeadContext));
+        var retagged = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (id, record, _) in ReadPeople(tx))
+        {
+            var tag = _key.NameTag(record.Name);
+            if (retagged.TryGetValue(Convert.ToHexString(tag), out long other))
+                throw new GalleryException($"Person rows {other} and {id} of the gallery at {Where} have the same name written in two Unicode forms; " +
+                    "an earlier Shikaku kept them apart. Forget one of them with it before opening the gallery with this one.");
+            retagged[Convert.ToHexString(tag)] = id;
+            _store.Execute(tx, "UPDATE people SET tag = @t, record = @r WHERE id = @i", ("@t", tag), ("@r", SealJson(record, PersonContext(id, tag))), ("@i", id));
+        }
+        PutMeta(_store, tx, "format", Encoding.ASCII.GetBytes(Format));
     }
 
     private static byte[] Head(long id, byte[] entry) => Encoding.ASCII.GetBytes(id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Convert.ToHexString(SHA256.HashData(entry)));

@@ -123,8 +123,15 @@ public sealed class GalleryKey : IDisposable
     /// <summary>The tag of a name: equal for equal names (case and Unicode form aside), meaningless without the key.</summary>
     public byte[] NameTag(string name) => HMACSHA256.HashData(_tag, Encoding.UTF8.GetBytes(Normalize(name)));
 
-    /// <summary>A name as compared: Unicode NFC, trimmed, case folded.</summary>
-    public static string Normalize(string name) => name.Normalize(NormalizationForm.FormC).Trim().ToUpperInvariant();
+    /// <summary>
+    /// A name as compared: trimmed, in canonical decomposed form (so "José" with one é and with e and a combining
+    /// accent are one name), upper-cased, and decomposed again (an upper-case letter may have a decomposition of its own).
+    /// </summary>
+    public static string Normalize(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return CanonicalText.Decompose(CanonicalText.Decompose(name.Trim()).ToUpperInvariant());
+    }
 
     public void Dispose()
     {

@@ -16,6 +16,52 @@ public sealed class GalleryInputTests : Testing.TempFolderTest
         Assert.Contains("'timeout' is not known", Assert.Throws<GalleryException>(() => PostgresGalleryStore.FromUri("postgres://h/d?timeout=3")).Message);
     }
 
+    [Theory]
+    [InlineData("Jos\u00e9", "Jose\u0301")] // é as one character, or e and a combining acute
+    [InlineData("\u00c5ngstr\u00f6m", "\u212Bngstro\u0308m")] // Å, or the Angstrom sign
+    [InlineData("A\u030angstr\u00f6m", "\u00e5ngstr\u00f6m")] // and case aside
+    [InlineData("\ud55c\uad6d", "\u1112\u1161\u11ab\u1100\u116e\u11a8")] // Hangul syllables, or their letters
+    [InlineData("\u1e69", "s\u0307\u0323")] // marks in either order: below before above
+    [InlineData("Nguy\u1ec5n", "nguye\u0302\u0303n")]
+    public void NamesThatUnicodeCallsTheSameTextAreOneName(string typed, string typedAnotherWay)
+    {
+        using var key = GalleryKey.FromFile(In("n.key"), create: true);
+        Assert.Equal(key.NameTag(typed), key.NameTag(typedAnotherWay));
+        Assert.Equal(GalleryKey.Normalize(typed), GalleryKey.Normalize(typedAnotherWay));
+    }
+
+    [Theory]
+    [InlineData("Jose", "Jos\u00e9")]
+    [InlineData("Zoe", "Zo\u00eb")]
+    [InlineData("\u1e69", "s\u0307")]
+    public void NamesThatDifferByAMarkAreTwoNames(string one, string other)
+    {
+        using var key = GalleryKey.FromFile(In("n.key"), create: true);
+        Assert.NotEqual(key.NameTag(one), key.NameTag(other));
+    }
+
+    [Fact]
+    public void TheCanonicalDecompositionIsCompleteOrderedAndStableForEveryCodePoint()
+    {
+        Assert.Equal("A\u030a", CanonicalText.Decompose("\u212b"));
+        Assert.Equal("s\u0323\u0307", CanonicalText.Decompose("\u1e69"));
+        Assert.Equal("\u1112\u1161\u11ab", CanonicalText.Decompose("\ud55c"));
+        Assert.Equal("\ud834\udd57\ud834\udd65", CanonicalText.Decompose("\ud834\udd5e")); // a musical note, outside the BMP
+        for (int cp = 0; cp <= 0x10FFFF; cp++)
+        {
+            if (cp is >= 0xD800 and <= 0xDFFF) continue;
+            string once = CanonicalText.Decompose(char.ConvertFromUtf32(cp));
+            Assert.Equal(once, CanonicalText.Decompose(once));
+            int previous = 0;
+            foreach (var rune in once.EnumerateRunes())
+            {
+                int cc = CanonicalText.ClassOf(rune.Value);
+                Assert.True(cc == 0 || cc >= previous, $"U+{cp:X4}: the marks of its decomposition are out of order");
+                previous = cc;
+            }
+        }
+    }
+
     [Fact]
     public void AKeyFileIsThirtyTwoBytesOrTheirBase64AndANewOneIsTheOwnersOnly()
     {

@@ -94,6 +94,19 @@ public abstract class GallerySuite : TempFolderTest
     }
 
     [Fact]
+    public void ANameTypedInAnotherUnicodeFormIsTheSamePerson()
+    {
+        using var store = NewStore();
+        using var gallery = Open(store);
+        gallery.Enroll("Jos\u00e9", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+        var again = gallery.Enroll("jose\u0301", ConsentUntil(Today.AddDays(30)), [Random(2)], "gallery enroll");
+        Assert.Equal(2, again.Descriptors);
+        Assert.Single(gallery.People());
+        Assert.Equal(Erasure.Erased, gallery.Forget("JOSE\u0301", "gallery forget"));
+        Assert.Empty(gallery.People());
+    }
+
+    [Fact]
     public void AWrongKeyAnotherModelAndAPassphraseForAKeyFileGalleryAreClearErrors()
     {
         using (var store = NewStore())
