@@ -116,35 +116,43 @@ public sealed class GalleryUseCases(IFetchProgress fetch) : IDisposable
     {
         ConsentGallery.Validate(name, consent, DateOnly.FromDateTime(DateTime.UtcNow));
         var files = OutputPolicy.Expand(photos, "gallery enroll");
-        var images = new List<(string, Image)>();
-        foreach (var file in files)
+        // One photo in memory at a time: a folder of large photos is read, analysed and let go one by one.
+        IEnumerable<(string, Image)> Loaded()
         {
-            try
+            foreach (var file in files)
             {
-                images.Add((file, ImageCodec.Load(file, load ?? new ImageLoadOptions())));
-            }
-            catch (Exception e) when (UserErrors.IsUserError(e))
-            {
-                warn?.Invoke(e.Message);
+                Image image;
+                try
+                {
+                    image = ImageCodec.Load(file, load ?? new ImageLoadOptions());
+                }
+                catch (Exception e) when (UserErrors.IsUserError(e))
+                {
+                    warn?.Invoke(e.Message);
+                    continue;
+                }
+                yield return (file, image);
             }
         }
-        return EnrollImages(access, name, consent, images, command, warn, files.Count);
+        return EnrollImages(access, name, consent, Loaded(), command, warn, files.Count);
     }
 
     /// <summary>Enrols <paramref name="name"/> from photos held in memory (the studio's uploads): the largest face of each.</summary>
-    public GalleryPerson EnrollImages(GalleryAccess access, string name, Consent consent, IReadOnlyList<(string Name, Image Image)> photos, string command,
+    public GalleryPerson EnrollImages(GalleryAccess access, string name, Consent consent, IEnumerable<(string Name, Image Image)> photos, string command,
         Action<string>? warn = null, int? given = null)
     {
         ArgumentNullException.ThrowIfNull(photos);
         ConsentGallery.Validate(name, consent, DateOnly.FromDateTime(DateTime.UtcNow));
         var descriptors = new List<float[]>();
+        int seen = 0;
         foreach (var (file, image) in photos)
         {
+            seen++;
             var largest = Analyzer.Analyze(image, Descriptors).MaxBy(f => f.Detection.Box.Area);
             if (largest?.Descriptor == null) warn?.Invoke($"{file}: no face found; skipped.");
             else descriptors.Add(largest.Descriptor);
         }
-        if (descriptors.Count == 0) throw new GalleryException($"No face was found in the {given ?? photos.Count} photo(s) given for {name}; nothing was stored.");
+        if (descriptors.Count == 0) throw new GalleryException($"No face was found in the {given ?? seen} photo(s) given for {name}; nothing was stored.");
         return With(access, create: true, g => g.Enroll(name, consent, descriptors, command));
     }
 

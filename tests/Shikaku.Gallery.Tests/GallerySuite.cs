@@ -89,8 +89,13 @@ public abstract class GallerySuite : TempFolderTest
         Assert.Equal((2, 3), gallery.Counts());
         // Without the key the files show no name and no descriptor.
         var files = FileBytes(store);
-        foreach (var secret in new[] { Encoding.UTF8.GetBytes("Alice"), Encoding.UTF8.GetBytes("club newsletter"), Bytes(alice)[..16], Bytes(bob)[..16] })
-            Assert.False(Holds(files, secret));
+        Assert.True(Holds(files, store.Query(null, "SELECT value FROM descriptors", r => (byte[])r.GetValue(0))[0][^16..]), "the scan reads the rows' bytes");
+        foreach (var text in new[] { "Alice", "ALICE", "alice", "club newsletter", "the person" })
+            foreach (var secret in new[] { Encoding.UTF8.GetBytes(text), Encoding.Unicode.GetBytes(text) })
+                Assert.False(Holds(files, secret), $"the files hold \"{text}\"");
+        foreach (var d in new[] { alice, alice2, bob })
+            for (int at = 0; at + 4 <= 128; at += 4) // any 16 bytes of a descriptor, in its float32 form
+                Assert.False(Holds(files, Bytes(d)[(at * 4)..(at * 4 + 16)]));
     }
 
     [Fact]
@@ -175,6 +180,26 @@ public abstract class GallerySuite : TempFolderTest
         long bob = gallery.Find("Bob")!.Id;
         store.Execute(null, "UPDATE descriptors SET person = @p WHERE id = @i", ("@p", bob), ("@i", id));
         Assert.Throws<GalleryException>(() => gallery.LoadIndex());
+    }
+
+    [Fact]
+    public void AConsentThatExpiresWhileTheGalleryIsOpenStopsMatchingThatDay()
+    {
+        float[] alice = Random(1), bob = Random(2);
+        var day = Today;
+        using var store = NewStore();
+        using var gallery = ConsentGallery.Open(store, GalleryKey.FromFile(KeyFile, create: true), Model, create: true, () => day);
+        gallery.Enroll("Alice", ConsentUntil(Today.AddDays(1)), [alice], "gallery enroll");
+        gallery.Enroll("Bob", ConsentUntil(Today.AddDays(90)), [bob], "gallery enroll");
+        day = Today.AddDays(1); // the last day it holds
+        Assert.Equal(["Alice", "Bob"], gallery.Identify([Near(alice, 3), Near(bob, 4)], 0.6, 0.05, "gallery identify").Select(m => m.Name));
+        day = Today.AddDays(2);
+        Assert.Equal((2, 2), gallery.Counts()); // her rows are still there (the purge comes with the next opening) ...
+        var matches = gallery.Identify([Near(alice, 3), Near(bob, 4)], 0.6, 0.05, "gallery identify");
+        Assert.Equal([ConsentGallery.Unknown, "Bob"], matches.Select(m => m.Name)); // ... but she is never matched
+        Assert.NotEqual("Alice", matches[0].Nearest); // nor named as the nearest
+        Assert.Equal(1, gallery.PurgeExpired());
+        Assert.Equal((1, 1), gallery.Counts());
     }
 
     [Fact]

@@ -16,6 +16,27 @@ public sealed class RedactionTests
     }
 
     [Fact]
+    public void APersonsHeadIsHiddenUnlessTheirOwnFaceWasFoundNotANeighboursOrAFarSmallerOne()
+    {
+        // Two people side by side whose boxes overlap; only the left one's face was found, at her head.
+        var left = new BoundingBox(100, 100, 200, 500);
+        var right = new BoundingBox(180, 110, 200, 500);
+        var leftHead = FaceFinder.Head(left);
+        var face = new HiddenRegion(new BoundingBox(leftHead.X + 10, leftHead.Y + 15, 70, 80), RegionSource.Ssd, 0.9);
+        double cx = face.Box.Xywh.CenterX, cy = face.Box.Xywh.CenterY;
+        Assert.True(cx >= right.X && cx <= right.Right && cy >= right.Y && cy <= right.Bottom, "the left face lies in the right person's box too");
+        var heads = FaceFinder.HeadsWithoutFaces([(left, 0.8), (right, 0.7)], [face]).ToList();
+        Assert.Equal(FaceFinder.Head(right), Assert.Single(heads).Box);
+        Assert.Equal(RegionSource.Person, heads[0].Source);
+        // A face a tenth of the head's size (someone far behind) does not stand for this person's either.
+        var tiny = new HiddenRegion(new BoundingBox(leftHead.Xywh.CenterX - 4, leftHead.Xywh.CenterY - 4, 8, 8), RegionSource.BlazeFace, 0.6);
+        Assert.Single(FaceFinder.HeadsWithoutFaces([(left, 0.8)], [tiny]));
+        // Another person's guessed head is not a face.
+        Assert.Single(FaceFinder.HeadsWithoutFaces([(left, 0.8)], [new HiddenRegion(leftHead, RegionSource.Person, 0.5)]));
+        Assert.Empty(FaceFinder.HeadsWithoutFaces([(left, 0.8)], [face]));
+    }
+
+    [Fact]
     public void TheMaskIsWholeInsideTheEllipseFeatheredOutsideItAndZeroBeyond()
     {
         var box = new BoundingBox(40, 30, 40, 60); // centre (60, 60); scaled 1.3: semi-axes 26 and 39

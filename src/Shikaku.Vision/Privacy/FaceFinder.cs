@@ -61,16 +61,30 @@ public sealed class FaceFinder : IDisposable
         if (options.People)
         {
             var people = _people.Value.Detect(image, new ObjectDetectionOptions(new DetectionOptions(MinScore: options.PersonMinScore, MaxDetections: 1000)));
-            foreach (var person in people.Results.Items.Where(o => o.ClassId == CocoClasses.Person))
-            {
-                var head = Head(person.Box);
-                // A face already found in the upper part of this person's box: the person is covered.
-                var upper = person.Box with { Height = person.Box.Height * 0.45 };
-                if (regions.Any(r => r.Source != RegionSource.Person && Contains(upper, r.Box.Xywh.CenterX, r.Box.Xywh.CenterY))) continue;
-                regions.Add(new HiddenRegion(head, RegionSource.Person, person.Score));
-            }
+            regions.AddRange(HeadsWithoutFaces(people.Results.Items.Where(o => o.ClassId == CocoClasses.Person).Select(o => (o.Box, o.Score)), regions));
         }
         return regions;
+    }
+
+    /// <summary>
+    /// The head region of each person in <paramref name="people"/> whose own head holds none of <paramref name="faces"/>.
+    /// A face counts for a person only when it is near where their head is and of a head's size: in a crowd, whose
+    /// boxes overlap, a neighbour's face (or a small face far behind) does not stand for this person's.
+    /// </summary>
+    public static IEnumerable<HiddenRegion> HeadsWithoutFaces(IEnumerable<(BoundingBox Box, double Score)> people, IReadOnlyList<HiddenRegion> faces)
+    {
+        ArgumentNullException.ThrowIfNull(people);
+        ArgumentNullException.ThrowIfNull(faces);
+        foreach (var (box, score) in people)
+        {
+            var head = Head(box);
+            // Where the head may be: the guess widened by a quarter on each side (heads lean) and reaching lower (a
+            // person's box may start above the head, at raised hands); a neighbour's face a head's width away is outside.
+            var near = new BoundingBox(head.X - 0.25 * head.Width, head.Y - 0.25 * head.Height, 1.5 * head.Width, 1.75 * head.Height);
+            bool hasFace = faces.Any(f => f.Source != RegionSource.Person && Contains(near, f.Box.Xywh.CenterX, f.Box.Xywh.CenterY)
+                && f.Box.Width >= 0.25 * head.Width && f.Box.Width <= 2.5 * head.Width);
+            if (!hasFace) yield return new HiddenRegion(head, RegionSource.Person, score);
+        }
     }
 
     /// <summary>
