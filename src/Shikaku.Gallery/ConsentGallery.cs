@@ -236,16 +236,14 @@ public sealed class ConsentGallery : IDisposable
         long below = last.Count == 0 ? 1 : last[0].Item1 + 1;
         PutMeta(_store, tx, "audit_unchained_below", _key.Seal(Encoding.ASCII.GetBytes(below.ToString(System.Globalization.CultureInfo.InvariantCulture)), UnchainedBelowContext));
         if (last.Count == 1) PutMeta(_store, tx, "audit_head", _key.Seal(Head(last[0].Item1, last[0].Item2), AuditHeadContext));
-        var retagged = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (id, record, _) in ReadPeople(tx))
-        {
-            var tag = _key.NameTag(record.Name);
-            if (retagged.TryGetValue(Convert.ToHexString(tag), out long other))
-                throw new GalleryException($"Person rows {other} and {id} of the gallery at {Where} have the same name written in two Unicode forms; " +
-                    "an earlier Shikaku kept them apart. Forget one of them with it before opening the gallery with this one.");
-            retagged[Convert.ToHexString(tag)] = id;
+        var people = ReadPeople(tx).Select(p => (p.Id, p.Record, Tag: _key.NameTag(p.Record.Name))).ToList();
+        foreach (var same in people.GroupBy(p => Convert.ToHexString(p.Tag)).Where(g => g.Count() > 1))
+            throw new GalleryException($"Person rows {string.Join(" and ", same.Select(p => p.Id))} of the gallery at {Where} have the same name written in " +
+                "different Unicode forms, which an earlier Shikaku kept apart. Forget all but one of them with it before opening the gallery with this one.");
+        // Each row's tag is first made unique and meaningless, so that no new tag meets another row's old one.
+        foreach (var (id, _, _) in people) _store.Execute(tx, "UPDATE people SET tag = @t WHERE id = @i", ("@t", RandomNumberGenerator.GetBytes(32)), ("@i", id));
+        foreach (var (id, record, tag) in people)
             _store.Execute(tx, "UPDATE people SET tag = @t, record = @r WHERE id = @i", ("@t", tag), ("@r", SealJson(record, PersonContext(id, tag))), ("@i", id));
-        }
         PutMeta(_store, tx, "format", Encoding.ASCII.GetBytes(Format));
     }
 
@@ -355,7 +353,8 @@ public sealed class ConsentGallery : IDisposable
         int descriptors = _store.Execute(tx, "DELETE FROM descriptors WHERE person = @p", ("@p", person));
         _store.Execute(tx, "DELETE FROM people WHERE id = @p", ("@p", person));
         Append(tx, action, command, [person], descriptors);
-        PutMeta(_store, tx, CompactionPending, [1]);
+        // A new token each time: a compaction that began before this deletion does not clear it (see CompactPending).
+        PutMeta(_store, tx, CompactionPending, RandomNumberGenerator.GetBytes(16));
     }
 
     private const string CompactionPending = "compaction_pending";
@@ -370,7 +369,10 @@ public sealed class ConsentGallery : IDisposable
     // process reading) or refuses leaves it pending, to be done at a later opening: the erasure itself has landed.
     private bool CompactPending()
     {
-        if (!AwaitsCompaction) return true;
+        // The token read before compacting is cleared only if it is still there after: an erasure committed while the
+        // compaction ran (in another process) leaves a new token, so its rows are compacted by it, or later.
+        var token = _store.Query(null, "SELECT value FROM meta WHERE name = @n", r => (byte[])r.GetValue(0), ("@n", CompactionPending));
+        if (token.Count == 0) return true;
         try
         {
             if (!_store.Compact())
@@ -384,9 +386,9 @@ public sealed class ConsentGallery : IDisposable
             CompactionProblem = e.Message.TrimEnd('.');
             return false;
         }
-        _store.Execute(null, "DELETE FROM meta WHERE name = @n", ("@n", CompactionPending));
+        _store.Execute(null, "DELETE FROM meta WHERE name = @n AND value = @v", ("@n", CompactionPending), ("@v", token[0]));
         CompactionProblem = null;
-        return true;
+        return !AwaitsCompaction || CompactPending();
     }
 
     /// <summary>

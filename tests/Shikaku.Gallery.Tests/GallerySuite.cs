@@ -305,10 +305,26 @@ public abstract class GallerySuite : TempFolderTest
     public void AGalleryWhoseAuditPredatesTheChainIsUpgradedOnOpeningAndChainedFromThere()
     {
         using (var store = NewStore())
-        using (Open(store)) { } // an empty gallery, then made to look like format 1 with two entries sealed one by one
+        using (var gallery = Open(store))
+        {
+            // A gallery made to look like format 1: José's row under a tag this version does not compute (format 1
+            // tagged names without decomposing them), and its audit entries sealed one by one.
+            gallery.Enroll("Jos\u00e9", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+            store.Execute(null, "DELETE FROM meta WHERE name = 'audit_head'");
+            store.Execute(null, "DROP TABLE audit");
+            store.InTransaction(tx =>
+            {
+                store.EnsureSchema(tx);
+                return 0;
+            });
+        }
         using (var store = NewStore())
         using (var key = GalleryKey.FromFile(KeyFile, create: false))
         {
+            var (id, tag, record) = store.Query(null, "SELECT id, tag, record FROM people", r => (r.GetInt64(0), (byte[])r.GetValue(1), (byte[])r.GetValue(2))).Single();
+            var plain = key.Open(record, $"person:{id}:{Convert.ToHexString(tag)}", "José's record");
+            var oldTag = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+            store.Execute(null, "UPDATE people SET tag = @t, record = @r WHERE id = @i", ("@t", oldTag), ("@r", key.Seal(plain, $"person:{id}:{Convert.ToHexString(oldTag)}")), ("@i", id));
             foreach (var action in new[] { "enroll", "identify" })
                 store.Execute(null, "INSERT INTO audit (entry) VALUES (@e)", ("@e", key.Seal(Encoding.UTF8.GetBytes(
                     $$"""{"At":"2026-11-30T10:00:00+00:00","Action":"{{action}}","Command":"gallery {{action}}","People":[],"Faces":1}"""), "audit")));
@@ -317,6 +333,7 @@ public abstract class GallerySuite : TempFolderTest
         using (var store = NewStore())
         using (var gallery = Open(store))
         {
+            Assert.Equal(1, gallery.Find("jose\u0301")!.Descriptors); // re-tagged from the name in the record
             gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
             Assert.Equal(["enroll", "identify", "enroll"], IntactAudit(gallery).Select(e => e.Action));
             Assert.Equal(ConsentGallery.Format, Encoding.ASCII.GetString(store.Query(null, "SELECT value FROM meta WHERE name = 'format'", r => (byte[])r.GetValue(0))[0]));
