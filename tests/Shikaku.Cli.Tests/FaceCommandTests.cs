@@ -223,6 +223,18 @@ public sealed class GalleryCommandTests() : Shikaku.Testing.TempFolderTest("shik
         Assert.Equal(["enroll", "identify", "identify", "forget", "identify"], actions);
         Assert.True(audit.RootElement.GetProperty("intact").GetBoolean());
         Assert.DoesNotContain("alice", audit.RootElement.GetRawText());
+        // Someone with the file drops the guard and removes the second entry: audit shows the first, names the break, fails.
+        using (var file = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            file.Open();
+            using var cut = file.CreateCommand();
+            cut.CommandText = "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 2;";
+            cut.ExecuteNonQuery();
+        }
+        var broken = RunSplit(["gallery", "audit", .. at]);
+        Assert.Equal(1, broken.Code);
+        Assert.Contains("broken at entry 3", broken.Stderr);
+        Assert.Single(broken.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 }
 
@@ -245,5 +257,9 @@ public sealed class GalleryProcessTests() : Shikaku.Testing.TempFolderTest("shik
         Assert.Equal(0, code);
         using var list = JsonDocument.Parse(stdout);
         Assert.Equal(7, list.RootElement.GetProperty("people").GetArrayLength());
+        // Seven enrolments from three processes, chained one after another: the audit's chain holds.
+        using var audit = JsonDocument.Parse(RunSplit("gallery", "audit", "--json", "--gallery", db, "--key-file", key).Stdout);
+        Assert.True(audit.RootElement.GetProperty("intact").GetBoolean());
+        Assert.Equal(7, audit.RootElement.GetProperty("entries").EnumerateArray().Count(e => e.GetProperty("action").GetString() == "enroll"));
     }
 }
