@@ -175,8 +175,8 @@ public sealed class GalleryUseCases(IFetchProgress fetch) : IDisposable
         {
             Erasure.NobodyOfThatName => throw new GalleryException($"Nobody named {name} is enrolled; nothing was erased."),
             Erasure.Erased => (outcome, $"{name}: erased (their rows are deleted and the store compacted; the audit log keeps that an erasure happened, not the name)."),
-            _ => (outcome, $"{name}: erased (their rows are deleted and can never be matched or read), but the store could not be compacted yet: {g.CompactionProblem}. " +
-                "Their sealed bytes stay in the store's files until a gallery command run by a connection that may compact it (on PostgreSQL, the tables' owner) does it."),
+            _ => (outcome, $"{name}: erased (their rows are deleted and can never be matched), but the store could not be compacted yet: {g.CompactionProblem}. " +
+                "Their sealed bytes (unreadable without the key) stay in the store's files until a gallery command run by a connection that may compact it (on PostgreSQL, the tables' owner) does it."),
         };
     });
 
@@ -225,11 +225,11 @@ public sealed class GalleryUseCases(IFetchProgress fetch) : IDisposable
         }).ToList(),
     };
 
-    /// <summary>The JSON of gallery audit (docs/CLI.md): the entries, whether the chain holds, and where it broke.</summary>
+    /// <summary>The JSON of gallery audit (docs/CLI.md): the entries, whether the chain holds, and each place it broke.</summary>
     public static object AuditJson(AuditLog log) => new
     {
         intact = log.Intact,
-        @break = log.Break,
+        breaks = log.Breaks,
         entries = log.Entries.Select(e => new { id = e.Id, at = e.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ"), action = e.Action, command = e.Command, people = e.People, faces = e.Faces }).ToList(),
     };
 

@@ -127,8 +127,8 @@ internal static class GalleryCommands
                 if (json) cli.WriteJson(GalleryUseCases.AuditJson(log));
                 else
                     foreach (var e in log.Entries)
-                        cli.Out.WriteLine($"{e.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z  {e.Action,-24} {e.Command,-18} faces {e.Faces,-3} {string.Join(", ", e.People)}");
-                if (log.Break != null) cli.Error(log.Break);
+                        cli.Out.WriteLine($"#{e.Id,-5} {e.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z  {e.Action,-24} {e.Command,-18} faces {e.Faces,-3} {string.Join(", ", e.People)}");
+                foreach (string problem in log.Breaks) cli.Error(problem);
                 return log.Intact ? ExitCodes.Ok : ExitCodes.Failed;
             }
             default:

@@ -25,8 +25,9 @@ public enum Erasure
     Erased,
 
     /// <summary>
-    /// The rows are deleted (nobody can match or read them) but the store could not be compacted yet, so their sealed
-    /// bytes stay in its files until a connection that may compact opens the gallery (on PostgreSQL, the tables' owner).
+    /// The rows are deleted (nobody can match them) but the store could not be compacted yet, so their sealed bytes
+    /// (unreadable without the key) stay in its files until a connection that may compact opens the gallery (on
+    /// PostgreSQL, the tables' or the database's owner).
     /// </summary>
     ErasedCompactionPending,
 }
@@ -48,13 +49,14 @@ public sealed record GalleryMatch(string Name, double Distance, string? Nearest)
 public sealed record AuditEntry(long Id, DateTimeOffset At, string Action, string Command, IReadOnlyList<string> People, int Faces);
 
 /// <summary>
-/// The audit log as read and checked: the entries that follow each other unbroken, oldest first, and where the chain
-/// broke (an entry inserted, removed, reordered or altered), or null when it holds from the first entry to the last.
+/// The audit log as read and checked: every entry that opens, oldest first, and every break in the chain (an entry
+/// inserted, copied, removed, reordered or altered, entries cut from the end, the append-only guard removed), each
+/// saying where and what; none when the log holds from the first entry to the last.
 /// </summary>
-public sealed record AuditLog(IReadOnlyList<AuditEntry> Entries, string? Break)
+public sealed record AuditLog(IReadOnlyList<AuditEntry> Entries, IReadOnlyList<string> Breaks)
 {
-    /// <summary>True when every entry follows the one before it and the last is the one the gallery wrote last.</summary>
-    public bool Intact => Break is null;
+    /// <summary>True when every entry follows the one before it, the last is the one the gallery wrote last, and the guard is in place.</summary>
+    public bool Intact => Breaks.Count == 0;
 }
 
 /// <summary>
@@ -89,12 +91,14 @@ public sealed class ConsentGallery : IDisposable
     private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
     private readonly GalleryStore _store;
     private readonly GalleryKey _key;
+    private readonly AuditChain _audit;
     private readonly Func<DateOnly> _today;
 
     private ConsentGallery(GalleryStore store, GalleryKey key, string model, Func<DateOnly> today)
     {
         _store = store;
         _key = key;
+        _audit = new AuditChain(store, key);
         Model = model;
         _today = today;
     }
@@ -132,9 +136,15 @@ public sealed class ConsentGallery : IDisposable
                 {
                     store.EnsureSchema(tx);
                     if (ReadMeta(store, tx).Count > 0) return false; // another process made it meanwhile
+                    long Count(string table) => store.Query(tx, $"SELECT COUNT(*) FROM {table}", r => r.GetInt64(0))[0];
+                    var (people, descriptors, entries) = (Count("people"), Count("descriptors"), Count("audit"));
+                    if (people + descriptors + entries > 0)
+                        throw new GalleryException($"The gallery at {store.Where} holds {people} person(s), {descriptors} descriptor(s) and {entries} audit " +
+                            "entries, but its own records were deleted by hand. It is not made anew over them: restore it from a backup, or remove its tables to start afresh.");
                     foreach (var (name, value) in new[] { ("format", Encoding.ASCII.GetBytes(Format)), ("model", Encoding.UTF8.GetBytes(model)), ("kind", Encoding.UTF8.GetBytes(kind)),
-                                 ("salt", salt), ("check", fresh.Seal("shikaku-gallery"u8, "check")) })
+                                 ("salt", salt), ("check", fresh.Seal("shikaku-gallery"u8, CheckContext(Format))) })
                         store.Execute(tx, "INSERT INTO meta (name, value) VALUES (@n, @v)", ("@n", name), ("@v", value));
+                    new AuditChain(store, fresh).Start(tx);
                     return true;
                 });
             }
@@ -160,14 +170,17 @@ public sealed class ConsentGallery : IDisposable
         var key = makeKey(meta["salt"]);
         try
         {
-            try
+            // The key check is sealed with the format as its context, so the format record cannot be set back by hand
+            // (to have a format-2 gallery upgraded again) and a format-1 Shikaku cannot open a format-2 gallery.
+            if (!Opens(key, meta["check"], format))
             {
-                key.Open(meta["check"], "check", "The gallery's key check");
-            }
-            catch (GalleryException)
-            {
+                string other = format == Format ? "1" : Format;
+                if (Opens(key, meta["check"], other))
+                    throw new GalleryException($"The gallery at {store.Where} says it is format {format} but was made as format {other}: its format record was altered by hand.");
                 throw new GalleryException($"The key does not open the gallery at {store.Where}: a wrong " + (kind == "passphrase" ? "passphrase." : "key file."));
             }
+            if (format == "1" && AuditChain.IsChained(meta))
+                throw new GalleryException($"The gallery at {store.Where} says it is format 1 but holds format-2 audit records: it was altered by hand.");
             var gallery = new ConsentGallery(store, key, model, today ?? (() => DateOnly.FromDateTime(DateTime.UtcNow))) { _ownsKey = owned };
             if (format == "1")
                 store.InTransaction(tx =>
@@ -175,6 +188,7 @@ public sealed class ConsentGallery : IDisposable
                     if (Encoding.ASCII.GetString(ReadMeta(store, tx)["format"]) == "1") gallery.UpgradeFromFormat1(tx);
                     return 0;
                 });
+            gallery.RestoreAuditGuard();
             gallery.PurgeExpired();
             return gallery;
         }
@@ -185,6 +199,42 @@ public sealed class ConsentGallery : IDisposable
         }
     }
 
+    private static string CheckContext(string format) => format == "1" ? "check" : "check:" + format;
+
+    private static bool Opens(GalleryKey key, byte[] check, string format)
+    {
+        try
+        {
+            key.Open(check, CheckContext(format), "The gallery's key check");
+            return true;
+        }
+        catch (GalleryException)
+        {
+            return false;
+        }
+    }
+
+    // Someone who may change the schema removed or disabled the audit's triggers: put them back when this connection
+    // may (the tables' owner), and say so in the log; otherwise the audit reports it.
+    private void RestoreAuditGuard()
+    {
+        if (_store.HasAuditGuard()) return;
+        try
+        {
+            _store.InTransaction(tx =>
+            {
+                if (_store.HasAuditGuard(tx)) return 0; // another process put it back meanwhile
+                _store.EnsureSchema(tx);
+                if (_store.HasAuditGuard(tx)) Append(tx, "audit guard restored (it had been removed by hand)", "open", [], 0);
+                return 0;
+            });
+        }
+        catch (DbException)
+        {
+            // Not the owner: Audit() reports the missing guard.
+        }
+    }
+
     private static Dictionary<string, byte[]> ReadMeta(GalleryStore store, DbTransaction? tx) =>
         store.Query(tx, "SELECT name, value FROM meta", r => (r.GetString(0), (byte[])r.GetValue(1))).ToDictionary(m => m.Item1, m => m.Item2);
 
@@ -192,50 +242,46 @@ public sealed class ConsentGallery : IDisposable
 
     private sealed record PersonRecord(string Name, string Purpose, string GivenBy, DateOnly Given, DateOnly Expires, DateTimeOffset Enrolled);
 
-    private sealed record AuditRecord(DateTimeOffset At, string Action, string Command, long[] People, int Faces);
-
     // A person's record is bound to its row and its tag: swapping records (or tags) between rows makes both fail to open.
     private static string PersonContext(long id, byte[] tag) => "person:" + id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Convert.ToHexString(tag);
 
     private static string DescriptorContext(long person) => "descriptor:" + person.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private List<(long Id, PersonRecord Record, int Descriptors)> ReadPeople(DbTransaction? tx) =>
-        _store.Query(tx, "SELECT p.id, p.tag, p.record, (SELECT COUNT(*) FROM descriptors d WHERE d.person = p.id) FROM people p ORDER BY p.id",
-            r => (r.GetInt64(0), Unseal<PersonRecord>((byte[])r.GetValue(2), PersonContext(r.GetInt64(0), (byte[])r.GetValue(1)), $"Person row {r.GetInt64(0)}"), (int)r.GetInt64(3)));
+    // Everyone, each record opened. A row that does not open is an error, unless <paramref name="unreadable"/> is
+    // given: then its id goes there (the purge and the audit still work on a gallery someone tampered with).
+    private List<(long Id, PersonRecord Record, int Descriptors)> ReadPeople(DbTransaction? tx, List<long>? unreadable = null)
+    {
+        var rows = _store.Query(tx, "SELECT p.id, p.tag, p.record, (SELECT COUNT(*) FROM descriptors d WHERE d.person = p.id) FROM people p ORDER BY p.id",
+            r => (Id: r.GetInt64(0), Tag: (byte[])r.GetValue(1), Record: (byte[])r.GetValue(2), Descriptors: (int)r.GetInt64(3)));
+        var people = new List<(long, PersonRecord, int)>(rows.Count);
+        foreach (var row in rows)
+        {
+            try
+            {
+                people.Add((row.Id, Unseal<PersonRecord>(row.Record, PersonContext(row.Id, row.Tag), $"Person row {row.Id}"), row.Descriptors));
+            }
+            catch (Exception e) when (unreadable != null && e is GalleryException or JsonException)
+            {
+                unreadable.Add(row.Id);
+            }
+        }
+        return people;
+    }
 
     private T Unseal<T>(byte[] sealedBytes, string context, string what) =>
         JsonSerializer.Deserialize<T>(_key.Open(sealedBytes, context, what), Json) ?? throw new GalleryException($"{what} is empty.");
 
     private byte[] SealJson<T>(T value, string context) => _key.Seal(JsonSerializer.SerializeToUtf8Bytes(value, Json), context);
 
-    // The audit is a chain: entry n is sealed with its id and the hash of entry n-1 as its context, and the gallery
-    // keeps the last entry's id and hash sealed in meta. An entry copied, inserted, removed or reordered (by someone who
-    // dropped the append-only triggers) breaks the chain where it happened; entries cut from the end no longer match
-    // the head. Entries written before the chain existed (format 1) open with their old context and are listed as such.
-    private static string AuditContext(long id, ReadOnlySpan<byte> previousHash) =>
-        "audit:" + id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Convert.ToHexString(previousHash);
-
-    private const string AuditHeadContext = "audit-head", UnchainedBelowContext = "audit-unchained-below";
-
-    private void Append(DbTransaction tx, string action, string command, long[] people, int faces)
-    {
-        var last = _store.Query(tx, "SELECT id, entry FROM audit ORDER BY id DESC LIMIT 1", r => (r.GetInt64(0), (byte[])r.GetValue(1)));
-        long id = last.Count == 0 ? 1 : last[0].Item1 + 1;
-        var previous = last.Count == 0 ? new byte[32] : SHA256.HashData(last[0].Item2);
-        var entry = SealJson(new AuditRecord(DateTimeOffset.UtcNow, action, command, people, faces), AuditContext(id, previous));
-        _store.Execute(tx, "INSERT INTO audit (id, entry) VALUES (@i, @e)", ("@i", id), ("@e", entry));
-        PutMeta(_store, tx, "audit_head", _key.Seal(Head(id, entry), AuditHeadContext));
-    }
+    private void Append(DbTransaction tx, string action, string command, long[] people, int faces) =>
+        _audit.Append(tx, new AuditChain.Record(DateTimeOffset.UtcNow, action, command, people, faces));
 
     // Format 1 sealed audit entries one by one, and made name tags without canonical decomposition (so "José" typed
     // two ways made two tags). The upgrade starts the audit chain after the last old entry and re-tags each person
     // from the name in their record, in one transaction.
     private void UpgradeFromFormat1(DbTransaction tx)
     {
-        var last = _store.Query(tx, "SELECT id, entry FROM audit ORDER BY id DESC LIMIT 1", r => (r.GetInt64(0), (byte[])r.GetValue(1)));
-        long below = last.Count == 0 ? 1 : last[0].Item1 + 1;
-        PutMeta(_store, tx, "audit_unchained_below", _key.Seal(Encoding.ASCII.GetBytes(below.ToString(System.Globalization.CultureInfo.InvariantCulture)), UnchainedBelowContext));
-        if (last.Count == 1) PutMeta(_store, tx, "audit_head", _key.Seal(Head(last[0].Item1, last[0].Item2), AuditHeadContext));
+        _audit.ChainLegacy(tx);
         var people = ReadPeople(tx).Select(p => (p.Id, p.Record, Tag: _key.NameTag(p.Record.Name))).ToList();
         foreach (var same in people.GroupBy(p => Convert.ToHexString(p.Tag)).Where(g => g.Count() > 1))
             throw new GalleryException($"Person rows {string.Join(" and ", same.Select(p => p.Id))} of the gallery at {Where} have the same name written in " +
@@ -245,11 +291,10 @@ public sealed class ConsentGallery : IDisposable
         foreach (var (id, record, tag) in people)
             _store.Execute(tx, "UPDATE people SET tag = @t, record = @r WHERE id = @i", ("@t", tag), ("@r", SealJson(record, PersonContext(id, tag))), ("@i", id));
         PutMeta(_store, tx, "format", Encoding.ASCII.GetBytes(Format));
+        PutMeta(_store, tx, "check", _key.Seal("shikaku-gallery"u8, CheckContext(Format)));
     }
 
-    private static byte[] Head(long id, byte[] entry) => Encoding.ASCII.GetBytes(id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Convert.ToHexString(SHA256.HashData(entry)));
-
-    private static void PutMeta(GalleryStore store, DbTransaction tx, string name, byte[] value) =>
+    internal static void PutMeta(GalleryStore store, DbTransaction tx, string name, byte[] value) =>
         store.Execute(tx, "INSERT INTO meta (name, value) VALUES (@n, @v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", ("@n", name), ("@v", value));
 
     /// <summary>
@@ -366,29 +411,36 @@ public sealed class ConsentGallery : IDisposable
     public string? CompactionProblem { get; private set; }
 
     // Compacts if an erasure left it pending; true when nothing is pending any more. A store that is busy (another
-    // process reading) or refuses leaves it pending, to be done at a later opening: the erasure itself has landed.
+    // process reading) or refuses leaves it pending, to be done at a later opening: the erasure itself has landed, so
+    // nothing here may fail the caller. The token read before compacting is cleared only if it is still there after:
+    // an erasure committed while the compaction ran (in another process) leaves a new one, compacted in the next round.
     private bool CompactPending()
     {
-        // The token read before compacting is cleared only if it is still there after: an erasure committed while the
-        // compaction ran (in another process) leaves a new token, so its rows are compacted by it, or later.
-        var token = _store.Query(null, "SELECT value FROM meta WHERE name = @n", r => (byte[])r.GetValue(0), ("@n", CompactionPending));
-        if (token.Count == 0) return true;
         try
         {
-            if (!_store.Compact())
+            for (int round = 0; round < 3; round++)
             {
-                CompactionProblem = $"this connection may not compact the tables at {Where} (on PostgreSQL only their owner can)";
-                return false;
+                var token = _store.Query(null, "SELECT value FROM meta WHERE name = @n", r => (byte[])r.GetValue(0), ("@n", CompactionPending));
+                if (token.Count == 0)
+                {
+                    CompactionProblem = null;
+                    return true;
+                }
+                if (!_store.TryCompact(out var problem))
+                {
+                    CompactionProblem = problem;
+                    return false;
+                }
+                _store.Execute(null, "DELETE FROM meta WHERE name = @n AND value = @v", ("@n", CompactionPending), ("@v", token[0]));
             }
+            CompactionProblem = "other erasures kept arriving while it ran; the next opening compacts again";
+            return !AwaitsCompaction;
         }
         catch (DbException e)
         {
-            CompactionProblem = e.Message.TrimEnd('.');
+            CompactionProblem = e.Message.Split('\n')[0].TrimEnd('.');
             return false;
         }
-        _store.Execute(null, "DELETE FROM meta WHERE name = @n AND value = @v", ("@n", CompactionPending), ("@v", token[0]));
-        CompactionProblem = null;
-        return !AwaitsCompaction || CompactPending();
     }
 
     /// <summary>
@@ -400,10 +452,10 @@ public sealed class ConsentGallery : IDisposable
         var today = _today();
         int purged = 0;
         // Looked for first without the write lock: most openings find nobody expired and write nothing.
-        if (ReadPeople(null).Any(p => p.Record.Expires < today))
+        if (ReadPeople(null, []).Any(p => p.Record.Expires < today))
             purged = _store.InTransaction(tx =>
             {
-                var expired = ReadPeople(tx).Where(p => p.Record.Expires < today).ToList();
+                var expired = ReadPeople(tx, []).Where(p => p.Record.Expires < today).ToList();
                 foreach (var p in expired) Delete(tx, p.Id, "purge (consent expired)", "open");
                 return expired.Count;
             });
@@ -461,44 +513,15 @@ public sealed class ConsentGallery : IDisposable
 
     /// <summary>
     /// The audit log, oldest first, checked link by link; people still enrolled by name, forgotten ones as
-    /// "(forgotten #id)". Where the chain is broken the entries stop and <see cref="AuditLog.Break"/> says where and how.
+    /// "(forgotten #id)", each entry that opens; <see cref="AuditLog.Breaks"/> says where the chain is broken and how.
+    /// Read in one snapshot, so an identification made meanwhile is not taken for a break.
     /// </summary>
-    public AuditLog Audit()
+    public AuditLog Audit() => _store.InSnapshot(tx =>
     {
-        var names = ReadPeople(null).ToDictionary(p => p.Id, p => p.Record.Name);
-        var meta = _store.Query(null, "SELECT name, value FROM meta WHERE name IN ('audit_head', 'audit_unchained_below')", r => (r.GetString(0), (byte[])r.GetValue(1)))
-            .ToDictionary(m => m.Item1, m => m.Item2);
-        long unchainedBelow = meta.TryGetValue("audit_unchained_below", out var u)
-            ? long.Parse(_key.Open(u, UnchainedBelowContext, "The audit's format-1 boundary"), System.Globalization.CultureInfo.InvariantCulture) : 1;
-        var entries = new List<AuditEntry>();
-        var previous = new byte[32];
-        long lastId = 0;
-        byte[]? lastEntry = null;
-        foreach (var (id, sealedEntry) in _store.Query(null, "SELECT id, entry FROM audit ORDER BY id", r => (r.GetInt64(0), (byte[])r.GetValue(1))))
-        {
-            AuditRecord a;
-            try
-            {
-                if (id >= unchainedBelow && id != lastId + 1) throw new GalleryException($"entry {lastId + 1} is missing");
-                a = Unseal<AuditRecord>(sealedEntry, id < unchainedBelow ? "audit" : AuditContext(id, previous), $"Audit entry {id}");
-            }
-            catch (Exception e) when (e is GalleryException or JsonException)
-            {
-                return new AuditLog(entries, $"The audit log is broken at entry {id} ({e.Message.TrimEnd('.')}): an entry was inserted, removed, " +
-                    $"reordered or altered by hand. The {entries.Count} entries before it are intact.");
-            }
-            entries.Add(new AuditEntry(id, a.At, a.Action, a.Command, a.People.Select(p => names.TryGetValue(p, out var n) ? n : $"(forgotten #{p})").ToList(), a.Faces));
-            previous = SHA256.HashData(sealedEntry);
-            lastEntry = sealedEntry;
-            lastId = id;
-        }
-        string head = meta.TryGetValue("audit_head", out var h) ? Encoding.ASCII.GetString(_key.Open(h, AuditHeadContext, "The audit's last-entry record")) : "";
-        string actual = lastEntry == null ? "" : Encoding.ASCII.GetString(Head(lastId, lastEntry));
-        if (head != actual)
-            return new AuditLog(entries, $"The audit log ends at entry {lastId}, but the last entry the gallery wrote was " +
-                (head.Length == 0 ? "none" : $"entry {head.Split(':')[0]}") + ": entries were removed from its end or the log was replaced by an older copy.");
-        return new AuditLog(entries, null);
-    }
+        var unreadable = new List<long>();
+        var names = ReadPeople(tx, unreadable).ToDictionary(p => p.Id, p => p.Record.Name);
+        return _audit.Read(tx, id => names.TryGetValue(id, out var n) ? n : unreadable.Contains(id) ? $"(unreadable #{id})" : $"(forgotten #{id})", _store.HasAuditGuard(tx));
+    });
 
     /// <summary>How many people and descriptors the gallery holds: all that its files show without the key.</summary>
     public (int People, int Descriptors) Counts() =>

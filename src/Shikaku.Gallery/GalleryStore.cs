@@ -47,23 +47,50 @@ public abstract class GalleryStore : IDisposable
         return result;
     }
 
+    /// <summary>Runs <paramref name="read"/> on one consistent snapshot of the store, without taking the write lock.</summary>
+    public T InSnapshot<T>(Func<DbTransaction, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        using var tx = BeginSnapshot();
+        var result = read(tx);
+        tx.Commit();
+        return result;
+    }
+
     private protected abstract DbTransaction Begin();
+
+    private protected abstract DbTransaction BeginSnapshot();
 
     /// <summary>Creates the tables and the audit's append-only triggers if they are missing (inside <paramref name="tx"/>).</summary>
     public abstract void EnsureSchema(DbTransaction tx);
 
-    /// <summary>True when the four tables are there (read without a lock or any right beyond reading the catalogue).</summary>
-    public abstract bool HasSchema();
+    /// <summary>
+    /// True when the four tables are there, false when none is (read without a lock or any right beyond reading the
+    /// catalogue); some but not all is a damaged gallery, and an error that says which are missing.
+    /// </summary>
+    public bool HasSchema()
+    {
+        var present = TablesPresent();
+        if (present.Count == 0) return false;
+        if (present.Count == Tables.Length) return true;
+        throw new GalleryException($"The gallery at {Where} has lost its table(s) {string.Join(", ", Tables.Except(present))}: it was damaged or changed by hand.");
+    }
+
+    private protected abstract IReadOnlyCollection<string> TablesPresent();
 
     private protected static readonly string[] Tables = ["meta", "people", "descriptors", "audit"];
 
     private protected static string TableList => string.Join(", ", Tables.Select(t => $"'{t}'"));
 
     /// <summary>
-    /// Gives the freed pages' bytes back after rows were deleted, so nothing of them stays in the database files. False
-    /// when this connection may not (on PostgreSQL only the tables' owner can rewrite them); the caller keeps it pending.
+    /// Gives the freed pages' bytes back after rows were deleted, so nothing of them stays in the database files. False,
+    /// with the reason, when it could not (on PostgreSQL only the tables' owner may rewrite them; a busy store); the
+    /// caller keeps it pending.
     /// </summary>
-    public abstract bool Compact();
+    public abstract bool TryCompact(out string? problem);
+
+    /// <summary>True when the audit's append-only triggers are there (and enabled).</summary>
+    public abstract bool HasAuditGuard(DbTransaction? tx = null);
 
     /// <summary>The files the gallery's rows live in (for the erasure test and for the user to know).</summary>
     public abstract IReadOnlyList<string> Files(DbTransaction? tx = null);
@@ -120,7 +147,16 @@ public sealed class SqliteGalleryStore : GalleryStore
         if (folder != null) Directory.CreateDirectory(folder);
         // Biometric data: a new gallery file (and the journal SQLite makes beside it, which takes its mode) is its owner's only.
         if (!File.Exists(full) && !OperatingSystem.IsWindows())
-            using (new FileStream(full, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite })) { }
+        {
+            try
+            {
+                using (new FileStream(full, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite })) { }
+            }
+            catch (IOException) when (File.Exists(full))
+            {
+                // Another process made it at the same moment: open theirs.
+            }
+        }
         // A writer waits up to 30 s for another process's transaction instead of failing at once.
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false, DefaultTimeout = 30 }.ToString());
         try
@@ -141,6 +177,9 @@ public sealed class SqliteGalleryStore : GalleryStore
     // BEGIN IMMEDIATE: the write lock is taken at the start, so two enrolments queue instead of deadlocking.
     private protected override DbTransaction Begin() => ((SqliteConnection)Connection).BeginTransaction(deferred: false);
 
+    // A deferred transaction takes a shared lock at its first read and keeps it: the reads see one state of the file.
+    private protected override DbTransaction BeginSnapshot() => ((SqliteConnection)Connection).BeginTransaction(deferred: true);
+
     public override void EnsureSchema(DbTransaction tx) => Execute(tx, """
         CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
         CREATE TABLE IF NOT EXISTS people (id INTEGER PRIMARY KEY AUTOINCREMENT, tag BLOB NOT NULL UNIQUE, record BLOB NOT NULL);
@@ -148,19 +187,29 @@ public sealed class SqliteGalleryStore : GalleryStore
             person INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE, value BLOB NOT NULL);
         CREATE INDEX IF NOT EXISTS descriptors_person ON descriptors(person);
         CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, entry BLOB NOT NULL);
-        CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-        CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-        """);
+        DROP TRIGGER IF EXISTS audit_no_update;
+        DROP TRIGGER IF EXISTS audit_no_delete;
+        """ + $"{NoUpdate};\n{NoDelete};"); // made anew: one of the same name that does something else is replaced
 
-    public override bool HasSchema() =>
-        Query(null, $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ({TableList})", r => r.GetInt64(0))[0] == Tables.Length;
+    private protected override IReadOnlyCollection<string> TablesPresent() =>
+        Query(null, $"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({TableList})", r => r.GetString(0));
 
-    // VACUUM rewrites the file without the freed pages; in WAL mode (if a user set it) the log is then emptied too.
-    public override bool Compact()
+    private const string NoUpdate = "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END";
+    private const string NoDelete = "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END";
+
+    // The triggers as SQLite keeps them, word for word: one of the same name that does something else is no guard.
+    public override bool HasAuditGuard(DbTransaction? tx = null) =>
+        Query(tx, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'", r => r.IsDBNull(0) ? "" : r.GetString(0))
+            .Select(sql => string.Join(' ', sql.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))).ToHashSet().IsSupersetOf([NoUpdate, NoDelete]);
+
+    // VACUUM rewrites the file without the freed pages; in WAL mode (if a user set it) the log is then emptied too,
+    // which a reader can hold up (the checkpoint then answers busy rather than failing).
+    public override bool TryCompact(out string? problem)
     {
         Execute(null, "VACUUM;");
-        Execute(null, "PRAGMA wal_checkpoint(TRUNCATE);");
-        return true;
+        var (busy, frames, copied) = Query(null, "PRAGMA wal_checkpoint(TRUNCATE);", r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)))[0];
+        problem = busy != 0 || frames != copied ? "another connection is reading the gallery, so its write-ahead log could not be emptied" : null;
+        return problem == null;
     }
 
     public override IReadOnlyList<string> Files(DbTransaction? tx = null) =>
@@ -225,6 +274,13 @@ public sealed class PostgresGalleryStore : GalleryStore
         return b.ConnectionString;
     }
 
+    private protected override DbTransaction BeginSnapshot()
+    {
+        var tx = Connection.BeginTransaction(IsolationLevel.RepeatableRead);
+        Execute(tx, "SET TRANSACTION READ ONLY");
+        return tx;
+    }
+
     private protected override DbTransaction Begin()
     {
         var tx = Connection.BeginTransaction(IsolationLevel.ReadCommitted);
@@ -243,30 +299,49 @@ public sealed class PostgresGalleryStore : GalleryStore
         CREATE TABLE IF NOT EXISTS audit (id BIGSERIAL PRIMARY KEY, entry BYTEA NOT NULL);
         CREATE OR REPLACE FUNCTION shikaku_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
             $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
-        DO $$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-                           WHERE t.tgname = 'audit_append_only' AND c.relname = 'audit' AND c.relnamespace = current_schema()::regnamespace) THEN
-                CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION shikaku_audit_append_only();
-            END IF;
-        END $$;
+        CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION shikaku_audit_append_only();
+        ALTER TABLE audit ENABLE TRIGGER audit_append_only;
         """);
 
-    public override bool HasSchema() =>
-        Query(null, $"SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ({TableList})", r => r.GetInt64(0))[0] == Tables.Length;
+    private protected override IReadOnlyCollection<string> TablesPresent() =>
+        Query(null, $"SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ({TableList})", r => r.GetString(0));
+
+    // The trigger fires in ordinary sessions ('O' or 'A', not disabled or replica-only), before UPDATE, DELETE and
+    // TRUNCATE (tgtype bits 2, 16, 8 and 32), and its function raises the error.
+    public override bool HasAuditGuard(DbTransaction? tx = null) => Query(tx, """
+        SELECT COUNT(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
+        WHERE t.tgname = 'audit_append_only' AND c.relname = 'audit' AND c.relnamespace = current_schema()::regnamespace
+          AND t.tgenabled IN ('O', 'A') AND (t.tgtype & 58) = 58 AND p.prosrc LIKE '%RAISE EXCEPTION ''the audit log is append-only''%'
+        """, r => r.GetInt64(0))[0] == 1;
 
     // VACUUM FULL writes each table anew and unlinks the old files, so deleted tuples leave the database's files. A
-    // role that does not own the tables would only get a warning from it, so that is asked first; the rewrite of a
-    // large gallery may take minutes, and gets them.
-    public override bool Compact()
+    // role that may not (neither the tables' nor the database's owner) would only get a warning from it, so that is
+    // asked first. The rewrite of a large gallery may take minutes, and gets them; but it waits at most 10 s for its
+    // lock, since every other client queues behind it meanwhile.
+    public override bool TryCompact(out string? problem)
     {
-        bool owner = Query(null, """
-            SELECT COALESCE(bool_and(pg_has_role(current_user, c.relowner, 'USAGE')), false) FROM pg_class c
-            WHERE c.relnamespace = current_schema()::regnamespace AND c.relname IN ('people', 'descriptors')
+        bool may = Query(null, """
+            SELECT COALESCE(bool_and(pg_has_role(current_user, c.relowner, 'USAGE')), false)
+                OR pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE')
+            FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relname IN ('people', 'descriptors')
             """, r => r.GetBoolean(0))[0];
-        if (!owner) return false;
-        using var vacuum = Command(null, "VACUUM FULL people, descriptors");
-        vacuum.CommandTimeout = 3600;
-        vacuum.ExecuteNonQuery();
+        if (!may)
+        {
+            problem = $"the role {Query(null, "SELECT current_user::text", r => r.GetString(0))[0]} may not compact the tables (only their owner, or the database's, can)";
+            return false;
+        }
+        Execute(null, "SET lock_timeout = '10s'");
+        try
+        {
+            using var vacuum = Command(null, "VACUUM FULL people, descriptors");
+            vacuum.CommandTimeout = 3600;
+            vacuum.ExecuteNonQuery();
+        }
+        finally
+        {
+            Execute(null, "RESET lock_timeout");
+        }
+        problem = null;
         return true;
     }
 

@@ -193,7 +193,7 @@ public sealed class AnonymizeExceptTests() : TempFolderTest("shikaku-anonymize-e
         using (var gallery = new GalleryUseCases(IFetchProgress.Silent))
         {
             var log = gallery.Audit(access);
-            Assert.True(log.Intact, log.Break);
+            Assert.True(log.Intact, string.Join("\n", log.Breaks));
             Assert.Contains(log.Entries, a => a.Command == "anonymize --except" && a.People.Contains("alice"));
         }
     }

@@ -223,7 +223,7 @@ public sealed class GalleryCommandTests() : Shikaku.Testing.TempFolderTest("shik
         Assert.Equal(["enroll", "identify", "identify", "forget", "identify"], actions);
         Assert.True(audit.RootElement.GetProperty("intact").GetBoolean());
         Assert.DoesNotContain("alice", audit.RootElement.GetRawText());
-        // Someone with the file drops the guard and removes the second entry: audit shows the first, names the break, fails.
+        // Someone with the file drops a trigger and removes the second entry: audit lists the rest, names the gap, fails.
         using (var file = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
         {
             file.Open();
@@ -233,8 +233,11 @@ public sealed class GalleryCommandTests() : Shikaku.Testing.TempFolderTest("shik
         }
         var broken = RunSplit(["gallery", "audit", .. at]);
         Assert.Equal(1, broken.Code);
-        Assert.Contains("broken at entry 3", broken.Stderr);
-        Assert.Single(broken.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Entry 2 is missing before entry 3", broken.Stderr);
+        // Opening the gallery put the dropped trigger back, and logged that it did.
+        var lines = broken.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["#1", "#3", "#4", "#5", "#6"], lines.Select(line => line.Split(' ')[0]));
+        Assert.Contains("audit guard restored", lines[^1]);
     }
 }
 

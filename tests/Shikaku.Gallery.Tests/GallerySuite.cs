@@ -23,8 +23,21 @@ public abstract class GallerySuite : TempFolderTest
 
     protected string KeyFile => In("gallery.key");
 
-    protected ConsentGallery Open(GalleryStore store, DateOnly? today = null, string model = Model) =>
-        ConsentGallery.Open(store, GalleryKey.FromFile(KeyFile, create: true), model, create: true, () => today ?? Today);
+    private readonly System.Collections.Concurrent.ConcurrentBag<GalleryKey> _keys = [];
+
+    /// <summary>The gallery in <paramref name="store"/> opened with the test's key file (made on first use), on <paramref name="today"/>.</summary>
+    protected ConsentGallery Open(GalleryStore store, DateOnly? today = null, string model = Model)
+    {
+        var key = GalleryKey.FromFile(KeyFile, create: true);
+        _keys.Add(key); // the gallery does not own a key it is given; the test disposes them all at the end
+        return ConsentGallery.Open(store, key, model, create: true, () => today ?? Today);
+    }
+
+    public override void Dispose()
+    {
+        foreach (var key in _keys) key.Dispose();
+        base.Dispose();
+    }
 
     protected static float[] Random(int seed)
     {
@@ -46,7 +59,7 @@ public abstract class GallerySuite : TempFolderTest
     protected static IReadOnlyList<AuditEntry> IntactAudit(ConsentGallery gallery)
     {
         var log = gallery.Audit();
-        Assert.True(log.Intact, log.Break);
+        Assert.True(log.Intact, string.Join("\n", log.Breaks));
         return log.Entries;
     }
 
@@ -262,7 +275,7 @@ public abstract class GallerySuite : TempFolderTest
     }
 
     [Fact]
-    public void AnAuditEntryCopiedRemovedOrCutFromTheEndBreaksTheChainWhereItHappened()
+    public void EveryChangeByHandToTheAuditIsReportedWhereItHappenedAndLaterEntriesDoNotHideIt()
     {
         using var store = NewStore();
         using var gallery = Open(store);
@@ -272,33 +285,153 @@ public abstract class GallerySuite : TempFolderTest
         var rows = store.Query(null, "SELECT id, entry FROM audit ORDER BY id", r => (Id: r.GetInt64(0), Entry: (byte[])r.GetValue(1)));
         DropTheAuditGuard(store);
         void Put(long id, byte[] entry) => store.Execute(null, "UPDATE audit SET entry = @e WHERE id = @i", ("@e", entry), ("@i", id));
+        void Restore()
+        {
+            store.Execute(null, "DELETE FROM audit");
+            foreach (var (id, entry) in rows) store.Execute(null, "INSERT INTO audit (id, entry) VALUES (@i, @e)", ("@i", id), ("@e", entry));
+        }
+        (long[] Ids, string[] Breaks) Read()
+        {
+            var log = gallery.Audit();
+            // The guard is gone throughout (reported as the last line); the other lines are what each change did.
+            Assert.Contains("append-only guard", log.Breaks[^1]);
+            return (log.Entries.Select(e => e.Id).ToArray(), log.Breaks.SkipLast(1).ToArray());
+        }
+        void Expect(long[] ids, params string[] breaks)
+        {
+            var (readIds, readBreaks) = Read();
+            Assert.Equal(ids, readIds);
+            Assert.Equal(breaks, readBreaks);
+        }
 
-        // An entry copied over another (to make one identification look like another): the chain holds up to it.
+        Expect([1, 2, 3, 4]);
+
+        // An entry copied over another (to make one identification look like another): both ends of it are seen.
         Put(3, rows[1].Entry);
-        var log = gallery.Audit();
-        Assert.Equal([1L, 2], log.Entries.Select(e => e.Id));
-        Assert.Contains("broken at entry 3", log.Break);
-        Put(3, rows[2].Entry);
-        Assert.Equal(4, IntactAudit(gallery).Count);
+        var (ids, breaks) = Read();
+        Assert.Equal([1L, 2, 2, 4], ids);
+        Assert.Equal(2, breaks.Length);
+        Assert.Contains("Entry 2 does not follow entry 2", breaks[0]);
+        Assert.Contains("Entry 3 is missing before entry 4", breaks[1]);
+        Restore();
 
-        // An identification removed from the middle, then the later ones renumbered to close the gap: both are seen.
+        // An entry removed from the middle, then the later rows renumbered to close the gap: the entries carry their numbers.
         store.Execute(null, "DELETE FROM audit WHERE id = 2");
-        log = gallery.Audit();
-        Assert.Equal([1L], log.Entries.Select(e => e.Id));
-        Assert.Contains("entry 2 is missing", log.Break);
+        Expect([1, 3, 4], "Entry 2 is missing before entry 3: removed or altered by hand.");
         store.Execute(null, "DELETE FROM audit WHERE id > 2");
         store.Execute(null, "INSERT INTO audit (id, entry) VALUES (2, @a), (3, @b)", ("@a", rows[2].Entry), ("@b", rows[3].Entry));
-        Assert.Contains("broken at entry 2", gallery.Audit().Break);
-        store.Execute(null, "DELETE FROM audit WHERE id > 1");
-        foreach (var (id, entry) in rows.Skip(1)) store.Execute(null, "INSERT INTO audit (id, entry) VALUES (@i, @e)", ("@i", id), ("@e", entry));
-        Assert.Equal(4, IntactAudit(gallery).Count);
+        Expect([1, 3, 4], "Entry 2 is missing before entry 3: removed or altered by hand.");
+        Restore();
 
-        // The last entry cut off: every link holds, but the gallery remembers writing a fourth.
+        // One byte altered, and a row put in by hand: each is named, and the entries around them are still listed.
+        var altered = (byte[])rows[2].Entry.Clone();
+        altered[^20] ^= 1;
+        Put(3, altered);
+        store.Execute(null, "INSERT INTO audit (id, entry) VALUES (7, @e)", ("@e", Encoding.ASCII.GetBytes("c1 5 4 " + new string('0', 64) + "\nnot sealed")));
+        (ids, breaks) = Read();
+        Assert.Equal([1L, 2, 4], ids);
+        Assert.Equal(3, breaks.Length);
+        Assert.Contains("Row 3 of the audit table (entry 3) does not open", breaks[0]);
+        Assert.Contains("Entry 3 is missing before entry 4", breaks[1]);
+        Assert.Contains("Row 7 of the audit table (entry 5) does not open", breaks[2]);
+        Restore();
+
+        // The last entry cut off: the gallery remembers writing a fourth. The next identification chains to what the
+        // gallery wrote last, not to what was left, so the cut stays visible after it.
         store.Execute(null, "DELETE FROM audit WHERE id = 4");
-        log = gallery.Audit();
-        Assert.Equal(3, log.Entries.Count);
-        Assert.Contains("ends at entry 3", log.Break);
-        Assert.Contains("entry 4", log.Break);
+        Expect([1, 2, 3], "The log ends at entry 3, but the last entry the gallery wrote was entry 4: entries were removed from its end.");
+        gallery.Identify([Random(5)], 0.6, 0.05, "gallery identify");
+        Expect([1, 2, 3, 5], "Entry 4 is missing before entry 5: removed or altered by hand.");
+
+        // The whole log emptied: the gallery remembers its last entry. With that record gone too, the next entry says
+        // it was written without it, so an emptied log does not pass for a new one.
+        store.Execute(null, "DELETE FROM audit");
+        Assert.Contains("ends at entry 0, but the last entry the gallery wrote was entry 5", Read().Breaks.Single());
+        store.Execute(null, "DELETE FROM meta WHERE name = 'audit_head'");
+        Assert.Contains("record of the log's last entry is missing", Read().Breaks.Single());
+        gallery.Identify([Random(6)], 0.6, 0.05, "gallery identify");
+        (ids, breaks) = Read();
+        Assert.Equal([1L], ids);
+        Assert.Contains("Entry 1 was written when the record of the log's last entry was missing", breaks.Single());
+    }
+
+    [Fact]
+    public void AnAuditRowNumberedAtTheLimitStopsWritesWithAClearErrorAndChangesNothing()
+    {
+        using var store = NewStore();
+        using var gallery = Open(store);
+        gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+        store.Execute(null, "INSERT INTO audit (id, entry) VALUES (@i, @e)", ("@i", long.MaxValue), ("@e", new byte[] { 1 }));
+        var e = Assert.Throws<GalleryException>(() => gallery.Forget("alice", "gallery forget"));
+        Assert.Contains($"a row numbered {long.MaxValue}, put there by hand", e.Message);
+        Assert.NotNull(gallery.Find("alice")); // the erasure and its audit are one transaction: neither happened
+    }
+
+    [Fact]
+    public void AGalleryWhoseOwnRecordsWereDeletedIsNotMadeAnewOverItsPeople()
+    {
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+        {
+            gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+            DropTheAuditGuard(store);
+            store.Execute(null, "DELETE FROM audit");
+            store.Execute(null, "DELETE FROM meta");
+        }
+        using (var store = NewStore())
+        {
+            var e = Assert.Throws<GalleryException>(() => Open(store));
+            Assert.Contains("holds 1 person", e.Message);
+            Assert.Contains("its own records were deleted", e.Message);
+        }
+    }
+
+    [Fact]
+    public void ARemovedAuditGuardIsReportedAndPutBackByTheNextOpeningWhichRecordsIt()
+    {
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+        {
+            gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+            DropTheAuditGuard(store);
+            Assert.False(store.HasAuditGuard());
+            Assert.Contains(gallery.Audit().Breaks, b => b.Contains("append-only guard", StringComparison.Ordinal));
+        }
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+        {
+            Assert.True(store.HasAuditGuard());
+            Assert.Equal(["enroll", "audit guard restored (it had been removed by hand)"], IntactAudit(gallery).Select(e => e.Action));
+            Assert.ThrowsAny<System.Data.Common.DbException>(() => store.Execute(null, "DELETE FROM audit"));
+        }
+    }
+
+    [Fact]
+    public void TwoCreatingTheSameNewGalleryAtOnceMakeOneGallery()
+    {
+        using (GalleryKey.FromFile(KeyFile, create: true)) { } // one key for both, as two machines given the same key file
+        var errors = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            try
+            {
+                using var store = NewStore();
+                using var gallery = Open(store);
+                gallery.Enroll($"person {t}", ConsentUntil(Today.AddDays(30)), [Random(t)], "gallery enroll");
+            }
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
+        })).ToList();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.Empty(errors);
+        using var check = NewStore();
+        using var g = Open(check);
+        Assert.Equal((2, 2), g.Counts());
+        Assert.Single(check.Query(null, "SELECT value FROM meta WHERE name = 'salt'", r => (byte[])r.GetValue(0)));
+        Assert.Equal(2, IntactAudit(g).Count);
     }
 
     [Fact]
@@ -329,6 +462,7 @@ public abstract class GallerySuite : TempFolderTest
                 store.Execute(null, "INSERT INTO audit (entry) VALUES (@e)", ("@e", key.Seal(Encoding.UTF8.GetBytes(
                     $$"""{"At":"2026-11-30T10:00:00+00:00","Action":"{{action}}","Command":"gallery {{action}}","People":[],"Faces":1}"""), "audit")));
             store.Execute(null, "UPDATE meta SET value = @v WHERE name = 'format'", ("@v", "1"u8.ToArray()));
+            store.Execute(null, "UPDATE meta SET value = @v WHERE name = 'check'", ("@v", key.Seal("shikaku-gallery"u8, "check")));
         }
         using (var store = NewStore())
         using (var gallery = Open(store))
@@ -337,12 +471,44 @@ public abstract class GallerySuite : TempFolderTest
             gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
             Assert.Equal(["enroll", "identify", "enroll"], IntactAudit(gallery).Select(e => e.Action));
             Assert.Equal(ConsentGallery.Format, Encoding.ASCII.GetString(store.Query(null, "SELECT value FROM meta WHERE name = 'format'", r => (byte[])r.GetValue(0))[0]));
-            // Setting the format back (to have the chained entries read as unchained ones) does not open them.
+            // Setting the format back by hand (to have the gallery upgraded again, from a shortened log) is refused.
             store.Execute(null, "UPDATE meta SET value = @v WHERE name = 'format'", ("@v", "1"u8.ToArray()));
         }
         using (var store = NewStore())
+            Assert.Contains("format record was altered", Assert.Throws<GalleryException>(() => Open(store)).Message);
+    }
+
+    [Fact]
+    public void AFormatOneGalleryWithOneNameEnrolledInTwoUnicodeFormsIsNotUpgradedButExplained()
+    {
+        using (var store = NewStore())
         using (var gallery = Open(store))
-            Assert.Contains("broken at entry 3", gallery.Audit().Break);
+        {
+            gallery.Enroll("Jos\u00e9", ConsentUntil(Today.AddDays(30)), [Random(1)], "gallery enroll");
+            gallery.Enroll("Bob", ConsentUntil(Today.AddDays(30)), [Random(2)], "gallery enroll");
+        }
+        using (var store = NewStore())
+        using (var key = GalleryKey.FromFile(KeyFile, create: false))
+        {
+            // Bob's row becomes a second José, decomposed, under its own tag: what format 1 allowed.
+            var rows = store.Query(null, "SELECT id, tag, record FROM people ORDER BY id", r => (Id: r.GetInt64(0), Tag: (byte[])r.GetValue(1), Record: (byte[])r.GetValue(2)));
+            var jose = Encoding.UTF8.GetString(key.Open(rows[0].Record, $"person:{rows[0].Id}:{Convert.ToHexString(rows[0].Tag)}", "José"));
+            Assert.Contains("Jos\\u00E9", jose);
+            var second = Encoding.UTF8.GetBytes(jose.Replace("Jos\\u00E9", "Jose\\u0301", StringComparison.Ordinal));
+            var tag = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+            store.Execute(null, "UPDATE people SET tag = @t, record = @r WHERE id = @i", ("@t", tag), ("@r", key.Seal(second, $"person:{rows[1].Id}:{Convert.ToHexString(tag)}")), ("@i", rows[1].Id));
+            store.Execute(null, "DELETE FROM meta WHERE name = 'audit_head'");
+            store.Execute(null, "UPDATE meta SET value = @v WHERE name = 'format'", ("@v", "1"u8.ToArray()));
+            store.Execute(null, "UPDATE meta SET value = @v WHERE name = 'check'", ("@v", key.Seal("shikaku-gallery"u8, "check")));
+            DropTheAuditGuard(store);
+            store.Execute(null, "DELETE FROM audit");
+        }
+        using (var store = NewStore())
+        {
+            var e = Assert.Throws<GalleryException>(() => Open(store));
+            Assert.Contains("have the same name written in different Unicode forms", e.Message);
+            Assert.Equal("1", Encoding.ASCII.GetString(store.Query(null, "SELECT value FROM meta WHERE name = 'format'", r => (byte[])r.GetValue(0))[0])); // nothing changed
+        }
     }
 
     [Fact]

@@ -31,6 +31,15 @@ public sealed class RedactionTests
         // A face a tenth of the head's size (someone far behind) does not stand for this person's either.
         var tiny = new HiddenRegion(new BoundingBox(leftHead.Xywh.CenterX - 4, leftHead.Xywh.CenterY - 4, 8, 8), RegionSource.BlazeFace, 0.6);
         Assert.Single(FaceFinder.HeadsWithoutFaces([(left, 0.8)], [tiny]));
+        // One behind another, both heads near the one face found: it is the front person's (nearest their head), so
+        // the head of the one behind is hidden.
+        var front = new BoundingBox(100, 100, 200, 500);
+        var behind = new BoundingBox(140, 80, 190, 420);
+        var frontHead = FaceFinder.Head(front);
+        var frontFace = new HiddenRegion(new BoundingBox(frontHead.X + 10, frontHead.Y + 10, 70, 80), RegionSource.Ssd, 0.9);
+        Assert.Empty(FaceFinder.HeadsWithoutFaces([(behind, 0.6)], [frontFace])); // alone, the face would do for the one behind
+        Assert.Equal(FaceFinder.Head(behind), Assert.Single(FaceFinder.HeadsWithoutFaces([(front, 0.8), (behind, 0.6)], [frontFace])).Box);
+        Assert.Equal(FaceFinder.Head(behind), Assert.Single(FaceFinder.HeadsWithoutFaces([(behind, 0.6), (front, 0.8)], [frontFace])).Box);
         // Another person's guessed head is not a face.
         Assert.Single(FaceFinder.HeadsWithoutFaces([(left, 0.8)], [new HiddenRegion(leftHead, RegionSource.Person, 0.5)]));
         Assert.Empty(FaceFinder.HeadsWithoutFaces([(left, 0.8)], [face]));

@@ -61,31 +61,48 @@ public sealed class FaceFinder : IDisposable
         if (options.People)
         {
             var people = _people.Value.Detect(image, new ObjectDetectionOptions(new DetectionOptions(MinScore: options.PersonMinScore, MaxDetections: 1000)));
-            regions.AddRange(HeadsWithoutFaces(people.Results.Items.Where(o => o.ClassId == CocoClasses.Person).Select(o => (o.Box, o.Score)), regions));
+            regions.AddRange(HeadsWithoutFaces(people.Results.Items.Where(o => o.ClassId == CocoClasses.Person).Select(o => (o.Box, o.Score)), regions).ToList());
         }
         return regions;
     }
 
     /// <summary>
-    /// The head region of each person in <paramref name="people"/> whose own head holds none of <paramref name="faces"/>.
-    /// A face counts for a person only when it is near where their head is and of a head's size: in a crowd, whose
-    /// boxes overlap, a neighbour's face (or a small face far behind) does not stand for this person's.
+    /// The head region of each person in <paramref name="people"/> to whom none of <paramref name="faces"/> belongs. A
+    /// face belongs to at most one person: the one whose head it lies nearest, among those near whose head it lies and
+    /// whose head's size it has. So in a crowd, whose boxes overlap, one face does not stand for two people (the one in
+    /// front and the one behind), and a small face far behind does not stand for anyone near.
     /// </summary>
     public static IEnumerable<HiddenRegion> HeadsWithoutFaces(IEnumerable<(BoundingBox Box, double Score)> people, IReadOnlyList<HiddenRegion> faces)
     {
         ArgumentNullException.ThrowIfNull(people);
         ArgumentNullException.ThrowIfNull(faces);
-        foreach (var (box, score) in people)
+        var persons = people.ToList();
+        var heads = persons.Select(p => Head(p.Box)).ToList();
+        var candidates = new List<(int Person, int Face, double Distance)>();
+        for (int p = 0; p < persons.Count; p++)
         {
-            var head = Head(box);
+            var head = heads[p];
             // Where the head may be: the guess widened by a quarter on each side (heads lean) and reaching lower (a
             // person's box may start above the head, at raised hands); a neighbour's face a head's width away is outside.
             var near = new BoundingBox(head.X - 0.25 * head.Width, head.Y - 0.25 * head.Height, 1.5 * head.Width, 1.75 * head.Height);
-            bool hasFace = faces.Any(f => f.Source != RegionSource.Person && Contains(near, f.Box.Xywh.CenterX, f.Box.Xywh.CenterY)
-                && f.Box.Width >= 0.25 * head.Width && f.Box.Width <= 2.5 * head.Width);
-            if (!hasFace) yield return new HiddenRegion(head, RegionSource.Person, score);
+            for (int f = 0; f < faces.Count; f++)
+            {
+                var face = faces[f];
+                double cx = face.Box.Xywh.CenterX, cy = face.Box.Xywh.CenterY;
+                if (face.Source == RegionSource.Person || !Contains(near, cx, cy) || face.Box.Width < 0.25 * head.Width || face.Box.Width > 2.5 * head.Width) continue;
+                candidates.Add((p, f, Math.Sqrt(Square(cx - head.Xywh.CenterX) + Square(cy - head.Xywh.CenterY)) / head.Width));
+            }
         }
+        // Nearest pairs first, each person and each face taken once.
+        var personHasFace = new bool[persons.Count];
+        var faceTaken = new bool[faces.Count];
+        foreach (var (p, f, _) in candidates.OrderBy(c => c.Distance))
+            if (!personHasFace[p] && !faceTaken[f]) personHasFace[p] = faceTaken[f] = true;
+        for (int p = 0; p < persons.Count; p++)
+            if (!personHasFace[p]) yield return new HiddenRegion(heads[p], RegionSource.Person, persons[p].Score);
     }
+
+    private static double Square(double v) => v * v;
 
     /// <summary>
     /// Where the head of a person boxed from the front, back or side most likely is: centred at the top, a little

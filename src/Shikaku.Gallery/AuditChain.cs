@@ -1,0 +1,208 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Shikaku.Gallery;
+
+/// <summary>
+/// The gallery's audit log as a chain. Each entry carries, in the clear, its number and the number and hash of the
+/// entry its writer saw as the last one, and is sealed (AES-GCM) with those as its context, so they cannot be changed;
+/// the gallery keeps the last entry's number and hash, sealed, as the head. Reading checks every entry: each that opens
+/// is listed, and each place where an entry does not follow the one before it (one inserted, copied, removed,
+/// renumbered or altered), where entries were cut from the end, or where a row is not the gallery's, is reported. An
+/// entry written after such a change chains to the head, not to what was left, so the change stays visible; one
+/// written when the head itself was gone says so. Entries of a format-1 gallery (sealed one by one) are covered as a
+/// block by a digest sealed when it was upgraded.
+/// </summary>
+internal sealed class AuditChain(GalleryStore store, GalleryKey key)
+{
+    internal sealed record Record(DateTimeOffset At, string Action, string Command, long[] People, int Faces);
+
+    private const string HeadName = "audit_head", HeadContext = "audit-head", LegacyName = "audit_unchained_below", LegacyContext = "audit-unchained-below";
+    private static readonly JsonSerializerOptions Json = new();
+    private static readonly byte[] Nothing = new byte[32];
+
+    // An entry: "c1 SEQ PREVSEQ PREVHASH\n" then the sealed record, whose context is that header.
+    private readonly record struct Link(long Seq, long PreviousSeq, byte[] PreviousHash);
+
+    /// <summary>True when <paramref name="meta"/> holds a record only the chain writes (a format-1 gallery has none).</summary>
+    public static bool IsChained(IReadOnlyDictionary<string, byte[]> meta) => meta.ContainsKey(HeadName) || meta.ContainsKey(LegacyName);
+
+    /// <summary>The head of a new gallery: no entry yet. Written with the gallery, so an emptied log is never taken for a new one.</summary>
+    public void Start(DbTransaction tx) => PutHead(tx, 0, Nothing);
+
+    /// <summary>Appends <paramref name="record"/> after the head.</summary>
+    public void Append(DbTransaction tx, Record record)
+    {
+        // A head that is missing or does not open was removed or altered by hand: the entry says it follows an unknown
+        // one (-1), which reading reports, and takes the number after the highest that opens.
+        var head = ReadHead(tx, out _);
+        var link = head is { } h ? new Link(h.Seq + 1, h.Seq, h.Hash)
+            : new Link(Rows(tx).Select(r => Parse(r.Entry) is { } l && Opens(r.Entry, l) ? l.Seq : 0).DefaultIfEmpty(0).Max() + 1, -1, Nothing);
+        string header = Header(link);
+        var sealedRecord = key.Seal(JsonSerializer.SerializeToUtf8Bytes(record, Json), header);
+        var entry = Encoding.ASCII.GetBytes(header + "\n").Concat(sealedRecord).ToArray();
+        long last = store.Query(tx, "SELECT COALESCE(MAX(id), 0) FROM audit", r => r.GetInt64(0))[0];
+        if (last == long.MaxValue)
+            throw new GalleryException($"The audit table holds a row numbered {last}, put there by hand; no entry can follow it. The tables' owner can remove that row.");
+        store.Execute(tx, "INSERT INTO audit (id, entry) VALUES (@i, @e)", ("@i", last + 1), ("@e", entry));
+        PutHead(tx, link.Seq, SHA256.HashData(entry));
+    }
+
+    /// <summary>
+    /// Format 1 to 2: the entries so far stood alone. A digest of all of them is sealed as the boundary, and the chain
+    /// goes on from the last of them (numbered as its row).
+    /// </summary>
+    public void ChainLegacy(DbTransaction tx)
+    {
+        var rows = Rows(tx);
+        long below = rows.Count == 0 ? 1 : rows[^1].Id + 1;
+        PutMeta(tx, LegacyName, key.Seal(Encoding.ASCII.GetBytes(below.ToString(CultureInfo.InvariantCulture) + ":" + Convert.ToHexString(Digest(rows))), LegacyContext));
+        if (rows.Count == 0) PutHead(tx, 0, Nothing);
+        else PutHead(tx, rows[^1].Id, SHA256.HashData(rows[^1].Entry));
+    }
+
+    /// <summary>Every entry that opens, in order, and every break; <paramref name="name"/> names a person's row id.</summary>
+    public AuditLog Read(DbTransaction tx, Func<long, string> name, bool guarded)
+    {
+        var rows = Rows(tx);
+        var entries = new List<AuditEntry>();
+        var breaks = new List<string>();
+        var meta = store.Query(tx, $"SELECT name, value FROM meta WHERE name IN ('{HeadName}', '{LegacyName}')", r => (r.GetString(0), (byte[])r.GetValue(1)))
+            .ToDictionary(m => m.Item1, m => m.Item2);
+        long below = 1;
+        if (meta.TryGetValue(LegacyName, out var legacy))
+        {
+            try
+            {
+                var parts = Encoding.ASCII.GetString(key.Open(legacy, LegacyContext, "The audit's format-1 record")).Split(':');
+                below = long.Parse(parts[0], CultureInfo.InvariantCulture);
+                if (Convert.ToHexString(Digest(rows.Where(r => r.Id < below).ToList())) != parts[1])
+                    breaks.Add($"The entries from before format 2 (rows 1 to {below - 1}) were altered, removed or added to by hand.");
+            }
+            catch (GalleryException e)
+            {
+                breaks.Add($"The record of the log's format-1 entries does not open ({e.Message.TrimEnd('.')}): it was altered by hand.");
+            }
+        }
+        long lastSeq = 0;
+        byte[] lastHash = Nothing;
+        foreach (var (id, entry) in rows)
+        {
+            Record? a;
+            long seq = id;
+            if (id < below)
+                a = OpenRecord(entry, "audit");
+            else
+            {
+                var link = Parse(entry);
+                if (link is not { } l)
+                {
+                    breaks.Add($"Row {id} of the audit table is not an entry the gallery wrote: it was inserted or altered by hand.");
+                    continue;
+                }
+                seq = l.Seq;
+                a = OpenRecord(entry.AsSpan(HeaderLength(entry)).ToArray(), Header(l));
+                if (a != null && (l.PreviousSeq != lastSeq || !l.PreviousHash.AsSpan().SequenceEqual(lastHash)))
+                    breaks.Add(l.PreviousSeq == -1 ? $"Entry {seq} was written when the record of the log's last entry was missing or altered: the entries before it cannot be vouched for."
+                        : l.PreviousSeq > lastSeq ? $"Entr{(l.PreviousSeq == lastSeq + 1 ? $"y {lastSeq + 1} is" : $"ies {lastSeq + 1} to {l.PreviousSeq} are")} missing before entry {seq}: removed or altered by hand."
+                        : $"Entry {seq} does not follow entry {lastSeq}: entries were copied, reordered or replaced by hand.");
+            }
+            if (a == null)
+            {
+                breaks.Add($"Row {id} of the audit table (entry {seq}) does not open: it was altered, or put there by hand.");
+                continue;
+            }
+            entries.Add(new AuditEntry(seq, a.At, a.Action, a.Command, a.People.Select(name).ToList(), a.Faces));
+            lastSeq = seq;
+            lastHash = SHA256.HashData(entry);
+        }
+        var head = ReadHead(tx, out string? problem);
+        if (head == null) breaks.Add($"The record of the log's last entry {problem}: it was removed or altered by hand.");
+        else if (head.Value.Seq > lastSeq)
+            breaks.Add($"The log ends at entry {lastSeq}, but the last entry the gallery wrote was entry {head.Value.Seq}: entries were removed from its end.");
+        else if (head.Value.Seq != lastSeq || !head.Value.Hash.AsSpan().SequenceEqual(lastHash))
+            breaks.Add($"The record of the log's last entry does not match entry {lastSeq}: the record, or the log, was put back from an older copy.");
+        if (!guarded)
+            breaks.Add("The log's append-only guard (the store's triggers) was removed, disabled or changed by hand; opening the gallery as the " +
+                "tables' owner puts it back, and records that it did.");
+        return new AuditLog(entries, breaks);
+    }
+
+    private Record? OpenRecord(byte[] sealedRecord, string context)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Record>(key.Open(sealedRecord, context, "An audit entry"), Json);
+        }
+        catch (Exception e) when (e is GalleryException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private bool Opens(byte[] entry, Link link) => OpenRecord(entry.AsSpan(HeaderLength(entry)).ToArray(), Header(link)) != null;
+
+    private static string Header(Link l) =>
+        string.Create(CultureInfo.InvariantCulture, $"c1 {l.Seq} {l.PreviousSeq} {Convert.ToHexString(l.PreviousHash)}");
+
+    private static int HeaderLength(byte[] entry) => Array.IndexOf(entry, (byte)'\n', 0, Math.Min(entry.Length, 128)) + 1;
+
+    private static Link? Parse(byte[] entry)
+    {
+        int end = HeaderLength(entry) - 1;
+        if (end <= 0) return null;
+        var parts = Encoding.ASCII.GetString(entry, 0, end).Split(' ');
+        if (parts.Length != 4 || parts[0] != "c1" || parts[3].Length != 64
+            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long seq)
+            || !long.TryParse(parts[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long previous)) return null;
+        try
+        {
+            return new Link(seq, previous, Convert.FromHexString(parts[3]));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private List<(long Id, byte[] Entry)> Rows(DbTransaction? tx) => store.Query(tx, "SELECT id, entry FROM audit ORDER BY id", r => (r.GetInt64(0), (byte[])r.GetValue(1)));
+
+    // The format-1 entries as one value: each id and the hash of its sealed bytes, in order.
+    private static byte[] Digest(IReadOnlyList<(long Id, byte[] Entry)> rows)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> id = stackalloc byte[8];
+        foreach (var (rowId, entry) in rows)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(id, rowId);
+            hash.AppendData(id);
+            hash.AppendData(SHA256.HashData(entry));
+        }
+        return hash.GetHashAndReset();
+    }
+
+    private (long Seq, byte[] Hash)? ReadHead(DbTransaction? tx, out string? problem)
+    {
+        var value = store.Query(tx, "SELECT value FROM meta WHERE name = @n", r => (byte[])r.GetValue(0), ("@n", HeadName));
+        problem = "is missing";
+        if (value.Count == 0) return null;
+        try
+        {
+            var parts = Encoding.ASCII.GetString(key.Open(value[0], HeadContext, "The audit's last-entry record")).Split(':');
+            return (long.Parse(parts[0], CultureInfo.InvariantCulture), Convert.FromHexString(parts[1]));
+        }
+        catch (GalleryException)
+        {
+            problem = "does not open";
+            return null;
+        }
+    }
+
+    private void PutHead(DbTransaction tx, long seq, byte[] hash) =>
+        PutMeta(tx, HeadName, key.Seal(Encoding.ASCII.GetBytes(seq.ToString(CultureInfo.InvariantCulture) + ":" + Convert.ToHexString(hash)), HeadContext));
+
+    private void PutMeta(DbTransaction tx, string name, byte[] value) => ConsentGallery.PutMeta(store, tx, name, value);
+}
