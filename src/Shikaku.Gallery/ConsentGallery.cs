@@ -127,6 +127,9 @@ public sealed class ConsentGallery : IDisposable
         if (meta.Count == 0)
         {
             if (!create) throw new GalleryException($"There is no gallery at {store.Where} yet; enrol someone first (gallery enroll).");
+            if (store.OtherTables() is { Count: > 0 } other)
+                throw new GalleryException($"{store.Where} is a database of something else (its tables: {string.Join(", ", other.Take(5))}); " +
+                    "a gallery is not put into it. Give a new file name.");
             var salt = GalleryKey.NewSalt();
             var fresh = makeKey(salt);
             bool made = false;

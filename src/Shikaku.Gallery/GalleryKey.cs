@@ -51,9 +51,16 @@ public sealed class GalleryKey : IDisposable
             using (var f = new FileStream(path, options)) f.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(fresh) + "\n"));
             return new GalleryKey(fresh, "key file");
         }
-        var info = new FileInfo(path);
-        if (info.Length > 1024) throw new GalleryException($"{path} is {info.Length:N0} bytes; a gallery key file holds 32 bytes (or their base64).");
-        var bytes = File.ReadAllBytes(path);
+        byte[] bytes;
+        try
+        {
+            // A regular file of at most 1 KB: a FIFO or a device is refused, never waited on.
+            bytes = Shikaku.IO.SafeFile.ReadAllBytes(path, 1024, "a gallery key file");
+        }
+        catch (IOException e)
+        {
+            throw new GalleryException($"{e.Message.TrimEnd('.')}. A gallery key file holds 32 bytes (or their base64).");
+        }
         if (bytes.Length == KeyBytes) return new GalleryKey(bytes, "key file");
         try
         {

@@ -78,6 +78,12 @@ public abstract class GalleryStore : IDisposable
 
     private protected abstract IReadOnlyCollection<string> TablesPresent();
 
+    /// <summary>
+    /// Tables that are not the gallery's, where a new gallery would go: a SQLite file of another program is not made a
+    /// gallery. (A PostgreSQL schema may rightly hold other tables beside the gallery's; none are named there.)
+    /// </summary>
+    public virtual IReadOnlyList<string> OtherTables() => [];
+
     private protected static readonly string[] Tables = ["meta", "people", "descriptors", "audit"];
 
     private protected static string TableList => string.Join(", ", Tables.Select(t => $"'{t}'"));
@@ -143,6 +149,17 @@ public sealed class SqliteGalleryStore : GalleryStore
     {
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full)) throw new GalleryException($"--gallery {path} is a folder; give a file name such as {Path.Combine(path, "gallery.db")}.");
+        if (File.Exists(full))
+        {
+            try
+            {
+                Shikaku.IO.SafeFile.EnsureRegular(full, "a gallery"); // SQLite would wait forever on a FIFO
+            }
+            catch (IOException e)
+            {
+                throw new GalleryException($"--gallery {e.Message}");
+            }
+        }
         string? folder = Path.GetDirectoryName(full);
         if (folder != null) Directory.CreateDirectory(folder);
         // Biometric data: a new gallery file (and the journal SQLite makes beside it, which takes its mode) is its owner's only.
@@ -163,8 +180,11 @@ public sealed class SqliteGalleryStore : GalleryStore
         {
             connection.Open();
             using var pragma = connection.CreateCommand();
+            // The catalogue read at once: a file that is not a database fails here, with the message below.
             pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 30000;";
             pragma.ExecuteNonQuery();
+            pragma.CommandText = "SELECT COUNT(*) FROM sqlite_master";
+            pragma.ExecuteScalar();
         }
         catch (SqliteException e)
         {
@@ -193,6 +213,9 @@ public sealed class SqliteGalleryStore : GalleryStore
 
     private protected override IReadOnlyCollection<string> TablesPresent() =>
         Query(null, $"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({TableList})", r => r.GetString(0));
+
+    public override IReadOnlyList<string> OtherTables() =>
+        Query(null, $"SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ({TableList}) AND name NOT LIKE 'sqlite_%' ORDER BY name", r => r.GetString(0));
 
     private const string NoUpdate = "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END";
     private const string NoDelete = "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END";

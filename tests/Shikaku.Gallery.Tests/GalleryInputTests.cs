@@ -87,6 +87,42 @@ public sealed class GalleryInputTests : Testing.TempFolderTest
     }
 
     [Fact]
+    public void AGalleryFileThatIsNotOneIsAClearErrorAndIsLeftAsItWas()
+    {
+        using var key = GalleryKey.FromFile(In("g.key"), create: true);
+        const string model = "face-api.js@1.7.15/face_recognition_model";
+        // Random bytes: not a database.
+        var noise = new byte[8192];
+        new Random(3).NextBytes(noise);
+        File.WriteAllBytes(In("noise.db"), noise);
+        var e = Assert.ThrowsAny<ShikakuException>(() =>
+        {
+            using var store = GalleryStore.Open(In("noise.db"));
+            using var gallery = ConsentGallery.Open(store, key, model, create: true);
+        });
+        Assert.Contains("noise.db", e.Message);
+        Assert.Equal(noise, File.ReadAllBytes(In("noise.db")));
+        // Another program's SQLite database: no gallery is put into it.
+        using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={In("app.db")};Pooling=False"))
+        {
+            other.Open();
+            using var create = other.CreateCommand();
+            create.CommandText = "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('Ann');";
+            create.ExecuteNonQuery();
+        }
+        var before = File.ReadAllBytes(In("app.db"));
+        using (var store = GalleryStore.Open(In("app.db")))
+            Assert.Contains("database of something else (its tables: customers)", Assert.Throws<GalleryException>(() => ConsentGallery.Open(store, key, model, create: true)).Message);
+        Assert.Equal(before, File.ReadAllBytes(In("app.db")));
+        // A named pipe, as the gallery or as the key: refused at once, never waited on.
+        if (OperatingSystem.IsWindows()) return;
+        foreach (var fifo in new[] { In("pipe.db"), In("pipe.key") })
+            using (var p = System.Diagnostics.Process.Start("mkfifo", fifo)) p.WaitForExit();
+        Assert.Contains("named pipe", Assert.Throws<GalleryException>(() => GalleryStore.Open(In("pipe.db"))).Message);
+        Assert.Contains("named pipe", Assert.Throws<GalleryException>(() => GalleryKey.FromFile(In("pipe.key"), create: false)).Message);
+    }
+
+    [Fact]
     public void ASealedValueOpensOnlyInItsOwnPlaceWithItsOwnKey()
     {
         using var key = GalleryKey.FromFile(In("a.key"), create: true);
