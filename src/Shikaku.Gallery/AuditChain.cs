@@ -16,7 +16,7 @@ namespace Shikaku.Gallery;
 /// written when the head itself was gone says so. Entries of a format-1 gallery (sealed one by one) are covered as a
 /// block by a digest sealed when it was upgraded.
 /// </summary>
-internal sealed class AuditChain(GalleryStore store, GalleryKey key)
+internal sealed class AuditChain(GalleryStore store, GalleryKey key, GalleryKey legacyKey)
 {
     internal sealed record Record(DateTimeOffset At, string Action, string Command, long[] People, int Faces);
 
@@ -33,22 +33,31 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key)
     /// <summary>The head of a new gallery: no entry yet. Written with the gallery, so an emptied log is never taken for a new one.</summary>
     public void Start(DbTransaction tx) => PutHead(tx, 0, Nothing);
 
-    /// <summary>Appends <paramref name="record"/> after the head.</summary>
+    /// <summary>Appends <paramref name="record"/> after the head, and checks that it landed as written.</summary>
     public void Append(DbTransaction tx, Record record)
     {
         // A head that is missing or does not open was removed or altered by hand: the entry says it follows an unknown
-        // one (-1), which reading reports, and takes the number after the highest that opens.
+        // one (-1), which reading reports, and takes the number after the highest there is.
         var head = ReadHead(tx, out _);
-        var link = head is { } h ? new Link(h.Seq + 1, h.Seq, h.Hash)
-            : new Link(Rows(tx).Select(r => Parse(r.Entry) is { } l && Opens(r.Entry, l) ? l.Seq : 0).DefaultIfEmpty(0).Max() + 1, -1, Nothing);
+        var link = head is { } h ? new Link(h.Seq + 1, h.Seq, h.Hash) : new Link(HighestSeq(tx) + 1, -1, Nothing);
         string header = Header(link);
-        var sealedRecord = key.Seal(JsonSerializer.SerializeToUtf8Bytes(record, Json), header);
-        var entry = Encoding.ASCII.GetBytes(header + "\n").Concat(sealedRecord).ToArray();
+        var entry = Encoding.ASCII.GetBytes(header + "\n").Concat(key.Seal(JsonSerializer.SerializeToUtf8Bytes(record, Json), header)).ToArray();
         long last = store.Query(tx, "SELECT COALESCE(MAX(id), 0) FROM audit", r => r.GetInt64(0))[0];
         if (last == long.MaxValue)
-            throw new GalleryException($"The audit table holds a row numbered {last}, put there by hand; no entry can follow it. The tables' owner can remove that row.");
-        store.Execute(tx, "INSERT INTO audit (id, entry) VALUES (@i, @e)", ("@i", last + 1), ("@e", entry));
+            throw new GalleryException($"The audit table holds a row numbered {last}, put there by hand, and no entry can follow it. The tables' owner can " +
+                "drop the audit's triggers, delete that row and open the gallery again (which puts the triggers back).");
+        // An insert swallowed or rewritten on the way (a trigger or rule added by hand) must not pass for an entry written.
+        if (store.Execute(tx, "INSERT INTO audit (id, entry) VALUES (@i, @e)", ("@i", last + 1), ("@e", entry)) != 1
+            || store.Query(tx, "SELECT entry FROM audit WHERE id = @i", r => GalleryStore.Bytes(r, 0), ("@i", last + 1)) is not [var stored] || !stored.AsSpan().SequenceEqual(entry))
+            throw new GalleryException("The audit entry was not stored as written: the audit table was changed by hand (a trigger or rule on it). Nothing was done.");
         PutHead(tx, link.Seq, SHA256.HashData(entry));
+    }
+
+    // The highest entry number in the log: of the entries that open, and of the format-1 rows.
+    private long HighestSeq(DbTransaction tx)
+    {
+        long below = LegacyBelow(tx) ?? 1;
+        return Rows(tx).Select(r => r.Id < below ? r.Id : Parse(r.Entry) is { } l && OpenRecord(Sealed(r.Entry), Header(l)) != null ? l.Seq : 0).DefaultIfEmpty(0).Max();
     }
 
     /// <summary>
@@ -68,16 +77,14 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key)
     public AuditLog Read(DbTransaction tx, Func<long, string> name, bool guarded)
     {
         var rows = Rows(tx);
-        var entries = new List<AuditEntry>();
         var breaks = new List<string>();
-        var meta = store.Query(tx, $"SELECT name, value FROM meta WHERE name IN ('{HeadName}', '{LegacyName}')", r => (r.GetString(0), (byte[])r.GetValue(1)))
-            .ToDictionary(m => m.Item1, m => m.Item2);
         long below = 1;
-        if (meta.TryGetValue(LegacyName, out var legacy))
+        var legacy = store.Query(tx, "SELECT value FROM meta WHERE name = @n", r => GalleryStore.Bytes(r, 0), ("@n", LegacyName));
+        if (legacy.Count == 1)
         {
             try
             {
-                var parts = Encoding.ASCII.GetString(key.Open(legacy, LegacyContext, "The audit's format-1 record")).Split(':');
+                var parts = Encoding.ASCII.GetString(key.Open(legacy[0], LegacyContext, "The audit's format-1 record")).Split(':');
                 below = long.Parse(parts[0], CultureInfo.InvariantCulture);
                 if (Convert.ToHexString(Digest(rows.Where(r => r.Id < below).ToList())) != parts[1])
                     breaks.Add($"The entries from before format 2 (rows 1 to {below - 1}) were altered, removed or added to by hand.");
@@ -87,55 +94,97 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key)
                 breaks.Add($"The record of the log's format-1 entries does not open ({e.Message.TrimEnd('.')}): it was altered by hand.");
             }
         }
-        long lastSeq = 0;
-        byte[] lastHash = Nothing;
+        else if (HasLegacyHead(rows)) breaks.Add("The record of the log's format-1 entries is missing: it was removed by hand.");
+
+        // First every row on its own: what it is, and whether it opens.
+        var opened = new List<(long Row, long Seq, Link? Link, byte[] Hash, Record? Record)>();
         foreach (var (id, entry) in rows)
         {
-            Record? a;
-            long seq = id;
             if (id < below)
-                a = OpenRecord(entry, "audit");
-            else
             {
-                var link = Parse(entry);
-                if (link is not { } l)
-                {
-                    breaks.Add($"Row {id} of the audit table is not an entry the gallery wrote: it was inserted or altered by hand.");
-                    continue;
-                }
-                seq = l.Seq;
-                a = OpenRecord(entry.AsSpan(HeaderLength(entry)).ToArray(), Header(l));
-                if (a != null && (l.PreviousSeq != lastSeq || !l.PreviousHash.AsSpan().SequenceEqual(lastHash)))
-                    breaks.Add(l.PreviousSeq == -1 ? $"Entry {seq} was written when the record of the log's last entry was missing or altered: the entries before it cannot be vouched for."
-                        : l.PreviousSeq > lastSeq ? $"Entr{(l.PreviousSeq == lastSeq + 1 ? $"y {lastSeq + 1} is" : $"ies {lastSeq + 1} to {l.PreviousSeq} are")} missing before entry {seq}: removed or altered by hand."
-                        : $"Entry {seq} does not follow entry {lastSeq}: entries were copied, reordered or replaced by hand.");
-            }
-            if (a == null)
-            {
-                breaks.Add($"Row {id} of the audit table (entry {seq}) does not open: it was altered, or put there by hand.");
+                opened.Add((id, id, null, SHA256.HashData(entry), OpenRecord(entry, "audit", legacyKey)));
                 continue;
             }
-            entries.Add(new AuditEntry(seq, a.At, a.Action, a.Command, a.People.Select(name).ToList(), a.Faces));
-            lastSeq = seq;
-            lastHash = SHA256.HashData(entry);
+            if (Parse(entry) is not { } link)
+            {
+                breaks.Add($"Row {id} of the audit table is not an entry the gallery wrote: it was inserted or altered by hand.");
+                continue;
+            }
+            opened.Add((id, link.Seq, link, SHA256.HashData(entry), OpenRecord(Sealed(entry), Header(link))));
         }
+        var firstWithHash = new Dictionary<string, (long Row, long Seq)>();
+        foreach (var o in opened.Where(o => o.Record != null)) firstWithHash.TryAdd(Convert.ToHexString(o.Hash), (o.Row, o.Seq));
+
+        // Then the chain, row by row.
+        var entries = new List<AuditEntry>();
+        long lastSeq = 0;
+        byte[] lastHash = Nothing;
+        foreach (var (row, seq, link, hash, record) in opened)
+        {
+            if (record == null)
+            {
+                breaks.Add($"Row {row} of the audit table (entry {seq}) does not open: it was altered, or put there by hand.");
+                continue;
+            }
+            if (firstWithHash[Convert.ToHexString(hash)].Row != row)
+            {
+                breaks.Add($"Row {row} of the audit table is a copy of entry {seq} (row {firstWithHash[Convert.ToHexString(hash)].Row}), put there by hand.");
+                continue;
+            }
+            if (link is { } l && (l.PreviousSeq != lastSeq || !l.PreviousHash.AsSpan().SequenceEqual(lastHash)))
+            {
+                if (l.PreviousSeq == -1)
+                    breaks.Add($"Entry {seq} was written when the record of the log's last entry was missing or altered: the entries before it cannot be vouched for.");
+                else if (firstWithHash.TryGetValue(Convert.ToHexString(l.PreviousHash), out var before))
+                    breaks.Add($"Entry {seq} follows entry {before.Seq} (row {before.Row}), not entry {lastSeq}: rows were reordered, or entries put between them, by hand.");
+                else
+                    breaks.Add((l.PreviousSeq == lastSeq + 1 ? $"Entry {lastSeq + 1} is" : $"Entries {lastSeq + 1} to {l.PreviousSeq} are") +
+                        $" missing before entry {seq}: removed or altered by hand.");
+            }
+            entries.Add(new AuditEntry(seq, record.At, record.Action, record.Command, record.People.Select(name).ToList(), record.Faces));
+            lastSeq = seq;
+            lastHash = hash;
+        }
+
         var head = ReadHead(tx, out string? problem);
         if (head == null) breaks.Add($"The record of the log's last entry {problem}: it was removed or altered by hand.");
-        else if (head.Value.Seq > lastSeq)
-            breaks.Add($"The log ends at entry {lastSeq}, but the last entry the gallery wrote was entry {head.Value.Seq}: entries were removed from its end.");
         else if (head.Value.Seq != lastSeq || !head.Value.Hash.AsSpan().SequenceEqual(lastHash))
-            breaks.Add($"The record of the log's last entry does not match entry {lastSeq}: the record, or the log, was put back from an older copy.");
+        {
+            if (firstWithHash.TryGetValue(Convert.ToHexString(head.Value.Hash), out var at))
+                breaks.Add($"The last entry the gallery wrote is entry {at.Seq} (row {at.Row}); the rows after it were put there by hand.");
+            else if (head.Value.Seq > lastSeq)
+                breaks.Add($"The log ends at entry {lastSeq}, but the last entry the gallery wrote was entry {head.Value.Seq}: entries were removed from its end.");
+            else
+                breaks.Add($"The record of the log's last entry does not match entry {lastSeq}: the record, or the log, was put back from an older copy.");
+        }
         if (!guarded)
             breaks.Add("The log's append-only guard (the store's triggers) was removed, disabled or changed by hand; opening the gallery as the " +
                 "tables' owner puts it back, and records that it did.");
         return new AuditLog(entries, breaks);
     }
 
-    private Record? OpenRecord(byte[] sealedRecord, string context)
+    // Rows in the format-1 form (sealed values, no header) where the chain has no record of format-1 entries.
+    private static bool HasLegacyHead(List<(long Id, byte[] Entry)> rows) => rows.Count > 0 && rows[0].Entry is [1, ..];
+
+    private long? LegacyBelow(DbTransaction tx)
+    {
+        var legacy = store.Query(tx, "SELECT value FROM meta WHERE name = @n", r => GalleryStore.Bytes(r, 0), ("@n", LegacyName));
+        if (legacy.Count == 0) return null;
+        try
+        {
+            return long.Parse(Encoding.ASCII.GetString(key.Open(legacy[0], LegacyContext, "The audit's format-1 record")).Split(':')[0], CultureInfo.InvariantCulture);
+        }
+        catch (GalleryException)
+        {
+            return null;
+        }
+    }
+
+    private Record? OpenRecord(byte[] sealedRecord, string context, GalleryKey? with = null)
     {
         try
         {
-            return JsonSerializer.Deserialize<Record>(key.Open(sealedRecord, context, "An audit entry"), Json);
+            return JsonSerializer.Deserialize<Record>((with ?? key).Open(sealedRecord, context, "An audit entry"), Json);
         }
         catch (Exception e) when (e is GalleryException or JsonException)
         {
@@ -143,7 +192,7 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key)
         }
     }
 
-    private bool Opens(byte[] entry, Link link) => OpenRecord(entry.AsSpan(HeaderLength(entry)).ToArray(), Header(link)) != null;
+    private static byte[] Sealed(byte[] entry) => entry.AsSpan(HeaderLength(entry)).ToArray();
 
     private static string Header(Link l) =>
         string.Create(CultureInfo.InvariantCulture, $"c1 {l.Seq} {l.PreviousSeq} {Convert.ToHexString(l.PreviousHash)}");
@@ -158,17 +207,20 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key)
         if (parts.Length != 4 || parts[0] != "c1" || parts[3].Length != 64
             || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long seq)
             || !long.TryParse(parts[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long previous)) return null;
+        Link link;
         try
         {
-            return new Link(seq, previous, Convert.FromHexString(parts[3]));
+            link = new Link(seq, previous, Convert.FromHexString(parts[3]));
         }
         catch (FormatException)
         {
             return null;
         }
+        // Only the header as the gallery writes it (no leading zeros, no sign, upper-case hex): the seal covers that text.
+        return Header(link) == Encoding.ASCII.GetString(entry, 0, end) ? link : null;
     }
 
-    private List<(long Id, byte[] Entry)> Rows(DbTransaction? tx) => store.Query(tx, "SELECT id, entry FROM audit ORDER BY id", r => (r.GetInt64(0), (byte[])r.GetValue(1)));
+    private List<(long Id, byte[] Entry)> Rows(DbTransaction? tx) => store.Query(tx, "SELECT id, entry FROM audit ORDER BY id", r => (r.GetInt64(0), GalleryStore.Bytes(r, 1)));
 
     // The format-1 entries as one value: each id and the hash of its sealed bytes, in order.
     private static byte[] Digest(IReadOnlyList<(long Id, byte[] Entry)> rows)
@@ -186,7 +238,7 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key)
 
     private (long Seq, byte[] Hash)? ReadHead(DbTransaction? tx, out string? problem)
     {
-        var value = store.Query(tx, "SELECT value FROM meta WHERE name = @n", r => (byte[])r.GetValue(0), ("@n", HeadName));
+        var value = store.Query(tx, "SELECT value FROM meta WHERE name = @n", r => GalleryStore.Bytes(r, 0), ("@n", HeadName));
         problem = "is missing";
         if (value.Count == 0) return null;
         try

@@ -90,17 +90,22 @@ public sealed class ConsentGallery : IDisposable
 
     private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
     private readonly GalleryStore _store;
-    private readonly GalleryKey _key;
+    // _key is this gallery's own (derived from the given key and the gallery's salt, and disposed with the gallery);
+    // _given is the key as given, which format 1 sealed everything with (read for the upgrade and the old audit entries).
+    private readonly GalleryKey _key, _given;
+    private readonly bool _ownsGiven;
     private readonly AuditChain _audit;
     private readonly Func<DateOnly> _today;
 
-    private ConsentGallery(GalleryStore store, GalleryKey key, string model, Func<DateOnly> today)
+    private ConsentGallery(GalleryStore store, GalleryKey given, bool ownsGiven, byte[] salt, string model, Func<DateOnly>? today)
     {
         _store = store;
-        _key = key;
-        _audit = new AuditChain(store, key);
+        _given = given;
+        _ownsGiven = ownsGiven;
+        _key = given.ForGallery(salt);
+        _audit = new AuditChain(store, _key, given);
         Model = model;
-        _today = today;
+        _today = today ?? (() => DateOnly.FromDateTime(DateTime.UtcNow));
     }
 
     /// <summary>The descriptor model every stored descriptor came from; descriptors of another are refused.</summary>
@@ -123,19 +128,25 @@ public sealed class ConsentGallery : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(model);
         // Reading first, writing only when there is something to write: a role that may read and write the tables but
         // not create them (a shared PostgreSQL gallery) opens it, and the key's derivation holds no lock.
-        var meta = store.HasSchema() ? ReadMeta(store, null) : [];
+        bool hadSchema = store.HasSchema();
+        var meta = hadSchema ? ReadMeta(store, null) : [];
         if (meta.Count == 0)
         {
             if (!create) throw new GalleryException($"There is no gallery at {store.Where} yet; enrol someone first (gallery enroll).");
+            // The schema and the gallery's records are made in one transaction, so tables without records were emptied by hand.
+            if (hadSchema)
+                throw new GalleryException($"The gallery at {store.Where} has its tables but not its own records: they were deleted by hand. It is not made " +
+                    "anew over what is left: restore it from a backup, or remove its tables to start afresh.");
             if (store.OtherTables() is { Count: > 0 } other)
                 throw new GalleryException($"{store.Where} is a database of something else (its tables: {string.Join(", ", other.Take(5))}); " +
                     "a gallery is not put into it. Give a new file name.");
             var salt = GalleryKey.NewSalt();
             var fresh = makeKey(salt);
-            bool made = false;
+            ConsentGallery? made = null;
             try
             {
-                made = store.InTransaction(tx =>
+                made = new ConsentGallery(store, fresh, owned, salt, model, today);
+                bool first = store.InTransaction(tx =>
                 {
                     store.EnsureSchema(tx);
                     if (ReadMeta(store, tx).Count > 0) return false; // another process made it meanwhile
@@ -145,17 +156,27 @@ public sealed class ConsentGallery : IDisposable
                         throw new GalleryException($"The gallery at {store.Where} holds {people} person(s), {descriptors} descriptor(s) and {entries} audit " +
                             "entries, but its own records were deleted by hand. It is not made anew over them: restore it from a backup, or remove its tables to start afresh.");
                     foreach (var (name, value) in new[] { ("format", Encoding.ASCII.GetBytes(Format)), ("model", Encoding.UTF8.GetBytes(model)), ("kind", Encoding.UTF8.GetBytes(kind)),
-                                 ("salt", salt), ("check", fresh.Seal("shikaku-gallery"u8, CheckContext(Format))) })
+                                 ("salt", salt), ("check", made._key.Seal("shikaku-gallery"u8, CheckContext(Format))) })
                         store.Execute(tx, "INSERT INTO meta (name, value) VALUES (@n, @v)", ("@n", name), ("@v", value));
-                    new AuditChain(store, fresh).Start(tx);
+                    made._audit.Start(tx);
                     return true;
                 });
+                if (first)
+                {
+                    var result = made;
+                    made = null;
+                    return result;
+                }
+            }
+            catch when (made == null && owned)
+            {
+                fresh.Dispose(); // the gallery that would own it was never made
+                throw;
             }
             finally
             {
-                if (!made && owned) fresh.Dispose();
+                made?.Dispose(); // not returned: another process made the gallery first, or this failed
             }
-            if (made) return new ConsentGallery(store, fresh, model, today ?? (() => DateOnly.FromDateTime(DateTime.UtcNow))) { _ownsKey = owned };
             meta = ReadMeta(store, null);
         }
         foreach (string required in new[] { "format", "model", "kind", "salt", "check" })
@@ -170,37 +191,49 @@ public sealed class ConsentGallery : IDisposable
         string storedModel = Encoding.UTF8.GetString(meta["model"]);
         if (storedModel != model)
             throw new GalleryException($"The gallery at {store.Where} holds descriptors of {storedModel}; these come from {model}, and distances between the two mean nothing.");
-        var key = makeKey(meta["salt"]);
+        var gallery = new ConsentGallery(store, makeKey(meta["salt"]), owned, meta["salt"], model, today);
         try
         {
-            // The key check is sealed with the format as its context, so the format record cannot be set back by hand
-            // (to have a format-2 gallery upgraded again) and a format-1 Shikaku cannot open a format-2 gallery.
-            if (!Opens(key, meta["check"], format))
+            // The key check is sealed with the format as its context (format 2 under the gallery's own key), so the
+            // format record cannot be set back by hand and a format-1 Shikaku cannot open a format-2 gallery.
+            bool Checks(string f) => Opens(f == "1" ? gallery._given : gallery._key, meta["check"], f);
+            if (!Checks(format))
             {
                 string other = format == Format ? "1" : Format;
-                if (Opens(key, meta["check"], other))
+                if (Checks(other))
                     throw new GalleryException($"The gallery at {store.Where} says it is format {format} but was made as format {other}: its format record was altered by hand.");
                 throw new GalleryException($"The key does not open the gallery at {store.Where}: a wrong " + (kind == "passphrase" ? "passphrase." : "key file."));
             }
             if (format == "1" && AuditChain.IsChained(meta))
                 throw new GalleryException($"The gallery at {store.Where} says it is format 1 but holds format-2 audit records: it was altered by hand.");
-            var gallery = new ConsentGallery(store, key, model, today ?? (() => DateOnly.FromDateTime(DateTime.UtcNow))) { _ownsKey = owned };
             if (format == "1")
                 store.InTransaction(tx =>
                 {
                     if (Encoding.ASCII.GetString(ReadMeta(store, tx)["format"]) == "1") gallery.UpgradeFromFormat1(tx);
                     return 0;
                 });
-            gallery.RestoreAuditGuard();
-            gallery.PurgeExpired();
+            // Upkeep that must not keep anyone from opening the gallery (to audit it, or to erase someone): a guard
+            // that cannot be put back, or a purge that cannot be written, is what the audit then reports.
+            try
+            {
+                gallery.RestoreAuditGuard();
+                gallery.PurgeExpired();
+            }
+            catch (Exception e) when (e is GalleryException or DbException)
+            {
+                gallery.UpkeepProblem = e.Message;
+            }
             return gallery;
         }
         catch
         {
-            if (owned) key.Dispose();
+            gallery.Dispose();
             throw;
         }
     }
+
+    /// <summary>Why the upkeep on opening (putting the audit guard back, purging expired consents) could not be done, or null.</summary>
+    public string? UpkeepProblem { get; private set; }
 
     private static string CheckContext(string format) => format == "1" ? "check" : "check:" + format;
 
@@ -239,9 +272,7 @@ public sealed class ConsentGallery : IDisposable
     }
 
     private static Dictionary<string, byte[]> ReadMeta(GalleryStore store, DbTransaction? tx) =>
-        store.Query(tx, "SELECT name, value FROM meta", r => (r.GetString(0), (byte[])r.GetValue(1))).ToDictionary(m => m.Item1, m => m.Item2);
-
-    private bool _ownsKey;
+        store.Query(tx, "SELECT name, value FROM meta", r => (r.GetString(0), GalleryStore.Bytes(r, 1))).ToDictionary(m => m.Item1, m => m.Item2);
 
     private sealed record PersonRecord(string Name, string Purpose, string GivenBy, DateOnly Given, DateOnly Expires, DateTimeOffset Enrolled);
 
@@ -255,7 +286,7 @@ public sealed class ConsentGallery : IDisposable
     private List<(long Id, PersonRecord Record, int Descriptors)> ReadPeople(DbTransaction? tx, List<long>? unreadable = null)
     {
         var rows = _store.Query(tx, "SELECT p.id, p.tag, p.record, (SELECT COUNT(*) FROM descriptors d WHERE d.person = p.id) FROM people p ORDER BY p.id",
-            r => (Id: r.GetInt64(0), Tag: (byte[])r.GetValue(1), Record: (byte[])r.GetValue(2), Descriptors: (int)r.GetInt64(3)));
+            r => (Id: r.GetInt64(0), Tag: GalleryStore.Bytes(r, 1), Record: GalleryStore.Bytes(r, 2), Descriptors: (int)r.GetInt64(3)));
         var people = new List<(long, PersonRecord, int)>(rows.Count);
         foreach (var row in rows)
         {
@@ -279,20 +310,30 @@ public sealed class ConsentGallery : IDisposable
     private void Append(DbTransaction tx, string action, string command, long[] people, int faces) =>
         _audit.Append(tx, new AuditChain.Record(DateTimeOffset.UtcNow, action, command, people, faces));
 
-    // Format 1 sealed audit entries one by one, and made name tags without canonical decomposition (so "José" typed
-    // two ways made two tags). The upgrade starts the audit chain after the last old entry and re-tags each person
-    // from the name in their record, in one transaction.
+    // Format 1 sealed everything with the key as given (not one of the gallery's own), sealed audit entries one by
+    // one, and made name tags without canonical decomposition (so "José" typed two ways made two tags). The upgrade,
+    // in one transaction: the audit chain starts after the last old entry (which stay sealed as they were), and each
+    // person and descriptor is opened with the given key and sealed again with the gallery's, each person re-tagged.
     private void UpgradeFromFormat1(DbTransaction tx)
     {
         _audit.ChainLegacy(tx);
-        var people = ReadPeople(tx).Select(p => (p.Id, p.Record, Tag: _key.NameTag(p.Record.Name))).ToList();
+        var people = _store.Query(tx, "SELECT id, tag, record FROM people ORDER BY id", r => (Id: r.GetInt64(0), Tag: GalleryStore.Bytes(r, 1), Record: GalleryStore.Bytes(r, 2)))
+            .Select(row =>
+            {
+                var plain = _given.Open(row.Record, PersonContext(row.Id, row.Tag), $"Person row {row.Id}");
+                var record = JsonSerializer.Deserialize<PersonRecord>(plain, Json) ?? throw new GalleryException($"Person row {row.Id} is empty.");
+                return (row.Id, Plain: plain, Tag: _key.NameTag(record.Name));
+            }).ToList();
         foreach (var same in people.GroupBy(p => Convert.ToHexString(p.Tag)).Where(g => g.Count() > 1))
             throw new GalleryException($"Person rows {string.Join(" and ", same.Select(p => p.Id))} of the gallery at {Where} have the same name written in " +
                 "different Unicode forms, which an earlier Shikaku kept apart. Forget all but one of them with it before opening the gallery with this one.");
         // Each row's tag is first made unique and meaningless, so that no new tag meets another row's old one.
         foreach (var (id, _, _) in people) _store.Execute(tx, "UPDATE people SET tag = @t WHERE id = @i", ("@t", RandomNumberGenerator.GetBytes(32)), ("@i", id));
-        foreach (var (id, record, tag) in people)
-            _store.Execute(tx, "UPDATE people SET tag = @t, record = @r WHERE id = @i", ("@t", tag), ("@r", SealJson(record, PersonContext(id, tag))), ("@i", id));
+        foreach (var (id, plain, tag) in people)
+            _store.Execute(tx, "UPDATE people SET tag = @t, record = @r WHERE id = @i", ("@t", tag), ("@r", _key.Seal(plain, PersonContext(id, tag))), ("@i", id));
+        foreach (var (id, person, value) in _store.Query(tx, "SELECT id, person, value FROM descriptors ORDER BY id", r => (r.GetInt64(0), r.GetInt64(1), GalleryStore.Bytes(r, 2))))
+            _store.Execute(tx, "UPDATE descriptors SET value = @v WHERE id = @i",
+                ("@v", _key.Seal(_given.Open(value, DescriptorContext(person), $"A descriptor of person row {person}"), DescriptorContext(person))), ("@i", id));
         PutMeta(_store, tx, "format", Encoding.ASCII.GetBytes(Format));
         PutMeta(_store, tx, "check", _key.Seal("shikaku-gallery"u8, CheckContext(Format)));
     }
@@ -372,7 +413,7 @@ public sealed class ConsentGallery : IDisposable
     {
         var tag = _key.NameTag(name);
         var rows = _store.Query(null, "SELECT p.id, p.record, (SELECT COUNT(*) FROM descriptors d WHERE d.person = p.id) FROM people p WHERE p.tag = @t",
-            r => (r.GetInt64(0), Unseal<PersonRecord>((byte[])r.GetValue(1), PersonContext(r.GetInt64(0), tag), $"Person row {r.GetInt64(0)}"), (int)r.GetInt64(2)), ("@t", tag));
+            r => (r.GetInt64(0), Unseal<PersonRecord>(GalleryStore.Bytes(r, 1), PersonContext(r.GetInt64(0), tag), $"Person row {r.GetInt64(0)}"), (int)r.GetInt64(2)), ("@t", tag));
         return rows.Count == 0 ? null : new GalleryPerson(rows[0].Item1, rows[0].Item2.Name, ConsentOf(rows[0].Item2), rows[0].Item3, rows[0].Item2.Enrolled);
     }
 
@@ -423,7 +464,7 @@ public sealed class ConsentGallery : IDisposable
         {
             for (int round = 0; round < 3; round++)
             {
-                var token = _store.Query(null, "SELECT value FROM meta WHERE name = @n", r => (byte[])r.GetValue(0), ("@n", CompactionPending));
+                var token = _store.Query(null, "SELECT value FROM meta WHERE name = @n", r => GalleryStore.Bytes(r, 0), ("@n", CompactionPending));
                 if (token.Count == 0)
                 {
                     CompactionProblem = null;
@@ -489,7 +530,7 @@ public sealed class ConsentGallery : IDisposable
             if (!people.ContainsKey(person)) continue;
             if (!contexts.TryGetValue(person, out var context)) contexts[person] = context = Encoding.UTF8.GetBytes(DescriptorContext(person));
             var target = MemoryMarshal.AsBytes(vectors.AsSpan(n * DescriptorLength, DescriptorLength));
-            _key.OpenInto((byte[])reader.GetValue(1), target, context, $"A descriptor of person row {person}");
+            _key.OpenInto(GalleryStore.Bytes(reader, 1), target, context, $"A descriptor of person row {person}");
             owners[n++] = person;
         }
         return new GalleryIndex(n == rows ? vectors : vectors[..(n * DescriptorLength)], n == rows ? owners : owners[..n], people);
@@ -532,7 +573,8 @@ public sealed class ConsentGallery : IDisposable
 
     public void Dispose()
     {
-        if (_ownsKey) _key.Dispose();
+        _key.Dispose();
+        if (_ownsGiven) _given.Dispose();
     }
 }
 

@@ -18,13 +18,14 @@ public sealed class GalleryKey : IDisposable
 
     private const int KeyBytes = 32, NonceBytes = 12, TagBytes = 16;
     private const byte Version = 1;
-    private readonly byte[] _seal, _tag;
+    private readonly byte[] _seal, _tag, _bind;
     private readonly AesGcm _aes;
 
     private GalleryKey(byte[] master, string kind)
     {
         _seal = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, KeyBytes, info: Encoding.ASCII.GetBytes("shikaku-gallery seal v1"));
         _tag = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, KeyBytes, info: Encoding.ASCII.GetBytes("shikaku-gallery name tag v1"));
+        _bind = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, KeyBytes, info: Encoding.ASCII.GetBytes("shikaku-gallery one gallery v1"));
         CryptographicOperations.ZeroMemory(master);
         _aes = new AesGcm(_seal, TagBytes);
         Kind = kind;
@@ -82,7 +83,17 @@ public sealed class GalleryKey : IDisposable
         return new GalleryKey(Rfc2898DeriveBytes.Pbkdf2(passphrase, salt, Iterations, HashAlgorithmName.SHA256, KeyBytes), "passphrase");
     }
 
-    /// <summary>A new random salt for a passphrase gallery.</summary>
+    /// <summary>
+    /// The key of one gallery, derived from this one and the gallery's own random <paramref name="salt"/>: rows sealed
+    /// in one gallery never open in another that shares the key file, and the same name has another tag in each.
+    /// </summary>
+    public GalleryKey ForGallery(ReadOnlySpan<byte> salt)
+    {
+        if (salt.Length < 16) throw new GalleryException("The gallery's salt is missing or short; the gallery is damaged.");
+        return new GalleryKey(HKDF.DeriveKey(HashAlgorithmName.SHA256, _bind, KeyBytes, salt.ToArray(), Encoding.ASCII.GetBytes("shikaku-gallery gallery key v1")), Kind);
+    }
+
+    /// <summary>A new random salt for a gallery.</summary>
     public static byte[] NewSalt() => RandomNumberGenerator.GetBytes(16);
 
     /// <summary>
@@ -145,5 +156,6 @@ public sealed class GalleryKey : IDisposable
         _aes.Dispose();
         CryptographicOperations.ZeroMemory(_seal);
         CryptographicOperations.ZeroMemory(_tag);
+        CryptographicOperations.ZeroMemory(_bind);
     }
 }

@@ -117,6 +117,16 @@ public abstract class GalleryStore : IDisposable
         return command;
     }
 
+    /// <summary>
+    /// The bytes in column <paramref name="i"/>; none for a value of another type (SQLite lets a hand-written row put
+    /// text or a number in a BLOB column), which then fails to open like any altered value instead of crashing the read.
+    /// </summary>
+    public static byte[] Bytes(DbDataReader row, int i)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return row.GetValue(i) as byte[] ?? [];
+    }
+
     /// <summary>Runs a statement, giving the rows it changed.</summary>
     public int Execute(DbTransaction? tx, string sql, params (string Name, object Value)[] parameters)
     {
@@ -220,10 +230,11 @@ public sealed class SqliteGalleryStore : GalleryStore
     private const string NoUpdate = "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END";
     private const string NoDelete = "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END";
 
-    // The triggers as SQLite keeps them, word for word: one of the same name that does something else is no guard.
+    // The triggers as SQLite keeps them, word for word, and no others on the table: one of the same name that does
+    // something else is no guard, and one added (that swallows inserts, say) is a change by hand.
     public override bool HasAuditGuard(DbTransaction? tx = null) =>
         Query(tx, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'", r => r.IsDBNull(0) ? "" : r.GetString(0))
-            .Select(sql => string.Join(' ', sql.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))).ToHashSet().IsSupersetOf([NoUpdate, NoDelete]);
+            .Select(sql => string.Join(' ', sql.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))).ToHashSet().SetEquals([NoUpdate, NoDelete]);
 
     // VACUUM rewrites the file without the freed pages; in WAL mode (if a user set it) the log is then emptied too,
     // which a reader can hold up (the checkpoint then answers busy rather than failing).
@@ -331,11 +342,15 @@ public sealed class PostgresGalleryStore : GalleryStore
 
     // The trigger fires in ordinary sessions ('O' or 'A', not disabled or replica-only), before UPDATE, DELETE and
     // TRUNCATE (tgtype bits 2, 16, 8 and 32), and its function raises the error.
+    // No other trigger (one that swallows or rewrites inserts, say) and no rule on the table either.
     public override bool HasAuditGuard(DbTransaction? tx = null) => Query(tx, """
-        SELECT COUNT(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
-        WHERE t.tgname = 'audit_append_only' AND c.relname = 'audit' AND c.relnamespace = current_schema()::regnamespace
-          AND t.tgenabled IN ('O', 'A') AND (t.tgtype & 58) = 58 AND p.prosrc LIKE '%RAISE EXCEPTION ''the audit log is append-only''%'
-        """, r => r.GetInt64(0))[0] == 1;
+        SELECT (SELECT COUNT(*) FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                WHERE t.tgrelid = c.oid AND t.tgname = 'audit_append_only' AND t.tgenabled IN ('O', 'A') AND (t.tgtype & 58) = 58
+                  AND p.prosrc LIKE '%RAISE EXCEPTION ''the audit log is append-only''%') = 1
+           AND (SELECT COUNT(*) FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) = 1
+           AND NOT EXISTS (SELECT 1 FROM pg_rewrite w WHERE w.ev_class = c.oid)
+        FROM pg_class c WHERE c.relname = 'audit' AND c.relnamespace = current_schema()::regnamespace
+        """, r => r.GetBoolean(0)) is [true];
 
     // VACUUM FULL writes each table anew and unlinks the old files, so deleted tuples leave the database's files. A
     // role that may not (neither the tables' nor the database's owner) would only get a warning from it, so that is

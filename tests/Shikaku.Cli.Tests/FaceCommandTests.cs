@@ -166,7 +166,7 @@ public sealed class GalleryCommandTests() : Shikaku.Testing.TempFolderTest("shik
         {
             var (code, _, stderr) = RunSplit([.. args, "--gallery", notAGallery, "--key-file", key]);
             Assert.Equal(1, code);
-            Assert.Contains("could not be used", stderr);
+            Assert.Contains("photo.jpg cannot be opened as a gallery: SQLite Error 26: 'file is not a database'", stderr);
             Assert.DoesNotContain("   at ", stderr);
         }
         Assert.Equal(before, File.ReadAllBytes(notAGallery));

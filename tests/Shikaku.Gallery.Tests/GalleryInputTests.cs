@@ -134,5 +134,13 @@ public sealed class GalleryInputTests : Testing.TempFolderTest
         Assert.Throws<GalleryException>(() => key.Open(sealedBytes.AsSpan(0, 10), "person:1", "row"));
         // Two seals of one value differ (a fresh nonce each time).
         Assert.NotEqual(sealedBytes, key.Seal("secret"u8, "person:1"));
+        // Two galleries that share the key file each have their own key: a row copied from one does not open in the
+        // other, and a name has another tag in each.
+        using var galleryA = key.ForGallery(GalleryKey.NewSalt());
+        using var galleryB = key.ForGallery(GalleryKey.NewSalt());
+        Assert.Throws<GalleryException>(() => galleryB.Open(galleryA.Seal("secret"u8, "person:1"), "person:1", "row"));
+        Assert.Throws<GalleryException>(() => key.Open(galleryA.Seal("secret"u8, "person:1"), "person:1", "row"));
+        Assert.NotEqual(galleryA.NameTag("Alice"), galleryB.NameTag("Alice"));
+        Assert.Contains("salt is missing or short", Assert.Throws<GalleryException>(() => key.ForGallery(new byte[4])).Message);
     }
 }
