@@ -681,6 +681,36 @@ public sealed class PostgresGalleryTests : GallerySuite, IClassFixture<PostgresS
     }
 
     [Fact]
+    public void AClientThatDiesInTheMiddleOfAnEnrolmentLeavesTheGalleryAsItWas()
+    {
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+            gallery.Enroll("Bob", ConsentUntil(Today.AddDays(30)), [Random(3)], "gallery enroll");
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+        {
+            int backend = store.Query(null, "SELECT pg_backend_pid()", r => r.GetInt32(0))[0];
+            // Two descriptors written inside the enrolment's transaction, then the client's connection is killed from
+            // outside, as the server sees a client that crashed or lost its network.
+            IEnumerable<float[]> DiesAfterTwo()
+            {
+                yield return Random(1);
+                yield return Random(2);
+                AsAdmin($"SELECT pg_terminate_backend({backend})");
+                yield return Random(4);
+            }
+            Assert.ThrowsAny<System.Data.Common.DbException>(() => gallery.Enroll("Alice", ConsentUntil(Today.AddDays(30)), DiesAfterTwo(), "gallery enroll"));
+        }
+        using (var store = NewStore())
+        using (var gallery = Open(store))
+        {
+            Assert.Null(gallery.Find("Alice"));
+            Assert.Equal((1, 1), gallery.Counts());
+            Assert.Equal(["enroll"], IntactAudit(gallery).Select(e => e.Action));
+        }
+    }
+
+    [Fact]
     public void ARoleThatMayUseTheTablesButNotOwnThemWorksTheGalleryAndTheOwnerFinishesItsErasure()
     {
         using (var store = NewStore())
