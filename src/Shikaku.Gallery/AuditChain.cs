@@ -137,9 +137,11 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key, GalleryKey 
                     breaks.Add($"Entry {seq} was written when the record of the log's last entry was missing or altered: the entries before it cannot be vouched for.");
                 else if (firstWithHash.TryGetValue(Convert.ToHexString(l.PreviousHash), out var before))
                     breaks.Add($"Entry {seq} follows entry {before.Seq} (row {before.Row}), not entry {lastSeq}: rows were reordered, or entries put between them, by hand.");
-                else
+                else if (l.PreviousSeq > lastSeq)
                     breaks.Add((l.PreviousSeq == lastSeq + 1 ? $"Entry {lastSeq + 1} is" : $"Entries {lastSeq + 1} to {l.PreviousSeq} are") +
                         $" missing before entry {seq}: removed or altered by hand.");
+                else
+                    breaks.Add($"Entry {seq} follows entry {l.PreviousSeq}, which is missing or altered, not entry {lastSeq}: rows were removed, altered or moved by hand.");
             }
             entries.Add(new AuditEntry(seq, record.At, record.Action, record.Command, record.People.Select(name).ToList(), record.Faces));
             lastSeq = seq;
@@ -151,7 +153,7 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key, GalleryKey 
         else if (head.Value.Seq != lastSeq || !head.Value.Hash.AsSpan().SequenceEqual(lastHash))
         {
             if (firstWithHash.TryGetValue(Convert.ToHexString(head.Value.Hash), out var at))
-                breaks.Add($"The last entry the gallery wrote is entry {at.Seq} (row {at.Row}); the rows after it were put there by hand.");
+                breaks.Add($"The last entry the gallery wrote is entry {at.Seq} (row {at.Row}); the rows after it were added or moved there by hand.");
             else if (head.Value.Seq > lastSeq)
                 breaks.Add($"The log ends at entry {lastSeq}, but the last entry the gallery wrote was entry {head.Value.Seq}: entries were removed from its end.");
             else

@@ -102,7 +102,15 @@ public sealed class ConsentGallery : IDisposable
         _store = store;
         _given = given;
         _ownsGiven = ownsGiven;
-        _key = given.ForGallery(salt);
+        try
+        {
+            _key = given.ForGallery(salt);
+        }
+        catch
+        {
+            if (ownsGiven) given.Dispose();
+            throw;
+        }
         _audit = new AuditChain(store, _key, given);
         Model = model;
         _today = today ?? (() => DateOnly.FromDateTime(DateTime.UtcNow));
@@ -132,11 +140,11 @@ public sealed class ConsentGallery : IDisposable
         var meta = hadSchema ? ReadMeta(store, null) : [];
         if (meta.Count == 0)
         {
-            if (!create) throw new GalleryException($"There is no gallery at {store.Where} yet; enrol someone first (gallery enroll).");
             // The schema and the gallery's records are made in one transaction, so tables without records were emptied by hand.
             if (hadSchema)
                 throw new GalleryException($"The gallery at {store.Where} has its tables but not its own records: they were deleted by hand. It is not made " +
                     "anew over what is left: restore it from a backup, or remove its tables to start afresh.");
+            if (!create) throw new GalleryException($"There is no gallery at {store.Where} yet; enrol someone first (gallery enroll).");
             if (store.OtherTables() is { Count: > 0 } other)
                 throw new GalleryException($"{store.Where} is a database of something else (its tables: {string.Join(", ", other.Take(5))}); " +
                     "a gallery is not put into it. Give a new file name.");
@@ -214,14 +222,16 @@ public sealed class ConsentGallery : IDisposable
                 });
             // Upkeep that must not keep anyone from opening the gallery (to audit it, or to erase someone): a guard
             // that cannot be put back, or a purge that cannot be written, is what the audit then reports.
-            try
+            foreach (var (step, upkeep) in new (string, Action)[] { ("putting the audit's guard back", gallery.RestoreAuditGuard), ("purging expired consents", () => gallery.PurgeExpired()) })
             {
-                gallery.RestoreAuditGuard();
-                gallery.PurgeExpired();
-            }
-            catch (Exception e) when (e is GalleryException or DbException)
-            {
-                gallery.UpkeepProblem = e.Message;
+                try
+                {
+                    upkeep();
+                }
+                catch (Exception e) when (e is GalleryException or DbException)
+                {
+                    gallery.UpkeepProblem = (gallery.UpkeepProblem == null ? "" : gallery.UpkeepProblem + " ") + $"{step} failed: {e.Message.TrimEnd('.')}.";
+                }
             }
             return gallery;
         }
@@ -232,7 +242,10 @@ public sealed class ConsentGallery : IDisposable
         }
     }
 
-    /// <summary>Why the upkeep on opening (putting the audit guard back, purging expired consents) could not be done, or null.</summary>
+    /// <summary>
+    /// Why the upkeep on opening (putting the audit guard back, purging expired consents) could not be done, or null.
+    /// <see cref="Audit"/> reports it as a break too. (An expired consent is never matched, purged or not.)
+    /// </summary>
     public string? UpkeepProblem { get; private set; }
 
     private static string CheckContext(string format) => format == "1" ? "check" : "check:" + format;
@@ -331,9 +344,20 @@ public sealed class ConsentGallery : IDisposable
         foreach (var (id, _, _) in people) _store.Execute(tx, "UPDATE people SET tag = @t WHERE id = @i", ("@t", RandomNumberGenerator.GetBytes(32)), ("@i", id));
         foreach (var (id, plain, tag) in people)
             _store.Execute(tx, "UPDATE people SET tag = @t, record = @r WHERE id = @i", ("@t", tag), ("@r", _key.Seal(plain, PersonContext(id, tag))), ("@i", id));
+        // A descriptor that does not open (altered by hand) is left as it is: it reads as altered afterwards, as before.
         foreach (var (id, person, value) in _store.Query(tx, "SELECT id, person, value FROM descriptors ORDER BY id", r => (r.GetInt64(0), r.GetInt64(1), GalleryStore.Bytes(r, 2))))
-            _store.Execute(tx, "UPDATE descriptors SET value = @v WHERE id = @i",
-                ("@v", _key.Seal(_given.Open(value, DescriptorContext(person), $"A descriptor of person row {person}"), DescriptorContext(person))), ("@i", id));
+        {
+            byte[] plain;
+            try
+            {
+                plain = _given.Open(value, DescriptorContext(person), $"A descriptor of person row {person}");
+            }
+            catch (GalleryException)
+            {
+                continue;
+            }
+            _store.Execute(tx, "UPDATE descriptors SET value = @v WHERE id = @i", ("@v", _key.Seal(plain, DescriptorContext(person))), ("@i", id));
+        }
         PutMeta(_store, tx, "format", Encoding.ASCII.GetBytes(Format));
         PutMeta(_store, tx, "check", _key.Seal("shikaku-gallery"u8, CheckContext(Format)));
     }
@@ -564,7 +588,8 @@ public sealed class ConsentGallery : IDisposable
     {
         var unreadable = new List<long>();
         var names = ReadPeople(tx, unreadable).ToDictionary(p => p.Id, p => p.Record.Name);
-        return _audit.Read(tx, id => names.TryGetValue(id, out var n) ? n : unreadable.Contains(id) ? $"(unreadable #{id})" : $"(forgotten #{id})", _store.HasAuditGuard(tx));
+        var log = _audit.Read(tx, id => names.TryGetValue(id, out var n) ? n : unreadable.Contains(id) ? $"(unreadable #{id})" : $"(forgotten #{id})", _store.HasAuditGuard(tx));
+        return UpkeepProblem == null ? log : log with { Breaks = [.. log.Breaks, $"On opening the gallery, {UpkeepProblem}"] };
     });
 
     /// <summary>How many people and descriptors the gallery holds: all that its files show without the key.</summary>

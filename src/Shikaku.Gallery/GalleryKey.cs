@@ -9,7 +9,8 @@ public sealed class GalleryException(string message) : ShikakuException(message)
 /// <summary>
 /// The secret that opens a gallery: 32 random bytes from a key file, or derived from a passphrase with PBKDF2-SHA256
 /// (600,000 iterations, OWASP's 2023 figure) and the gallery's stored random salt. From it HKDF derives one key that
-/// seals rows (AES-256-GCM) and one that makes the name tags (HMAC-SHA256), so equal names are found without storing them.
+/// seals rows (AES-256-GCM), one that makes the name tags (HMAC-SHA256), so equal names are found without storing them,
+/// and one from which each gallery's own key is derived with its salt (<see cref="ForGallery"/>), which seals its rows.
 /// </summary>
 public sealed class GalleryKey : IDisposable
 {
@@ -89,6 +90,7 @@ public sealed class GalleryKey : IDisposable
     /// </summary>
     public GalleryKey ForGallery(ReadOnlySpan<byte> salt)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this); // a disposed key is zeros: what it derived anyone could
         if (salt.Length < 16) throw new GalleryException("The gallery's salt is missing or short; the gallery is damaged.");
         return new GalleryKey(HKDF.DeriveKey(HashAlgorithmName.SHA256, _bind, KeyBytes, salt.ToArray(), Encoding.ASCII.GetBytes("shikaku-gallery gallery key v1")), Kind);
     }
@@ -102,6 +104,7 @@ public sealed class GalleryKey : IDisposable
     /// </summary>
     public byte[] Seal(ReadOnlySpan<byte> plaintext, string context)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var sealedBytes = new byte[1 + NonceBytes + plaintext.Length + TagBytes];
         sealedBytes[0] = Version;
         var nonce = sealedBytes.AsSpan(1, NonceBytes);
@@ -139,7 +142,11 @@ public sealed class GalleryKey : IDisposable
     }
 
     /// <summary>The tag of a name: equal for equal names (case and Unicode form aside), meaningless without the key.</summary>
-    public byte[] NameTag(string name) => HMACSHA256.HashData(_tag, Encoding.UTF8.GetBytes(Normalize(name)));
+    public byte[] NameTag(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return HMACSHA256.HashData(_tag, Encoding.UTF8.GetBytes(Normalize(name)));
+    }
 
     /// <summary>
     /// A name as compared: trimmed, in canonical decomposed form (so "José" with one é and with e and a combining
@@ -151,8 +158,11 @@ public sealed class GalleryKey : IDisposable
         return CanonicalText.Decompose(CanonicalText.Decompose(name.Trim()).ToUpperInvariant());
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        _disposed = true;
         _aes.Dispose();
         CryptographicOperations.ZeroMemory(_seal);
         CryptographicOperations.ZeroMemory(_tag);

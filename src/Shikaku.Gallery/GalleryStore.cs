@@ -210,7 +210,15 @@ public sealed class SqliteGalleryStore : GalleryStore
     // A deferred transaction takes a shared lock at its first read and keeps it: the reads see one state of the file.
     private protected override DbTransaction BeginSnapshot() => ((SqliteConnection)Connection).BeginTransaction(deferred: true);
 
-    public override void EnsureSchema(DbTransaction tx) => Execute(tx, """
+    public override void EnsureSchema(DbTransaction tx)
+    {
+        CreateTables(tx);
+        // Any other trigger on the audit (one that swallows inserts, say) is not the gallery's: it goes.
+        foreach (string other in Query(tx, "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit' COLLATE NOCASE AND name NOT IN ('audit_no_update', 'audit_no_delete')", r => r.GetString(0)))
+            Execute(tx, $"DROP TRIGGER \"{other.Replace("\"", "\"\"", StringComparison.Ordinal)}\"");
+    }
+
+    private void CreateTables(DbTransaction tx) => Execute(tx, """
         CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
         CREATE TABLE IF NOT EXISTS people (id INTEGER PRIMARY KEY AUTOINCREMENT, tag BLOB NOT NULL UNIQUE, record BLOB NOT NULL);
         CREATE TABLE IF NOT EXISTS descriptors (id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -233,7 +241,7 @@ public sealed class SqliteGalleryStore : GalleryStore
     // The triggers as SQLite keeps them, word for word, and no others on the table: one of the same name that does
     // something else is no guard, and one added (that swallows inserts, say) is a change by hand.
     public override bool HasAuditGuard(DbTransaction? tx = null) =>
-        Query(tx, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'", r => r.IsDBNull(0) ? "" : r.GetString(0))
+        Query(tx, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit' COLLATE NOCASE", r => r.IsDBNull(0) ? "" : r.GetString(0))
             .Select(sql => string.Join(' ', sql.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))).ToHashSet().SetEquals([NoUpdate, NoDelete]);
 
     // VACUUM rewrites the file without the freed pages; in WAL mode (if a user set it) the log is then emptied too,
@@ -335,6 +343,15 @@ public sealed class PostgresGalleryStore : GalleryStore
             $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
         CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION shikaku_audit_append_only();
         ALTER TABLE audit ENABLE TRIGGER audit_append_only;
+        DO $$ DECLARE r record; BEGIN
+            -- Any other trigger or rule on the audit (one that swallows or rewrites inserts, say) is not the gallery's: it goes.
+            FOR r IN SELECT t.tgname FROM pg_trigger t WHERE t.tgrelid = 'audit'::regclass AND NOT t.tgisinternal AND t.tgname <> 'audit_append_only' LOOP
+                EXECUTE format('DROP TRIGGER %I ON audit', r.tgname);
+            END LOOP;
+            FOR r IN SELECT w.rulename FROM pg_rewrite w WHERE w.ev_class = 'audit'::regclass LOOP
+                EXECUTE format('DROP RULE %I ON audit', r.rulename);
+            END LOOP;
+        END $$;
         """);
 
     private protected override IReadOnlyCollection<string> TablesPresent() =>
