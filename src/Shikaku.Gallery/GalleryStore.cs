@@ -38,21 +38,16 @@ public abstract class GalleryStore : IDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> in one transaction that takes the write lock at once: all of it lands, or none.</summary>
-    public T InTransaction<T>(Func<DbTransaction, T> work)
-    {
-        ArgumentNullException.ThrowIfNull(work);
-        using var tx = Begin();
-        var result = work(tx);
-        tx.Commit();
-        return result;
-    }
+    public T InTransaction<T>(Func<DbTransaction, T> work) => Run(Begin, work);
 
     /// <summary>Runs <paramref name="read"/> on one consistent snapshot of the store, without taking the write lock.</summary>
-    public T InSnapshot<T>(Func<DbTransaction, T> read)
+    public T InSnapshot<T>(Func<DbTransaction, T> read) => Run(BeginSnapshot, read);
+
+    private static T Run<T>(Func<DbTransaction> begin, Func<DbTransaction, T> work)
     {
-        ArgumentNullException.ThrowIfNull(read);
-        using var tx = BeginSnapshot();
-        var result = read(tx);
+        ArgumentNullException.ThrowIfNull(work);
+        using var tx = begin();
+        var result = work(tx);
         tx.Commit();
         return result;
     }

@@ -463,18 +463,15 @@ public abstract class GallerySuite : TempFolderTest
         }
     }
 
-    [Fact]
-    public void TwoCreatingTheSameNewGalleryAtOnceMakeOneGallery()
+    /// <summary>Runs <paramref name="work"/> on two threads at once (two connections, as two processes have), and fails if either fails.</summary>
+    private static void TwoAtOnce(Action<int> work)
     {
-        using (GalleryKey.FromFile(KeyFile, create: true)) { } // one key for both, as two machines given the same key file
         var errors = new System.Collections.Concurrent.ConcurrentBag<Exception>();
         var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
         {
             try
             {
-                using var store = NewStore();
-                using var gallery = Open(store);
-                gallery.Enroll($"person {t}", ConsentUntil(Today.AddDays(30)), [Random(t)], "gallery enroll");
+                work(t);
             }
             catch (Exception e)
             {
@@ -484,6 +481,18 @@ public abstract class GallerySuite : TempFolderTest
         foreach (var t in threads) t.Start();
         foreach (var t in threads) t.Join();
         Assert.Empty(errors);
+    }
+
+    [Fact]
+    public void TwoCreatingTheSameNewGalleryAtOnceMakeOneGallery()
+    {
+        using (GalleryKey.FromFile(KeyFile, create: true)) { } // one key for both, as two machines given the same key file
+        TwoAtOnce(t =>
+        {
+            using var store = NewStore();
+            using var gallery = Open(store);
+            gallery.Enroll($"person {t}", ConsentUntil(Today.AddDays(30)), [Random(t)], "gallery enroll");
+        });
         using var check = NewStore();
         using var g = Open(check);
         Assert.Equal((2, 2), g.Counts());
@@ -606,24 +615,13 @@ public abstract class GallerySuite : TempFolderTest
         using (var store = NewStore())
         using (Open(store)) { } // the gallery exists, as after a first enrolment
         const int each = 15;
-        var errors = new System.Collections.Concurrent.ConcurrentBag<Exception>();
-        // Two connections, as two processes have: each enrolment waits for the other's transaction.
-        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        // Each enrolment waits for the other's transaction.
+        TwoAtOnce(t =>
         {
-            try
-            {
-                using var store = NewStore();
-                using var gallery = Open(store);
-                for (int i = 0; i < each; i++) gallery.Enroll($"person {t}-{i}", ConsentUntil(Today.AddDays(30)), [Random(100 * t + i), Random(1000 + 100 * t + i)], "gallery enroll");
-            }
-            catch (Exception e)
-            {
-                errors.Add(e);
-            }
-        })).ToList();
-        foreach (var t in threads) t.Start();
-        foreach (var t in threads) t.Join();
-        Assert.Empty(errors);
+            using var store = NewStore();
+            using var gallery = Open(store);
+            for (int i = 0; i < each; i++) gallery.Enroll($"person {t}-{i}", ConsentUntil(Today.AddDays(30)), [Random(100 * t + i), Random(1000 + 100 * t + i)], "gallery enroll");
+        });
         using var check = NewStore();
         using var g = Open(check);
         Assert.Equal((2 * each, 4 * each), g.Counts());
