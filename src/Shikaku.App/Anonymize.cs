@@ -172,7 +172,14 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
         }
         var files = OutputPolicy.Expand(request.Inputs, "anonymize");
         var targets = Targets(request, files);
-        if (request.Report != null) OutputPolicy.OutputFile(request.Report, request.Overwrite, "report.csv");
+        if (request.Report != null)
+        {
+            string reportPath = Path.GetFullPath(request.Report);
+            if (files.Concat(targets).Any(f => Path.GetFullPath(f) == reportPath))
+                throw new UsageException($"--report {request.Report} is one of the photos or their copies; give the report a name of its own, e.g. report.csv.");
+            OutputPolicy.OutputFile(request.Report, request.Overwrite, "report.csv");
+        }
+        if (request.Out != null) Directory.CreateDirectory(request.Out); // only once every check passed
         var finder = Finder;
         using var consented = request.Except == null ? null : new ConsentedFaces(request.Except, fetch);
         var results = new AnonymizedImage[files.Count];
@@ -193,9 +200,17 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
     private static AnonymizedImage One(string file, string target, AnonymizeRequest request, RedactionOptions redaction, FaceFinder finder, ConsentedFaces? consented)
     {
         var sw = Stopwatch.StartNew();
-        if (File.Exists(target) && !request.Overwrite) return new AnonymizedImage(file, target, "skipped", [], 0, null);
         try
         {
+            if (File.Exists(target))
+            {
+                // A copy with the very bytes of its photo is no hidden copy: the photo itself seen through a linked
+                // --out folder (writing there would replace the original), or a plain copy. Neither done nor written over.
+                if (SameBytes(file, target))
+                    throw new IOException($"{target} holds the very bytes of {file}: it is the photo itself (is --out a link to the photos' folder?) " +
+                        "or an unhidden copy of it, so it is neither counted as done nor written over. Choose another --out.");
+                if (!request.Overwrite) return new AnonymizedImage(file, target, "skipped", [], 0, null);
+            }
             var image = ImageCodec.Load(file, request.Load);
             var regions = finder.Find(image, request.Finder).ToList();
             var shown = new List<string>();
@@ -217,6 +232,20 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
             // A gallery busy or gone (--except) fails this photo, not the batch.
             return new AnonymizedImage(file, null, "failed", [], sw.Elapsed.TotalMilliseconds, e.Message.Split('\n')[0]);
         }
+    }
+
+    private static bool SameBytes(string photo, string copy)
+    {
+        SafeFile.EnsureRegular(copy, "an anonymized copy"); // a FIFO put where a copy goes is never read
+        if (new FileInfo(photo).Length != new FileInfo(copy).Length) return false;
+        using var a = new FileStream(photo, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var b = new FileStream(copy, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var x = new byte[1 << 16];
+        var y = new byte[1 << 16];
+        int n;
+        while ((n = a.ReadAtLeast(x, x.Length, throwOnEndOfStream: false)) > 0)
+            if (b.ReadAtLeast(y, n, throwOnEndOfStream: false) != n || !x.AsSpan(0, n).SequenceEqual(y.AsSpan(0, n))) return false;
+        return true;
     }
 
     // Each photo's output path, checked before any work: never an input, never two photos to one file.
@@ -253,7 +282,6 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
                 if (!names.Add(Path.GetFileName(targets[i])))
                     throw new UsageException($"Two photos would both be written as {targets[i]}; rename one or anonymize them separately.");
             }
-            Directory.CreateDirectory(dir);
         }
         var inputs = new HashSet<string>(files.Select(Path.GetFullPath), StringComparer.Ordinal);
         foreach (var t in targets)

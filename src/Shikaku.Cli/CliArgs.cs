@@ -84,14 +84,21 @@ public sealed class CliArgs
         Get(name) ?? throw new UsageException($"Missing {name}; for example {name} {example}.");
 
     /// <summary>A number option strictly between <paramref name="min"/> and <paramref name="max"/>.</summary>
-    public double Double(string name, double fallback, double min, double max)
+    public double Double(string name, double fallback, double min, double max) => Double(name, fallback, min, max, inclusive: false);
+
+    /// <summary>A number option within bounds that may be the bounds themselves (--feather 0 for a hard edge).</summary>
+    public double DoubleInclusive(string name, double fallback, double min, double max) => Double(name, fallback, min, max, inclusive: true);
+
+    private double Double(string name, double fallback, double min, double max, bool inclusive)
     {
         string? v = Get(name);
         if (v == null) return fallback;
         if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) || !double.IsFinite(x))
             throw new UsageException($"{name} '{v}' is not a number.");
-        if (!(x > min && x < max))
-            throw new UsageException($"{name} {v} is out of range; use a number between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)} (exclusive).");
+        if (inclusive ? !(x >= min && x <= max) : !(x > min && x < max))
+            throw new UsageException($"{name} {v} is out of range; use a number " + (inclusive
+                ? $"from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}."
+                : $"between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)} (exclusive)."));
         return x;
     }
 

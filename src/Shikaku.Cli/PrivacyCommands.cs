@@ -38,7 +38,7 @@ internal static class PrivacyCommands
             "solid" or "fill" => RedactionMethod.Solid,
             var other => throw new UsageException($"--method '{other}' is not a way of hiding; use blur, mosaic or solid."),
         };
-        var redaction = new RedactionOptions(method, args.Double("--scale", 1.3, 1, 4), args.Double("--feather", 0.15, 0, 1));
+        var redaction = new RedactionOptions(method, args.DoubleInclusive("--scale", 1.3, 1, 4), args.DoubleInclusive("--feather", 0.15, 0, 1));
         var finder = new FaceFinderOptions(MinScore: args.Double("--min-score", 0.3, 0.01, 0.99), Tile: !args.Flag("--no-tile"), People: !args.Flag("--no-people"));
         // One photo and a path with an image extension: that file; otherwise a folder.
         App.GalleryAccess? except = args.Get("--except") switch

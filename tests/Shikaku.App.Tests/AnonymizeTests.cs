@@ -161,8 +161,41 @@ public sealed class AnonymizeTests(Xunit.Abstractions.ITestOutputHelper log) : T
         Assert.Contains("-o names one file", e.Message);
         e = Assert.Throws<UsageException>(() => privacy.Anonymize(Request(folder, Path.Combine(Root, "o")) with { Redaction = new RedactionOptions(Scale: 9) }));
         Assert.Contains("--scale", e.Message);
+        e = Assert.Throws<UsageException>(() => privacy.Anonymize(Request(folder, Path.Combine(Root, "o"), report: photo) with { Overwrite = true }));
+        Assert.Contains($"--report {photo} is one of the photos or their copies", e.Message);
         Assert.Equal(before, Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(photo))));
         Assert.False(Directory.Exists(Path.Combine(Root, "o")));
+    }
+
+    [Fact]
+    public void AnOutFolderThatIsALinkToThePhotosIsNeitherTakenAsDoneNorWrittenOver()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string folder = Path.Combine(Root, "photos"), link = Path.Combine(Root, "anon");
+        Directory.CreateDirectory(folder);
+        string photo = Path.Combine(folder, "a.jpg");
+        File.Copy(Photo(3), photo);
+        string before = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(photo)));
+        Directory.CreateSymbolicLink(link, folder); // anon/a.jpg is photos/a.jpg under another name
+        using var privacy = new PrivacyUseCases(IFetchProgress.Silent);
+        foreach (bool overwrite in new[] { false, true })
+        {
+            var image = privacy.Anonymize(Request(folder, link) with { Overwrite = overwrite, Finder = new FaceFinderOptions(People: false, Tile: false) }).Images.Single();
+            Assert.Equal("failed", image.Status); // not "skipped" (its faces would be shown) and not written (the original would go)
+            Assert.Contains("holds the very bytes of", image.Error);
+            Assert.Equal(before, Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(photo))));
+        }
+    }
+
+    [Fact]
+    public void AReportFieldNeverRunsAsASpreadsheetFormula()
+    {
+        // A photo given by a relative name from a shell glob may be called "=HYPERLINK(...).jpg": its report cell must stay text.
+        Assert.Equal("'=HYPERLINK(1).jpg", Shikaku.IO.Csv.Field("=HYPERLINK(1).jpg"));
+        foreach (string lead in new[] { "+", "-", "@", "\t" }) Assert.Equal("'" + lead + "x", Shikaku.IO.Csv.Field(lead + "x"));
+        Assert.Equal("'=x", Shikaku.IO.Csv.Field("=x"));
+        Assert.Equal("\"'-1,2\"", Shikaku.IO.Csv.Field("-1,2"));
+        Assert.Equal("plain", Shikaku.IO.Csv.Field("plain"));
     }
 }
 

@@ -147,6 +147,12 @@ public sealed class AnonymizeCommandTests() : Shikaku.Testing.TempFolderTest("sh
         var method = RunSplit("anonymize", photo, "-o", Path.Combine(Root, "x.png"), "--method", "swirl");
         Assert.Equal(2, method.Code);
         Assert.Contains("'swirl' is not a way of hiding", method.Stderr);
+        // The ends of the documented ranges are values too: a hard edge, the face box itself.
+        var hard = RunSplit("anonymize", photo, "-o", Path.Combine(Root, "hard.png"), "--feather", "0", "--scale", "1", "--no-people", "--no-tile");
+        Assert.True(hard.Code == 0, hard.Stderr);
+        var beyond = RunSplit("anonymize", photo, "-o", Path.Combine(Root, "y.png"), "--feather", "1.5");
+        Assert.Equal(2, beyond.Code);
+        Assert.Contains("--feather 1.5 is out of range; use a number from 0 to 1.", beyond.Stderr);
     }
 }
 

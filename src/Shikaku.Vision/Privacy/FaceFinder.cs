@@ -37,6 +37,12 @@ public sealed record FaceFinderOptions(double MinScore = 0.3, double BlazeFaceMi
 /// </summary>
 public sealed class FaceFinder : IDisposable
 {
+    /// <summary>
+    /// At most this many regions from each finder: no cap a crowd reaches (a cap would leave the faces beyond it
+    /// shown), only a bound on memory for a photo of noise.
+    /// </summary>
+    public const int MaxRegions = 100_000;
+
     private readonly FaceAnalyzer _faces;
     private readonly Lazy<FaceMeshDetector> _blazeFace;
     private readonly Lazy<ObjectDetector> _people;
@@ -54,13 +60,13 @@ public sealed class FaceFinder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(image);
         options ??= new FaceFinderOptions();
-        var regions = _faces.Detect(image, new FaceDetectorOptions { MinScore = options.MinScore, Tile = options.Tile, MaxFaces = 1000 })
+        var regions = _faces.Detect(image, new FaceDetectorOptions { MinScore = options.MinScore, Tile = options.Tile, MaxFaces = MaxRegions })
             .Select(d => new HiddenRegion(d.Box, RegionSource.Ssd, d.Score)).ToList();
-        foreach (var (box, score) in _blazeFace.Value.DetectFaces(image, new FaceMeshOptions(MinScore: options.BlazeFaceMinScore, MaxFaces: 1000)))
+        foreach (var (box, score) in _blazeFace.Value.DetectFaces(image, new FaceMeshOptions(MinScore: options.BlazeFaceMinScore, MaxFaces: MaxRegions)))
             if (!regions.Any(r => Same(r.Box, box))) regions.Add(new HiddenRegion(box, RegionSource.BlazeFace, score));
         if (options.People)
         {
-            var people = _people.Value.Detect(image, new ObjectDetectionOptions(new DetectionOptions(MinScore: options.PersonMinScore, MaxDetections: 1000)));
+            var people = _people.Value.Detect(image, new ObjectDetectionOptions(new DetectionOptions(MinScore: options.PersonMinScore, MaxDetections: MaxRegions)));
             regions.AddRange(HeadsWithoutFaces(people.Results.Items.Where(o => o.ClassId == CocoClasses.Person).Select(o => (o.Box, o.Score)), regions).ToList());
         }
         return regions;
