@@ -159,6 +159,44 @@ public class ImageCodecTests
             }
     }
 
+    [Theory]
+    [InlineData(1, 4, 3, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 })]
+    [InlineData(2, 4, 3, new byte[] { 4, 3, 2, 1, 8, 7, 6, 5, 12, 11, 10, 9 })]
+    [InlineData(3, 4, 3, new byte[] { 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1 })]
+    [InlineData(4, 4, 3, new byte[] { 9, 10, 11, 12, 5, 6, 7, 8, 1, 2, 3, 4 })]
+    [InlineData(5, 3, 4, new byte[] { 1, 5, 9, 2, 6, 10, 3, 7, 11, 4, 8, 12 })]
+    [InlineData(6, 3, 4, new byte[] { 9, 5, 1, 10, 6, 2, 11, 7, 3, 12, 8, 4 })]
+    [InlineData(7, 3, 4, new byte[] { 12, 8, 4, 11, 7, 3, 10, 6, 2, 9, 5, 1 })]
+    [InlineData(8, 3, 4, new byte[] { 4, 8, 12, 3, 7, 11, 2, 6, 10, 1, 5, 9 })]
+    public void TiffOrientationIsAppliedAsExifsIs(int orientation, int w, int h, byte[] expected)
+    {
+        // The same 4x3 blocks as a TIFF written with its Orientation tag (a scanner's or a camera's TIFF). Lossless, so exact.
+        using var stream = new MemoryStream();
+        using (var tiff = BitMiracle.LibTiff.Classic.Tiff.ClientOpen("camera.tif", "w", stream, new BitMiracle.LibTiff.Classic.TiffStream()))
+        {
+            tiff.SetField(BitMiracle.LibTiff.Classic.TiffTag.IMAGEWIDTH, 32);
+            tiff.SetField(BitMiracle.LibTiff.Classic.TiffTag.IMAGELENGTH, 24);
+            tiff.SetField(BitMiracle.LibTiff.Classic.TiffTag.BITSPERSAMPLE, 8);
+            tiff.SetField(BitMiracle.LibTiff.Classic.TiffTag.SAMPLESPERPIXEL, 1);
+            tiff.SetField(BitMiracle.LibTiff.Classic.TiffTag.PHOTOMETRIC, BitMiracle.LibTiff.Classic.Photometric.MINISBLACK);
+            tiff.SetField(BitMiracle.LibTiff.Classic.TiffTag.PLANARCONFIG, BitMiracle.LibTiff.Classic.PlanarConfig.CONTIG);
+            tiff.SetField(BitMiracle.LibTiff.Classic.TiffTag.ROWSPERSTRIP, 24);
+            tiff.SetField(BitMiracle.LibTiff.Classic.TiffTag.ORIENTATION, (BitMiracle.LibTiff.Classic.Orientation)orientation);
+            var row = new byte[32];
+            for (int y = 0; y < 24; y++)
+            {
+                for (int x = 0; x < 32; x++) row[x] = (byte)(20 * (y / 8 * 4 + x / 8 + 1));
+                tiff.WriteScanline(row, y);
+            }
+            tiff.WriteDirectory();
+        }
+        var upright = ImageCodec.Decode(stream.ToArray(), "camera.tif");
+        Assert.Equal((8 * w, 8 * h), (upright.Width, upright.Height));
+        for (int by = 0; by < h; by++)
+            for (int bx = 0; bx < w; bx++)
+                Assert.Equal(20 * expected[by * w + bx], upright.Pixels[(by * 8 + 4) * upright.Width + bx * 8 + 4]);
+    }
+
     /// <summary>A little-endian TIFF block with one IFD entry: Orientation (0x0112, SHORT) = value.</summary>
     private static byte[] OrientationExif(int value)
     {

@@ -55,7 +55,7 @@ internal static class TiffCodec
             bool gray = spp == 1 && photometric is Photometric.MINISBLACK or Photometric.MINISWHITE;
             var image = new Image((int)w, (int)h, gray ? 1 : 3, GC.AllocateUninitializedArray<byte>((int)(w * h * (gray ? 1 : 3))));
             FirstError = null;
-            if (!DecodeByStrips(tiff, image, name)) DecodeWhole(tiff, image, name);
+            if (!DecodeByStrips(tiff, image, name)) image = DecodeWhole(tiff, image, name);
             if (FirstError != null) throw new ImageException($"{name}: the TIFF pixel data cannot be decoded ({FirstError}); the file is corrupt or truncated.");
             return image;
         }
@@ -114,14 +114,22 @@ internal static class TiffCodec
         return true;
     }
 
-    /// <summary>The whole image through one raster of 4 bytes a pixel, with the file's orientation applied.</summary>
-    private static void DecodeWhole(Tiff tiff, Image image, string name)
+    /// <summary>
+    /// The whole image through one raster of 4 bytes a pixel, with the file's orientation applied. The raster is read in
+    /// the order the rows are stored (asked for in the file's own orientation), then turned upright as an EXIF
+    /// orientation is: LibTiff's reader only flips, so the four orientations that swap rows and columns (5 to 8, a
+    /// camera held sideways) came out mirrored instead of turned.
+    /// </summary>
+    private static Image DecodeWhole(Tiff tiff, Image image, string name)
     {
         int w = image.Width, h = image.Height, c = image.Channels;
+        int orientation = Lib(name, "its orientation", () => tiff.GetField(TiffTag.ORIENTATION)?[0].ToInt() ?? 1);
+        if (orientation is < 1 or > 8) orientation = 1;
         var raster = new int[(long)w * h];
-        if (!Lib(name, "its pixels", () => tiff.ReadRGBAImageOriented(w, h, raster, BitMiracle.LibTiff.Classic.Orientation.TOPLEFT)))
+        if (!Lib(name, "its pixels", () => tiff.ReadRGBAImageOriented(w, h, raster, (BitMiracle.LibTiff.Classic.Orientation)orientation)))
             throw new ImageException($"{name}: the TIFF pixel data cannot be decoded (corrupt or truncated).");
         for (int y = 0; y < h; y++) Unpack(raster.AsSpan(y * w, w), image.Pixels.AsSpan(y * w * c, w * c), c);
+        return Orientation.Apply(image, orientation);
     }
 
     /// <summary>Packed ABGR raster values to gray or R G B bytes.</summary>
