@@ -46,6 +46,26 @@ public sealed class RedactionTests
     }
 
     [Fact]
+    public void AFaceBothDetectorsFoundIsHiddenAsTheBoxAroundBothSoAnOverlappingFaceIsNotLeftHalfShown()
+    {
+        // Two faces offset by half a face: the SSD kept one, BlazeFace the other (each took the pair for one face).
+        var ssd = new BoundingBox(100, 100, 80, 100);
+        var blaze = new BoundingBox(140, 105, 80, 100);
+        var regions = new List<HiddenRegion> { new(ssd, RegionSource.Ssd, 0.9) };
+        FaceFinder.AddBlazeFace(regions, [(blaze, 0.8), (new BoundingBox(600, 100, 80, 100), 0.7)]);
+        Assert.Equal(2, regions.Count);
+        Assert.Equal((RegionSource.Ssd, BoundingBox.FromXyxy(100, 100, 220, 205)), (regions[0].Source, regions[0].Box));
+        Assert.Equal(RegionSource.BlazeFace, regions[1].Source); // a face only BlazeFace found is a region of its own
+        // The far side of the face BlazeFace kept (8 px inside its right edge) lies outside the SSD box's ellipse: it
+        // is hidden only because the region grew to both.
+        var mask = Redaction.Mask(800, 400, regions.Select(r => r.Box).ToList(), new RedactionOptions());
+        var ssdOnly = Redaction.Mask(800, 400, [ssd], new RedactionOptions());
+        int farSide = (int)blaze.Xywh.CenterY * 800 + (int)blaze.Right - 8;
+        Assert.Equal(0, ssdOnly[farSide]);
+        Assert.True(mask[farSide] >= 1, "the overlapping face's far side is wholly hidden");
+    }
+
+    [Fact]
     public void TheMaskIsWholeInsideTheEllipseFeatheredOutsideItAndZeroBeyond()
     {
         var box = new BoundingBox(40, 30, 40, 60); // centre (60, 60); scaled 1.3: semi-axes 26 and 39

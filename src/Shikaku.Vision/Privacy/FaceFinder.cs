@@ -62,14 +62,35 @@ public sealed class FaceFinder : IDisposable
         options ??= new FaceFinderOptions();
         var regions = _faces.Detect(image, new FaceDetectorOptions { MinScore = options.MinScore, Tile = options.Tile, MaxFaces = MaxRegions })
             .Select(d => new HiddenRegion(d.Box, RegionSource.Ssd, d.Score)).ToList();
-        foreach (var (box, score) in _blazeFace.Value.DetectFaces(image, new FaceMeshOptions(MinScore: options.BlazeFaceMinScore, MaxFaces: MaxRegions)))
-            if (!regions.Any(r => Same(r.Box, box))) regions.Add(new HiddenRegion(box, RegionSource.BlazeFace, score));
+        AddBlazeFace(regions, _blazeFace.Value.DetectFaces(image, new FaceMeshOptions(MinScore: options.BlazeFaceMinScore, MaxFaces: MaxRegions)));
         if (options.People)
         {
             var people = _people.Value.Detect(image, new ObjectDetectionOptions(new DetectionOptions(MinScore: options.PersonMinScore, MaxDetections: MaxRegions)));
             regions.AddRange(HeadsWithoutFaces(people.Results.Items.Where(o => o.ClassId == CocoClasses.Person).Select(o => (o.Box, o.Score)), regions).ToList());
         }
         return regions;
+    }
+
+    /// <summary>
+    /// Adds BlazeFace's faces to <paramref name="regions"/> (the SSD's): a face the SSD did not find as a region of its
+    /// own; one it found too as the box around both. Where the two disagree (two faces overlapping, one behind the
+    /// other, which each detector took for one), dropping either box would leave part of a face shown.
+    /// </summary>
+    public static void AddBlazeFace(List<HiddenRegion> regions, IEnumerable<(BoundingBox Box, double Score)> faces)
+    {
+        ArgumentNullException.ThrowIfNull(regions);
+        ArgumentNullException.ThrowIfNull(faces);
+        foreach (var (box, score) in faces)
+        {
+            int same = regions.FindIndex(r => Same(r.Box, box));
+            if (same < 0)
+            {
+                regions.Add(new HiddenRegion(box, RegionSource.BlazeFace, score));
+                continue;
+            }
+            var r = regions[same].Box;
+            regions[same] = regions[same] with { Box = BoundingBox.FromXyxy(Math.Min(r.X, box.X), Math.Min(r.Y, box.Y), Math.Max(r.Right, box.Right), Math.Max(r.Bottom, box.Bottom)) };
+        }
     }
 
     /// <summary>
