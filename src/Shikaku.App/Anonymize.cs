@@ -185,12 +185,22 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
         var results = new AnonymizedImage[files.Count];
         var report = new Lock();
         int degree = request.Parallelism > 0 ? request.Parallelism : Math.Max(1, Math.Min(Environment.ProcessorCount, 4));
-        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = degree, CancellationToken = cancellationToken }, i =>
+        try
         {
-            var result = One(files[i], targets[i], request, redaction, finder, consented);
-            results[i] = result;
-            lock (report) onImage?.Invoke(result);
-        });
+            Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = degree, CancellationToken = cancellationToken }, i =>
+            {
+                var result = One(files[i], targets[i], request, redaction, finder, consented);
+                results[i] = result;
+                lock (report) onImage?.Invoke(result);
+            });
+        }
+        catch when (request.Report != null)
+        {
+            // Stopped (Ctrl+C) or broken part way: the report still says what was done, photo by photo.
+            var finished = results.Where(r => r != null).ToArray();
+            SafeFile.WriteAllText(request.Report, Report(new AnonymizeResult(finished, new BatchOutcome(finished.Count(r => r.Status == "failed"), finished.Length))), request.Overwrite);
+            throw;
+        }
         var outcome = new BatchOutcome(results.Count(r => r.Status == "failed"), files.Count);
         var done = new AnonymizeResult(results, outcome);
         if (request.Report != null) SafeFile.WriteAllText(request.Report, Report(done), request.Overwrite);
@@ -231,6 +241,12 @@ public sealed class PrivacyUseCases(IFetchProgress fetch) : IDisposable
         {
             // A gallery busy or gone (--except) fails this photo, not the batch.
             return new AnonymizedImage(file, null, "failed", [], sw.Elapsed.TotalMilliseconds, e.Message.Split('\n')[0]);
+        }
+        catch (OutOfMemoryException)
+        {
+            // A huge photo beside the others being worked on: this one fails, with what to do; the rest go on.
+            return new AnonymizedImage(file, null, "failed", [], sw.Elapsed.TotalMilliseconds,
+                $"{file}: not enough memory to anonymize it beside the other photos in work; run it again with --jobs 1 (or a smaller --max-pixels).");
         }
     }
 

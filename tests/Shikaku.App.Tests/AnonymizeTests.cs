@@ -188,6 +188,25 @@ public sealed class AnonymizeTests(Xunit.Abstractions.ITestOutputHelper log) : T
     }
 
     [Fact]
+    public void ARunStoppedPartWayStillWritesTheReportOfWhatItDid()
+    {
+        string folder = Path.Combine(Root, "in");
+        Directory.CreateDirectory(folder);
+        foreach (var n in new[] { 1, 2, 3 }) File.Copy(Photo(n), Path.Combine(folder, $"p{n}.jpg"));
+        string report = Path.Combine(Root, "report.csv");
+        using var privacy = new PrivacyUseCases(IFetchProgress.Silent);
+        using var stop = new CancellationTokenSource();
+        // One photo at a time; Ctrl+C after the first is done.
+        Assert.ThrowsAny<OperationCanceledException>(() => privacy.Anonymize(
+            Request(folder, Path.Combine(Root, "out"), report: report) with { Parallelism = 1, Finder = new FaceFinderOptions(People: false, Tile: false) },
+            _ => stop.Cancel(), stop.Token));
+        var rows = File.ReadAllLines(report);
+        Assert.Equal(2, rows.Length); // the header and the one photo done
+        Assert.Contains(",written,", rows[1]);
+        Assert.True(File.Exists(rows[1].Split(',')[1]));
+    }
+
+    [Fact]
     public void AReportFieldNeverRunsAsASpreadsheetFormula()
     {
         // A photo given by a relative name from a shell glob may be called "=HYPERLINK(...).jpg": its report cell must stay text.
