@@ -56,7 +56,7 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key, GalleryKey 
     // The highest entry number in the log: of the entries that open, and of the format-1 rows.
     private long HighestSeq(DbTransaction tx)
     {
-        long below = LegacyBelow(tx) ?? 1;
+        long below = ReadLegacy(tx, out _)?.Below ?? 1;
         return Rows(tx).Select(r => r.Id < below ? r.Id : Parse(r.Entry) is { } l && OpenRecord(Sealed(r.Entry), Header(l)) != null ? l.Seq : 0).DefaultIfEmpty(0).Max();
     }
 
@@ -79,21 +79,13 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key, GalleryKey 
         var rows = Rows(tx);
         var breaks = new List<string>();
         long below = 1;
-        var legacy = store.Query(tx, "SELECT value FROM meta WHERE name = @n", r => GalleryStore.Bytes(r, 0), ("@n", LegacyName));
-        if (legacy.Count == 1)
+        if (ReadLegacy(tx, out string? unopened) is { } legacy)
         {
-            try
-            {
-                var parts = Encoding.ASCII.GetString(key.Open(legacy[0], LegacyContext, "The audit's format-1 record")).Split(':');
-                below = long.Parse(parts[0], CultureInfo.InvariantCulture);
-                if (Convert.ToHexString(Digest(rows.Where(r => r.Id < below).ToList())) != parts[1])
-                    breaks.Add($"The entries from before format 2 (rows 1 to {below - 1}) were altered, removed or added to by hand.");
-            }
-            catch (GalleryException e)
-            {
-                breaks.Add($"The record of the log's format-1 entries does not open ({e.Message.TrimEnd('.')}): it was altered by hand.");
-            }
+            below = legacy.Below;
+            if (Convert.ToHexString(Digest(rows.Where(r => r.Id < below).ToList())) != legacy.Digest)
+                breaks.Add($"The entries from before format 2 (rows 1 to {below - 1}) were altered, removed or added to by hand.");
         }
+        else if (unopened != null) breaks.Add($"The record of the log's format-1 entries does not open ({unopened.TrimEnd('.')}): it was altered by hand.");
         else if (HasLegacyHead(rows)) breaks.Add("The record of the log's format-1 entries is missing: it was removed by hand.");
 
         // First every row on its own: what it is, and whether it opens.
@@ -168,16 +160,21 @@ internal sealed class AuditChain(GalleryStore store, GalleryKey key, GalleryKey 
     // Rows in the format-1 form (sealed values, no header) where the chain has no record of format-1 entries.
     private static bool HasLegacyHead(List<(long Id, byte[] Entry)> rows) => rows.Count > 0 && rows[0].Entry is [1, ..];
 
-    private long? LegacyBelow(DbTransaction tx)
+    // The format-1 boundary: the first chained row and the digest of the rows before it; null when there is none
+    // (then <paramref name="problem"/> is null) or when it does not open (then it says why).
+    private (long Below, string Digest)? ReadLegacy(DbTransaction tx, out string? problem)
     {
+        problem = null;
         var legacy = store.Query(tx, "SELECT value FROM meta WHERE name = @n", r => GalleryStore.Bytes(r, 0), ("@n", LegacyName));
         if (legacy.Count == 0) return null;
         try
         {
-            return long.Parse(Encoding.ASCII.GetString(key.Open(legacy[0], LegacyContext, "The audit's format-1 record")).Split(':')[0], CultureInfo.InvariantCulture);
+            var parts = Encoding.ASCII.GetString(key.Open(legacy[0], LegacyContext, "The audit's format-1 record")).Split(':');
+            return (long.Parse(parts[0], CultureInfo.InvariantCulture), parts[1]);
         }
-        catch (GalleryException)
+        catch (GalleryException e)
         {
+            problem = e.Message;
             return null;
         }
     }

@@ -158,11 +158,6 @@ public sealed class ConsentGallery : IDisposable
                 {
                     store.EnsureSchema(tx);
                     if (ReadMeta(store, tx).Count > 0) return false; // another process made it meanwhile
-                    long Count(string table) => store.Query(tx, $"SELECT COUNT(*) FROM {table}", r => r.GetInt64(0))[0];
-                    var (people, descriptors, entries) = (Count("people"), Count("descriptors"), Count("audit"));
-                    if (people + descriptors + entries > 0)
-                        throw new GalleryException($"The gallery at {store.Where} holds {people} person(s), {descriptors} descriptor(s) and {entries} audit " +
-                            "entries, but its own records were deleted by hand. It is not made anew over them: restore it from a backup, or remove its tables to start afresh.");
                     foreach (var (name, value) in new[] { ("format", Encoding.ASCII.GetBytes(Format)), ("model", Encoding.UTF8.GetBytes(model)), ("kind", Encoding.UTF8.GetBytes(kind)),
                                  ("salt", salt), ("check", made._key.Seal("shikaku-gallery"u8, CheckContext(Format))) })
                         store.Execute(tx, "INSERT INTO meta (name, value) VALUES (@n, @v)", ("@n", name), ("@v", value));

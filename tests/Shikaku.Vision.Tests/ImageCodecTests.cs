@@ -170,7 +170,16 @@ public class ImageCodecTests
     [InlineData(8, 3, 4, new byte[] { 4, 8, 12, 3, 7, 11, 2, 6, 10, 1, 5, 9 })]
     public void TiffOrientationIsAppliedAsExifsIs(int orientation, int w, int h, byte[] expected)
     {
-        // The same 4x3 blocks as a TIFF written with its Orientation tag (a scanner's or a camera's TIFF). Lossless, so exact.
+        var upright = ImageCodec.Decode(OrientedTiff(orientation), "camera.tif");
+        Assert.Equal((8 * w, 8 * h), (upright.Width, upright.Height));
+        for (int by = 0; by < h; by++)
+            for (int bx = 0; bx < w; bx++)
+                Assert.Equal(20 * expected[by * w + bx], upright.Pixels[(by * 8 + 4) * upright.Width + bx * 8 + 4]);
+    }
+
+    /// <summary>The 4x3 blocks of 8x8 grey (block k at 20k) as a TIFF with an Orientation tag, as a scanner or a camera writes it.</summary>
+    private static byte[] OrientedTiff(int orientation)
+    {
         using var stream = new MemoryStream();
         using (var tiff = BitMiracle.LibTiff.Classic.Tiff.ClientOpen("camera.tif", "w", stream, new BitMiracle.LibTiff.Classic.TiffStream()))
         {
@@ -190,11 +199,24 @@ public class ImageCodecTests
             }
             tiff.WriteDirectory();
         }
-        var upright = ImageCodec.Decode(stream.ToArray(), "camera.tif");
-        Assert.Equal((8 * w, 8 * h), (upright.Width, upright.Height));
-        for (int by = 0; by < h; by++)
-            for (int bx = 0; bx < w; bx++)
-                Assert.Equal(20 * expected[by * w + bx], upright.Pixels[(by * 8 + 4) * upright.Width + bx * 8 + 4]);
+        return stream.ToArray();
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    [InlineData(65535)]
+    public void ATiffOrientationNoCameraWritesIsAClearErrorNamingTheFile(int lie)
+    {
+        // LibTiff refuses to write such a value, so the tag of an upright file is changed in its bytes (little-endian
+        // IFD entry: tag 0x0112, type SHORT, count 1, then the value).
+        var bytes = OrientedTiff(1);
+        int at = bytes.AsSpan().IndexOf(new byte[] { 0x12, 0x01, 3, 0, 1, 0, 0, 0, 1, 0 });
+        Assert.True(at > 0, "the Orientation entry is in the file");
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at + 8), (ushort)lie);
+        var e = Assert.Throws<ImageException>(() => ImageCodec.Decode(bytes, "lying.tif"));
+        Assert.StartsWith("lying.tif: ", e.Message);
+        Assert.Contains("\"Orientation\"", e.Message);
     }
 
     /// <summary>A little-endian TIFF block with one IFD entry: Orientation (0x0112, SHORT) = value.</summary>

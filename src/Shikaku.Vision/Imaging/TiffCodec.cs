@@ -124,7 +124,6 @@ internal static class TiffCodec
     {
         int w = image.Width, h = image.Height, c = image.Channels;
         int orientation = Lib(name, "its orientation", () => tiff.GetField(TiffTag.ORIENTATION)?[0].ToInt() ?? 1);
-        if (orientation is < 1 or > 8) orientation = 1;
         var raster = new int[(long)w * h];
         if (!Lib(name, "its pixels", () => tiff.ReadRGBAImageOriented(w, h, raster, (BitMiracle.LibTiff.Classic.Orientation)orientation)))
             throw new ImageException($"{name}: the TIFF pixel data cannot be decoded (corrupt or truncated).");
